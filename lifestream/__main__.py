@@ -1,0 +1,5 @@
+import sys
+
+from lifestream.cli import main
+
+sys.exit(main())

@@ -1,0 +1,158 @@
+"""The meeting record: transcript, speakers, scenes, chunks and minutes.
+
+These models are the versioned schema of ``meeting.json``; bump
+``SCHEMA_VERSION`` when a field changes meaning or disappears.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SCHEMA_VERSION = "1.0"
+
+
+class Word(BaseModel):
+    start: float
+    end: float
+    text: str
+    probability: float = 1.0
+    speaker: str | None = None
+
+
+class Segment(BaseModel):
+    """One recognised utterance, split at speaker changes."""
+
+    id: int
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    words: list[Word] = Field(default_factory=list)
+
+
+class SpeakerTurn(BaseModel):
+    speaker: str
+    start: float
+    end: float
+
+
+class Transcript(BaseModel):
+    language: str
+    language_probability: float = 0.0
+    duration: float
+    segments: list[Segment] = Field(default_factory=list)
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for s in self.segments for w in s.words]
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments).strip()
+
+
+class Scene(BaseModel):
+    index: int
+    start: float
+    end: float
+    keyframe: str | None = None  # path relative to the meeting's result folder
+    keyframe_time: float | None = None
+
+
+class Chunk(BaseModel):
+    index: int
+    start: float
+    end: float
+    segment_ids: list[int]
+    speakers: list[str]
+    scene_indexes: list[int] = Field(default_factory=list)
+    keyframes: list[str] = Field(default_factory=list)
+    text: str = ""
+
+
+class Point(BaseModel):
+    """A statement in the minutes, tied to where it was said."""
+
+    text: str
+    speaker: str | None = None
+    timestamp: float | None = None
+
+
+class SpeakerPoints(BaseModel):
+    speaker: str
+    points: list[Point] = Field(default_factory=list)
+
+
+class ActionItem(BaseModel):
+    task: str
+    owner: str | None = None
+    due: str | None = None  # as said ("by Friday"); resolved date below when possible
+    due_date: str | None = None  # ISO date
+    timestamp: float | None = None
+    speaker: str | None = None
+
+
+class Minutes(BaseModel):
+    kind: Literal["minutes", "diary"] = "minutes"
+    title: str
+    summary: str
+    key_points: list[SpeakerPoints] = Field(default_factory=list)
+    decisions: list[Point] = Field(default_factory=list)
+    action_items: list[ActionItem] = Field(default_factory=list)
+    open_questions: list[Point] = Field(default_factory=list)
+    generator: str = "offline"
+
+
+class ChunkMinutes(BaseModel):
+    chunk_index: int
+    start: float
+    end: float
+    minutes: Minutes
+
+
+class Classification(BaseModel):
+    is_meeting: bool
+    confidence: float
+    reason: str
+    speakers: int
+    turns_per_minute: float
+    speech_ratio: float
+    dominant_speaker_share: float
+
+
+class SourceInfo(BaseModel):
+    name: str
+    sha256: str
+    size_bytes: int
+    format: str
+    duration: float
+    has_video: bool
+    width: int | None = None
+    height: int | None = None
+
+
+class Meeting(BaseModel):
+    schema_version: str = SCHEMA_VERSION
+    meeting_id: str
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    source: SourceInfo
+    language: str | None = None
+    speakers: list[str] = Field(default_factory=list)
+    speaker_names: dict[str, str] = Field(default_factory=dict)
+    transcript: Transcript | None = None
+    turns: list[SpeakerTurn] = Field(default_factory=list)
+    scenes: list[Scene] = Field(default_factory=list)
+    chunks: list[Chunk] = Field(default_factory=list)
+    chunk_minutes: list[ChunkMinutes] = Field(default_factory=list)
+    minutes: Minutes | None = None
+    classification: Classification | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+    models: dict[str, str] = Field(default_factory=dict)
+
+    def speaker_name(self, label: str | None) -> str:
+        if not label:
+            return "Unknown"
+        return self.speaker_names.get(label, label)

@@ -1,0 +1,97 @@
+"""Write a processed meeting: minutes.md, meeting.json, transcript.vtt and transcript.srt."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from lifestream.models import Meeting, Minutes
+from lifestream.timefmt import clock, cue
+
+
+def minutes_markdown(meeting: Meeting, minutes: Minutes | None = None) -> str:
+    m = minutes or meeting.minutes
+    if m is None:
+        return f"# {meeting.source.name}\n\n(no minutes)\n"
+    name = meeting.speaker_name
+    lines = [f"# {m.title}", ""]
+    c = meeting.classification
+    lines.append(
+        f"_{meeting.source.name} · {clock(meeting.source.duration)} · "
+        f"{len(meeting.speakers)} speaker{'s' if len(meeting.speakers) != 1 else ''}"
+        + (f" · {'meeting' if c.is_meeting else 'not a meeting'} ({c.reason})" if c else "")
+        + f" · {meeting.language or '?'} · minutes by {m.generator}_"
+    )
+    lines += ["", "## Summary" if m.kind == "minutes" else "## Diary", "", m.summary, ""]
+    if m.decisions:
+        lines += ["## Decisions", ""]
+        lines += [f"- {d.text} — {name(d.speaker)} [{clock(d.timestamp)}]" for d in m.decisions]
+        lines.append("")
+    lines += ["## Action items", ""]
+    if m.action_items:
+        for a in m.action_items:
+            owner = name(a.owner) if a.owner and a.owner != "team" else (a.owner or "unassigned")
+            due = f", due {a.due_date or a.due}" + (f" ({a.due})" if a.due_date and a.due else "") if (a.due or a.due_date) else ""
+            lines.append(f"- [ ] {a.task} — **{owner}**{due} [{clock(a.timestamp)}]")
+    else:
+        lines.append("- none recorded")
+    lines.append("")
+    if m.key_points:
+        lines += ["## Key points by speaker", ""]
+        for sp in m.key_points:
+            lines.append(f"**{name(sp.speaker)}**")
+            lines += [f"- {p.text} [{clock(p.timestamp)}]" for p in sp.points]
+            lines.append("")
+    if m.open_questions:
+        lines += ["## Open questions", ""]
+        lines += [f"- {q.text} — {name(q.speaker)} [{clock(q.timestamp)}]" for q in m.open_questions]
+        lines.append("")
+    if len(meeting.chunk_minutes) > 1:
+        lines += ["## Part by part", ""]
+        for cm in meeting.chunk_minutes:
+            lines += [f"### {clock(cm.start)}–{clock(cm.end)}: {cm.minutes.title}", "", cm.minutes.summary, ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _cues(meeting: Meeting):
+    for seg in meeting.transcript.segments if meeting.transcript else []:
+        yield seg.start, seg.end, f"{meeting.speaker_name(seg.speaker)}: {seg.text}"
+
+
+def to_vtt(meeting: Meeting) -> str:
+    out = ["WEBVTT", ""]
+    for start, end, text in _cues(meeting):
+        out += [f"{cue(start)} --> {cue(end)}", text, ""]
+    return "\n".join(out)
+
+
+def to_srt(meeting: Meeting) -> str:
+    out = []
+    for n, (start, end, text) in enumerate(_cues(meeting), 1):
+        out += [str(n), f"{cue(start, ',')} --> {cue(end, ',')}", text, ""]
+    return "\n".join(out)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Readers (the bot, the web page) never see a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def write_results(meeting: Meeting, result_dir: Path) -> dict[str, Path]:
+    files = {
+        "minutes.md": minutes_markdown(meeting),
+        "transcript.vtt": to_vtt(meeting),
+        "transcript.srt": to_srt(meeting),
+        # Last: its presence marks a complete result.
+        "meeting.json": meeting.model_dump_json(indent=2),
+    }
+    paths = {}
+    for name, text in files.items():
+        atomic_write(result_dir / name, text)
+        paths[name] = result_dir / name
+    return paths

@@ -1,0 +1,97 @@
+"""Stage 1a: ask ffprobe what a file is before spending any time on it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from lifestream.errors import ConfigError, MediaError
+
+# Container names as ffprobe reports them (format_name is a comma list).
+SUPPORTED_FORMATS = {
+    "mov", "mp4", "m4a", "3gp", "3g2", "mj2",  # the ISO/QuickTime family
+    "matroska", "webm",
+    "mp3",
+    "wav",
+    "ogg",
+}
+SUPPORTED_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".m4a", ".mp3", ".wav", ".ogg")
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: Path
+    format: str
+    duration: float
+    has_audio: bool
+    has_video: bool
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+
+
+def require_tool(name: str) -> str:
+    found = shutil.which(name)
+    if not found:
+        raise ConfigError(f"{name} is not installed; install ffmpeg (e.g. `apt-get install ffmpeg`).")
+    return found
+
+
+def _fps(stream: dict) -> float | None:
+    rate = stream.get("avg_frame_rate") or stream.get("r_frame_rate") or "0/0"
+    num, _, den = rate.partition("/")
+    try:
+        return float(num) / float(den) if float(den) else None
+    except ValueError:
+        return None
+
+
+def probe(path: Path) -> MediaInfo:
+    path = Path(path)
+    if not path.is_file():
+        raise MediaError(f"{path.name}: file not found.")
+    if path.stat().st_size == 0:
+        raise MediaError(f"{path.name}: the file is empty (0 bytes).")
+    proc = subprocess.run(
+        [require_tool("ffprobe"), "-v", "error", "-print_format", "json",
+         "-show_format", "-show_streams", str(path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    if proc.returncode != 0:
+        detail = (proc.stderr.strip().splitlines() or ["unreadable"])[-1]
+        raise MediaError(f"{path.name}: not a readable audio or video file ({detail}).")
+    info = json.loads(proc.stdout or "{}")
+    fmt = info.get("format", {})
+    names = set(fmt.get("format_name", "").split(","))
+    if not names & SUPPORTED_FORMATS:
+        raise MediaError(
+            f"{path.name}: unsupported format '{fmt.get('format_name', '?')}'. "
+            "Send mp4, mov, mkv, webm, m4a, mp3, wav or ogg."
+        )
+    streams = info.get("streams", [])
+    audio = [s for s in streams if s.get("codec_type") == "audio"]
+    # Cover art in mp3/m4a is a one-frame "video" stream; it is not a video.
+    video = [s for s in streams if s.get("codec_type") == "video"
+             and not s.get("disposition", {}).get("attached_pic")]
+    if not audio:
+        raise MediaError(f"{path.name}: the file has no audio track, so there is nothing to transcribe.")
+    try:
+        duration = float(fmt.get("duration") or audio[0].get("duration") or 0.0)
+    except ValueError:
+        duration = 0.0
+    if duration <= 0.05:
+        raise MediaError(f"{path.name}: the recording has zero length.")
+    v = video[0] if video else {}
+    return MediaInfo(
+        path=path,
+        format=sorted(names & SUPPORTED_FORMATS)[0],
+        duration=duration,
+        has_audio=True,
+        has_video=bool(video),
+        width=v.get("width"),
+        height=v.get("height"),
+        fps=_fps(v) if v else None,
+    )

