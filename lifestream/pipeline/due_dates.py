@@ -27,16 +27,16 @@ DUE_PATTERN = re.compile(
     r")\b",
     re.IGNORECASE,
 )
-# Only a deadline if introduced like one: "by Friday", "before Monday", "due tomorrow".
-_LEAD = re.compile(r"\b(by|before|until|due|no later than|end of)\b|\b(today|tonight|tomorrow|eod|eow)\b", re.IGNORECASE)
 
 
 def find_due(text: str, reference: date) -> tuple[str | None, str | None]:
-    """(the phrase as said, ISO date or None) for the first deadline in ``text``."""
+    """(the phrase as said, ISO date or None) for the first deadline in ``text``.
+
+    Only called on sentences already known to be commitments, where any time
+    reference ("on Friday", "next week") is the deadline.
+    """
     for match in DUE_PATTERN.finditer(text):
         said = match.group(0).strip()
-        if not _LEAD.search(said):
-            continue
         resolved = resolve(match.group("phrase"), reference)
         return said, resolved.isoformat() if resolved else None
     return None, None

@@ -62,6 +62,13 @@ _STOP = {
     "much", "also", "now", "here", "down", "how", "when", "where", "why", "because", "any", "more", "these",
     "those", "into", "over", "again", "even", "still", "us", "said", "say", "see", "want", "think",
     "least", "call", "what's", "let", "can't", "wasn't", "gonna", "kind", "lot", "sure", "maybe",
+    # adverbs people pepper speech with; never a topic
+    "originally", "actually", "basically", "probably", "definitely", "literally", "honestly", "totally",
+    "exactly", "obviously", "usually", "certainly", "finally", "currently", "recently", "simply", "quickly",
+    "especially", "absolutely", "pretty", "though", "anyway", "already", "always", "never", "something",
+    "anything", "everything", "nothing", "someone", "everyone", "anyone", "other", "another", "good", "great",
+    "well", "back", "time", "way", "day", "today", "going", "doing", "make", "made", "take", "need", "put",
+    "come", "came", "look", "talk", "tell", "told", "try", "use", "used", "work", "difference", "hear", "heard",
 } | _FILLER
 
 
@@ -107,21 +114,44 @@ def _pick(sentences: list[Sentence], scores: np.ndarray, k: int, min_words: int 
     return sorted(chosen, key=lambda i: sentences[i].start)
 
 
+def _phrases(sentence: Sentence) -> list[str]:
+    """Runs of consecutive content words ("new jersey", "budget review"), up to three words."""
+    runs: list[list[str]] = [[]]
+    for word in sentence.words:
+        if word in _STOP or len(word) <= 2 or word.isdigit():
+            runs.append([])
+        else:
+            runs[-1].append(word)
+    out = []
+    for run in runs:
+        for n in (1, 2, 3):
+            out += [" ".join(run[i:i + n]) for i in range(len(run) - n + 1)]
+    return out
+
+
 def _keywords(sentences: list[Sentence], n: int = 3) -> list[str]:
-    """The most characteristic content words (frequent, spread over several sentences)."""
+    """The most characteristic phrases: frequent, spread over several sentences, longer preferred."""
     counts: Counter[str] = Counter()
-    spread: Counter[str] = Counter()
     for s in sentences:
-        words = _content_words(s)
-        counts.update(words)
-        spread.update(set(words))
-    ranked = sorted(counts, key=lambda w: (counts[w] * min(spread[w], 3), len(w)), reverse=True)
-    return [w for w in ranked if counts[w] > 1][:n] or ranked[:n]
+        counts.update(set(_phrases(s)))
+    # A phrase said twice beats its single words; a single word inside a
+    # chosen phrase is not listed again.
+    ranked = sorted(counts, key=lambda p: (counts[p] * (1 + 0.6 * (p.count(" "))), len(p)), reverse=True)
+    chosen: list[str] = []
+    for phrase in ranked:
+        if any(phrase in c or c in phrase for c in chosen):
+            continue
+        if counts[phrase] < 2 and len(chosen) >= 1:
+            break
+        chosen.append(phrase)
+        if len(chosen) == n:
+            break
+    return chosen
 
 
 def _clean_task(text: str) -> str:
     text = re.sub(r"^(?:also|just|then|and|so|like|probably|definitely|maybe)\s+", "", text.strip(), flags=re.IGNORECASE)
-    text = text.rstrip(" .,!;")
+    text = text.rstrip(" .,!?;")
     return text[:1].upper() + text[1:]
 
 
@@ -157,9 +187,33 @@ def extract_action_items(sentences: list[Sentence], reference: date, names: dict
         if _NOT_A_TASK.match(task) or len(re.findall(r"[\w']+", task)) < 3:
             continue
         due, due_date = find_due(s.text, reference)
-        items.append(ActionItem(task=_clean_task(task), owner=owner, due=due, due_date=due_date,
-                                timestamp=round(s.start, 2), speaker=s.speaker))
+        item = ActionItem(task=_clean_task(task), owner=owner, due=due, due_date=due_date,
+                          timestamp=round(s.start, 2), speaker=s.speaker)
+        _add_or_merge(items, item)
     return items
+
+
+def _task_words(item: ActionItem) -> set[str]:
+    return {w for w in re.findall(r"[\w']+", item.task.lower()) if w not in _STOP}
+
+
+def _add_or_merge(items: list[ActionItem], item: ActionItem) -> None:
+    """"Can you fix X by Friday?" — "I'll fix X by Friday." is one task, not two.
+
+    The later statement wins (it is usually the owner's own commitment) but
+    keeps a deadline only the earlier one mentioned.
+    """
+    words = _task_words(item)
+    for i, earlier in enumerate(items):
+        if item.timestamp is not None and earlier.timestamp is not None and item.timestamp - earlier.timestamp > 90:
+            continue
+        other = _task_words(earlier)
+        if words and other and len(words & other) / len(words | other) >= 0.5:
+            if not item.due and earlier.due:
+                item = item.model_copy(update={"due": earlier.due, "due_date": earlier.due_date})
+            items[i] = item
+            return
+    items.append(item)
 
 
 def extract_decisions(sentences: list[Sentence]) -> list[Point]:
@@ -176,7 +230,8 @@ def _title(sentences: list[Sentence], kind: str) -> str:
     words = _keywords(sentences)
     if not words:
         return "Diary entry" if kind == "diary" else "Meeting"
-    topic = ", ".join(w.capitalize() for w in words[:-1]) + (" and " if len(words) > 1 else "") + words[-1].capitalize()
+    words = [w.title() for w in words]
+    topic = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
     return f"{'Diary' if kind == 'diary' else 'Meeting'}: {topic}"
 
 

@@ -85,9 +85,12 @@ def probe(path: Path) -> MediaInfo:
     if duration <= 0.05:
         raise MediaError(f"{path.name}: the recording has zero length.")
     v = video[0] if video else {}
+    # ffprobe names a family ("mov,mp4,m4a,3gp,3g2,mj2"); the extension says which member.
+    ext = {"mkv": "matroska"}.get(path.suffix.lower().lstrip("."), path.suffix.lower().lstrip("."))
+    listed = [n for n in fmt.get("format_name", "").split(",") if n in SUPPORTED_FORMATS]
     return MediaInfo(
         path=path,
-        format=sorted(names & SUPPORTED_FORMATS)[0],
+        format=ext if ext in listed else listed[0],
         duration=duration,
         has_audio=True,
         has_video=bool(video),

@@ -1,0 +1,62 @@
+"""Shared fixtures: the real sample recording and an isolated data dir per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lifestream.threads import cap_threads
+
+cap_threads()
+
+
+@pytest.fixture(scope="session")
+def sample_wav() -> Path:
+    from lifestream.samples import sample_file
+
+    return sample_file("sample.wav")
+
+
+@pytest.fixture(scope="session")
+def sample_video(tmp_path_factory) -> Path:
+    from lifestream.samples import make_sample_video
+
+    return make_sample_video(tmp_path_factory.mktemp("media") / "sample.mp4")
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    """Settings pointing at a fresh data dir; the model dir stays shared (assembled once)."""
+    from lifestream.settings import Settings
+
+    monkeypatch.setenv("LIFESTREAM_DATA_DIR", str(tmp_path / "data"))
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def processed_sample(tmp_path_factory, sample_video):
+    """The sample video through the whole offline pipeline, once per test session."""
+    from lifestream.pipeline.runner import process_recording
+    from lifestream.settings import Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("sample-data"))
+    meeting = process_recording(sample_video, settings=settings)
+    return meeting, settings.results_dir / meeting.meeting_id
+
+
+@pytest.fixture(scope="session")
+def spoken_meeting(tmp_path_factory):
+    """A scripted two-person meeting spoken by espeak-ng, through the whole offline pipeline."""
+    from datetime import date
+
+    from lifestream.pipeline.runner import process_recording
+    from lifestream.settings import Settings
+    from tests.media import LAUNCH_MEETING, speak
+
+    root = tmp_path_factory.mktemp("spoken")
+    wav = speak(LAUNCH_MEETING, root / "launch.wav")
+    # A Wednesday, so "by Friday" and "tomorrow" resolve to known dates.
+    meeting = process_recording(wav, settings=Settings(data_dir=root / "data"), reference_date=date(2026, 11, 25))
+    return meeting
