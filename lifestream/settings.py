@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     search_min_similarity: float = 0.3
     search_top_k: int = 5
 
+    # --- recordings shared in chat
+    max_upload_mb: int = 2048
+    fetch_timeout_seconds: float = 900.0
+    # Networks links may point into despite being private (tests, an intranet
+    # media server). Empty: public addresses only.
+    fetch_allow_networks: list[str] = Field(default_factory=list)
+
     # --- resources
     # Worker threads shared by the parallel branches (ASR, diarization, scenes).
     threads: int = Field(default=0, description="0: one per CPU core")
