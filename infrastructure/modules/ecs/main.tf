@@ -1,0 +1,656 @@
+# ECS cluster with two Fargate services running the same image:
+#   bot    - lifestream serve behind the ALB, scaled on CPU (min 2, one per AZ)
+#   worker - lifestream worker, 4 vCPU / 8 GB, scaled on the SQS queue:
+#            out by step scaling while jobs wait (ApproximateNumberOfMessagesVisible > 0),
+#            in to zero only once nothing is waiting or in flight for worker_idle_minutes,
+#            so a busy worker is never stopped by a scale-in.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account    = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  data_mount = "/var/lib/lifestream"
+
+  services = {
+    bot    = var.bot_secret_arns
+    worker = var.worker_secret_arns
+  }
+
+  environment = [for k in sort(keys(var.environment)) : { name = k, value = var.environment[k] }]
+
+  # Shared by both containers. The root filesystem is read-only; everything
+  # the app writes (data dir, temp files, caches) goes to the task's ephemeral
+  # volume mounted at /var/lib/lifestream (the image declares it a VOLUME so
+  # Fargate copies the directory layout and ownership into it).
+  container_base = {
+    image                  = var.image
+    essential              = true
+    readonlyRootFilesystem = true
+    privileged             = false
+    environment            = local.environment
+    mountPoints            = [{ sourceVolume = "scratch", containerPath = local.data_mount, readOnly = false }]
+    linuxParameters        = { initProcessEnabled = true }
+    ulimits                = [{ name = "nofile", softLimit = 65536, hardLimit = 65536 }]
+  }
+
+  s3_objects = [
+    "${var.bucket_arn}/${var.s3_key_prefix}uploads/*",
+    "${var.bucket_arn}/${var.s3_key_prefix}results/*",
+  ]
+  table_resources = concat(var.table_arns, [for arn in var.table_arns : "${arn}/index/*"])
+  dynamodb_rw = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+  ]
+}
+
+# --------------------------------------------------------------------------- logs
+resource "aws_cloudwatch_log_group" "service" {
+  for_each = local.services
+
+  name              = "/${var.name}/ecs/${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+resource "aws_cloudwatch_log_group" "exec" {
+  name              = "/${var.name}/ecs/exec"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+# --------------------------------------------------------------------------- cluster
+resource "aws_ecs_cluster" "this" {
+  name = var.name
+
+  setting {
+    name  = "containerInsights"
+    value = "enabled"
+  }
+
+  configuration {
+    execute_command_configuration {
+      kms_key_id = var.kms_key_arn
+      logging    = "OVERRIDE"
+
+      log_configuration {
+        cloud_watch_encryption_enabled = true
+        cloud_watch_log_group_name     = aws_cloudwatch_log_group.exec.name
+      }
+    }
+  }
+}
+
+resource "aws_ecs_cluster_capacity_providers" "this" {
+  cluster_name       = aws_ecs_cluster.this.name
+  capacity_providers = ["FARGATE", "FARGATE_SPOT"]
+
+  default_capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    weight            = 1
+  }
+}
+
+# --------------------------------------------------------------------------- IAM
+data "aws_iam_policy_document" "ecs_tasks_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:ecs:${var.aws_region}:${local.account}:*"]
+    }
+  }
+}
+
+# Execution roles: what ECS itself needs to start a task (pull the image,
+# write its logs, read the secrets it injects) - one per service, so the
+# worker cannot read the bot's inbound-verification secrets.
+resource "aws_iam_role" "execution" {
+  for_each = local.services
+
+  name_prefix        = "${var.name}-${each.key}-exec-"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+data "aws_iam_policy_document" "execution" {
+  for_each = local.services
+
+  statement {
+    sid       = "EcrLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"] # GetAuthorizationToken has no resource-level permissions
+  }
+
+  statement {
+    sid = "EcrPull"
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:GetDownloadUrlForLayer",
+    ]
+    resources = [var.ecr_repository_arn]
+  }
+
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.service[each.key].arn}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value) > 0 ? [values(each.value)] : []
+
+    content {
+      sid       = "InjectSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = statement.value
+    }
+  }
+
+  statement {
+    sid       = "DecryptImagesAndSecrets"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "execution" {
+  for_each = local.services
+
+  name   = "start-${each.key}-task"
+  role   = aws_iam_role.execution[each.key].id
+  policy = data.aws_iam_policy_document.execution[each.key].json
+}
+
+# Task roles: what the app itself calls.
+resource "aws_iam_role" "task" {
+  for_each = local.services
+
+  name_prefix        = "${var.name}-${each.key}-task-"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+data "aws_iam_policy_document" "bot" {
+  statement {
+    sid       = "RecordingsAndResults"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = local.s3_objects
+  }
+
+  # Without ListBucket, HEAD on a missing key answers 403 instead of 404, and
+  # the storage adapter cannot tell "not there yet" from "access denied".
+  statement {
+    sid       = "ListBucket"
+    actions   = ["s3:ListBucket"]
+    resources = [var.bucket_arn]
+  }
+
+  statement {
+    sid       = "EnqueueJobs"
+    actions   = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+    resources = [var.queue_arn]
+  }
+
+  # dramatiq-sqs (dead_letter=True) looks the dead-letter queue up by name
+  # before its first enqueue; without this the lookup, and so the enqueue, fails.
+  statement {
+    sid       = "FindDeadLetterQueue"
+    actions   = ["sqs:GetQueueUrl"]
+    resources = [var.dlq_arn]
+  }
+
+  statement {
+    sid       = "JobsAndIdempotency"
+    actions   = local.dynamodb_rw
+    resources = local.table_resources
+  }
+
+  statement {
+    sid       = "EncryptedData"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+data "aws_iam_policy_document" "worker" {
+  statement {
+    sid       = "ReadRecordings"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.bucket_arn}/${var.s3_key_prefix}uploads/*"]
+  }
+
+  # put_dir uploads a job's results, checks each object, and deletes results
+  # left over from an earlier run of the same job.
+  statement {
+    sid       = "WriteResults"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${var.bucket_arn}/${var.s3_key_prefix}results/*"]
+  }
+
+  statement {
+    sid       = "ListBucket"
+    actions   = ["s3:ListBucket"]
+    resources = [var.bucket_arn]
+  }
+
+  # SendMessage: Dramatiq's Retries middleware re-enqueues a failed job with a delay.
+  statement {
+    sid = "ConsumeJobs"
+    actions = [
+      "sqs:ReceiveMessage",
+      "sqs:DeleteMessage",
+      "sqs:ChangeMessageVisibility",
+      "sqs:GetQueueUrl",
+      "sqs:GetQueueAttributes",
+      "sqs:SendMessage",
+    ]
+    resources = [var.queue_arn]
+  }
+
+  # dramatiq-sqs (dead_letter=True) sends jobs that failed for good to <queue>_dlq.
+  statement {
+    sid       = "DeadLetters"
+    actions   = ["sqs:SendMessage", "sqs:GetQueueUrl"]
+    resources = [var.dlq_arn]
+  }
+
+  statement {
+    sid       = "JobsAndIdempotency"
+    actions   = local.dynamodb_rw
+    resources = local.table_resources
+  }
+
+  statement {
+    sid       = "EncryptedData"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "bot" {
+  name   = "bot-app"
+  role   = aws_iam_role.task["bot"].id
+  policy = data.aws_iam_policy_document.bot.json
+}
+
+resource "aws_iam_role_policy" "worker" {
+  name   = "worker-app"
+  role   = aws_iam_role.task["worker"].id
+  policy = data.aws_iam_policy_document.worker.json
+}
+
+# --------------------------------------------------------------------------- security groups
+resource "aws_security_group" "bot" {
+  name_prefix = "${var.name}-bot-"
+  description = "${var.name} bot tasks: in from the ALB on the app port, out HTTPS only"
+  vpc_id      = var.vpc_id
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "bot_from_alb" {
+  security_group_id            = aws_security_group.bot.id
+  description                  = "App port from the load balancer"
+  ip_protocol                  = "tcp"
+  from_port                    = var.container_port
+  to_port                      = var.container_port
+  referenced_security_group_id = var.alb_security_group_id
+}
+
+resource "aws_security_group" "worker" {
+  name_prefix = "${var.name}-worker-"
+  description = "${var.name} worker tasks: nothing in, out HTTPS only"
+  vpc_id      = var.vpc_id
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_egress_rule" "https" {
+  for_each = {
+    for pair in setproduct(["bot", "worker"], var.egress_cidrs) : "${pair[0]}-${pair[1]}" => {
+      sg   = pair[0] == "bot" ? aws_security_group.bot.id : aws_security_group.worker.id
+      cidr = pair[1]
+    }
+  }
+
+  security_group_id = each.value.sg
+  description       = "HTTPS to AWS APIs, Slack, Bot Framework, LLM endpoint, Pinecone"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = each.value.cidr
+}
+
+# --------------------------------------------------------------------------- task definitions
+resource "aws_ecs_task_definition" "bot" {
+  family                   = "${var.name}-bot"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.bot_cpu
+  memory                   = var.bot_memory
+  execution_role_arn       = aws_iam_role.execution["bot"].arn
+  task_role_arn            = aws_iam_role.task["bot"].arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  volume {
+    name = "scratch"
+  }
+
+  container_definitions = jsonencode([merge(local.container_base, {
+    name         = "bot"
+    command      = ["lifestream", "serve"]
+    portMappings = [{ containerPort = var.container_port, hostPort = var.container_port, protocol = "tcp" }]
+    secrets      = [for k in sort(keys(var.bot_secret_arns)) : { name = k, valueFrom = var.bot_secret_arns[k] }]
+    stopTimeout  = 30
+    healthCheck = {
+      command = [
+        "CMD", "python", "-c",
+        "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${var.container_port}${var.health_check_path}', timeout=4)",
+      ]
+      interval    = 30
+      timeout     = 5
+      retries     = 3
+      startPeriod = 60
+    }
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.service["bot"].name
+        awslogs-region        = var.aws_region
+        awslogs-stream-prefix = "bot"
+      }
+    }
+  })])
+}
+
+# The worker serves no HTTP, so it has no container health check (the
+# image's HEALTHCHECK probes /healthz and ECS ignores image health checks).
+# ECS replaces the task if the essential container exits.
+resource "aws_ecs_task_definition" "worker" {
+  family                   = "${var.name}-worker"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.worker_cpu
+  memory                   = var.worker_memory
+  execution_role_arn       = aws_iam_role.execution["worker"].arn
+  task_role_arn            = aws_iam_role.task["worker"].arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  ephemeral_storage {
+    size_in_gib = var.worker_ephemeral_storage_gib
+  }
+
+  volume {
+    name = "scratch"
+  }
+
+  container_definitions = jsonencode([merge(local.container_base, {
+    name    = "worker"
+    command = ["lifestream", "worker"]
+    secrets = [for k in sort(keys(var.worker_secret_arns)) : { name = k, valueFrom = var.worker_secret_arns[k] }]
+    # Fargate's maximum: time for the job in hand to finish or be handed back.
+    stopTimeout = 120
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.service["worker"].name
+        awslogs-region        = var.aws_region
+        awslogs-stream-prefix = "worker"
+      }
+    }
+  })])
+}
+
+# --------------------------------------------------------------------------- services
+resource "aws_ecs_service" "bot" {
+  name                               = "bot"
+  cluster                            = aws_ecs_cluster.this.id
+  task_definition                    = aws_ecs_task_definition.bot.arn
+  desired_count                      = var.bot_min_count
+  launch_type                        = "FARGATE"
+  platform_version                   = "LATEST"
+  health_check_grace_period_seconds  = 90
+  deployment_minimum_healthy_percent = 100
+  deployment_maximum_percent         = 200
+  enable_execute_command             = false
+  propagate_tags                     = "SERVICE"
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [aws_security_group.bot.id]
+    assign_public_ip = false
+  }
+
+  load_balancer {
+    target_group_arn = var.target_group_arn
+    container_name   = "bot"
+    container_port   = var.container_port
+  }
+
+  lifecycle {
+    ignore_changes = [desired_count] # owned by autoscaling
+  }
+}
+
+resource "aws_ecs_service" "worker" {
+  name                               = "worker"
+  cluster                            = aws_ecs_cluster.this.id
+  task_definition                    = aws_ecs_task_definition.worker.arn
+  desired_count                      = 0
+  platform_version                   = "LATEST"
+  deployment_minimum_healthy_percent = 100
+  deployment_maximum_percent         = 200
+  enable_execute_command             = false
+  propagate_tags                     = "SERVICE"
+
+  capacity_provider_strategy {
+    capacity_provider = var.worker_use_spot ? "FARGATE_SPOT" : "FARGATE"
+    weight            = 1
+  }
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [aws_security_group.worker.id]
+    assign_public_ip = false
+  }
+
+  lifecycle {
+    ignore_changes = [desired_count] # owned by autoscaling
+  }
+
+  depends_on = [aws_ecs_cluster_capacity_providers.this]
+}
+
+# --------------------------------------------------------------------------- bot autoscaling (CPU)
+resource "aws_appautoscaling_target" "bot" {
+  service_namespace  = "ecs"
+  resource_id        = "service/${aws_ecs_cluster.this.name}/${aws_ecs_service.bot.name}"
+  scalable_dimension = "ecs:service:DesiredCount"
+  min_capacity       = var.bot_min_count
+  max_capacity       = var.bot_max_count
+}
+
+resource "aws_appautoscaling_policy" "bot_cpu" {
+  name               = "${var.name}-bot-cpu"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.bot.service_namespace
+  resource_id        = aws_appautoscaling_target.bot.resource_id
+  scalable_dimension = aws_appautoscaling_target.bot.scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    target_value       = var.bot_cpu_target
+    scale_in_cooldown  = 300
+    scale_out_cooldown = 60
+
+    predefined_metric_specification {
+      predefined_metric_type = "ECSServiceAverageCPUUtilization"
+    }
+  }
+}
+
+# --------------------------------------------------------------------------- worker autoscaling (SQS)
+resource "aws_appautoscaling_target" "worker" {
+  service_namespace  = "ecs"
+  resource_id        = "service/${aws_ecs_cluster.this.name}/${aws_ecs_service.worker.name}"
+  scalable_dimension = "ecs:service:DesiredCount"
+  min_capacity       = 0
+  max_capacity       = var.worker_max_count
+}
+
+# Jobs waiting (visible) means no worker is free: add 1, 2 or 4 workers by
+# how many wait, again every cooldown while any still wait. Bounds are
+# relative to the alarm threshold of 0.5 messages.
+resource "aws_appautoscaling_policy" "worker_out" {
+  name               = "${var.name}-worker-scale-out"
+  policy_type        = "StepScaling"
+  service_namespace  = aws_appautoscaling_target.worker.service_namespace
+  resource_id        = aws_appautoscaling_target.worker.resource_id
+  scalable_dimension = aws_appautoscaling_target.worker.scalable_dimension
+
+  step_scaling_policy_configuration {
+    adjustment_type         = "ChangeInCapacity"
+    cooldown                = var.worker_scale_out_cooldown
+    metric_aggregation_type = "Maximum"
+
+    step_adjustment {
+      metric_interval_lower_bound = 0
+      metric_interval_upper_bound = 4
+      scaling_adjustment          = 1
+    }
+
+    step_adjustment {
+      metric_interval_lower_bound = 4
+      metric_interval_upper_bound = 19
+      scaling_adjustment          = 2
+    }
+
+    step_adjustment {
+      metric_interval_lower_bound = 19
+      scaling_adjustment          = 4
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "worker_jobs_waiting" {
+  alarm_name          = "${var.name}-worker-jobs-waiting"
+  alarm_description   = "Jobs wait in ${var.queue_name} with no free worker: scale the workers out."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = var.queue_name }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 0.5
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_appautoscaling_policy.worker_out.arn]
+}
+
+# Scale in only to zero, and only when nothing is waiting AND nothing is in
+# flight: stopping one of several busy workers would kill a running job.
+resource "aws_appautoscaling_policy" "worker_in" {
+  name               = "${var.name}-worker-scale-to-zero"
+  policy_type        = "StepScaling"
+  service_namespace  = aws_appautoscaling_target.worker.service_namespace
+  resource_id        = aws_appautoscaling_target.worker.resource_id
+  scalable_dimension = aws_appautoscaling_target.worker.scalable_dimension
+
+  step_scaling_policy_configuration {
+    adjustment_type         = "ExactCapacity"
+    cooldown                = 60
+    metric_aggregation_type = "Maximum"
+
+    step_adjustment {
+      metric_interval_upper_bound = 0
+      scaling_adjustment          = 0
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "worker_idle" {
+  alarm_name          = "${var.name}-worker-idle"
+  alarm_description   = "${var.queue_name} has had no waiting or running job for ${var.worker_idle_minutes} minutes: scale the workers to zero."
+  comparison_operator = "LessThanThreshold"
+  threshold           = 0.5
+  evaluation_periods  = var.worker_idle_minutes
+  datapoints_to_alarm = var.worker_idle_minutes
+  # SQS stops publishing metrics for a queue that has been inactive for hours: that is idle too.
+  treat_missing_data = "breaching"
+  alarm_actions      = [aws_appautoscaling_policy.worker_in.arn]
+
+  metric_query {
+    id          = "jobs"
+    expression  = "FILL(waiting, 0) + FILL(running, 0)"
+    label       = "Jobs waiting or running"
+    return_data = true
+  }
+
+  metric_query {
+    id = "waiting"
+
+    metric {
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = var.queue_name }
+      period      = 60
+      stat        = "Maximum"
+    }
+  }
+
+  metric_query {
+    id = "running"
+
+    metric {
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateNumberOfMessagesNotVisible"
+      dimensions  = { QueueName = var.queue_name }
+      period      = 60
+      stat        = "Maximum"
+    }
+  }
+}
