@@ -1,0 +1,130 @@
+"""Search and cited answers over past meetings (what ``/ask`` and ``lifestream ask`` stand on).
+
+    index = get_index(settings)
+    process_recording(path, settings=settings, indexers=[Indexer(index, workspace="T123", conversation="C456")])
+    answer = ask("What did Alice promise?", Scope("T123", ["C456", "C789"]), settings=settings)
+
+Heavy libraries (torch, the SDKs) load on first use, not on import.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import TYPE_CHECKING
+
+from lifestream.search.index_base import Hit, Scope, SearchFilter, SearchIndex
+from lifestream.settings import Settings
+
+if TYPE_CHECKING:
+    from lifestream.models import Meeting
+    from lifestream.search.answers import Answer, LlmAnswerWriter
+    from lifestream.search.embeddings import Embedder
+    from lifestream.search.retrieval import Retriever
+
+__all__ = ["CLI_CONVERSATION", "CLI_WORKSPACE", "Hit", "Indexer", "Scope", "SearchFilter", "SearchIndex", "answer_writer", "ask", "get_index",
+           "get_retriever", "local_index_path"]
+
+# Where ``lifestream process`` indexes and ``lifestream ask`` looks by default.
+CLI_WORKSPACE = "local"
+CLI_CONVERSATION = "cli"
+
+_indexes: dict[tuple, SearchIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def local_index_path(settings: Settings):
+    return settings.data_dir / "search.sqlite3"
+
+
+def get_index(settings: Settings) -> SearchIndex:
+    """The configured index, one per process and configuration."""
+    if settings.index_backend == "pinecone":
+        key = ("pinecone", settings.pinecone_index, settings.pinecone_host, settings.pinecone_api_key)
+    else:
+        key = ("local", str(local_index_path(settings).resolve()))
+    with _indexes_lock:
+        index = _indexes.get(key)
+        if index is None:
+            if settings.index_backend == "pinecone":
+                from lifestream.search.pinecone_index import PineconeIndex
+
+                index = PineconeIndex(api_key=settings.pinecone_api_key or "", index_name=settings.pinecone_index,
+                                      host=settings.pinecone_host)
+            else:
+                from lifestream.search.local_index import LocalIndex
+
+                index = LocalIndex(local_index_path(settings))
+            _indexes[key] = index
+    return index
+
+
+def get_embedder_for(settings: Settings) -> Embedder:
+    from lifestream.search.embeddings import get_embedder
+
+    return get_embedder(settings.embedding_model)
+
+
+def get_retriever(settings: Settings, index: SearchIndex | None = None) -> Retriever:
+    from lifestream.search.retrieval import Retriever
+
+    return Retriever(index=index or get_index(settings), embedder=get_embedder_for(settings),
+                     min_similarity=settings.search_min_similarity)
+
+
+def answer_writer(settings: Settings) -> LlmAnswerWriter | None:
+    if not settings.llm_base_url:
+        return None
+    from lifestream.search.answers import LlmAnswerWriter
+
+    return LlmAnswerWriter(settings.llm_base_url, settings.llm_api_key, settings.llm_model,
+                           timeout=settings.llm_timeout_seconds)
+
+
+def ask(question: str, scope: Scope, *, settings: Settings, index: SearchIndex | None = None,
+        meeting_ids: tuple[str, ...] = (), speakers: tuple[str, ...] = (), date_from: date | None = None,
+        date_to: date | None = None) -> Answer:
+    """Answer ``question`` from the meetings ``scope`` may see: LLM when configured, quotes otherwise."""
+    from lifestream.search.answers import answer_question
+
+    flt = SearchFilter(scope=scope, meeting_ids=tuple(meeting_ids), speakers=tuple(speakers), date_from=date_from,
+                       date_to=date_to)
+    return answer_question(question, flt, retriever=get_retriever(settings, index), writer=answer_writer(settings),
+                           top_k=settings.search_top_k)
+
+
+class Indexer:
+    """The pipeline's last stage: a meeting's windows and minutes items into the index, replacing old ones.
+
+    Built per job with the workspace and conversation the recording came from,
+    which is what every later search is scoped by.
+    """
+
+    def __init__(self, index: SearchIndex, *, workspace: str, conversation: str,
+                 embedder: Embedder | None = None, settings: Settings | None = None) -> None:
+        if not workspace or not conversation:
+            raise ValueError("a meeting needs a workspace and a conversation to be searchable")
+        self.index = index
+        self.workspace = workspace
+        self.conversation = conversation
+        self._embedder = embedder
+        self._settings = settings
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from lifestream.search.embeddings import get_embedder
+
+            self._embedder = get_embedder(self._settings.embedding_model if self._settings else None)
+        return self._embedder
+
+    def index_meeting(self, meeting: Meeting) -> int:
+        from lifestream.search.records import records_for_meeting
+
+        records = records_for_meeting(meeting, workspace=self.workspace, conversation=self.conversation)
+        vectors = self.embedder.encode([r.embedding_text() for r in records])
+        self.index.replace_meeting(meeting.meeting_id, records, vectors)
+        return len(records)
+
+    def delete_meeting(self, meeting_id: str) -> None:
+        self.index.delete_meeting(meeting_id)
