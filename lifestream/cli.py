@@ -39,6 +39,7 @@ class _ProgressBars:
 def _cmd_process(args: argparse.Namespace) -> int:
     from lifestream.pipeline.outputs import minutes_markdown
     from lifestream.pipeline.runner import process_recording
+    from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Indexer, get_index
     from lifestream.settings import get_settings
 
     settings = get_settings()
@@ -46,8 +47,12 @@ def _cmd_process(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"asr_language": args.language})
     if args.data_dir:
         settings = settings.model_copy(update={"data_dir": Path(args.data_dir)})
+    if args.async_:
+        return _cmd_process_async(args, settings)
     progress = _ProgressBars() if sys.stderr.isatty() and not args.quiet else None
-    meeting = process_recording(Path(args.path), settings=settings, num_speakers=args.speakers, on_event=progress)
+    indexer = Indexer(get_index(settings), workspace=CLI_WORKSPACE, conversation=CLI_CONVERSATION, settings=settings)
+    meeting = process_recording(Path(args.path), settings=settings, num_speakers=args.speakers, on_event=progress,
+                                indexers=[indexer])
     result_dir = settings.results_dir / meeting.meeting_id
     if args.json:
         print(meeting.model_dump_json(indent=2))
@@ -82,6 +87,112 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Scope, ask
+    from lifestream.settings import get_settings
+
+    settings = get_settings()
+    if args.data_dir:
+        settings = settings.model_copy(update={"data_dir": Path(args.data_dir)})
+    scope = Scope(args.workspace or CLI_WORKSPACE, args.channel or [CLI_CONVERSATION])
+    answer = ask(args.question, scope, settings=settings, meeting_ids=tuple(args.meeting or ()))
+    print(answer.model_dump_json(indent=2) if args.json else answer.text)
+    return 0 if answer.found else 1
+
+
+def _cmd_process_async(args: argparse.Namespace, settings) -> int:
+    from lifestream.workers.broker import parse_broker_url
+    from lifestream.workers.submit import submit_file
+
+    sub = submit_file(Path(args.path), settings=settings, num_speakers=args.speakers)
+    job = sub.job
+    print(job.id)
+    if sub.created:
+        embedded = parse_broker_url(settings.broker_url).kind == "embedded"
+        hint = " (start `lifestream worker` to process it)" if embedded else ""
+        print(f"queued job {job.id}{hint}; follow it with `lifestream jobs show {job.id}`", file=sys.stderr)
+    else:
+        print(f"already submitted: job {job.id} is {job.state.value}"
+              + (f" ({job.reason})" if job.reason else "")
+              + (f"; minutes: `lifestream jobs show {job.id} --minutes`" if sub.minutes else ""), file=sys.stderr)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from lifestream.bot.web import serve
+    from lifestream.settings import get_settings
+
+    settings = get_settings()
+    updates = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    serve(settings.model_copy(update=updates))
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from lifestream.workers.runtime import run_worker
+
+    return run_worker(threads=args.threads, hooks=args.hook)
+
+
+def _job_line(job) -> str:
+    from lifestream.workers.jobstore import iso
+
+    progress = f"{job.stage or '-'} {job.percent:.0f}%" if job.state.value == "processing" else "-"
+    return (f"{job.id:<16}  {job.state.value:<10}  {progress:<16}  {job.attempts:>3}  {iso(job.updated_at):<25}  "
+            f"{job.source_name}" + (f"  ({job.reason})" if job.reason else ""))
+
+
+def _cmd_jobs(args: argparse.Namespace) -> int:
+    from lifestream.settings import get_settings
+    from lifestream.workers.jobstore import JobState, get_job_store, iso
+    from lifestream.workers.submit import JobStateError, cancel_job, get_job, read_minutes, retry_job
+
+    settings = get_settings()
+    store = get_job_store(settings)
+    if args.action == "list":
+        jobs = store.list([JobState(args.state)] if args.state else None, limit=args.limit)
+        if args.json:
+            print(json.dumps([j.model_dump(mode="json") for j in jobs], indent=2))
+            return 0
+        print(f"{'ID':<16}  {'STATE':<10}  {'STAGE':<16}  {'TRY':>3}  {'UPDATED':<25}  SOURCE")
+        for job in jobs:
+            print(_job_line(job))
+        return 0
+    if args.action == "show":
+        job = get_job(args.id, store)
+        if args.minutes:
+            from lifestream.storage import get_storage
+
+            minutes = read_minutes(job, get_storage(settings))
+            if minutes is None:
+                raise JobStateError(f"job {job.id} is {job.state.value}; it has minutes once it has completed.")
+            print(minutes)
+        elif args.json:
+            print(job.model_dump_json(indent=2))
+        else:
+            for key, value in job.model_dump(mode="json").items():
+                if key.endswith("_at") or key in ("lease_until", "not_before"):
+                    value = iso(value)
+                print(f"{key:<21} {value}")
+            if job.state is JobState.COMPLETED:
+                print(f"{'results':<21} {job.result_prefix}")
+        return 0
+    action = retry_job if args.action == "retry" else cancel_job
+    print(_job_line(action(args.id, settings=settings, store=store)))
+    return 0
+
+def _cmd_api_token(args: argparse.Namespace) -> int:
+    from lifestream.web.auth import new_token
+
+    token, entry = new_token(args.workspace)
+    print(token)
+    print(entry)
+    print(f"Line 1 is the token for the API client (shown only now); line 2 is its hashed entry for the server:\n"
+          f"add it to LIFESTREAM_API_TOKENS, a JSON list, e.g. LIFESTREAM_API_TOKENS='[\"{entry}\"]'",
+          file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lifestream", description="Meeting recordings in, minutes out.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -94,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=None, help="overrides LIFESTREAM_DATA_DIR")
     p.add_argument("--json", action="store_true", help="print meeting.json instead of the minutes")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--async", dest="async_", action="store_true",
+                   help="store the file, submit a job for a worker, print the job id")
     p.set_defaults(func=_cmd_process)
 
     p = sub.add_parser("models", help="assemble and verify the bundled models")
@@ -103,6 +216,49 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="print the sample recording's path, or make the sample video")
     p.add_argument("--video", metavar="OUT.mp4", help="write the sample video here")
     p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("ask", help="answer a question from processed meetings, with citations (exit 1: not found)")
+    p.add_argument("question")
+    p.add_argument("--meeting", action="append", metavar="ID", help="search only this meeting (repeatable)")
+    p.add_argument("--channel", action="append", metavar="C",
+                   help="a conversation to search (repeatable; default: cli, where `lifestream process` indexes)")
+    p.add_argument("--workspace", default=None, help="the workspace (default: local)")
+    p.add_argument("--data-dir", default=None, help="overrides LIFESTREAM_DATA_DIR")
+    p.add_argument("--json", action="store_true", help="print the answer and its citations as JSON")
+    p.set_defaults(func=_cmd_ask)
+
+    p = sub.add_parser("serve", help="run the web server: Slack, Teams, API (and a worker, with the embedded broker)")
+    p.add_argument("--host", default=None, help="overrides LIFESTREAM_HOST")
+    p.add_argument("--port", type=int, default=None, help="overrides LIFESTREAM_PORT")
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("worker", help="run a worker for the configured queue broker (LIFESTREAM_BROKER_URL)")
+    p.add_argument("--threads", type=int, default=1, help="jobs at once (default 1: a job uses every core)")
+    p.add_argument("--hook", action="append", default=[], metavar="MODULE:FUNCTION",
+                   help="call this on job events (progress/completed/failed); repeatable")
+    p.set_defaults(func=_cmd_worker)
+
+    p = sub.add_parser("jobs", help="list, inspect, retry or cancel background jobs")
+    jobs = p.add_subparsers(dest="action", required=True)
+    q = jobs.add_parser("list", help="newest first")
+    q.add_argument("--state", choices=["queued", "processing", "completed", "failed", "cancelled"])
+    q.add_argument("--limit", type=int, default=50)
+    q.add_argument("--json", action="store_true")
+    q = jobs.add_parser("show", help="one job's record")
+    q.add_argument("id")
+    q.add_argument("--json", action="store_true")
+    q.add_argument("--minutes", action="store_true", help="print the minutes of a completed job")
+    q = jobs.add_parser("retry", help="queue a failed or cancelled job again")
+    q.add_argument("id")
+    q = jobs.add_parser("cancel", help="cancel a queued or running job")
+    q.add_argument("id")
+    p.set_defaults(func=_cmd_jobs)
+
+    p = sub.add_parser("api-token", help="make API tokens for the HTTP API (/api/v1)")
+    tokens = p.add_subparsers(dest="action", required=True)
+    q = tokens.add_parser("create", help="print a new token and the entry to add to LIFESTREAM_API_TOKENS")
+    q.add_argument("--workspace", required=True, help="the workspace the token may see (e.g. a Slack team id)")
+    p.set_defaults(func=_cmd_api_token)
     return parser
 
 

@@ -80,6 +80,29 @@ class Settings(BaseSettings):
     search_min_similarity: float = 0.3
     search_top_k: int = 5
 
+    # --- Slack (an app from manifests/slack.yaml)
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None  # xapp-…: Socket Mode, for a workspace without a public URL
+    slack_api_url: str = "https://slack.com/api/"  # changed only to point at a local double in tests
+
+    # --- Microsoft Teams (a Bot Framework registration; app package from scripts/teams-package.sh)
+    # With an app id and password every /api/messages request must carry a valid Bot Framework JWT.
+    teams_app_id: str | None = None
+    teams_app_password: str | None = None
+    teams_tenant_id: str | None = None  # set for a single-tenant registration
+    # No credentials and no token check: only for the Bot Framework Emulator on a developer's machine.
+    teams_allow_unauthenticated: bool = False
+
+    # --- the web server (Slack, Teams, API, meeting pages)
+    host: str = "0.0.0.0"
+    port: int = 8080
+    public_url: str = "http://localhost:8080"  # how people reach this server, for links in chat
+    link_secret: str | None = None  # signs meeting-page links; generated into data_dir when unset
+    # API bearer tokens, stored hashed: a JSON list of "workspace:sha256hex" entries
+    # (`lifestream api-token create --workspace W` makes a token and its entry).
+    api_tokens: list[str] = Field(default_factory=list)
+
     # --- recordings shared in chat
     max_upload_mb: int = 2048
     fetch_timeout_seconds: float = 900.0

@@ -1,0 +1,161 @@
+"""Storage in an S3 bucket, or any S3-compatible server (MinIO, moto, R2...).
+
+Uploads stream through boto3's managed transfer: files above
+``multipart_threshold`` go up in parallel parts, so a two-hour recording is
+never held in memory and a failed part is retried alone.
+
+Presigned PUT URLs are signed for ``Content-Type: application/octet-stream``:
+the uploader must send exactly that header or S3 rejects the signature.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from lifestream.errors import ConfigError, TransientError
+from lifestream.storage.base import StorageMissing, StoredObject, check_key
+
+PUT_CONTENT_TYPE = "application/octet-stream"
+_MiB = 1 << 20
+
+
+def _s3_error(exc: Exception, what: str) -> Exception:
+    """Turn a boto error into one a person can act on (and the job runner can classify)."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    if isinstance(exc, NoCredentialsError):
+        return ConfigError(f"{what}: no AWS credentials (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a role).")
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in ("404", "NoSuchKey", "NotFound"):
+            return StorageMissing(f"{what}: no such object.")
+        if code == "NoSuchBucket":
+            return ConfigError(f"{what}: the bucket does not exist (LIFESTREAM_S3_BUCKET).")
+        if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+            return ConfigError(f"{what}: access denied ({code}); check the credentials and bucket policy.")
+        if status >= 500 or code in ("SlowDown", "Throttling", "RequestTimeout"):
+            return TransientError(f"{what}: S3 is unavailable for now ({code}).")
+        return ConfigError(f"{what}: S3 refused the request ({code}).")
+    if isinstance(exc, BotoCoreError):  # connection refused, timeouts, DNS
+        return TransientError(f"{what}: cannot reach S3 ({exc}).")
+    return exc
+
+
+class S3Storage:
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        presign_seconds: int = 3600,
+        multipart_threshold: int = 64 * _MiB,
+        multipart_chunksize: int = 16 * _MiB,
+        client: Any = None,
+    ) -> None:
+        import boto3
+        from boto3.s3.transfer import TransferConfig
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.presign_seconds = presign_seconds
+        # Path-style addressing: an S3-compatible server on an IP/port has no per-bucket host names.
+        config = Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 5},
+                        s3={"addressing_style": "path" if endpoint_url else "auto"})
+        self.client = client or boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
+        self.transfer = TransferConfig(multipart_threshold=multipart_threshold, multipart_chunksize=multipart_chunksize)
+
+    def _key(self, key: str, *, prefix: bool = False) -> str:
+        return self.prefix + check_key(key, prefix=prefix)
+
+    def put(self, key: str, fileobj: BinaryIO, *, content_type: str | None = None) -> StoredObject:
+        full = self._key(key)
+        extra = {"ContentType": content_type or mimetypes.guess_type(key)[0] or PUT_CONTENT_TYPE}
+        try:
+            self.client.upload_fileobj(fileobj, self.bucket, full, ExtraArgs=extra, Config=self.transfer)
+        except Exception as exc:
+            raise _s3_error(exc, f"upload of {key}") from exc
+        found = self.stat(key)
+        if found is None:
+            raise TransientError(f"upload of {key}: S3 accepted it but does not list it yet.")
+        return found
+
+    def get(self, key: str, dest: Path) -> Path:
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.client.download_file(self.bucket, self._key(key), str(dest), Config=self.transfer)
+        except Exception as exc:
+            raise _s3_error(exc, f"download of {key}") from exc
+        return dest
+
+    def stat(self, key: str) -> StoredObject | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            err = _s3_error(exc, key)
+            if isinstance(err, StorageMissing):
+                return None
+            raise err from exc
+        return StoredObject(key=key, size=head["ContentLength"], etag=head["ETag"].strip('"'))
+
+    def list(self, prefix: str = "") -> list[StoredObject]:
+        if prefix:
+            check_key(prefix, prefix=True)
+        found = []
+        try:
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for obj in page.get("Contents", []):
+                    found.append(StoredObject(key=obj["Key"][len(self.prefix):], size=obj["Size"],
+                                              etag=obj["ETag"].strip('"')))
+        except Exception as exc:
+            raise _s3_error(exc, f"listing {prefix or '/'}") from exc
+        return found
+
+    def _delete_keys(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
+            batch = [{"Key": self.prefix + k} for k in keys[start:start + 1000]]
+            try:
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            except Exception as exc:
+                raise _s3_error(exc, "delete") from exc
+
+    def delete(self, prefix: str) -> int:
+        check_key(prefix, prefix=True)
+        keys = [obj.key for obj in self.list(prefix)]
+        self._delete_keys(keys)
+        return len(keys)
+
+    def put_dir(self, local_dir: Path, prefix: str) -> list[str]:
+        local_dir = Path(local_dir)
+        prefix = check_key(prefix.rstrip("/") + "/", prefix=True)
+        files = sorted(p for p in local_dir.rglob("*") if p.is_file())
+        # meeting.json last: as in the local folder, its presence marks a complete result.
+        files.sort(key=lambda p: p.name == "meeting.json")
+        keys = []
+        for path in files:
+            key = prefix + path.relative_to(local_dir).as_posix()
+            with path.open("rb") as fh:
+                self.put(key, fh)
+            keys.append(key)
+        published = set(keys)
+        stale = [obj.key for obj in self.list(prefix) if obj.key not in published]
+        if stale:
+            self._delete_keys(stale)
+        return keys
+
+    def presign_get(self, key: str, expires: int | None = None) -> str | None:
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)},
+            ExpiresIn=expires or self.presign_seconds)
+
+    def presign_put(self, key: str, expires: int | None = None) -> str | None:
+        return self.client.generate_presigned_url(
+            "put_object", Params={"Bucket": self.bucket, "Key": self._key(key), "ContentType": PUT_CONTENT_TYPE},
+            ExpiresIn=expires or self.presign_seconds)

@@ -1,0 +1,135 @@
+"""The Dramatiq broker, chosen by ``LIFESTREAM_BROKER_URL``.
+
+- unset (or ``embedded://``): the embedded broker, no server needed;
+- ``redis://host:port/db`` (or ``rediss://``): Redis;
+- ``sqs://<queue-name>``: Amazon SQS, through dramatiq-sqs
+  (``LIFESTREAM_SQS_ENDPOINT_URL`` points it at any SQS-compatible server).
+  Failed messages go to ``<queue-name>_dlq``.
+
+Following Dramatiq's rule, the broker is set up before any actor is
+declared: ``lifestream.workers.actors`` calls ``setup_broker`` at import.
+
+Why the embedded broker is Dramatiq's StubBroker fed from the job store, and
+not dramatiq-sqlite (0.1.0, evaluated from its wheel):
+
+- dramatiq-sqlite marks a fetched message ``consumed`` and nothing ever
+  turns it back to ``queued`` if that worker dies, so a kill -9 loses the
+  job: the one thing the embedded default must not do. Its ``requeue`` (used
+  on graceful shutdown) binds a tuple to a single ``IN ?`` parameter, which
+  sqlite3 rejects. It polls every 0.1 s, and it is a first 0.1.0 release.
+- Its one advantage, a queue shared by processes on disk, we already have:
+  the job store (SQLite by default) is durable and shared, and records each
+  job's state, lease and retry time.
+
+So in embedded mode the job store *is* the queue. The worker's recovery loop
+(``lifestream.workers.recovery``) moves due jobs (queued ones, including
+those submitted by other processes, ones whose backoff has passed, ones
+whose worker's lease expired) into an in-process StubBroker, which gives
+them all of Dramatiq's middleware: retries with backoff, time limits. A
+message lost with the process is rebuilt from its job record at the next
+start; nothing exists only in memory.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlparse
+
+import dramatiq
+from dramatiq.middleware import Callbacks, CurrentMessage, Pipelines, Retries, ShutdownNotifications, TimeLimit
+
+from lifestream.errors import ConfigError, TransientError
+from lifestream.settings import Settings
+from lifestream.workers import policy
+
+ACTOR_NAME = "process_recording"
+DEFAULT_QUEUE = "lifestream"
+# A message is redelivered on dramatiq.Retry only; lease waits count too, hence the headroom.
+_MAX_REDELIVERIES = 100
+_QUEUE_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class BrokerSpec:
+    kind: Literal["embedded", "redis", "sqs"]
+    queue: str
+    url: str | None = None
+
+
+def parse_broker_url(url: str | None) -> BrokerSpec:
+    if not url or url in ("embedded", "embedded://"):
+        return BrokerSpec("embedded", DEFAULT_QUEUE)
+    scheme = urlparse(url).scheme
+    if scheme in ("redis", "rediss", "unix"):
+        return BrokerSpec("redis", DEFAULT_QUEUE, url)
+    if scheme == "sqs":
+        name = url[len("sqs://"):].strip("/")
+        if not _QUEUE_NAME.match(name):
+            raise ConfigError(f"LIFESTREAM_BROKER_URL={url}: write sqs://<queue-name> (letters, digits, - and _).")
+        return BrokerSpec("sqs", name, url)
+    raise ConfigError(f"LIFESTREAM_BROKER_URL={url}: unsupported; use redis://host:port/db, sqs://<queue-name> "
+                      "or leave it unset for the embedded broker.")
+
+
+def _retry_when(retries: int, exc: BaseException) -> bool:
+    # The actor decides (lifestream.workers.execute): it raises Retry for a transient failure
+    # with retries left, and the error itself when the job has failed for good.
+    return isinstance(exc, dramatiq.Retry) and retries < _MAX_REDELIVERIES
+
+
+def build_broker(settings: Settings) -> dramatiq.Broker:
+    """A new broker with LifeStream's middleware and its queue declared."""
+    from lifestream.workers.recovery import JobRecovery
+
+    spec = parse_broker_url(settings.broker_url)
+    middleware = [
+        # First in the list, so its after_* hooks run last: it sees whether Retries kept the message.
+        JobRecovery(settings, spec),
+        TimeLimit(),
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        Retries(max_retries=_MAX_REDELIVERIES, retry_when=_retry_when,
+                min_backoff=settings.job_retry_min_backoff_ms, max_backoff=settings.job_retry_max_backoff_ms),
+        CurrentMessage(),
+    ]
+    broker: dramatiq.Broker
+    if spec.kind == "redis":
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=spec.url, middleware=middleware)
+    elif spec.kind == "sqs":
+        from dramatiq_sqs import SQSBroker
+
+        broker = SQSBroker(middleware=middleware, dead_letter=True, endpoint_url=settings.sqs_endpoint_url,
+                           region_name=settings.s3_region)
+    else:
+        from dramatiq.brokers.stub import StubBroker
+
+        broker = StubBroker(middleware=middleware)
+    broker.declare_queue(spec.queue)
+    return broker
+
+
+def setup_broker(settings: Settings) -> dramatiq.Broker:
+    """Build the broker and make it Dramatiq's global one: call before declaring actors."""
+    broker = build_broker(settings)
+    dramatiq.set_broker(broker)
+    return broker
+
+
+def send_job(broker: dramatiq.Broker, settings: Settings, job_id: str, duration: float | None) -> None:
+    """Enqueue a job's message, with a time limit scaled to the recording's length."""
+    spec = parse_broker_url(settings.broker_url)
+    message = dramatiq.Message(queue_name=spec.queue, actor_name=ACTOR_NAME, args=(job_id,), kwargs={},
+                               options={"time_limit": policy.time_limit_ms(duration)})
+    try:
+        broker.enqueue(message)
+    except dramatiq.BrokerError as exc:
+        raise TransientError(f"cannot reach the queue ({settings.broker_url}): {exc}") from exc
+    except Exception as exc:
+        if policy.is_transient(exc):
+            raise TransientError(f"cannot reach the queue ({settings.broker_url}): {exc}") from exc
+        raise

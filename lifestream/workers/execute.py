@@ -1,0 +1,215 @@
+"""Run one job under its lease: claim, work, publish, complete, announce.
+
+This is the body of the Dramatiq actor, kept free of Dramatiq's globals so
+the benchmark (and a debugger) can call it directly. The protocol:
+
+1. Claim the job (compare-and-set). A job that is already final is a
+   redelivered or duplicate message: nothing to do. A job another live
+   worker holds is not ours either, but that worker may be about to die, so
+   the message comes back after the lease would have run out.
+2. Run the work while a thread renews the lease. Losing the lease (the job
+   was cancelled, or another worker took it over after we stalled) stops
+   the work at its next progress event, and its results are dropped.
+3. Publish the results to storage, then mark the job completed with the
+   owner's compare-and-set, then announce it (at most once: see hooks).
+
+A crash anywhere leaves the job ``processing`` with a lease nobody renews;
+the recovery loop of any worker puts it back in the queue when it expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dramatiq
+
+from lifestream.settings import Settings
+from lifestream.storage import Storage, safe_name
+from lifestream.workers import hooks, policy
+from lifestream.workers.jobstore import Job, JobState, JobStore
+
+log = logging.getLogger(__name__)
+
+# The pipeline's stages, for a percentage: each counts the same, parallel ones included.
+_STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "minutes", "index",
+           "write")
+_PROGRESS_EVERY_S = 2.0  # in-stage progress is sent at most this often; stage starts and ends always
+
+_PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def owner_id() -> str:
+    """Unique per process and thread: a restarted worker never mistakes a dead one's lease for its own."""
+    return f"{_PROCESS_ID}:{threading.get_ident()}"
+
+
+class JobLost(Exception):
+    """The job is no longer ours (cancelled, or taken over after our lease ran out)."""
+
+
+class _Lease(threading.Thread):
+    """Renews the job's lease every third of its length until stopped."""
+
+    def __init__(self, store: JobStore, job_id: str, owner: str, seconds: float) -> None:
+        super().__init__(name=f"lease-{job_id}", daemon=True)
+        self.store, self.job_id, self.owner, self.seconds = store, job_id, owner, seconds
+        self.lost = threading.Event()
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopping.wait(self.seconds / 3):
+            try:
+                if self.store.renew(self.job_id, self.owner, self.seconds) is None:
+                    self.lost.set()
+                    return
+            except Exception:  # a store hiccup: try again next tick; the lease has slack for two misses
+                log.warning("could not renew the lease of job %s", self.job_id, exc_info=True)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+
+@dataclass
+class JobContext:
+    """What the work function gets besides the job: services, and a progress callback."""
+
+    job: Job
+    settings: Settings
+    store: JobStore
+    storage: Storage
+    owner: str
+    lease: _Lease
+    _fractions: dict[str, float] = field(default_factory=dict)
+    _last_sent: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def check(self) -> None:
+        if self.lease.lost.is_set():
+            raise JobLost(f"job {self.job.id} is no longer held by this worker")
+
+    def on_stage(self, event) -> None:
+        """A pipeline StageEvent: record the stage and percent in the job store, tell the hooks."""
+        self.check()
+        with self._lock:
+            self._fractions[event.stage] = 1.0 if event.state in ("finished", "skipped") else event.fraction
+            percent = min(99.0, 100.0 * sum(self._fractions.values()) / len(_STAGES))
+            now = time.monotonic()
+            if event.state == "progress" and now - self._last_sent < _PROGRESS_EVERY_S:
+                return
+            self._last_sent = now
+        if event.state == "skipped":
+            return
+        try:
+            job = self.store.renew(self.job.id, self.owner, self.settings.job_lease_seconds,
+                                   stage=event.stage, percent=percent)
+        except Exception:  # a progress note is not worth failing an hour-long job; the lease thread retries
+            log.warning("job %s: could not record progress", self.job.id, exc_info=True)
+            return
+        if job is None:
+            self.lease.lost.set()
+            self.check()
+        hooks.emit("progress", job)
+
+
+Work = Callable[[Job, JobContext], None]
+
+
+def _indexers(job: Job, settings: Settings) -> list:
+    """Searchable where it came from: origin's workspace and conversation (a Slack channel, an API client)."""
+    workspace, conversation = job.origin.get("workspace"), job.origin.get("conversation")
+    if not (isinstance(workspace, str) and workspace and isinstance(conversation, str) and conversation):
+        return []
+    from lifestream.search import Indexer, get_index
+
+    return [Indexer(get_index(settings), workspace=workspace, conversation=conversation, settings=settings)]
+
+
+def run_pipeline(job: Job, ctx: JobContext) -> None:
+    """The real work: fetch the upload, process it in a scratch folder, publish the result folder."""
+    from lifestream.pipeline.runner import process_recording
+
+    scratch_root = ctx.settings.data_dir / "tmp"  # same file system as local storage: publishing is a rename
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    for stale in scratch_root.glob(f"job-{job.id}-*"):  # left by a worker that died on this job; we hold it now
+        shutil.rmtree(stale, ignore_errors=True)
+    with tempfile.TemporaryDirectory(dir=scratch_root, prefix=f"job-{job.id}-") as scratch:
+        source = ctx.storage.get(job.storage_key, Path(scratch) / "input" / safe_name(job.source_name))
+        ctx.check()
+        result_dir = Path(scratch) / "result"
+        process_recording(source, settings=ctx.settings, meeting_id=job.id, result_dir=result_dir,
+                          num_speakers=job.num_speakers, display_name=job.source_name, on_event=ctx.on_stage,
+                          indexers=_indexers(job, ctx.settings))
+        ctx.check()  # never publish over a job that was cancelled or handed to another worker
+        ctx.storage.put_dir(result_dir, job.result_prefix)
+
+
+def execute_job(job_id: str, *, settings: Settings, store: JobStore, storage: Storage, work: Work = run_pipeline,
+                retries: int = 0) -> Job | None:
+    """Run a job once. Raises dramatiq.Retry to be redelivered later, or the final error to fail the message.
+
+    ``retries`` is how many times this message has been retried already (Dramatiq's count).
+    """
+    job = store.get(job_id)
+    if job is None:
+        log.warning("job %s is not in the job store; dropping its message", job_id)
+        return None
+    if job.final:
+        log.info("job %s is already %s; duplicate message ignored", job_id, job.state.value)
+        if job.state is JobState.COMPLETED:
+            hooks.announce_completed(store, job_id)  # in case the worker that completed it died before this
+        return job
+    owner = owner_id()
+    claimed = store.claim(job_id, owner, settings.job_lease_seconds)
+    if claimed is None:
+        current = store.get(job_id)
+        if current is not None and current.state is JobState.PROCESSING:
+            wait_ms = int(max(0.0, (current.lease_until or 0) - time.time()) * 1000) + 1000
+            raise dramatiq.Retry(f"job {job_id} is held by {current.owner}", delay=wait_ms)
+        return current
+
+    lease = _Lease(store, job_id, owner, settings.job_lease_seconds)
+    lease.start()
+    try:
+        ctx = JobContext(job=claimed, settings=settings, store=store, storage=storage, owner=owner, lease=lease)
+        work(claimed, ctx)
+        ctx.check()
+        done = store.complete(job_id, owner)
+    except JobLost:
+        log.info("job %s: stopped, it is no longer ours", job_id)
+        return store.get(job_id)
+    except BaseException as exc:  # BaseException: Dramatiq's time limit is one
+        _record_failure(store, settings, claimed, owner, exc, retries)
+        raise
+    finally:
+        lease.stop()
+    if done is None:  # cancelled between the last check and now
+        return store.get(job_id)
+    log.info("job %s completed (attempt %d)", job_id, done.attempts)
+    hooks.announce_completed(store, job_id)
+    return done
+
+
+def _record_failure(store: JobStore, settings: Settings, job: Job, owner: str, exc: BaseException,
+                    retries: int) -> None:
+    reason = policy.failure_reason(exc)
+    if policy.is_transient(exc) and retries < settings.job_max_retries:
+        delay = policy.retry_delay_ms(retries, min_backoff_ms=settings.job_retry_min_backoff_ms,
+                                      max_backoff_ms=settings.job_retry_max_backoff_ms)
+        if store.retry_later(job.id, owner, reason, not_before=time.time() + delay / 1000):
+            log.warning("job %s: %s; retry %d in %.1f s", job.id, reason, retries + 1, delay / 1000)
+            raise dramatiq.Retry(reason, delay=delay) from exc
+        return
+    failed = store.fail(job.id, owner, reason, retryable=policy.is_transient(exc))
+    if failed is not None:
+        log.warning("job %s failed: %s", job.id, reason)
+        hooks.emit("failed", failed)

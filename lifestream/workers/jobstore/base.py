@@ -1,0 +1,213 @@
+"""The job record and the one job-store interface, whatever the backend.
+
+Every change of state is a compare-and-set: the backend applies it only if
+the record is still in the state (and, where it matters, held by the owner)
+the caller saw. That is what lets two submitters, two workers, or a worker
+and its own redelivered message race without making two jobs, running one
+job twice at once, or announcing a completion twice.
+
+A job that is ``processing`` holds a lease (``owner``, ``lease_until``) that
+its worker renews while it runs. A worker killed with SIGKILL stops renewing;
+once the lease has run out any worker may claim the job again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Collection
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from lifestream.storage.base import result_prefix
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINAL_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
+
+
+def job_id_for(idempotency_key: str) -> str:
+    """Derived from the idempotency key, so the primary key itself refuses a duplicate job.
+
+    For a recording's content hash it is the hash's first 16 digits: the meeting id that
+    ``lifestream process`` gives the same recording, so both paths name its results alike.
+    """
+    kind, _, value = idempotency_key.partition(":")
+    if kind == "sha256" and len(value) == 64:
+        return value[:16]
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]
+
+
+class Job(BaseModel):
+    id: str
+    state: JobState = JobState.QUEUED
+    stage: str | None = None
+    percent: float = 0.0
+    reason: str | None = None  # why it failed, was cancelled, or is being retried
+    retryable: bool | None = None  # set on failure: whether retrying can help
+    storage_key: str
+    idempotency_key: str
+    source_name: str
+    origin: dict[str, Any] = Field(default_factory=dict)  # the bot's context: platform, channel, thread_ts, user
+    num_speakers: int | None = None
+    duration: float | None = None  # seconds, when known at submission; sets the time limit
+    attempts: int = 0
+    owner: str | None = None
+    lease_until: float | None = None
+    not_before: float | None = None  # a retry is due no earlier than this
+    completion_announced: bool = False
+    created_at: float = Field(default_factory=time.time)
+    updated_at: float = Field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+
+    @property
+    def result_prefix(self) -> str:
+        return result_prefix(self.id)
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL_STATES
+
+
+def iso(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds") if ts else "-"
+
+
+_ANY = object()
+
+
+class JobStore(ABC):
+    """High-level transitions, written once on top of three backend primitives."""
+
+    # --- backend primitives
+
+    @abstractmethod
+    def _insert(self, job: Job) -> bool:
+        """Insert unless a job with this id exists; True if inserted."""
+
+    @abstractmethod
+    def get(self, job_id: str) -> Job | None: ...
+
+    @abstractmethod
+    def list(self, states: Collection[JobState] | None = None, limit: int = 100, *,
+             announced: bool | None = None) -> list[Job]:
+        """Newest first; optionally only jobs whose completion_announced equals announced."""
+
+    @abstractmethod
+    def _cas(self, job_id: str, changes: dict[str, Any], *, states: Collection[JobState], owner: Any = _ANY,
+             lease_before: float | None = None, announced: bool | None = None,
+             add_attempt: bool = False) -> Job | None:
+        """Apply changes atomically iff the job is in one of states (and held by owner, its lease
+        ended before lease_before, its announcement flag equals announced). The new job, or None."""
+
+    @abstractmethod
+    def delete(self, job_id: str) -> bool:
+        """Remove the job's record (the meeting was deleted); True if there was one."""
+
+    def close(self) -> None:
+        pass
+
+    # --- transitions
+
+    def create(self, job: Job) -> tuple[Job, bool]:
+        """The job, and whether this call created it (False: it existed; you get that one)."""
+        if self._insert(job):
+            return job, True
+        existing = self.get(job.id)
+        if existing is None:  # deleted between the two calls: try once more
+            return self.create(job)
+        return existing, False
+
+    def claim(self, job_id: str, owner: str, lease_seconds: float) -> Job | None:
+        """Take a queued job, or one whose worker stopped renewing its lease."""
+        now = time.time()
+        changes = {"state": JobState.PROCESSING, "owner": owner, "lease_until": now + lease_seconds,
+                   "started_at": now, "stage": None, "percent": 0.0, "reason": None, "not_before": None}
+        return (self._cas(job_id, changes, states=[JobState.QUEUED], add_attempt=True)
+                or self._cas(job_id, changes, states=[JobState.PROCESSING], lease_before=now, add_attempt=True))
+
+    def renew(self, job_id: str, owner: str, lease_seconds: float, *, stage: str | None = None,
+              percent: float | None = None) -> Job | None:
+        """Extend the lease (and record progress). None: the job is no longer ours (cancelled, taken over)."""
+        changes: dict[str, Any] = {"lease_until": time.time() + lease_seconds}
+        if stage is not None:
+            changes["stage"] = stage
+        if percent is not None:
+            changes["percent"] = round(percent, 1)
+        return self._cas(job_id, changes, states=[JobState.PROCESSING], owner=owner)
+
+    def complete(self, job_id: str, owner: str) -> Job | None:
+        return self._cas(job_id, {"state": JobState.COMPLETED, "owner": None, "lease_until": None, "stage": None,
+                                  "percent": 100.0, "reason": None, "retryable": None, "finished_at": time.time()},
+                         states=[JobState.PROCESSING], owner=owner)
+
+    def fail(self, job_id: str, owner: str, reason: str, *, retryable: bool) -> Job | None:
+        return self._cas(job_id, {"state": JobState.FAILED, "owner": None, "lease_until": None, "reason": reason,
+                                  "retryable": retryable, "finished_at": time.time()},
+                         states=[JobState.PROCESSING], owner=owner)
+
+    def fail_unsent(self, job_id: str, reason: str) -> Job | None:
+        """A queued job whose message could not be sent: failed, retryable, so it is not forgotten."""
+        return self._cas(job_id, {"state": JobState.FAILED, "reason": reason, "retryable": True,
+                                  "finished_at": time.time()}, states=[JobState.QUEUED])
+
+    def retry_later(self, job_id: str, owner: str, reason: str, *, not_before: float) -> Job | None:
+        """Back to queued after a transient failure; the broker redelivers at not_before."""
+        return self._cas(job_id, {"state": JobState.QUEUED, "owner": None, "lease_until": None, "stage": None,
+                                  "reason": f"retrying: {reason}", "not_before": not_before},
+                         states=[JobState.PROCESSING], owner=owner)
+
+    def release_expired(self, job_id: str) -> Job | None:
+        """Back to queued if its worker's lease ran out (the worker died or hung)."""
+        return self._cas(job_id, {"state": JobState.QUEUED, "owner": None, "lease_until": None,
+                                  "reason": "its worker stopped; queued again"},
+                         states=[JobState.PROCESSING], lease_before=time.time())
+
+    def reset_for_retry(self, job_id: str) -> Job | None:
+        """A failed or cancelled job, queued again (``lifestream jobs retry``)."""
+        return self._cas(job_id, {"state": JobState.QUEUED, "reason": None, "retryable": None, "not_before": None,
+                                  "finished_at": None, "stage": None, "percent": 0.0},
+                         states=[JobState.FAILED, JobState.CANCELLED])
+
+    def reset_for_rerun(self, job_id: str) -> Job | None:
+        """A finished job (completed too), queued again to make its results anew; announced again when done."""
+        return self._cas(job_id, {"state": JobState.QUEUED, "reason": None, "retryable": None, "not_before": None,
+                                  "finished_at": None, "stage": None, "percent": 0.0, "completion_announced": False},
+                         states=list(FINAL_STATES))
+
+    def cancel(self, job_id: str) -> Job | None:
+        """Queued or running: a running worker sees the change at its next lease renewal and stops."""
+        return self._cas(job_id, {"state": JobState.CANCELLED, "owner": None, "lease_until": None,
+                                  "reason": "cancelled", "finished_at": time.time()},
+                         states=[JobState.QUEUED, JobState.PROCESSING])
+
+    def claim_announcement(self, job_id: str) -> Job | None:
+        """The one caller that gets the job back may announce its completion; everyone else gets None."""
+        return self._cas(job_id, {"completion_announced": True}, states=[JobState.COMPLETED], announced=False)
+
+    # --- queries
+
+    def expired(self) -> list[Job]:
+        now = time.time()
+        return [j for j in self.list([JobState.PROCESSING], limit=10_000) if (j.lease_until or 0) < now]
+
+    def due(self) -> list[Job]:
+        """Queued jobs whose retry delay (if any) has passed, oldest first."""
+        now = time.time()
+        jobs = [j for j in self.list([JobState.QUEUED], limit=10_000) if (j.not_before or 0) <= now]
+        return sorted(jobs, key=lambda j: j.created_at)
+
+    def unannounced(self) -> list[Job]:
+        return self.list([JobState.COMPLETED], limit=10_000, announced=False)

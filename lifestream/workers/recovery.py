@@ -1,0 +1,121 @@
+"""Keeps jobs moving whatever dies: a Dramatiq middleware that every worker runs.
+
+At worker start-up, and then every few seconds, it
+
+- puts back in the queue every job whose worker's lease expired (the worker
+  was killed, or its machine went away) and sends it a new message;
+- in embedded mode, sends every due queued job to the in-process broker
+  (see ``lifestream.workers.broker`` for why the job store is the queue);
+- announces completed jobs nobody announced (a worker died in between).
+
+Duplicate messages are harmless by construction: a job is claimed with a
+compare-and-set, so the second message for it finds it taken or done.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+import dramatiq
+from dramatiq import Middleware
+
+from lifestream.settings import Settings
+
+if TYPE_CHECKING:
+    from lifestream.workers.broker import BrokerSpec
+    from lifestream.workers.jobstore import JobStore
+
+log = logging.getLogger(__name__)
+
+_EMBEDDED_POLL_S = 0.5  # how soon an embedded worker notices a job submitted by another process
+_wakeups: list[threading.Event] = []  # embedded workers in this process: a submission wakes them at once
+
+
+def wake_embedded_workers() -> None:
+    for event in list(_wakeups):
+        event.set()
+
+
+class JobRecovery(Middleware):
+    def __init__(self, settings: Settings, spec: BrokerSpec) -> None:
+        self.settings = settings
+        self.spec = spec
+        self.interval = _EMBEDDED_POLL_S if spec.kind == "embedded" else max(0.5, settings.job_lease_seconds / 3)
+        self._in_flight: set[str] = set()  # embedded: jobs with a message in this process's broker
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._store: JobStore | None = None
+
+    # --- Dramatiq hooks
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from lifestream.workers.jobstore import get_job_store
+
+        self._store = get_job_store(self.settings)
+        self._stopping.clear()
+        _wakeups.append(self._wake)
+        self._thread = threading.Thread(target=self._loop, args=(broker,), name="lifestream-recovery", daemon=True)
+        self._thread.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._wake in _wakeups:
+            _wakeups.remove(self._wake)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
+        # Runs after Retries (middleware run their after_* hooks in reverse): a message it
+        # re-enqueued is still in flight; one that succeeded or failed for good is not.
+        if exception is None or message.failed:
+            self._done(message)
+
+    def after_skip_message(self, broker, message) -> None:
+        self._done(message)
+
+    def _done(self, message) -> None:
+        if message.args:
+            with self._lock:
+                self._in_flight.discard(message.args[0])
+
+    # --- the loop
+
+    def _loop(self, broker: dramatiq.Broker) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.scan(broker)
+            except Exception:  # the store or broker is down: keep trying, the jobs are safe in the store
+                log.warning("job recovery scan failed; retrying in %.1f s", self.interval, exc_info=True)
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+    def scan(self, broker: dramatiq.Broker) -> None:
+        from lifestream.workers import hooks
+        from lifestream.workers.broker import send_job
+
+        store = self._store
+        assert store is not None
+        for job in store.expired():
+            released = store.release_expired(job.id)
+            if released is not None:
+                log.warning("job %s: its worker %s stopped renewing its lease; queued again", job.id, job.owner)
+                if self.spec.kind != "embedded":
+                    send_job(broker, self.settings, released.id, released.duration)
+        if self.spec.kind == "embedded":
+            for job in store.due():
+                with self._lock:
+                    if job.id in self._in_flight:
+                        continue
+                    self._in_flight.add(job.id)
+                try:
+                    send_job(broker, self.settings, job.id, job.duration)
+                except Exception:
+                    with self._lock:
+                        self._in_flight.discard(job.id)
+                    raise
+        hooks.announce_pending(store)
