@@ -6,6 +6,7 @@ These models are the versioned schema of ``meeting.json``; bump
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Literal
 
@@ -156,3 +157,9 @@ class Meeting(BaseModel):
         if not label:
             return "Unknown"
         return self.speaker_names.get(label, label)
+
+    def with_names(self, text: str) -> str:
+        """Speaker labels inside generated text (summaries) replaced by the names people gave them."""
+        if not self.speaker_names:
+            return text
+        return re.sub(r"\bSPEAKER_\d+\b", lambda m: self.speaker_names.get(m.group(0), m.group(0)), text)

@@ -23,7 +23,7 @@ def minutes_markdown(meeting: Meeting, minutes: Minutes | None = None) -> str:
         + (f" · {'meeting' if c.is_meeting else 'not a meeting'} ({c.reason})" if c else "")
         + f" · {meeting.language or '?'} · minutes by {m.generator}_"
     )
-    lines += ["", "## Summary" if m.kind == "minutes" else "## Diary", "", m.summary, ""]
+    lines += ["", "## Summary" if m.kind == "minutes" else "## Diary", "", meeting.with_names(m.summary), ""]
     if m.decisions:
         lines += ["## Decisions", ""]
         lines += [f"- {d.text} — {name(d.speaker)} [{clock(d.timestamp)}]" for d in m.decisions]
@@ -50,7 +50,7 @@ def minutes_markdown(meeting: Meeting, minutes: Minutes | None = None) -> str:
     if len(meeting.chunk_minutes) > 1:
         lines += ["## Part by part", ""]
         for cm in meeting.chunk_minutes:
-            lines += [f"### {clock(cm.start)}–{clock(cm.end)}: {cm.minutes.title}", "", cm.minutes.summary, ""]
+            lines += [f"### {clock(cm.start)}–{clock(cm.end)}: {cm.minutes.title}", "", meeting.with_names(cm.minutes.summary), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

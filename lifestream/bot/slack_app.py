@@ -1,0 +1,409 @@
+"""The Slack side: recordings shared in channels become threaded minutes; ``/ask`` answers from past meetings.
+
+Built like slack-bolt's own async examples: one ``AsyncApp``, listeners
+registered with decorators, ``ack()`` first, slow work after it. Slack
+re-sends events it believes were missed; every event and every shared file is
+handled once (``SeenStore``), and the same recording shared twice makes one
+job (the job store's idempotency key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from typing import Any
+
+from slack_bolt import BoltResponse
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from lifestream.bot import intake
+from lifestream.bot.links import meeting_link
+from lifestream.bot.seen import SeenStore
+from lifestream.bot.slack_blocks import escape, fallback_text, minutes_blocks
+from lifestream.bot.slack_notify import SlackNotifier, load_meeting, status_text
+from lifestream.errors import LifeStreamError
+from lifestream.settings import Settings
+from lifestream.timefmt import clock
+
+log = logging.getLogger(__name__)
+
+HELP = (
+    "*LifeStream* turns meeting recordings into minutes.\n"
+    "• Share a recording (mp4, mov, mkv, webm, m4a, mp3, wav, ogg) or a direct link to one in a channel "
+    "I'm in: the minutes arrive in its thread.\n"
+    "• In a thread that holds a recording, mention me with `minutes` to process it.\n"
+    "• `/ask what did we decide about the launch?` searches the meetings of conversations you're in.\n"
+    "• `/ask rename SPEAKER_1 Alice` names a speaker in this channel's latest minutes."
+)
+MEMBERSHIP_CACHE_S = 60
+
+
+def _thread_root(event: dict) -> str:
+    return event.get("thread_ts") or event["ts"]
+
+
+class SlackBot:
+    def __init__(self, settings: Settings, *, notifier: SlackNotifier | None = None) -> None:
+        self.settings = settings
+        client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+        self.app = AsyncApp(
+            client=client,
+            signing_secret=settings.slack_signing_secret,
+            # Socket Mode has no signed HTTP requests; over HTTP every request is verified.
+            request_verification_enabled=not settings.slack_app_token,
+        )
+        self.seen = SeenStore(settings.data_dir / "slack-seen.sqlite3")
+        self.notifier = notifier
+        self._members: dict[str, tuple[float, list[str]]] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._register()
+
+    # --- plumbing
+
+    def _spawn(self, coro) -> None:
+        """Run after ack; keep a reference so the task is not garbage-collected mid-flight."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Slack handler failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for background work (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _register(self) -> None:
+        app = self.app
+
+        @app.middleware
+        async def once_per_event(body, next, logger):  # noqa: A002 - bolt's parameter name
+            event_id = body.get("event_id")
+            if event_id and not self.seen.first_time(f"event:{event_id}"):
+                logger.info("event %s already handled (Slack retry)", event_id)
+                return BoltResponse(status=200, body="")  # acknowledged, not processed again
+            return await next()
+
+        @app.event({"type": "message", "subtype": "file_share"})
+        async def on_file_share(event, client, context):
+            self._spawn(self.handle_files(event, client, context.get("team_id") or event.get("team")))
+
+        @app.event("message")
+        async def on_message(event, client, context):
+            if event.get("bot_id") or event.get("subtype") not in (None, "thread_broadcast"):
+                return
+            links = [u for u in intake.find_links(event.get("text", "")) if intake.is_recording_link(u)]
+            if links:
+                self._spawn(self.handle_links(event, links, client, context.get("team_id") or event.get("team")))
+
+        @app.event("app_mention")
+        async def on_mention(event, client, context, say):
+            if "minutes" not in event.get("text", "").lower():
+                await say(text=HELP, thread_ts=_thread_root(event))
+                return
+            self._spawn(self.handle_mention(event, client, context.get("team_id") or event.get("team")))
+
+        @app.event("file_shared")
+        async def on_file_shared():
+            # The same upload also arrives as a message with subtype file_share, which knows its thread.
+            return
+
+        @app.command("/ask")
+        async def on_ask(ack, command, respond, client):
+            await ack()
+            self._spawn(self.handle_ask(command, respond, client))
+
+        @app.action("ask_meeting")
+        async def on_ask_button(ack, body, client):
+            await ack()
+            await client.views_open(trigger_id=body["trigger_id"], view=ask_modal(body["actions"][0]["value"],
+                                                                                  body["channel"]["id"]))
+
+        @app.view("ask_meeting_modal")
+        async def on_ask_submit(ack, body, view, client):
+            await ack()
+            meta = json.loads(view["private_metadata"])
+            question = view["state"]["values"]["question"]["text"]["value"]
+            self._spawn(self.answer_in_modal_channel(body["user"]["id"], meta, question, client,
+                                                     body.get("team", {}).get("id")))
+
+        @app.action("share_answer")
+        async def on_share(ack, body, client, respond):
+            await ack()
+            payload = json.loads(body["actions"][0]["value"])
+            await client.chat_postMessage(channel=body["channel"]["id"], text=payload["text"],
+                                          blocks=answer_blocks(payload["question"], payload["text"], shared_by=body["user"]["id"]))
+            await respond(delete_original=True)
+
+        @app.action("retry_job")
+        @app.action("rerun_job")
+        async def on_retry(ack, body, client):
+            await ack()
+            self._spawn(self.handle_retry(body, client))
+
+        @app.action("rename_speaker")
+        async def on_rename_button(ack, body, client):
+            await ack()
+            self._spawn(self.open_rename_modal(body, client))
+
+        @app.view("rename_speakers_modal")
+        async def on_rename_submit(ack, body, view):
+            await ack()
+            meta = json.loads(view["private_metadata"])
+            names = {block_id: v["name"]["value"] for block_id, v in view["state"]["values"].items()
+                     if v["name"].get("value")}
+            self._spawn(self.rename(meta["job_id"], names))
+
+    # --- recordings in
+
+    def _origin(self, event: dict, team: str | None, status_ts: str) -> dict[str, Any]:
+        return {"platform": "slack", "workspace": team or "slack", "conversation": event["channel"],
+                "channel": event["channel"], "thread_ts": _thread_root(event), "status_ts": status_ts,
+                "user": event.get("user")}
+
+    async def _reply(self, client, event: dict, text: str) -> dict:
+        return await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event), text=text)
+
+    async def handle_files(self, event: dict, client, team: str | None) -> None:
+        for file in event.get("files", []):
+            if not self.seen.first_time(f"file:{team}:{file['id']}"):
+                continue
+            name = file.get("name") or file.get("title") or "recording"
+            if not intake.is_media(name, file.get("mimetype")):
+                if event.get("channel_type") == "im":
+                    await self._reply(client, event, f"{name} isn't a recording; share audio or video "
+                                                     f"({intake.SUPPORTED_LIST}).")
+                continue
+            problem = intake.unsupported_reason(name, file.get("mimetype")) or intake.too_large(file.get("size"), self.settings)
+            if problem:
+                await self._reply(client, event, f":warning: {problem[0].upper()}{problem[1:]}")
+                continue
+            url = file.get("url_private_download") or file.get("url_private")
+            # Slack's file URLs need the bot token; it is sent to Slack's file URL only.
+            await self._process(event, client, team, url, name, {"Authorization": f"Bearer {self.settings.slack_bot_token}"})
+
+    async def handle_links(self, event: dict, links: list[str], client, team: str | None) -> None:
+        for url in links:
+            if self.seen.first_time(f"link:{event['channel']}:{_thread_root(event)}:{url}"):
+                await self._process(event, client, team, url, None, None)
+
+    async def handle_mention(self, event: dict, client, team: str | None) -> None:
+        root = _thread_root(event)
+        replies = await client.conversations_replies(channel=event["channel"], ts=root, limit=100)
+        for message in replies.get("messages", []):
+            files = [f for f in message.get("files", []) if intake.is_media(f.get("name", ""), f.get("mimetype"))]
+            links = [u for u in intake.find_links(message.get("text", "")) if intake.is_recording_link(u)]
+            if files or links:
+                fake = {**message, "channel": event["channel"], "thread_ts": root}
+                if files:
+                    await self.handle_files({**fake, "files": files}, client, team)
+                else:
+                    await self.handle_links(fake, links, client, team)
+                return
+        await self._reply(client, event, "I don't see a recording in this thread. Share a file or a direct link to one, "
+                                         "then mention me with `minutes`.")
+
+    async def _process(self, event: dict, client, team: str | None, url: str, name: str | None,
+                       headers: dict[str, str] | None) -> None:
+        label = name or url.rsplit("/", 1)[-1][:80]
+        status = await self._reply(client, event, f":inbox_tray: Received *{escape(label)}*, fetching it…")
+        origin = self._origin(event, team, status["ts"])
+        try:
+            received = await intake.download_and_submit(url, settings=self.settings, origin=origin, name=name,
+                                                        headers=headers)
+        except LifeStreamError as exc:
+            await client.chat_update(channel=event["channel"], ts=status["ts"],
+                                     text=f":warning: I can't process *{escape(label)}*: {escape(exc.message)}")
+            return
+        job = received.submission.job
+        if received.submission.created:
+            job = job.model_copy(update={"duration": received.duration})
+            await client.chat_update(channel=event["channel"], ts=status["ts"], text=status_text(job, received.name))
+            return
+        # Shared before: say so, and give this thread the minutes that already exist.
+        if job.state.value == "completed":
+            await client.chat_update(channel=event["channel"], ts=status["ts"],
+                                     text=f":recycle: *{escape(received.name)}* was processed before; here are its minutes.")
+            await self._post_existing(client, event, job)
+        else:
+            await client.chat_update(channel=event["channel"], ts=status["ts"],
+                                     text=f":recycle: *{escape(received.name)}* is already {job.state.value} "
+                                          f"(job `{job.id}`); the minutes will appear in the thread where it was first shared.")
+
+    async def _post_existing(self, client, event: dict, job) -> None:
+        storage = self._storage()
+        meeting, _ = await asyncio.to_thread(load_meeting, storage, job)
+        for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id):
+            await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event),
+                                          text=fallback_text(meeting), blocks=blocks)
+
+    def _storage(self):
+        from lifestream.storage import get_storage
+
+        return get_storage(self.settings)
+
+    def _store(self):
+        from lifestream.workers.jobstore import get_job_store
+
+        return get_job_store(self.settings)
+
+    # --- questions
+
+    async def user_conversations(self, client, user: str) -> list[str]:
+        """Conversations the user is a member of: the only meetings they may search."""
+        cached = self._members.get(user)
+        if cached and time.monotonic() - cached[0] < MEMBERSHIP_CACHE_S:
+            return cached[1]
+        channels, cursor = [], None
+        while True:
+            page = await client.users_conversations(user=user, types="public_channel,private_channel,mpim,im",
+                                                    limit=200, cursor=cursor, exclude_archived=True)
+            channels += [c["id"] for c in page.get("channels", [])]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        self._members[user] = (time.monotonic(), channels)
+        return channels
+
+    async def answer(self, question: str, user: str, team: str | None, client, meeting_id: str | None = None):
+        from lifestream.search import Scope, ask
+
+        conversations = await self.user_conversations(client, user)
+        return await asyncio.to_thread(ask, question, Scope(team or "slack", conversations), settings=self.settings,
+                                       meeting_ids=(meeting_id,) if meeting_id else ())
+
+    async def handle_ask(self, command: dict, respond, client) -> None:
+        text = (command.get("text") or "").strip()
+        if not text or text.lower() in ("help", "?"):
+            await respond(text=HELP, response_type="ephemeral")
+            return
+        rename = re.match(r"^rename\s+(SPEAKER_\d+)\s+(.+)$", text, re.IGNORECASE)
+        if rename:
+            await respond(text=await self.rename_latest(command["channel_id"], rename.group(1).upper(),
+                                                        rename.group(2).strip()), response_type="ephemeral")
+            return
+        try:
+            result = await self.answer(text, command["user_id"], command.get("team_id"), client)
+        except LifeStreamError as exc:
+            await respond(text=f":warning: {exc.message}", response_type="ephemeral")
+            return
+        except SlackApiError as exc:
+            log.warning("/ask: Slack API error %s", exc.response.get("error"))
+            await respond(text=":warning: I couldn't check which conversations you're in, so I can't answer "
+                               "safely right now. Please try again in a minute.", response_type="ephemeral")
+            return
+        await respond(text=result.text, blocks=answer_blocks(text, self._render_answer(result), share=True),
+                      response_type="ephemeral")
+
+    def _render_answer(self, result) -> str:
+        if not result.found:
+            return result.text
+        lines = [escape(result.text), ""]
+        for n, c in enumerate(result.citations, 1):
+            link = meeting_link(self.settings, c.meeting_id)
+            lines.append(f"[{n}] <{link}|{escape(c.title)}> · {escape(c.speaker or 'unknown')} · {clock(c.start)}")
+        return "\n".join(lines)
+
+    async def answer_in_modal_channel(self, user: str, meta: dict, question: str, client, team: str | None) -> None:
+        try:
+            result = await self.answer(question, user, team, client, meeting_id=meta.get("meeting_id"))
+            text = self._render_answer(result)
+        except LifeStreamError as exc:
+            text = f":warning: {exc.message}"
+        await client.chat_postEphemeral(channel=meta["channel"], user=user, text=text,
+                                        blocks=answer_blocks(question, text, share=True))
+
+    # --- actions on jobs and minutes
+
+    async def handle_retry(self, body: dict, client) -> None:
+        from lifestream.workers.submit import retry_job, rerun_job
+
+        job_id = body["actions"][0]["value"]
+        action = body["actions"][0]["action_id"]
+        channel = body["channel"]["id"]
+        thread = (body.get("message") or {}).get("thread_ts") or (body.get("message") or {}).get("ts")
+        try:
+            job = await asyncio.to_thread(retry_job if action == "retry_job" else rerun_job, job_id,
+                                          settings=self.settings)
+            text = f":arrows_counterclockwise: Processing *{escape(job.source_name)}* again."
+        except LifeStreamError as exc:
+            text = f":warning: {exc.message}"
+        await client.chat_postMessage(channel=channel, thread_ts=thread, text=text)
+
+    async def open_rename_modal(self, body: dict, client) -> None:
+        meeting_id = body["actions"][0]["value"]
+        job = await asyncio.to_thread(self._store().get, meeting_id)
+        if job is None:
+            return
+        meeting, _ = await asyncio.to_thread(load_meeting, self._storage(), job)
+        await client.views_open(trigger_id=body["trigger_id"], view=rename_modal(job.id, meeting))
+
+    async def rename(self, job_id: str, names: dict[str, str]) -> bool:
+        from lifestream.meetings import rename_speakers
+
+        job = await asyncio.to_thread(self._store().get, job_id)
+        if job is None:
+            return False
+        await asyncio.to_thread(rename_speakers, self._storage(), job.result_prefix, names)
+        notifier = self.notifier or SlackNotifier(self.settings, storage=self._storage())
+        return await asyncio.to_thread(notifier.refresh_minutes, job)
+
+    async def rename_latest(self, channel: str, label: str, name: str) -> str:
+        store = self._store()
+        jobs = [j for j in await asyncio.to_thread(store.list, None, 200)
+                if j.origin.get("platform") == "slack" and j.origin.get("channel") == channel
+                and j.state.value == "completed"]
+        if not jobs:
+            return "There are no processed meetings in this channel yet."
+        job = jobs[0]
+        meeting, _ = await asyncio.to_thread(load_meeting, self._storage(), job)
+        if label not in meeting.speakers:
+            return f"{label} is not a speaker in *{escape(meeting.source.name)}* (speakers: {', '.join(meeting.speakers)})."
+        await self.rename(job.id, {label: name})
+        return f"{label} is now *{escape(name)}* in the minutes of *{escape(meeting.source.name)}*."
+
+
+def answer_blocks(question: str, text: str, *, share: bool = False, shared_by: str | None = None) -> list[dict]:
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*Q:* {escape(question)}"[:3000]}},
+              {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000] or "_no answer_"}}]
+    if shared_by:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Shared by <@{shared_by}>"}]})
+    if share:
+        value = json.dumps({"question": question[:300], "text": text[:1500]})
+        blocks.append({"type": "actions", "elements": [{"type": "button", "action_id": "share_answer",
+                                                        "text": {"type": "plain_text", "text": "Share in channel"},
+                                                        "value": value}]})
+    return blocks
+
+
+def ask_modal(meeting_id: str, channel: str) -> dict:
+    return {
+        "type": "modal", "callback_id": "ask_meeting_modal", "title": {"type": "plain_text", "text": "Ask LifeStream"},
+        "submit": {"type": "plain_text", "text": "Ask"},
+        "private_metadata": json.dumps({"meeting_id": meeting_id, "channel": channel}),
+        "blocks": [{"type": "input", "block_id": "question", "label": {"type": "plain_text", "text": "Your question"},
+                    "element": {"type": "plain_text_input", "action_id": "text"}}],
+    }
+
+
+def rename_modal(job_id: str, meeting) -> dict:
+    return {
+        "type": "modal", "callback_id": "rename_speakers_modal",
+        "title": {"type": "plain_text", "text": "Name the speakers"}, "submit": {"type": "plain_text", "text": "Save"},
+        "private_metadata": json.dumps({"job_id": job_id}),
+        "blocks": [{"type": "input", "block_id": label, "optional": True,
+                    "label": {"type": "plain_text", "text": label},
+                    "element": {"type": "plain_text_input", "action_id": "name",
+                                **({"initial_value": meeting.speaker_names[label]} if label in meeting.speaker_names else {})}}
+                   for label in meeting.speakers[:20]],
+    }

@@ -1,0 +1,157 @@
+"""Tell the Slack thread how its recording is doing: progress, minutes, or why it failed.
+
+Runs wherever job events happen (the worker, or the bot process with an
+embedded worker), with the synchronous WebClient: no request is waiting on
+it, and the worker's threads are not asyncio.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from lifestream.bot.links import meeting_link
+from lifestream.bot.slack_blocks import fallback_text, minutes_blocks
+from lifestream.models import Meeting
+from lifestream.settings import Settings
+from lifestream.storage import Storage, get_storage
+from lifestream.timefmt import clock
+from lifestream.workers.hooks import JobEvent
+from lifestream.workers.jobstore import Job
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 3.0
+KEYFRAMES_POSTED = 2
+POSTS_FILE = "slack-posts.json"  # where the minutes messages went, for later edits (speaker renames)
+
+
+def slack_client(settings: Settings) -> WebClient:
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    # Honour 429 Retry-After instead of failing the post.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=5))
+    return client
+
+
+def status_text(job: Job, name: str | None = None) -> str:
+    name = name or job.source_name
+    length = f" (≈{max(1, round(job.duration / 60))} min)" if job.duration else ""
+    if job.stage:
+        return f":hourglass_flowing_sand: Processing *{name}*{length}… {job.stage}, {job.percent:.0f}%"
+    return f":hourglass_flowing_sand: Processing *{name}*{length}…"
+
+
+def failure_blocks(job: Job) -> list[dict]:
+    hint = "Retrying may help." if job.retryable else "Retrying will not fix this recording."
+    return [
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": f":warning: I couldn't process *{job.source_name}*: {job.reason}\n{hint}"}},
+        {"type": "actions", "block_id": "failed_actions", "elements": [
+            {"type": "button", "action_id": "retry_job", "text": {"type": "plain_text", "text": "Retry"},
+             "value": job.id}]},
+    ]
+
+
+def load_meeting(storage: Storage, job: Job) -> tuple[Meeting, Path]:
+    """The job's meeting.json and a temporary folder holding it (keyframes are fetched on demand)."""
+    folder = Path(tempfile.mkdtemp(prefix="lifestream-post-"))
+    path = storage.get(job.result_prefix + "meeting.json", folder / "meeting.json")
+    return Meeting.model_validate_json(path.read_text(encoding="utf-8")), folder
+
+
+class SlackNotifier:
+    def __init__(self, settings: Settings, client: WebClient | None = None, storage: Storage | None = None) -> None:
+        self.settings = settings
+        self.client = client or slack_client(settings)
+        self.storage = storage or get_storage(settings)
+        self._last_progress: dict[str, tuple[float, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, event: JobEvent) -> None:
+        origin = event.job.origin
+        if origin.get("platform") != "slack" or not origin.get("channel"):
+            return
+        if event.kind == "progress":
+            self.progress(event.job)
+        elif event.kind == "completed":
+            self.completed(event.job)
+        elif event.kind == "failed":
+            self.failed(event.job)
+
+    def progress(self, job: Job) -> None:
+        origin = job.origin
+        if not origin.get("status_ts"):
+            return
+        now = time.monotonic()
+        with self._lock:
+            last, stage = self._last_progress.get(job.id, (0.0, None))
+            if stage == job.stage and now - last < PROGRESS_EVERY_S:
+                return
+            self._last_progress[job.id] = (now, job.stage)
+        try:
+            self.client.chat_update(channel=origin["channel"], ts=origin["status_ts"], text=status_text(job))
+        except SlackApiError as exc:  # progress is best effort; the minutes are what matter
+            log.warning("could not update progress of job %s: %s", job.id, exc.response.get("error"))
+
+    def completed(self, job: Job) -> None:
+        origin = job.origin
+        meeting, folder = load_meeting(self.storage, job)
+        link = meeting_link(self.settings, meeting.meeting_id)
+        posted = []
+        for blocks in minutes_blocks(meeting, link=link, job_id=job.id):
+            reply = self.client.chat_postMessage(channel=origin["channel"], thread_ts=origin.get("thread_ts"),
+                                                 text=fallback_text(meeting), blocks=blocks, unfurl_links=False)
+            posted.append(reply["ts"])
+        self._save_posts(job, {"channel": origin["channel"], "thread_ts": origin.get("thread_ts"), "ts": posted})
+        self._post_keyframes(job, meeting, folder)
+        if origin.get("status_ts"):
+            self.client.chat_update(channel=origin["channel"], ts=origin["status_ts"],
+                                    text=f":white_check_mark: Minutes of *{meeting.source.name}* "
+                                         f"({clock(meeting.source.duration)}) are below.")
+
+    def _post_keyframes(self, job: Job, meeting: Meeting, folder: Path) -> None:
+        frames = [s for s in meeting.scenes if s.keyframe][:KEYFRAMES_POSTED]
+        for scene in frames:
+            try:
+                local = self.storage.get(job.result_prefix + scene.keyframe, folder / Path(scene.keyframe).name)
+                self.client.files_upload_v2(channel=job.origin["channel"], thread_ts=job.origin.get("thread_ts"),
+                                            file=str(local), filename=local.name,
+                                            title=f"Scene {scene.index + 1} at {clock(scene.keyframe_time)}")
+            except Exception:  # a missing picture never hides the minutes
+                log.warning("could not post keyframe %s of job %s", scene.keyframe, job.id, exc_info=True)
+
+    def failed(self, job: Job) -> None:
+        origin = job.origin
+        text = f"I couldn't process {job.source_name}: {job.reason}"
+        self.client.chat_postMessage(channel=origin["channel"], thread_ts=origin.get("thread_ts"), text=text,
+                                     blocks=failure_blocks(job))
+        if origin.get("status_ts"):
+            self.client.chat_update(channel=origin["channel"], ts=origin["status_ts"],
+                                    text=f":x: Processing *{job.source_name}* failed.")
+
+    def _save_posts(self, job: Job, posts: dict) -> None:
+        import io
+
+        self.storage.put(job.result_prefix + POSTS_FILE, io.BytesIO(json.dumps(posts).encode()),
+                         content_type="application/json")
+
+    def refresh_minutes(self, job: Job) -> bool:
+        """Re-render the posted minutes (after speakers were renamed). False if they were never posted."""
+        folder = Path(tempfile.mkdtemp(prefix="lifestream-post-"))
+        try:
+            posts = json.loads(self.storage.get(job.result_prefix + POSTS_FILE, folder / POSTS_FILE).read_text())
+        except Exception:
+            return False
+        meeting, _ = load_meeting(self.storage, job)
+        messages = minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id)
+        for ts, blocks in zip(posts["ts"], messages):
+            self.client.chat_update(channel=posts["channel"], ts=ts, text=fallback_text(meeting), blocks=blocks)
+        return True

@@ -1,0 +1,40 @@
+"""A processed meeting in storage: read it, and change what people may change (speaker names)."""
+
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+from pathlib import Path
+
+from lifestream.errors import LifeStreamError
+from lifestream.models import Meeting
+from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
+from lifestream.storage import Storage
+
+_LABEL = re.compile(r"^SPEAKER_\d+$")
+
+
+def load(storage: Storage, prefix: str) -> Meeting:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = storage.get(prefix + "meeting.json", Path(tmp) / "meeting.json")
+        return Meeting.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def rename_speakers(storage: Storage, prefix: str, names: dict[str, str]) -> Meeting:
+    """Give speaker labels names; the stored minutes and subtitles are rewritten to match."""
+    meeting = load(storage, prefix)
+    for label, name in names.items():
+        name = " ".join(name.split())[:60]
+        if not _LABEL.match(label) or label not in meeting.speakers:
+            raise LifeStreamError(f"{label} is not a speaker of this meeting ({', '.join(meeting.speakers)}).")
+        if name and name != label:
+            meeting.speaker_names[label] = name
+        else:
+            meeting.speaker_names.pop(label, None)
+    for name, text, kind in (("minutes.md", minutes_markdown(meeting), "text/markdown"),
+                             ("transcript.vtt", to_vtt(meeting), "text/vtt"),
+                             ("transcript.srt", to_srt(meeting), "application/x-subrip"),
+                             ("meeting.json", meeting.model_dump_json(indent=2), "application/json")):
+        storage.put(prefix + name, io.BytesIO(text.encode("utf-8")), content_type=kind)
+    return meeting
