@@ -1,0 +1,130 @@
+"""Tell the Teams reply chain how its recording is doing: progress, the minutes card, or why it failed.
+
+Runs wherever job events happen: the worker threads of ``lifestream serve``
+(embedded broker) or of a separate ``lifestream worker`` started with
+``--hook lifestream.bot.teams_notify:hook``. Nothing of the original request
+is left by then; the job's origin carries the serialized
+``ConversationReference`` and the id of the acknowledgement, and a
+``CloudAdapter`` built from settings continues that conversation
+proactively, with its own credentials.
+
+Job events arrive on plain threads, but botbuilder is asyncio: the notifier
+owns one event loop on a daemon thread and runs each message there, waiting
+for it so events stay in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+import time
+from collections.abc import Coroutine
+from functools import lru_cache
+
+from botbuilder.integration.aiohttp import CloudAdapter
+
+from lifestream.bot.links import meeting_link
+from lifestream.bot.teams_app import build_adapter, card_message, send, update_text
+from lifestream.bot.teams_cards import failure_card, md, minutes_card, status_text, summary_text
+from lifestream.settings import Settings
+from lifestream.storage import Storage, get_storage
+from lifestream.timefmt import clock
+from lifestream.workers.hooks import JobEvent
+from lifestream.workers.jobstore import Job
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 3.0  # Teams throttles bots at about one message operation per second per conversation
+SEND_TIMEOUT_S = 120.0
+
+
+class TeamsNotifier:
+    def __init__(self, settings: Settings, adapter: CloudAdapter | None = None, storage: Storage | None = None) -> None:
+        self.settings = settings
+        self.adapter = adapter or build_adapter(settings)
+        self.storage = storage or get_storage(settings)
+        self._last_progress: dict[str, tuple[float, str | None]] = {}
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, name="teams-notify", daemon=True).start()
+
+    def __call__(self, event: JobEvent) -> None:
+        origin = event.job.origin
+        if origin.get("platform") != "teams" or not origin.get("reference"):
+            return
+        if event.kind == "progress":
+            self.progress(event.job)
+        elif event.kind == "completed":
+            self.completed(event.job)
+        elif event.kind == "failed":
+            self.failed(event.job)
+
+    def _run(self, coro: Coroutine) -> None:
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a plain thread (a worker): wait, so messages keep their order and errors surface
+            future.result(SEND_TIMEOUT_S)
+            return
+        # Called from inside an event loop (announce_pending in a bot process): never block that loop.
+        future.add_done_callback(_log_failure)
+
+    def progress(self, job: Job) -> None:
+        origin = job.origin
+        if not origin.get("status_id"):
+            return
+        now = time.monotonic()
+        with self._lock:
+            last, stage = self._last_progress.get(job.id, (0.0, None))
+            if stage == job.stage and now - last < PROGRESS_EVERY_S:
+                return
+            self._last_progress[job.id] = (now, job.stage)
+        self._update_ack(job, status_text(job))
+
+    def _update_ack(self, job: Job, text: str) -> None:
+        """Best effort: the acknowledgement may have been deleted; the minutes or the failure are what matter."""
+        try:
+            self._run(update_text(self.adapter, self.settings, job.origin["reference"], job.origin["status_id"], text))
+        except Exception as exc:
+            log.warning("could not update the acknowledgement of job %s in Teams: %s", job.id, exc)
+
+    def completed(self, job: Job) -> None:
+        from lifestream.meetings import load
+
+        origin = job.origin
+        with self._lock:
+            self._last_progress.pop(job.id, None)
+        meeting = load(self.storage, job.result_prefix)
+        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id))
+        self._run(send(self.adapter, self.settings, origin["reference"], card_message(content, summary_text(meeting))))
+        if origin.get("status_id"):
+            self._update_ack(job, f"✅ Minutes of **{md(meeting.source.name, 120)}** ({clock(meeting.source.duration)}) "
+                                  "are below.")
+
+    def failed(self, job: Job) -> None:
+        origin = job.origin
+        with self._lock:
+            self._last_progress.pop(job.id, None)
+        self._run(send(self.adapter, self.settings, origin["reference"],
+                       card_message(failure_card(job), f"I couldn't process {job.source_name}")))
+        if origin.get("status_id"):
+            self._update_ack(job, f"❌ Processing **{md(job.source_name, 120)}** failed.")
+
+
+def _log_failure(future: concurrent.futures.Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("a Teams notification failed", exc_info=future.exception())
+
+
+@lru_cache(maxsize=1)
+def _default_notifier() -> TeamsNotifier:
+    from lifestream.settings import get_settings
+
+    return TeamsNotifier(get_settings())
+
+
+def hook(event: JobEvent) -> None:
+    """For ``lifestream worker --hook lifestream.bot.teams_notify:hook``: a worker apart from the bot's server."""
+    _default_notifier()(event)
