@@ -1,0 +1,209 @@
+"""Server-rendered pages: a meeting (minutes, timeline, keyframes, transcript, ask box) and a jobs list.
+
+No JavaScript: links, an inline SVG, and a plain form POST. Jinja2 with
+autoescaping renders everything a recording or a person typed. A page is
+opened with a signed link (the bots post them) or a workspace's API token;
+the page then links its images and its form with a fresh signed link, so a
+browser never needs the token. Referrer-Policy keeps those links out of
+other sites' logs.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import tempfile
+from bisect import bisect_right
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlencode
+
+import jinja2
+from aiohttp import web
+from markupsafe import Markup
+
+from lifestream.storage import StorageMissing
+from lifestream.timefmt import clock
+from lifestream.web import auth, timeline
+from lifestream.web.api import Services, services
+from lifestream.workers.jobstore import FINAL_STATES, Job, JobState
+
+_env = jinja2.Environment(loader=jinja2.PackageLoader("lifestream.web", "templates"), autoescape=True,
+                          trim_blocks=True, lstrip_blocks=True)
+_env.filters["clock"] = clock
+
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "Referrer-Policy": "no-referrer",  # the URL carries a signed link
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, no-store",
+}
+KEYFRAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\.(jpg|jpeg|png|webp)")
+FORM_LIMIT = 16 * 1024
+
+
+class PageError(Exception):
+    def __init__(self, status: int, heading: str, text: str) -> None:
+        super().__init__(text)
+        self.status, self.heading, self.text = status, heading, text
+
+
+def render(template: str, status: int = 200, **context) -> web.Response:
+    body = _env.get_template(template).render(**context)
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8", headers=HEADERS)
+
+
+@web.middleware
+async def page_errors(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except PageError as exc:
+        return render("message.html", exc.status, page_title=exc.heading, heading=exc.heading, text=exc.text,
+                      percent=None)
+
+
+NOT_FOUND = PageError(404, "Meeting not found", "There is no such meeting, or it was deleted.")
+
+
+async def meeting_access(request: web.Request, meeting_id: str) -> tuple[Job | None, dict[str, str]]:
+    """The meeting's job (None for one processed without a job) and the link parameters for its sub-resources."""
+    svc = services(request)
+    if not auth.valid_id(meeting_id):
+        raise NOT_FOUND
+    link = auth.link_ok(svc.settings, meeting_id, request)
+    if link is False:
+        raise PageError(403, "This link has expired",
+                        "This link is not valid any more. Ask the bot for the meeting again to get a fresh link.")
+    job = await svc.run(svc.store.get, meeting_id)
+    if link:
+        return job, {"exp": request.query["exp"], "sig": request.query["sig"]}
+    ws = auth.bearer_workspace(request, svc.tokens)
+    if ws is None:
+        raise PageError(401, "Sign-in needed", "Open this page from the link the bot posted with the minutes.")
+    if job is None or auth.job_workspace(job) != ws:
+        raise NOT_FOUND
+    return job, auth.link_params(svc.settings, meeting_id)
+
+
+def _load(svc: Services, meeting_id: str):
+    from lifestream.meetings import load
+    from lifestream.storage import result_prefix
+
+    return load(svc.storage, result_prefix(meeting_id))
+
+
+def _scope(job: Job | None) -> tuple[str, str]:
+    from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE
+
+    origin = job.origin if job else {}
+    if origin.get("workspace") and origin.get("conversation"):
+        return origin["workspace"], origin["conversation"]
+    return CLI_WORKSPACE, CLI_CONVERSATION  # processed by `lifestream process`, which indexes there
+
+
+async def _meeting_page(request: web.Request, *, question: str | None = None) -> web.Response:
+    svc = services(request)
+    meeting_id = request.match_info["meeting_id"]
+    job, params = await meeting_access(request, meeting_id)
+    if job is not None and job.state is not JobState.COMPLETED:
+        active = job.state not in FINAL_STATES
+        text = {"queued": "This recording is waiting for a worker.",
+                "processing": f"This recording is being processed: {job.stage or 'starting'}, {job.percent:.0f}%.",
+                "failed": f"Processing failed: {job.reason or 'unknown error'}.",
+                "cancelled": "Processing was cancelled."}[job.state.value]
+        return render("message.html", page_title=job.source_name, heading=job.source_name, text=text,
+                      percent=job.percent if active else None, refresh=10 if active else None)
+    try:
+        meeting = await svc.run(_load, svc, meeting_id)
+    except StorageMissing:
+        raise NOT_FOUND from None
+    query = "?" + urlencode(params)
+    base = f"/meetings/{meeting_id}"
+
+    def keyframe_url(path: str) -> str | None:
+        name = path.rsplit("/", 1)[-1]
+        return f"{base}/keyframes/{name}{query}" if KEYFRAME.fullmatch(name) else None
+
+    segments = meeting.transcript.segments if meeting.transcript else []
+    starts = [s.start for s in segments]
+
+    def stamp(seconds: float | None) -> Markup:
+        if seconds is None or not segments:
+            return Markup('<span class="ts">{}</span>').format(clock(seconds))
+        seg = segments[max(0, bisect_right(starts, seconds + 0.25) - 1)]
+        return Markup('<a class="ts" href="#seg-{}">{}</a>').format(seg.id, clock(seconds))
+
+    answer = None
+    if question is not None:
+        from lifestream.search import Scope, ask
+
+        ws, conversation = _scope(job)
+        answer = await svc.run(ask, question, Scope(ws, [conversation]), settings=svc.settings,
+                               meeting_ids=(meeting_id,))
+    title = meeting.minutes.title if meeting.minutes else meeting.source.name
+    return render("meeting.html", page_title=title, title=title, meeting=meeting,
+                  timeline=timeline.build(meeting, keyframe_url), segments=segments, stamp=stamp,
+                  names=meeting.with_names, speaker=meeting.speaker_name, ask_action=f"{base}/ask{query}#answer",
+                  question=question, answer=answer, jobs_href=None)
+
+
+async def meeting_page(request: web.Request) -> web.Response:
+    return await _meeting_page(request)
+
+
+async def meeting_ask(request: web.Request) -> web.Response:
+    if request.content_length is None or request.content_length > FORM_LIMIT:
+        raise PageError(413, "Question too long", "Ask in at most 1000 characters.")
+    form = await request.post()
+    question = " ".join(str(form.get("question", "")).split())[:1000]
+    if not question:
+        return await _meeting_page(request)
+    return await _meeting_page(request, question=question)
+
+
+async def keyframe(request: web.Request) -> web.Response:
+    svc = services(request)
+    meeting_id, name = request.match_info["meeting_id"], request.match_info["name"]
+    await meeting_access(request, meeting_id)
+    if not KEYFRAME.fullmatch(name):
+        raise NOT_FOUND
+    key = f"results/{meeting_id}/keyframes/{name}"
+
+    def read() -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            return svc.storage.get(key, Path(tmp) / name).read_bytes()
+
+    try:
+        data = await svc.run(read)
+    except StorageMissing:
+        raise PageError(404, "Not found", "No such keyframe.") from None
+    return web.Response(body=data, content_type=mimetypes.guess_type(name)[0] or "image/jpeg",
+                        headers={**HEADERS, "Cache-Control": "private, max-age=3600"})
+
+
+async def jobs_page(request: web.Request) -> web.Response:
+    svc = services(request)
+    ws = request.query.get("workspace")
+    if ws is not None:
+        if not auth.WORKSPACE.fullmatch(ws) or not auth.link_ok(svc.settings, auth.jobs_subject(ws), request):
+            raise PageError(403, "This link has expired", "This link is not valid any more.")
+    else:
+        ws = auth.bearer_workspace(request, svc.tokens)
+        if ws is None:
+            raise PageError(401, "Sign-in needed", "Open this page from a jobs link, or with an API token.")
+    jobs = [j for j in await svc.run(svc.store.list, None, 100_000) if auth.job_workspace(j) == ws][:100]
+    rows = [{"id": j.id, "source_name": j.source_name, "state": j.state.value, "stage": j.stage,
+             "percent": j.percent, "reason": j.reason,
+             "created": datetime.fromtimestamp(j.created_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+             "href": f"/meetings/{j.id}?{urlencode(auth.link_params(svc.settings, j.id))}"} for j in jobs]
+    active = any(j.state not in FINAL_STATES for j in jobs)
+    return render("jobs.html", page_title="Jobs", workspace=ws, jobs=rows, refresh=15 if active else None)
+
+
+def add_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/meetings/{meeting_id}", meeting_page)
+    r.add_post("/meetings/{meeting_id}/ask", meeting_ask)
+    r.add_get("/meetings/{meeting_id}/keyframes/{name}", keyframe)
+    r.add_get("/jobs", jobs_page)

@@ -1,0 +1,114 @@
+"""The API's request and response bodies. The handlers validate and build these, and the
+OpenAPI spec takes its schemas from them, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from lifestream.models import Minutes
+
+JobId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$", description="a job id, which is also the meeting id")]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+State = Literal["queued", "processing", "completed", "failed", "cancelled"]
+
+
+def _json_integer(value):
+    """JSON Schema's integer: 17.0 is one, "17" and true are not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Integer = Annotated[int, BeforeValidator(_json_integer)]
+
+
+class Request(BaseModel):
+    # Strict: "5" is not a size and true is not a count. Unknown fields are ignored.
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class UploadRequest(Request):
+    filename: str = Field(min_length=1, max_length=255, description="the recording's file name")
+    size: Integer = Field(ge=1, description="bytes; at most LIFESTREAM_MAX_UPLOAD_MB MiB")
+    content_type: str | None = Field(default=None, max_length=127)
+    conversation: Name | None = Field(default=None, description='what ask scopes by (default "api")')
+
+
+class ConfirmRequest(Request):
+    upload_token: str = Field(min_length=1, max_length=2048, description="from upload/presigned-url")
+    # (constraints before the validator, or pydantic writes them into the schema as "ge"/"le")
+    num_speakers: Annotated[int, Field(ge=1, le=20), BeforeValidator(_json_integer)] | None = Field(
+        default=None, description="if known")
+
+
+class QueryRequest(Request):
+    question: str = Field(min_length=1, max_length=1000)
+    meeting_ids: list[JobId] = Field(default_factory=list, max_length=50,
+                                     description="only these meetings (default: every meeting of the workspace)")
+    conversations: list[Name] = Field(default_factory=list, max_length=100,
+                                      description="only meetings from these conversations")
+
+
+class ErrorBody(BaseModel):
+    error: str
+
+
+class UploadTicket(BaseModel):
+    job_id: str = Field(description="the job (and meeting) id the upload becomes once confirmed")
+    upload_token: str = Field(description="pass to upload/confirm after the upload")
+    upload_url: str = Field(description="PUT the file's bytes here")
+    method: Literal["PUT"] = "PUT"
+    headers: dict[str, str] = Field(description="send exactly these headers with the PUT")
+    expires_at: str
+    max_bytes: int
+
+
+class UploadReceived(BaseModel):
+    job_id: str
+    size: int
+
+
+class JobStatus(BaseModel):
+    job_id: str
+    state: State
+    stage: str | None = None
+    percent: float
+    error: str | None = Field(default=None, description="why the job failed, was cancelled, or is being retried")
+    retryable: bool | None = None
+    source_name: str
+    created_at: str
+    updated_at: str
+    finished_at: str | None = None
+    page_url: str = Field(description="the meeting page, a signed link valid for a day")
+
+
+class SpeakerName(BaseModel):
+    label: str
+    name: str
+
+
+class MeetingSummary(BaseModel):
+    job_id: str
+    title: str
+    source_name: str
+    duration: float
+    language: str | None = None
+    speakers: list[SpeakerName]
+    minutes: Minutes
+    page_url: str
+
+
+class MeetingItem(BaseModel):
+    job_id: str
+    source_name: str
+    state: State
+    stage: str | None = None
+    percent: float
+    conversation: str | None = None
+    created_at: str
+    page_url: str
+
+
+class MeetingList(BaseModel):
+    meetings: list[MeetingItem]
+    jobs_page_url: str = Field(description="the workspace's jobs page, a signed link valid for a day")
