@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-import threading
-import time
+from functools import lru_cache
 from pathlib import Path
 
 from slack_sdk import WebClient
@@ -19,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from lifestream.bot.links import meeting_link
+from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.slack_blocks import fallback_text, minutes_blocks
 from lifestream.models import Meeting
 from lifestream.settings import Settings
@@ -29,7 +29,6 @@ from lifestream.workers.jobstore import Job
 
 log = logging.getLogger(__name__)
 
-PROGRESS_EVERY_S = 3.0
 KEYFRAMES_POSTED = 2
 POSTS_FILE = "slack-posts.json"  # where the minutes messages went, for later edits (speaker renames)
 
@@ -67,35 +66,20 @@ def load_meeting(storage: Storage, job: Job) -> tuple[Meeting, Path]:
     return Meeting.model_validate_json(path.read_text(encoding="utf-8")), folder
 
 
-class SlackNotifier:
+class SlackNotifier(ChatNotifier):
+    platform = "slack"
+    address_field = "channel"
+
     def __init__(self, settings: Settings, client: WebClient | None = None, storage: Storage | None = None) -> None:
+        super().__init__()
         self.settings = settings
         self.client = client or slack_client(settings)
         self.storage = storage or get_storage(settings)
-        self._last_progress: dict[str, tuple[float, str | None]] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, event: JobEvent) -> None:
-        origin = event.job.origin
-        if origin.get("platform") != "slack" or not origin.get("channel"):
-            return
-        if event.kind == "progress":
-            self.progress(event.job)
-        elif event.kind == "completed":
-            self.completed(event.job)
-        elif event.kind == "failed":
-            self.failed(event.job)
 
     def progress(self, job: Job) -> None:
         origin = job.origin
         if not origin.get("status_ts"):
             return
-        now = time.monotonic()
-        with self._lock:
-            last, stage = self._last_progress.get(job.id, (0.0, None))
-            if stage == job.stage and now - last < PROGRESS_EVERY_S:
-                return
-            self._last_progress[job.id] = (now, job.stage)
         try:
             self.client.chat_update(channel=origin["channel"], ts=origin["status_ts"], text=status_text(job))
         except SlackApiError as exc:  # progress is best effort; the minutes are what matter
@@ -155,3 +139,16 @@ class SlackNotifier:
         for ts, blocks in zip(posts["ts"], messages):
             self.client.chat_update(channel=posts["channel"], ts=ts, text=fallback_text(meeting), blocks=blocks)
         return True
+
+
+
+@lru_cache(maxsize=1)
+def _default_notifier() -> SlackNotifier:
+    from lifestream.settings import get_settings
+
+    return SlackNotifier(get_settings())
+
+
+def hook(event: JobEvent) -> None:
+    """For ``lifestream worker --hook lifestream.bot.slack_notify:hook``: a worker apart from the bot's server."""
+    _default_notifier()(event)

@@ -19,13 +19,13 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-import time
 from collections.abc import Coroutine
 from functools import lru_cache
 
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from lifestream.bot.links import meeting_link
+from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.teams_app import build_adapter, card_message, send, update_text
 from lifestream.bot.teams_cards import failure_card, md, minutes_card, status_text, summary_text
 from lifestream.settings import Settings
@@ -36,30 +36,20 @@ from lifestream.workers.jobstore import Job
 
 log = logging.getLogger(__name__)
 
-PROGRESS_EVERY_S = 3.0  # Teams throttles bots at about one message operation per second per conversation
 SEND_TIMEOUT_S = 120.0
 
 
-class TeamsNotifier:
+class TeamsNotifier(ChatNotifier):
+    platform = "teams"
+    address_field = "reference"
+
     def __init__(self, settings: Settings, adapter: CloudAdapter | None = None, storage: Storage | None = None) -> None:
+        super().__init__()
         self.settings = settings
         self.adapter = adapter or build_adapter(settings)
         self.storage = storage or get_storage(settings)
-        self._last_progress: dict[str, tuple[float, str | None]] = {}
-        self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, name="teams-notify", daemon=True).start()
-
-    def __call__(self, event: JobEvent) -> None:
-        origin = event.job.origin
-        if origin.get("platform") != "teams" or not origin.get("reference"):
-            return
-        if event.kind == "progress":
-            self.progress(event.job)
-        elif event.kind == "completed":
-            self.completed(event.job)
-        elif event.kind == "failed":
-            self.failed(event.job)
 
     def _run(self, coro: Coroutine) -> None:
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
@@ -75,12 +65,6 @@ class TeamsNotifier:
         origin = job.origin
         if not origin.get("status_id"):
             return
-        now = time.monotonic()
-        with self._lock:
-            last, stage = self._last_progress.get(job.id, (0.0, None))
-            if stage == job.stage and now - last < PROGRESS_EVERY_S:
-                return
-            self._last_progress[job.id] = (now, job.stage)
         self._update_ack(job, status_text(job))
 
     def _update_ack(self, job: Job, text: str) -> None:
@@ -94,8 +78,6 @@ class TeamsNotifier:
         from lifestream.meetings import load
 
         origin = job.origin
-        with self._lock:
-            self._last_progress.pop(job.id, None)
         meeting = load(self.storage, job.result_prefix)
         content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id))
         self._run(send(self.adapter, self.settings, origin["reference"], card_message(content, summary_text(meeting))))
@@ -105,8 +87,6 @@ class TeamsNotifier:
 
     def failed(self, job: Job) -> None:
         origin = job.origin
-        with self._lock:
-            self._last_progress.pop(job.id, None)
         self._run(send(self.adapter, self.settings, origin["reference"],
                        card_message(failure_card(job), f"I couldn't process {job.source_name}")))
         if origin.get("status_id"):
