@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -28,6 +29,8 @@ class _ProgressBars:
         if bar is None:
             bar = self._bars[event.stage] = self._tqdm(
                 total=100, desc=f"{event.stage:<11}", unit="%", leave=True, file=sys.stderr,
+                # A terminal that reports no size (0 columns) would get empty bars.
+                ncols=min(100, shutil.get_terminal_size().columns),
                 bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}",
             )
         bar.n = int(round(event.fraction * 100))
