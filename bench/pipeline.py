@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# Run as a script, bench/ is first on the path, and bench/queue.py would shadow the standard
+# library's queue (which multiprocessing needs): put the project root there instead.
+sys.path[0] = str(ROOT)
 
 
 def _peak_rss_mb() -> float:
