@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     # --- queue broker: in-process (default), redis://… or sqs://<queue-name>
     broker_url: str | None = None
     sqs_endpoint_url: str | None = None
+    sqs_visibility_seconds: int = 900
     # A running job renews its lease every third of this; an expired lease means its worker died.
     job_lease_seconds: float = 30.0
     # Transient failures only (see lifestream.workers.policy); permanent ones fail at once.

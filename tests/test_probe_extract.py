@@ -89,3 +89,12 @@ def test_cli_reports_bad_input_without_a_stack_trace(tmp_path):
     assert "lifestream: error: garbage.mov: not a readable audio or video file" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
+
+
+def test_errors_do_not_leak_server_paths(tmp_path):
+    bad = tmp_path / "deep" / "folder" / "garbage.mp4"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"\x00garbage" * 300)
+    with pytest.raises(MediaError) as err:
+        probe(bad)
+    assert str(tmp_path) not in err.value.message and "garbage.mp4" in err.value.message

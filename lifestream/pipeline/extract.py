@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from lifestream.errors import MediaError
-from lifestream.pipeline.probe import MediaInfo, require_tool
+from lifestream.pipeline.probe import MediaInfo, require_tool, tool_detail
 
 SAMPLE_RATE = 16_000
 
@@ -25,8 +25,7 @@ def extract_audio(media: MediaInfo, out_wav: Path) -> Path:
         timeout=max(300.0, media.duration),
     )
     if proc.returncode != 0 or not out_wav.exists():
-        detail = (proc.stderr.strip().splitlines() or ["ffmpeg failed"])[-1]
-        raise MediaError(f"{media.path.name}: the audio could not be decoded ({detail}).")
+        raise MediaError(f"{media.path.name}: the audio could not be decoded ({tool_detail(proc.stderr, media.path)}).")
     with wave.open(str(out_wav), "rb") as w:
         frames = w.getnframes()
     if frames < SAMPLE_RATE // 10:

@@ -40,6 +40,12 @@ def require_tool(name: str) -> str:
     return found
 
 
+def tool_detail(stderr: str, path: Path) -> str:
+    """ffmpeg's last word on a failure, without our server's paths in it (it reaches chat threads)."""
+    line = (stderr.strip().splitlines() or ["unreadable"])[-1]
+    return line.replace(str(path), path.name).replace(str(path.parent) + "/", "")
+
+
 def _fps(stream: dict) -> float | None:
     rate = stream.get("avg_frame_rate") or stream.get("r_frame_rate") or "0/0"
     num, _, den = rate.partition("/")
@@ -61,8 +67,7 @@ def probe(path: Path) -> MediaInfo:
         capture_output=True, text=True, timeout=120,
     )
     if proc.returncode != 0:
-        detail = (proc.stderr.strip().splitlines() or ["unreadable"])[-1]
-        raise MediaError(f"{path.name}: not a readable audio or video file ({detail}).")
+        raise MediaError(f"{path.name}: not a readable audio or video file ({tool_detail(proc.stderr, path)}).")
     info = json.loads(proc.stdout or "{}")
     fmt = info.get("format", {})
     names = set(fmt.get("format_name", "").split(","))

@@ -103,8 +103,12 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     elif spec.kind == "sqs":
         from dramatiq_sqs import SQSBroker
 
+        # dramatiq-sqs hides a received message for 12 hours by default: a worker killed mid-job would
+        # keep its message in flight that long, and the queue would not look idle to the scale-to-zero
+        # alarm. Leases, not visibility, keep a job from running twice, so a short timeout is safe: a
+        # message that reappears while its job is still leased is put back with a delay.
         broker = SQSBroker(middleware=middleware, dead_letter=True, endpoint_url=settings.sqs_endpoint_url,
-                           region_name=settings.s3_region)
+                           region_name=settings.s3_region, visibility_timeout=settings.sqs_visibility_seconds)
     else:
         from dramatiq.brokers.stub import StubBroker
 
