@@ -63,20 +63,25 @@ def build_app(settings: Settings) -> web.Application:
 
 
 def register_notifiers(settings: Settings) -> list:
-    """Job events → chat threads, for every platform this process is configured for."""
+    """Job events → chat threads, for every platform ``settings`` configures.
+
+    Registers each platform's module-level ``hook`` (one notifier per process,
+    built from the environment's settings), so naming the same hook again with
+    ``lifestream worker --hook`` cannot make it post twice.
+    """
     from lifestream.workers.hooks import on_job_event
 
     callbacks = []
     if settings.slack_bot_token:
-        from lifestream.bot.slack_notify import SlackNotifier
+        from lifestream.bot import slack_notify
 
-        callbacks.append(on_job_event(SlackNotifier(settings)))
+        callbacks.append(on_job_event(slack_notify.hook))
     from lifestream.bot.teams_app import teams_problem
 
     if not teams_problem(settings):
-        from lifestream.bot.teams_notify import TeamsNotifier
+        from lifestream.bot import teams_notify
 
-        callbacks.append(on_job_event(TeamsNotifier(settings)))
+        callbacks.append(on_job_event(teams_notify.hook))
     return callbacks
 
 

@@ -37,8 +37,13 @@ def run_worker(*, threads: int = 1, hooks: Sequence[str] = ()) -> int:
         raise ConfigError("--threads must be 1 or more")
     for spec in hooks:
         load_hook(spec)
+    from lifestream.bot.web import register_notifiers
     from lifestream.workers import actors  # sets the broker up, then declares the actors on it
     from lifestream.workers.broker import parse_broker_url
+
+    # A worker apart from the bot's server tells the chat threads itself (progress, minutes,
+    # failures) for every platform whose credentials it has.
+    register_notifiers(actors.settings)
 
     broker = actors.broker
     spec = parse_broker_url(actors.settings.broker_url)
