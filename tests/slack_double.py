@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"  # Socket Mode's app-level token
 
 
 class SlackDouble:
@@ -35,6 +36,8 @@ class SlackDouble:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.port = 0
+        self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections
+        self.socket_acks: list[dict] = []
 
     # --- what tests set up
 
@@ -62,6 +65,11 @@ class SlackDouble:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if method == "apps.connections.open":  # the one call made with the app-level token
+            if request.headers.get("Authorization") != f"Bearer {APP_TOKEN}":
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            self.calls.append((method, {}))
+            return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
         if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if request.method == "GET":
@@ -137,6 +145,26 @@ class SlackDouble:
         path, mimetype = self.files[request.match_info["file_id"]]
         return web.FileResponse(path, headers={"Content-Type": mimetype})
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then relay envelopes from tests and collect the app's acks."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}})
+        self.sockets.append(ws)
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+        self.sockets.remove(ws)
+        return ws
+
+    def send_envelope(self, payload_type: str, payload: dict) -> str:
+        """Push an event to the connected app as Slack does over Socket Mode; returns its envelope id."""
+        envelope_id = f"env-{len(self.socket_acks)}-{time.monotonic_ns()}"
+        envelope = {"envelope_id": envelope_id, "type": payload_type, "payload": payload,
+                    "accepts_response_payload": payload_type != "events_api", "retry_attempt": 0}
+        asyncio.run_coroutine_threadsafe(self.sockets[-1].send_json(envelope), self._loop).result(10)
+        return envelope_id
+
     async def _public(self, request: web.Request) -> web.StreamResponse:
         """A recording on some ordinary web server, for links shared in messages."""
         path, mimetype = self.files[request.match_info["file_id"]]
@@ -155,6 +183,7 @@ class SlackDouble:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/files-pri/{file_id}/download/{name}", self._download)
         app.router.add_get("/public/{file_id}/{name}", self._public)
+        app.router.add_get("/socket", self._socket)
         app.router.add_post("/respond/{token}", self._respond)
         self._runner = web.AppRunner(app)
         await self._runner.setup()

@@ -56,8 +56,9 @@ class SlackBot:
         self.app = AsyncApp(
             client=client,
             signing_secret=settings.slack_signing_secret,
-            # Socket Mode has no signed HTTP requests; over HTTP every request is verified.
-            request_verification_enabled=not settings.slack_app_token,
+            # Every HTTP request is verified. Without a signing secret (Socket Mode only) there is no
+            # HTTP route at all (bot/web.py); Socket Mode requests skip this check by design.
+            request_verification_enabled=bool(settings.slack_signing_secret),
         )
         self.seen = SeenStore(settings.data_dir / "slack-seen.sqlite3")
         self.notifier = notifier

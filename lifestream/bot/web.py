@@ -38,7 +38,9 @@ def add_slack(app: web.Application, settings: Settings) -> None:
         # Events, slash commands and interactivity all come here (manifests/slack.yaml).
         return await to_aiohttp_response(await bot.app.async_dispatch(await to_bolt_request(request)))
 
-    app.router.add_post("/slack/events", slack_events)
+    # Unsigned requests cannot be told from forged ones: with Socket Mode only, no HTTP route.
+    if settings.slack_signing_secret:
+        app.router.add_post("/slack/events", slack_events)
 
 
 def add_teams(app: web.Application, settings: Settings) -> None:

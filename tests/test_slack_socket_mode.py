@@ -1,0 +1,54 @@
+"""Socket Mode, for a workspace without a public URL: events arrive over a websocket, not HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.request
+
+from tests.llm_double import free_port
+from tests.slack_double import APP_TOKEN, BOT_TOKEN, SlackDouble
+from tests.test_slack_bot import CHANNEL, TEAM, USER, wait_for
+
+
+def test_a_recording_shared_over_socket_mode_gets_its_minutes(tmp_path, sample_wav):
+    port = free_port()
+    with SlackDouble() as slack:
+        env = {**os.environ, "LIFESTREAM_DATA_DIR": str(tmp_path), "LIFESTREAM_HOST": "127.0.0.1",
+               "LIFESTREAM_PORT": str(port), "LIFESTREAM_SLACK_BOT_TOKEN": BOT_TOKEN,
+               "LIFESTREAM_SLACK_APP_TOKEN": APP_TOKEN, "LIFESTREAM_SLACK_API_URL": slack.base_url,
+               "LIFESTREAM_FETCH_ALLOW_NETWORKS": '["127.0.0.1/32"]'}
+        for name in ("LIFESTREAM_SLACK_SIGNING_SECRET", "LIFESTREAM_BROKER_URL"):
+            env.pop(name, None)
+        log = (tmp_path / "serve.log").open("w")
+        proc = subprocess.Popen([sys.executable, "-m", "lifestream", "serve"], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: slack.sockets or proc.poll() is not None, 60, "the socket connection")
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            # no signing secret: the HTTP endpoint must not accept unsigned events instead
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=b"{}", method="POST",
+                                             headers={"Content-Type": "application/json"})
+            try:
+                status = urllib.request.urlopen(request, timeout=5).status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            assert status == 404
+
+            file = slack.add_file("FS1", sample_wav, "audio/wav")
+            ts = slack.next_ts()
+            event = {"type": "message", "subtype": "file_share", "channel": CHANNEL, "user": USER, "ts": ts,
+                     "text": "", "files": [file], "channel_type": "channel"}
+            envelope = slack.send_envelope("events_api", {"type": "event_callback", "team_id": TEAM, "event_id": "EvS1",
+                                                          "event_time": 1, "event": event})
+            wait_for(lambda: any(a.get("envelope_id") == envelope for a in slack.socket_acks), 30, "the ack")
+            minutes = wait_for(lambda: [m for m in slack.thread(CHANNEL, ts) if m.get("blocks")
+                                        and m["blocks"][0]["type"] == "header"], 240, "the minutes")
+            assert "Summary" in str(minutes[0]["blocks"])
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
