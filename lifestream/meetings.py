@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lifestream.errors import LifeStreamError
 from lifestream.models import Meeting
+from lifestream.settings import Settings
 from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
 from lifestream.storage import Storage
 
@@ -37,4 +38,15 @@ def rename_speakers(storage: Storage, prefix: str, names: dict[str, str]) -> Mee
                              ("transcript.srt", to_srt(meeting), "application/x-subrip"),
                              ("meeting.json", meeting.model_dump_json(indent=2), "application/json")):
         storage.put(prefix + name, io.BytesIO(text.encode("utf-8")), content_type=kind)
+    return meeting
+
+
+def rename_and_reindex(settings: Settings, storage: Storage, job, names: dict[str, str]) -> Meeting:
+    """Rename speakers of a job's meeting and re-index it, so "what did Alice promise?" finds Alice."""
+    from lifestream.search import Indexer, get_index
+
+    meeting = rename_speakers(storage, job.result_prefix, names)
+    workspace, conversation = job.origin.get("workspace"), job.origin.get("conversation")
+    if workspace and conversation:
+        Indexer(get_index(settings), workspace=workspace, conversation=conversation, settings=settings).index_meeting(meeting)
     return meeting

@@ -262,6 +262,10 @@ def test_rename_updates_the_posted_minutes(bot, processed):
     assert bot.command("rename SPEAKER_9 Zed") == 200
     reply = wait_for(lambda: [a for n, a in bot.slack.calls if n == "response_url"][before + 1:], 60, "the refusal")[-1]
     assert "SPEAKER_9 is not a speaker" in reply["text"]
+    # answers cite the new name: the meeting was re-indexed
+    assert bot.command("who is originally from Chicago?") == 200
+    answer = wait_for(lambda: [a for n, a in bot.slack.calls if n == "response_url"][before + 2:], 60, "the answer")[-1]
+    assert "Diane" in json.dumps(answer.get("blocks"))
 
 
 def test_a_link_to_a_recording_is_fetched_and_a_known_recording_gets_its_minutes(bot, processed):

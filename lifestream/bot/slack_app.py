@@ -350,12 +350,12 @@ class SlackBot:
         await client.views_open(trigger_id=body["trigger_id"], view=rename_modal(job.id, meeting))
 
     async def rename(self, job_id: str, names: dict[str, str]) -> bool:
-        from lifestream.meetings import rename_speakers
+        from lifestream.meetings import rename_and_reindex
 
         job = await asyncio.to_thread(self._store().get, job_id)
         if job is None:
             return False
-        await asyncio.to_thread(rename_speakers, self._storage(), job.result_prefix, names)
+        await asyncio.to_thread(rename_and_reindex, self.settings, self._storage(), job, names)
         notifier = self.notifier or SlackNotifier(self.settings, storage=self._storage())
         return await asyncio.to_thread(notifier.refresh_minutes, job)
 
