@@ -9,22 +9,15 @@ and can be told to fail first (HTTP errors, invalid JSON) to exercise retries.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import socket
-import threading
 import time
 
 from aiohttp import web
 
+from tests.loopback import LoopbackServer
+
 LINE = re.compile(r"^\[(\d+):(\d+)\] (\S+): (.*)$", re.MULTILINE)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def minutes_from_prompt(text: str) -> dict:
@@ -52,13 +45,11 @@ def minutes_from_prompt(text: str) -> dict:
     }
 
 
-class LlmDouble:
+class LlmDouble(LoopbackServer):
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[dict] = []
         self.fail_next_with: list[int | str] = []  # HTTP status codes, or "invalid-json"
-        self.port = free_port()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -83,19 +74,5 @@ class LlmDouble:
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
         })
 
-    def __enter__(self) -> LlmDouble:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._completions)
-        self._runner = web.AppRunner(app)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    async def _start(self) -> None:
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    def __exit__(self, *exc) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)

@@ -9,10 +9,8 @@ implements the files upload v2 flow, and can answer 429 with Retry-After.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -20,12 +18,15 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from tests.loopback import LoopbackServer
+
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"  # Socket Mode's app-level token
 
 
-class SlackDouble:
+class SlackDouble(LoopbackServer):
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[tuple[str, dict]] = []
         self.files: dict[str, tuple[Path, str]] = {}  # file id -> (path, mimetype)
         self.messages: dict[str, list[dict]] = defaultdict(list)  # channel -> messages, in order
@@ -33,9 +34,6 @@ class SlackDouble:
         self.uploads: list[dict] = []
         self.rate_limit_next: dict[str, int] = {}  # method -> how many 429s to answer first
         self._ts = itertools.count(1)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self.port = 0
         self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections
         self.socket_acks: list[dict] = []
 
@@ -162,7 +160,7 @@ class SlackDouble:
         envelope_id = f"env-{len(self.socket_acks)}-{time.monotonic_ns()}"
         envelope = {"envelope_id": envelope_id, "type": payload_type, "payload": payload,
                     "accepts_response_payload": payload_type != "events_api", "retry_attempt": 0}
-        asyncio.run_coroutine_threadsafe(self.sockets[-1].send_json(envelope), self._loop).result(10)
+        self.run(self.sockets[-1].send_json(envelope))
         return envelope_id
 
     async def _public(self, request: web.Request) -> web.StreamResponse:
@@ -177,26 +175,10 @@ class SlackDouble:
 
     # --- lifecycle
 
-    async def _start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/files-pri/{file_id}/download/{name}", self._download)
         app.router.add_get("/public/{file_id}/{name}", self._public)
         app.router.add_get("/socket", self._socket)
         app.router.add_post("/respond/{token}", self._respond)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-
-    def __enter__(self) -> SlackDouble:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)

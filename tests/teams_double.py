@@ -13,7 +13,6 @@ missing or wrong ``tempauth`` gets 401).
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import secrets
 import threading
@@ -22,9 +21,12 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from tests.loopback import LoopbackServer
 
-class ConnectorDouble:
+
+class ConnectorDouble(LoopbackServer):
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[dict] = []  # {"method", "conversation", "path_id", "activity", "authorization"}
         self.activities: dict[str, dict] = {}  # activity id -> latest version, as the bot sent it
         self.order: list[str] = []  # activity ids in the order they were first posted
@@ -32,9 +34,6 @@ class ConnectorDouble:
         self.downloads: list[str] = []  # names actually downloaded
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self.port = 0
 
     # --- what tests set up and read
 
@@ -108,24 +107,8 @@ class ConnectorDouble:
 
     # --- lifecycle
 
-    async def _start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._send)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_get("/sites/files/{name}", self._download)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-
-    def __enter__(self) -> ConnectorDouble:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)

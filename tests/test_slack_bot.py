@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.llm_double import free_port
+from tests.loopback import start_serve, stop_serve, wait_for
 from tests.slack_double import BOT_TOKEN, SlackDouble
 
 SECRET = "test-signing-secret"
@@ -78,16 +78,6 @@ class Bot:
         return self.post(urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
 
-def wait_for(predicate, timeout: float = 180, what: str = "condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def texts(messages: list[dict]) -> str:
     return "\n".join(m.get("text", "") + json.dumps(m.get("blocks") or []) for m in messages)
 
@@ -95,34 +85,13 @@ def texts(messages: list[dict]) -> str:
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("slack-bot")
-    port = free_port()
     with SlackDouble() as slack:
         slack.memberships[USER] = [CHANNEL]
-        env = {**os.environ,
-               "LIFESTREAM_DATA_DIR": str(data_dir), "LIFESTREAM_HOST": "127.0.0.1", "LIFESTREAM_PORT": str(port),
-               "LIFESTREAM_PUBLIC_URL": f"http://127.0.0.1:{port}", "LIFESTREAM_SLACK_BOT_TOKEN": BOT_TOKEN,
-               "LIFESTREAM_SLACK_SIGNING_SECRET": SECRET, "LIFESTREAM_SLACK_API_URL": slack.base_url,
-               "LIFESTREAM_FETCH_ALLOW_NETWORKS": '["127.0.0.1/32"]', "LIFESTREAM_MAX_UPLOAD_MB": "50"}
-        env.pop("LIFESTREAM_BROKER_URL", None)
-        log = (data_dir / "serve.log").open("w")
-        proc = subprocess.Popen([sys.executable, "-m", "lifestream", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-
-        def healthy():
-            try:
-                return urllib.request.urlopen(f"{url}/healthz", timeout=1).status == 200
-            except OSError:
-                assert proc.poll() is None, (data_dir / "serve.log").read_text()
-                return False
-
-        wait_for(healthy, 60, "the server to start")
+        proc, url = start_serve(data_dir, {
+            "LIFESTREAM_SLACK_BOT_TOKEN": BOT_TOKEN, "LIFESTREAM_SLACK_SIGNING_SECRET": SECRET,
+            "LIFESTREAM_SLACK_API_URL": slack.base_url, "LIFESTREAM_MAX_UPLOAD_MB": "50"})
         yield Bot(url, slack, data_dir)
-        proc.terminate()  # a job still running gets its grace period; the test need not wait for it
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop_serve(proc)
 
 
 @pytest.fixture(scope="module")

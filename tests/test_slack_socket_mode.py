@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import urllib.error
 import urllib.request
 
-from tests.llm_double import free_port
+from tests.loopback import start_serve, stop_serve, wait_for
 from tests.slack_double import APP_TOKEN, BOT_TOKEN, SlackDouble
-from tests.test_slack_bot import CHANNEL, TEAM, USER, wait_for
+from tests.test_slack_bot import CHANNEL, TEAM, USER
 
 
 def test_a_recording_shared_over_socket_mode_gets_its_minutes(tmp_path, sample_wav):
-    port = free_port()
     with SlackDouble() as slack:
-        env = {**os.environ, "LIFESTREAM_DATA_DIR": str(tmp_path), "LIFESTREAM_HOST": "127.0.0.1",
-               "LIFESTREAM_PORT": str(port), "LIFESTREAM_SLACK_BOT_TOKEN": BOT_TOKEN,
-               "LIFESTREAM_SLACK_APP_TOKEN": APP_TOKEN, "LIFESTREAM_SLACK_API_URL": slack.base_url,
-               "LIFESTREAM_FETCH_ALLOW_NETWORKS": '["127.0.0.1/32"]'}
-        for name in ("LIFESTREAM_SLACK_SIGNING_SECRET", "LIFESTREAM_BROKER_URL"):
-            env.pop(name, None)
-        log = (tmp_path / "serve.log").open("w")
-        proc = subprocess.Popen([sys.executable, "-m", "lifestream", "serve"], env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
+        # Socket Mode only: the app-level token, no signing secret
+        proc, url = start_serve(tmp_path, {"LIFESTREAM_SLACK_BOT_TOKEN": BOT_TOKEN, "LIFESTREAM_SLACK_APP_TOKEN": APP_TOKEN,
+                                           "LIFESTREAM_SLACK_API_URL": slack.base_url})
         try:
-            wait_for(lambda: slack.sockets or proc.poll() is not None, 60, "the socket connection")
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            wait_for(lambda: slack.sockets, 60, "the socket connection")
             # no signing secret: the HTTP endpoint must not accept unsigned events instead
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=b"{}", method="POST",
+            request = urllib.request.Request(f"{url}/slack/events", data=b"{}", method="POST",
                                              headers={"Content-Type": "application/json"})
             try:
                 status = urllib.request.urlopen(request, timeout=5).status
@@ -47,8 +37,4 @@ def test_a_recording_shared_over_socket_mode_gets_its_minutes(tmp_path, sample_w
                                         and m["blocks"][0]["type"] == "header"], 240, "the minutes")
             assert "Summary" in str(minutes[0]["blocks"])
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_serve(proc)

@@ -13,10 +13,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -26,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.llm_double import free_port
+from tests.loopback import start_serve, stop_serve, wait_for
 from tests.teams_double import ConnectorDouble
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,16 +99,6 @@ def file_attachment(name: str, url: str) -> dict:
                                       "fileType": name.rsplit(".", 1)[-1]}}
 
 
-def wait_for(predicate, timeout: float = 180, what: str = "condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def cards(messages: list[dict]) -> list[dict]:
     return [a["content"] for m in messages for a in (m.get("attachments") or []) if a.get("contentType") == ADAPTIVE]
 
@@ -134,29 +122,8 @@ def card_text(card: dict) -> str:
     return "\n".join(texts)
 
 
-def start_server(data_dir: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "LIFESTREAM_DATA_DIR": str(data_dir), "LIFESTREAM_HOST": "127.0.0.1",
-           "LIFESTREAM_PORT": str(port), "LIFESTREAM_PUBLIC_URL": f"http://127.0.0.1:{port}",
-           "LIFESTREAM_FETCH_ALLOW_NETWORKS": '["127.0.0.1/32"]', "LIFESTREAM_MAX_UPLOAD_MB": "50", **extra_env}
-    for name in ("LIFESTREAM_BROKER_URL", "LIFESTREAM_SLACK_BOT_TOKEN", "LIFESTREAM_TEAMS_APP_ID",
-                 "LIFESTREAM_TEAMS_APP_PASSWORD", "LIFESTREAM_TEAMS_TENANT_ID"):
-        if name not in extra_env:
-            env.pop(name, None)
-    log = (data_dir / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "lifestream", "serve"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy():
-        try:
-            return urllib.request.urlopen(f"{url}/healthz", timeout=1).status == 200
-        except OSError:
-            assert proc.poll() is None, (data_dir / "serve.log").read_text()
-            return False
-
-    wait_for(healthy, 90, "the server to start")
-    return proc, url
+def start_server(data_dir: Path, extra_env: dict[str, str]):
+    return start_serve(data_dir, {"LIFESTREAM_MAX_UPLOAD_MB": "50", **extra_env})
 
 
 @pytest.fixture(scope="module")
@@ -170,8 +137,7 @@ def teams(tmp_path_factory, connector):
     data_dir = tmp_path_factory.mktemp("teams-bot")
     proc, url = start_server(data_dir, {"LIFESTREAM_TEAMS_ALLOW_UNAUTHENTICATED": "true"})
     yield Teams(url, connector, data_dir)
-    proc.terminate()
-    proc.wait(30)
+    stop_serve(proc)
 
 
 @pytest.fixture(scope="module")
@@ -449,8 +415,7 @@ def test_with_credentials_unsigned_and_forged_requests_get_401(tmp_path, connect
         assert len(connector.calls) == before  # nothing was answered
         assert urllib.request.urlopen(f"{url}/healthz", timeout=5).status == 200
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop_serve(proc)
     assert "Traceback" not in (tmp_path / "serve.log").read_text()
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lifestream.web.auth import new_token
-from tests.llm_double import free_port
+from tests.loopback import free_port
 
 LINK_SECRET = "test-link-secret"
 

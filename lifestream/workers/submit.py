@@ -152,26 +152,24 @@ def get_job(job_id: str, store: JobStore) -> Job:
     return job
 
 
-def retry_job(job_id: str, *, settings: Settings, store: JobStore | None = None) -> Job:
-    """Queue a failed or cancelled job again; it keeps its id, upload and history (attempts)."""
+def _requeue(job_id: str, settings: Settings, store: JobStore | None, reset: str, refusal: str) -> Job:
     store = store or get_job_store(settings)
     job = get_job(job_id, store)
-    again = store.reset_for_retry(job_id)
+    again = getattr(store, reset)(job_id)
     if again is None:
-        raise JobStateError(f"job {job_id} is {job.state.value}; only failed or cancelled jobs can be retried.")
+        raise JobStateError(f"job {job_id} is {job.state.value}; {refusal}")
     dispatch(again, settings, store)
     return again
+
+
+def retry_job(job_id: str, *, settings: Settings, store: JobStore | None = None) -> Job:
+    """Queue a failed or cancelled job again; it keeps its id, upload and history (attempts)."""
+    return _requeue(job_id, settings, store, "reset_for_retry", "only failed or cancelled jobs can be retried.")
 
 
 def rerun_job(job_id: str, *, settings: Settings, store: JobStore | None = None) -> Job:
     """Process a finished job's recording again (the "Re-run" button); the new results replace the old."""
-    store = store or get_job_store(settings)
-    job = get_job(job_id, store)
-    again = store.reset_for_rerun(job_id)
-    if again is None:
-        raise JobStateError(f"job {job_id} is {job.state.value}; it can be re-run once it has finished.")
-    dispatch(again, settings, store)
-    return again
+    return _requeue(job_id, settings, store, "reset_for_rerun", "it can be re-run once it has finished.")
 
 
 def cancel_job(job_id: str, *, settings: Settings, store: JobStore | None = None) -> Job:
