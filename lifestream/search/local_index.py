@@ -19,6 +19,7 @@ import hashlib
 import sqlite3
 import threading
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,11 +154,17 @@ class LocalIndex:
             raise ValueError("one vector per record")
         if not records:
             return
+        with self._writing():
+            self._check_dimension(vectors.shape[1])
+            self._insert(records, vectors)
+
+    @contextmanager
+    def _writing(self):
+        """One write transaction: readers see the records before it or after it, never half of it."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                self._check_dimension(vectors.shape[1])
-                self._insert(records, vectors)
+                yield
                 self._bump_generation()
                 self._conn.execute("COMMIT")
             except BaseException:
@@ -190,20 +197,12 @@ class LocalIndex:
             raise ValueError("one vector per record")
         if any(r.meeting_id != meeting_id for r in records):
             raise ValueError("every record must belong to the meeting being replaced")
-        with self._lock:
-            # One transaction: readers see the old records or the new ones, never both or neither.
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                if records:
-                    self._check_dimension(vectors.shape[1])
-                self._delete_meeting_rows(meeting_id)
-                self._insert(records, vectors)
-                self._bump_generation()
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._matrix = None
+        # One transaction: readers see the old records or the new ones, never both or neither.
+        with self._writing():
+            if records:
+                self._check_dimension(vectors.shape[1])
+            self._delete_meeting_rows(meeting_id)
+            self._insert(records, vectors)
 
     def delete_meeting(self, meeting_id: str) -> None:
         self.replace_meeting(meeting_id, [], np.zeros((0, 0), dtype=np.float32))
