@@ -23,10 +23,12 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from lifestream.bot import intake
+from lifestream.bot.background import BackgroundTasks
 from lifestream.bot.links import meeting_link
 from lifestream.bot.seen import SeenStore
 from lifestream.bot.slack_blocks import escape, fallback_text, minutes_blocks
-from lifestream.bot.slack_notify import SlackNotifier, load_meeting, status_text
+from lifestream.bot.slack_notify import SlackNotifier, status_text
+from lifestream.meetings import load as load_meeting
 from lifestream.errors import LifeStreamError
 from lifestream.settings import Settings
 from lifestream.timefmt import clock
@@ -63,26 +65,17 @@ class SlackBot:
         self.seen = SeenStore(settings.data_dir / "slack-seen.sqlite3")
         self.notifier = notifier
         self._members: dict[str, tuple[float, list[str]]] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self._background = BackgroundTasks("Slack handler")
         self._register()
 
     # --- plumbing
 
     def _spawn(self, coro) -> None:
-        """Run after ack; keep a reference so the task is not garbage-collected mid-flight."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Slack handler failed", exc_info=task.exception())
+        """Slow work runs after ack, within Slack's 3 seconds."""
+        self._background.spawn(coro)
 
     async def drain(self) -> None:
-        """Wait for background work (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._background.drain()
 
     def _register(self) -> None:
         app = self.app
@@ -243,7 +236,7 @@ class SlackBot:
 
     async def _post_existing(self, client, event: dict, job) -> None:
         storage = self._storage()
-        meeting, _ = await asyncio.to_thread(load_meeting, storage, job)
+        meeting = await asyncio.to_thread(load_meeting, storage, job.result_prefix)
         for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id):
             await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event),
                                           text=fallback_text(meeting), blocks=blocks)
@@ -346,7 +339,7 @@ class SlackBot:
         job = await asyncio.to_thread(self._store().get, meeting_id)
         if job is None:
             return
-        meeting, _ = await asyncio.to_thread(load_meeting, self._storage(), job)
+        meeting = await asyncio.to_thread(load_meeting, self._storage(), job.result_prefix)
         await client.views_open(trigger_id=body["trigger_id"], view=rename_modal(job.id, meeting))
 
     async def rename(self, job_id: str, names: dict[str, str]) -> bool:
@@ -367,7 +360,7 @@ class SlackBot:
         if not jobs:
             return "There are no processed meetings in this channel yet."
         job = jobs[0]
-        meeting, _ = await asyncio.to_thread(load_meeting, self._storage(), job)
+        meeting = await asyncio.to_thread(load_meeting, self._storage(), job.result_prefix)
         if label not in meeting.speakers:
             return f"{label} is not a speaker in *{escape(meeting.source.name)}* (speakers: {', '.join(meeting.speakers)})."
         await self.rename(job.id, {label: name})

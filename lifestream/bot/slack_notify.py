@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from lifestream.bot.links import meeting_link
 from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.slack_blocks import fallback_text, minutes_blocks
+from lifestream.meetings import load
 from lifestream.models import Meeting
 from lifestream.settings import Settings
 from lifestream.storage import Storage, get_storage
@@ -59,13 +60,6 @@ def failure_blocks(job: Job) -> list[dict]:
     ]
 
 
-def load_meeting(storage: Storage, job: Job) -> tuple[Meeting, Path]:
-    """The job's meeting.json and a temporary folder holding it (keyframes are fetched on demand)."""
-    folder = Path(tempfile.mkdtemp(prefix="lifestream-post-"))
-    path = storage.get(job.result_prefix + "meeting.json", folder / "meeting.json")
-    return Meeting.model_validate_json(path.read_text(encoding="utf-8")), folder
-
-
 class SlackNotifier(ChatNotifier):
     platform = "slack"
     address_field = "channel"
@@ -87,7 +81,7 @@ class SlackNotifier(ChatNotifier):
 
     def completed(self, job: Job) -> None:
         origin = job.origin
-        meeting, folder = load_meeting(self.storage, job)
+        meeting = load(self.storage, job.result_prefix)
         link = meeting_link(self.settings, meeting.meeting_id)
         posted = []
         for blocks in minutes_blocks(meeting, link=link, job_id=job.id):
@@ -95,22 +89,23 @@ class SlackNotifier(ChatNotifier):
                                                  text=fallback_text(meeting), blocks=blocks, unfurl_links=False)
             posted.append(reply["ts"])
         self._save_posts(job, {"channel": origin["channel"], "thread_ts": origin.get("thread_ts"), "ts": posted})
-        self._post_keyframes(job, meeting, folder)
+        self._post_keyframes(job, meeting)
         if origin.get("status_ts"):
             self.client.chat_update(channel=origin["channel"], ts=origin["status_ts"],
                                     text=f":white_check_mark: Minutes of *{meeting.source.name}* "
                                          f"({clock(meeting.source.duration)}) are below.")
 
-    def _post_keyframes(self, job: Job, meeting: Meeting, folder: Path) -> None:
+    def _post_keyframes(self, job: Job, meeting: Meeting) -> None:
         frames = [s for s in meeting.scenes if s.keyframe][:KEYFRAMES_POSTED]
-        for scene in frames:
-            try:
-                local = self.storage.get(job.result_prefix + scene.keyframe, folder / Path(scene.keyframe).name)
-                self.client.files_upload_v2(channel=job.origin["channel"], thread_ts=job.origin.get("thread_ts"),
-                                            file=str(local), filename=local.name,
-                                            title=f"Scene {scene.index + 1} at {clock(scene.keyframe_time)}")
-            except Exception:  # a missing picture never hides the minutes
-                log.warning("could not post keyframe %s of job %s", scene.keyframe, job.id, exc_info=True)
+        with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
+            for scene in frames:
+                try:
+                    local = self.storage.get(job.result_prefix + scene.keyframe, Path(folder) / Path(scene.keyframe).name)
+                    self.client.files_upload_v2(channel=job.origin["channel"], thread_ts=job.origin.get("thread_ts"),
+                                                file=str(local), filename=local.name,
+                                                title=f"Scene {scene.index + 1} at {clock(scene.keyframe_time)}")
+                except Exception:  # a missing picture never hides the minutes
+                    log.warning("could not post keyframe %s of job %s", scene.keyframe, job.id, exc_info=True)
 
     def failed(self, job: Job) -> None:
         origin = job.origin
@@ -129,12 +124,12 @@ class SlackNotifier(ChatNotifier):
 
     def refresh_minutes(self, job: Job) -> bool:
         """Re-render the posted minutes (after speakers were renamed). False if they were never posted."""
-        folder = Path(tempfile.mkdtemp(prefix="lifestream-post-"))
-        try:
-            posts = json.loads(self.storage.get(job.result_prefix + POSTS_FILE, folder / POSTS_FILE).read_text())
-        except Exception:
-            return False
-        meeting, _ = load_meeting(self.storage, job)
+        with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
+            try:
+                posts = json.loads(self.storage.get(job.result_prefix + POSTS_FILE, Path(folder) / POSTS_FILE).read_text())
+            except Exception:
+                return False
+        meeting = load(self.storage, job.result_prefix)
         messages = minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id)
         for ts, blocks in zip(posts["ts"], messages):
             self.client.chat_update(channel=posts["channel"], ts=ts, text=fallback_text(meeting), blocks=blocks)

@@ -31,6 +31,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationReference
 
 from lifestream.bot import intake
+from lifestream.bot.background import BackgroundTasks
 from lifestream.bot.links import meeting_link
 from lifestream.bot.seen import SeenStore
 from lifestream.bot.teams_cards import ASK, RETRY, answer_card, attachment, md, minutes_card, status_text, summary_text
@@ -202,26 +203,17 @@ class TeamsBot(TeamsActivityHandler):
         # reach this code (and its short messages) instead of a generic apology.
         self.outbound = outbound
         self.seen = SeenStore(settings.data_dir / "teams-seen.sqlite3")
-        self._tasks: set[asyncio.Task] = set()
+        # Failures here are typically the connector refusing a reply: nobody can be told in the chat.
+        self._background = BackgroundTasks("Teams background work")
 
     # --- plumbing
 
     def _spawn(self, coro: Coroutine) -> None:
-        """Work after the turn; keep a reference so the task is not garbage-collected mid-flight."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            # Typically the connector refusing a reply: nobody can be told in the chat, so the log must say it.
-            log.error("Teams background work failed", exc_info=task.exception())
+        """Work after the turn, which only acknowledges."""
+        self._background.spawn(coro)
 
     async def drain(self) -> None:
-        """Wait for background work (shutdown, tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._background.drain()
 
     def _reference(self, context: TurnContext) -> dict[str, Any]:
         reference = TurnContext.get_conversation_reference(context.activity)
