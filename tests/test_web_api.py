@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from markupsafe import escape
 
-from lifestream.bot.links import sign
+from lifestream.links import sign
 from lifestream.search.local_index import LocalIndex
 from lifestream.settings import Settings
 from lifestream.web.auth import make_ticket

@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from lifestream.bot import intake
 from lifestream.bot.background import BackgroundTasks
-from lifestream.bot.links import meeting_link
+from lifestream.links import meeting_link
 from lifestream.bot.seen import SeenStore
 from lifestream.bot.slack_blocks import escape, fallback_text, minutes_blocks
 from lifestream.bot.slack_notify import SlackNotifier, status_text

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from lifestream.bot.links import meeting_link
+from lifestream.links import meeting_link
 from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.slack_blocks import fallback_text, minutes_blocks
 from lifestream.meetings import load

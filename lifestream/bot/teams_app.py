@@ -32,7 +32,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 
 from lifestream.bot import intake
 from lifestream.bot.background import BackgroundTasks
-from lifestream.bot.links import meeting_link
+from lifestream.links import meeting_link
 from lifestream.bot.seen import SeenStore
 from lifestream.bot.teams_cards import ASK, RETRY, answer_card, attachment, md, minutes_card, status_text, summary_text
 from lifestream.errors import LifeStreamError

@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from botbuilder.integration.aiohttp import CloudAdapter
 
-from lifestream.bot.links import meeting_link
+from lifestream.links import meeting_link
 from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.teams_app import build_adapter, card_message, send, update_text
 from lifestream.bot.teams_cards import failure_card, md, minutes_card, status_text, summary_text

@@ -9,7 +9,7 @@ A meeting belongs to the workspace in its job's ``origin["workspace"]``; a
 token of another workspace gets the same 404 as an id that does not exist,
 so ids cannot be probed across workspaces.
 
-Signed links (``lifestream.bot.links``) carry their own permission: one
+Signed links (``lifestream.links``) carry their own permission: one
 meeting, until they expire. A jobs-page link is signed the same way over
 ``jobs:<workspace>``; no meeting id can look like that (ids are 16 hex digits).
 """
@@ -24,11 +24,11 @@ import re
 import secrets
 import time
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from aiohttp import web
 
-from lifestream.bot.links import link_secret, sign, verify
+from lifestream.links import link_secret, meeting_link, sign, verify
 from lifestream.errors import ConfigError
 from lifestream.settings import Settings
 
@@ -91,7 +91,7 @@ def link_params(settings: Settings, meeting_id: str, ttl: int = PAGE_LINK_TTL) -
 
 
 def meeting_url(settings: Settings, meeting_id: str, ttl: int = PAGE_LINK_TTL) -> str:
-    return f"{settings.public_url.rstrip('/')}/meetings/{quote(meeting_id)}?{urlencode(link_params(settings, meeting_id, ttl))}"
+    return meeting_link(settings, meeting_id, ttl=ttl)
 
 
 def jobs_subject(workspace: str) -> str:

@@ -1,8 +1,9 @@
-"""Signed, expiring links to one meeting's page, for the messages the bots post.
+"""Signed, expiring links to one meeting's page, for the messages the bots post and the pages themselves.
 
 A link carries its own permission: HMAC-SHA256 over the meeting id and the
 expiry, so whoever holds the link can open that one meeting until it expires,
-and nothing else (no listing, no other ids).
+and nothing else (no listing, no other ids). The same secret signs the API's
+upload tickets (``lifestream.web.auth``).
 """
 
 from __future__ import annotations
