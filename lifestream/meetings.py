@@ -9,9 +9,11 @@ from pathlib import Path
 
 from lifestream.errors import LifeStreamError
 from lifestream.models import Meeting
-from lifestream.settings import Settings
 from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
+from lifestream.search import Indexer
+from lifestream.services import Services
 from lifestream.storage import Storage
+from lifestream.workers.jobstore import Job
 
 _LABEL = re.compile(r"^SPEAKER_\d+$")
 
@@ -41,12 +43,11 @@ def rename_speakers(storage: Storage, prefix: str, names: dict[str, str]) -> Mee
     return meeting
 
 
-def rename_and_reindex(settings: Settings, storage: Storage, job, names: dict[str, str]) -> Meeting:
+def rename_and_reindex(services: Services, job: Job, names: dict[str, str]) -> Meeting:
     """Rename speakers of a job's meeting and re-index it, so "what did Alice promise?" finds Alice."""
-    from lifestream.search import Indexer, get_index
-
-    meeting = rename_speakers(storage, job.result_prefix, names)
+    meeting = rename_speakers(services.storage, job.result_prefix, names)
     workspace, conversation = job.origin.get("workspace"), job.origin.get("conversation")
     if workspace and conversation:
-        Indexer(get_index(settings), workspace=workspace, conversation=conversation, settings=settings).index_meeting(meeting)
+        Indexer(services.index, workspace=workspace, conversation=conversation,
+                settings=services.settings).index_meeting(meeting)
     return meeting

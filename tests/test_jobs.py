@@ -24,12 +24,13 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 
 from lifestream.cli import main
 from lifestream.errors import MediaError, TransientError
-from lifestream.settings import Settings, get_settings
-from lifestream.storage import get_storage
-from lifestream.workers import hooks, policy
+from lifestream.services import Services
+from lifestream.settings import Settings
+from lifestream.workers import policy
 from lifestream.workers.broker import build_broker, send_job
 from lifestream.workers.execute import execute_job
-from lifestream.workers.jobstore import JobState, get_job_store
+from lifestream.workers.hooks import JobEvent
+from lifestream.workers.jobstore import JobState
 from lifestream.workers.submit import submit_file
 from tests.servers import aws_env, hook_events, make_bucket, moto_url, redis_url, unique  # noqa: F401  (fixtures)
 
@@ -39,17 +40,15 @@ RESULT_FILES = {"minutes.md", "meeting.json", "transcript.vtt", "transcript.srt"
 
 @pytest.fixture
 def configure(tmp_path, monkeypatch):
-    """Settings for this test, as env vars too (for worker subprocesses and the CLI's get_settings)."""
+    """Settings for this test, as env vars too (for worker subprocesses and the CLI)."""
 
     def make(**env: Any) -> Settings:
         env = {"LIFESTREAM_DATA_DIR": str(tmp_path / "data"), **{k: str(v) for k, v in env.items()}}
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        get_settings.cache_clear()
         return Settings()
 
-    yield make
-    get_settings.cache_clear()
+    return make
 
 
 class Worker:
@@ -132,8 +131,9 @@ def result_files(settings: Settings, job_id: str) -> set[str]:
 
 def test_worker_killed_mid_job_completes_once(configure, workers, redis_url, sample_wav, tmp_path):  # noqa: F811
     settings = configure(LIFESTREAM_BROKER_URL=redis_url, LIFESTREAM_JOB_LEASE_SECONDS=3)
-    store = get_job_store(settings)
-    job = submit_file(sample_wav, settings=settings, origin={"platform": "slack", "channel": "C1"}).job
+    services = Services(settings)
+    store = services.store
+    job = submit_file(sample_wav, services=services, origin={"platform": "slack", "channel": "C1"}).job
 
     first = workers(tmp_path / "worker1.log")
     wait_for(lambda: (j := store.get(job.id)).state is JobState.PROCESSING and j.stage in ("asr", "diarization"),
@@ -169,8 +169,9 @@ def test_bad_media_fails_at_once_and_is_not_retried(configure, workers, tmp_path
     settings = configure(LIFESTREAM_JOB_MAX_RETRIES=3, LIFESTREAM_JOB_RETRY_MIN_BACKOFF_MS=100)
     bad = tmp_path / "standup.mp4"
     bad.write_text("this is a text file, not a video\n")
-    store = get_job_store(settings)
-    job = submit_file(bad, settings=settings).job  # embedded broker: the worker picks it up from the job store
+    services = Services(settings)
+    store = services.store
+    job = submit_file(bad, services=services).job  # embedded broker: the worker picks it up from the job store
     assert job.duration is None
 
     worker = workers(tmp_path / "worker.log")
@@ -189,7 +190,8 @@ def test_transient_failure_retries_then_fails_then_retries_by_hand(configure, wo
     settings = configure(LIFESTREAM_JOB_MAX_RETRIES=1, LIFESTREAM_JOB_RETRY_MIN_BACKOFF_MS=1000)
     assert main(["process", "--async", str(sample_wav)]) == 0
     job_id = capsys.readouterr().out.strip()
-    store, storage = get_job_store(settings), get_storage(settings)
+    services = Services(settings)
+    store, storage = services.store, services.storage
     job = store.get(job_id)
     # The upload vanishes (as if a presigned upload had not finished): a transient failure.
     upload = tmp_path / "saved-upload"
@@ -224,8 +226,9 @@ def test_transient_failure_retries_then_fails_then_retries_by_hand(configure, wo
 
 def test_cancel_stops_a_running_job(configure, workers, sample_wav, tmp_path, capsys):
     settings = configure(LIFESTREAM_JOB_LEASE_SECONDS=3)
-    store = get_job_store(settings)
-    job = submit_file(sample_wav, settings=settings).job
+    services = Services(settings)
+    store = services.store
+    job = submit_file(sample_wav, services=services).job
     worker = workers(tmp_path / "worker.log")
     wait_for(lambda: store.get(job.id).stage in ("asr", "diarization"), 120, "the job to reach ASR", worker)
     assert main(["jobs", "cancel", job.id]) == 0
@@ -246,9 +249,10 @@ def test_cloud_stack_sqs_s3_dynamodb(configure, workers, moto_url, sample_video,
     settings = configure(LIFESTREAM_BROKER_URL=f"sqs://{unique('jobs')}", LIFESTREAM_SQS_ENDPOINT_URL=moto_url,
                          LIFESTREAM_S3_BUCKET=bucket, LIFESTREAM_S3_ENDPOINT_URL=moto_url,
                          LIFESTREAM_JOBS_TABLE=unique("jobs"), LIFESTREAM_DYNAMODB_ENDPOINT_URL=moto_url)
-    store, storage = get_job_store(settings), get_storage(settings)
+    services = Services(settings)
+    store, storage = services.store, services.storage
     worker = workers(tmp_path / "worker.log")  # creates the SQS queue and its dead-letter queue
-    sub = submit_file(sample_video, settings=settings, origin={"platform": "teams", "conversation": "19:abc"})
+    sub = submit_file(sample_video, services=services, origin={"platform": "teams", "conversation": "19:abc"})
     assert sub.created and storage.stat(sub.job.storage_key).size == sample_video.stat().st_size
     done = wait_completed(store, sub.job.id, 180, "the job to complete", worker)
     keys = {o.key.removeprefix(done.result_prefix) for o in storage.list(done.result_prefix)}
@@ -257,7 +261,7 @@ def test_cloud_stack_sqs_s3_dynamodb(configure, workers, moto_url, sample_video,
     assert not (settings.results_dir).exists()  # results went to S3, not the local folder
     events = wait_for(lambda: hook_events(settings.data_dir), 10, "the completion to be announced", worker)
     assert events == [{"kind": "completed", "job": done.id, "pid": worker.proc.pid}]
-    again = submit_file(sample_video, settings=settings)
+    again = submit_file(sample_video, services=services)
     assert not again.created and again.job.id == done.id and again.minutes.startswith("# ")
     assert worker.stop() == 0
 
@@ -268,14 +272,15 @@ def test_cloud_stack_sqs_s3_dynamodb(configure, workers, moto_url, sample_video,
 def test_duplicate_submissions_make_one_job(settings, sample_wav):
     import threading
 
-    first = submit_file(sample_wav, settings=settings, origin={"user": "U1"})
-    second = submit_file(sample_wav, settings=settings, origin={"user": "U2"})
+    services = Services(settings)
+    first = submit_file(sample_wav, services=services, origin={"user": "U1"})
+    second = submit_file(sample_wav, services=services, origin={"user": "U2"})
     assert first.created and not second.created
     assert second.job.id == first.job.id and second.job.origin == {"user": "U1"} and second.minutes is None
 
     copy = settings.data_dir.parent / "copy-of-sample.wav"  # same content, another name: same job
     copy.write_bytes(sample_wav.read_bytes())
-    assert submit_file(copy, settings=settings).job.id == first.job.id
+    assert submit_file(copy, services=services).job.id == first.job.id
 
     other = settings.model_copy(update={"data_dir": settings.data_dir.parent / "other"})
     barrier = threading.Barrier(2)
@@ -283,9 +288,8 @@ def test_duplicate_submissions_make_one_job(settings, sample_wav):
 
     def submit() -> None:
         barrier.wait()
-        # Each thread its own store connection and storage, as two bot processes would have.
-        results.append(submit_file(sample_wav, settings=other, store=get_job_store(other),
-                                   storage=get_storage(other)))
+        # Each thread its own Services (store connection, storage), as two bot processes would have.
+        results.append(submit_file(sample_wav, services=Services(other)))
 
     threads = [threading.Thread(target=submit) for _ in range(2)]
     for t in threads:
@@ -294,45 +298,43 @@ def test_duplicate_submissions_make_one_job(settings, sample_wav):
         t.join()
     assert sorted(r.created for r in results) == [False, True]
     assert results[0].job.id == results[1].job.id
-    assert len(get_job_store(other).list()) == 1
-    assert len(get_storage(other).list("uploads/")) == 1
+    assert len(Services(other).store.list()) == 1
+    assert len(Services(other).storage.list("uploads/")) == 1
 
 
 def test_progress_events_and_one_announcement(settings, sample_wav):
-    events: list[hooks.JobEvent] = []
-    callback = hooks.on_job_event(events.append)
-    try:
-        store, storage = get_job_store(settings), get_storage(settings)
-        job = submit_file(sample_wav, settings=settings).job
-        done = execute_job(job.id, settings=settings, store=store, storage=storage)
-        assert done.state is JobState.COMPLETED and done.percent == 100
-        written = (settings.results_dir / job.id / "meeting.json").stat().st_mtime_ns
-        assert execute_job(job.id, settings=settings, store=store, storage=storage).attempts == 1  # a duplicate
-        assert (settings.results_dir / job.id / "meeting.json").stat().st_mtime_ns == written
-    finally:
-        hooks.remove_job_event(callback)
+    events: list[JobEvent] = []
+    services = Services(settings)
+    services.events.subscribe(events.append)
+    job = submit_file(sample_wav, services=services).job
+    done = execute_job(job.id, services=services)
+    assert done.state is JobState.COMPLETED and done.percent == 100
+    written = (settings.results_dir / job.id / "meeting.json").stat().st_mtime_ns
+    assert execute_job(job.id, services=services).attempts == 1  # a duplicate
+    assert (settings.results_dir / job.id / "meeting.json").stat().st_mtime_ns == written
     progress = [e.job for e in events if e.kind == "progress"]
     assert {"probe", "extract", "asr", "diarization", "align", "chunks", "classify", "minutes", "write"} <= {
         j.stage for j in progress}
     percents = [j.percent for j in progress]
     assert percents == sorted(percents) and percents[0] == 0 and 90 < percents[-1] < 100
     assert [e.kind for e in events if e.kind != "progress"] == ["completed"]
-    resubmitted = submit_file(sample_wav, settings=settings)
+    resubmitted = submit_file(sample_wav, services=services)
     assert resubmitted.minutes == (settings.results_dir / job.id / "minutes.md").read_text()
 
 
 def _run_failing(settings: Settings, exc: BaseException, retries: int = 0):
-    store, storage = get_job_store(settings), get_storage(settings)
+    services = Services(settings)
+    store = services.store
     bad = settings.data_dir.parent / f"{unique('rec')}.wav"
     bad.parent.mkdir(parents=True, exist_ok=True)
     bad.write_bytes(os.urandom(64))
-    job = submit_file(bad, settings=settings).job
+    job = submit_file(bad, services=services).job
 
     def work(job, ctx):
         raise exc
 
     try:
-        execute_job(job.id, settings=settings, store=store, storage=storage, work=work, retries=retries)
+        execute_job(job.id, services=services, work=work, retries=retries)
     except BaseException as raised:  # noqa: BLE001  (what reaches Dramatiq is the point)
         return store.get(job.id), raised
     raise AssertionError("execute_job swallowed the failure")
@@ -373,10 +375,6 @@ def test_bad_broker_url_is_a_clear_error(settings, capsys, monkeypatch):
     with pytest.raises(ConfigError, match="sqs://<queue-name>"):
         parse_broker_url("sqs://")
     monkeypatch.setenv("LIFESTREAM_BROKER_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
-    get_settings.cache_clear()
-    try:
-        assert main(["worker"]) == 2
-    finally:
-        get_settings.cache_clear()
+    assert main(["worker"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("lifestream: error: cannot reach the queue broker (redis://127.0.0.1:1/0)")

@@ -1,18 +1,19 @@
-"""A worker apart from the bot posts to chat itself, and never twice for one event."""
+"""A process gets one chat notifier per platform it has credentials for, subscribed once."""
 
 from __future__ import annotations
 
-from lifestream.bot import slack_notify
-from lifestream.bot.web import register_notifiers
+from lifestream.bot.notifiers import chat_notifiers
+from lifestream.bot.slack_notify import SlackNotifier
+from lifestream.bot.teams_notify import TeamsNotifier
+from lifestream.services import Services
 from lifestream.settings import Settings
-from lifestream.workers import hooks
 
 
-def test_configured_platforms_are_registered_once(monkeypatch):
-    monkeypatch.setattr(hooks, "_callbacks", [])
-    assert register_notifiers(Settings()) == []  # no credentials: nothing to tell
-    settings = Settings(slack_bot_token="xoxb-1")
-    register_notifiers(settings)
-    register_notifiers(settings)
-    hooks.load_hook("lifestream.bot.slack_notify:hook")  # named again on the command line
-    assert hooks._callbacks == [slack_notify.hook]
+def test_configured_platforms_get_a_notifier_each(tmp_path):
+    assert chat_notifiers(Services(Settings(data_dir=tmp_path))) == []  # no credentials: nothing to tell
+    services = Services(Settings(data_dir=tmp_path, slack_bot_token="xoxb-1", teams_allow_unauthenticated=True))
+    notifiers = chat_notifiers(services)
+    assert [type(n) for n in notifiers] == [SlackNotifier, TeamsNotifier]
+    for notifier in notifiers + notifiers:  # subscribing again (serve and worker share the code) changes nothing
+        services.events.subscribe(notifier)
+    assert services.events.callbacks == notifiers

@@ -272,12 +272,12 @@ def test_a_job_that_fails_in_the_worker_says_why_with_a_retry_button(bot, tmp_pa
     quiet = silent_audio(tmp_path / "again.wav")  # real media, so a job is made; it has no speech
     ts = bot.share_file(bot.slack.add_file("F6", quiet, "audio/wav"))
     failure = wait_for(lambda: [m for m in bot.slack.thread(CHANNEL, ts) if m.get("blocks")
-                                and "retry_job" in json.dumps(m["blocks"])], 60, "the failure with its button")[0]
+                                and "retry_job" in json.dumps(m["blocks"])], 240, "the failure with its button")[0]
     job_id = next(e["value"] for b in failure["blocks"] if b["type"] == "actions" for e in b["elements"])
     assert bot.click("retry_job", job_id, failure) == 200
     assert "no speech was found" in failure["text"]
     wait_for(lambda: [m for m in bot.slack.thread(CHANNEL, ts) if "Processing *again.wav* again" in m["text"]], 30,
              "the retry notice")
     # and it fails again for the same reason, said again in the thread
-    wait_for(lambda: len([m for m in bot.slack.thread(CHANNEL, ts) if "couldn't process" in m["text"]]) >= 2, 60,
+    wait_for(lambda: len([m for m in bot.slack.thread(CHANNEL, ts) if "couldn't process" in m["text"]]) >= 2, 180,
              "the second failure")

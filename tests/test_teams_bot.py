@@ -230,7 +230,9 @@ def test_a_failed_job_says_why_with_a_retry_action_that_works(teams, tmp_path):
     failure = wait_for(lambda: cards(teams.replies(shared)), 120, "the failure card")[0]
     assert "couldn't process **silence.wav**" in card_text(failure)
     assert "no speech was found" in card_text(failure)
-    assert "Processing **silence.wav** failed" in teams.replies(shared)[0]["text"]
+    # The acknowledgement is edited just after the card is sent: wait for it rather than race it.
+    wait_for(lambda: "Processing **silence.wav** failed" in teams.replies(shared)[0]["text"], 30,
+             "the acknowledgement to say it failed")
     retry = failure["actions"][0]
     assert retry["type"] == "Action.Submit" and retry["title"] == "Retry" and retry["data"]["action"] == "retry"
 
@@ -351,20 +353,18 @@ def test_long_minutes_are_shortened_to_fit_one_teams_message_and_transcripts_can
     assert len(json.dumps(card).encode()) <= MAX_CARD_BYTES and "Each speaker's points" in card_text(card)
 
 
-def test_a_separate_worker_posts_with_only_the_stored_origin(connector, tmp_path, monkeypatch):
-    """`lifestream worker --hook lifestream.bot.teams_notify:hook`: no request, no bot, just the job's origin."""
+def test_a_separate_worker_posts_with_only_the_stored_origin(connector, tmp_path):
+    """`lifestream worker` with Teams credentials: no request, no bot, just the job's origin."""
     import threading
 
-    from lifestream.bot import teams_notify
-    from lifestream.settings import get_settings
+    from lifestream.bot.teams_notify import TeamsNotifier
+    from lifestream.services import Services
+    from lifestream.settings import Settings
     from lifestream.workers.hooks import JobEvent
     from lifestream.workers.jobstore import Job, JobState
 
-    monkeypatch.setenv("LIFESTREAM_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("LIFESTREAM_TEAMS_ALLOW_UNAUTHENTICATED", "true")
-    for name in ("LIFESTREAM_TEAMS_APP_ID", "LIFESTREAM_TEAMS_APP_PASSWORD", "LIFESTREAM_TEAMS_TENANT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear(), teams_notify._default_notifier.cache_clear()
+    notifier = TeamsNotifier(Services(Settings(data_dir=tmp_path, teams_allow_unauthenticated=True,
+                                               teams_app_id=None, teams_app_password=None, teams_tenant_id=None)))
     conversation = "a:1worker-test-chat"
     reference = {"activityId": "user-msg-1", "user": ALICE, "bot": BOT, "channelId": "msteams",
                  "conversation": {"id": conversation, "conversationType": "personal"},
@@ -376,14 +376,13 @@ def test_a_separate_worker_posts_with_only_the_stored_origin(connector, tmp_path
 
     def worker_thread():
         try:
-            teams_notify.hook(JobEvent("failed", job))
-            teams_notify.hook(JobEvent("failed", job.model_copy(update={"origin": {"platform": "slack"}})))  # not ours
+            notifier(JobEvent("failed", job))
+            notifier(JobEvent("failed", job.model_copy(update={"origin": {"platform": "slack"}})))  # not ours
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
     thread = threading.Thread(target=worker_thread)
     thread.start(), thread.join(60)
-    get_settings.cache_clear(), teams_notify._default_notifier.cache_clear()
     assert not errors
     posted = connector.in_conversation(conversation)
     failure = cards(posted)
@@ -422,13 +421,14 @@ def test_with_credentials_unsigned_and_forged_requests_get_401(tmp_path, connect
 def test_without_teams_settings_the_route_says_what_is_missing(tmp_path):
     from aiohttp import ClientSession, web
 
-    from lifestream.bot.web import build_app
+    from lifestream.server import build_app
+    from lifestream.services import Services
     from lifestream.settings import Settings
 
     async def call() -> tuple[int, dict]:
         settings = Settings(data_dir=tmp_path, teams_app_id=None, teams_app_password=None, teams_tenant_id=None,
                             teams_allow_unauthenticated=False)
-        runner = web.AppRunner(build_app(settings))
+        runner = web.AppRunner(build_app(Services(settings)))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

@@ -27,10 +27,11 @@ def test_api_token_create_prints_the_token_and_its_hashed_entry(capsys):
 
 @pytest.mark.parametrize("entry", ["T1", "T1:abc", ":" + "a" * 64, "T 1:" + "a" * 64, "T1:" + "A" * 64])
 def test_malformed_token_entries_stop_the_server(entry, tmp_path):
-    from lifestream.bot.web import build_app
+    from lifestream.server import build_app
+    from lifestream.services import Services
 
     with pytest.raises(ConfigError, match="LIFESTREAM_API_TOKENS"):
-        build_app(Settings(data_dir=tmp_path, api_tokens=[entry]))
+        build_app(Services(Settings(data_dir=tmp_path, api_tokens=[entry])))
 
 
 def test_tokens_setting_is_a_json_list(monkeypatch):
@@ -51,10 +52,11 @@ def test_upload_tickets_are_signed(tmp_path):
 
 
 def test_the_spec_describes_exactly_the_routes(tmp_path):
-    from lifestream.bot.web import build_app
+    from lifestream.server import build_app
+    from lifestream.services import Services
     from lifestream.web.openapi import spec
 
-    app = build_app(Settings(data_dir=tmp_path))
+    app = build_app(Services(Settings(data_dir=tmp_path)))
     routes = {(r.method, r.resource.canonical.removeprefix("/api/v1")) for r in app.router.routes()
               if r.resource is not None and r.resource.canonical.startswith("/api/v1/") and r.method != "HEAD"}
     doc = spec(Settings(data_dir=tmp_path, max_upload_mb=7))

@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 
 from lifestream.bot.fetcher import SHARE_PAGES, LinkError, fetch
 from lifestream.errors import MediaError
-from lifestream.pipeline.probe import SUPPORTED_EXTENSIONS
+from lifestream.pipeline.probe import SUPPORTED_EXTENSIONS, probe
+from lifestream.services import Services
 from lifestream.settings import Settings
-from lifestream.storage.base import safe_name
+from lifestream.storage import safe_name
+from lifestream.workers.submit import Submission, submit_file
 
 # Audio/video containers people do share that the pipeline does not take.
 OTHER_MEDIA_EXTENSIONS = (".avi", ".wmv", ".flv", ".flac", ".aac", ".opus", ".wma", ".3gp", ".mpeg", ".mpg", ".m4v",
@@ -69,7 +71,7 @@ def too_large(size: int | None, settings: Settings) -> str | None:
 
 @dataclass(frozen=True)
 class Received:
-    submission: Any  # lifestream.workers.submit.Submission
+    submission: Submission
     name: str
     duration: float | None
 
@@ -77,7 +79,7 @@ class Received:
 async def download_and_submit(
     url: str,
     *,
-    settings: Settings,
+    services: Services,
     origin: dict[str, Any],
     name: str | None = None,
     headers: dict[str, str] | None = None,
@@ -86,9 +88,7 @@ async def download_and_submit(
 
     Raises LinkError/MediaError with a message for the person who shared it.
     """
-    from lifestream.pipeline.probe import probe
-    from lifestream.workers.submit import submit_file
-
+    settings = services.settings
     with tempfile.TemporaryDirectory(prefix="lifestream-in-") as tmp:
         fetched = await fetch(url, Path(tmp) / "recording", max_bytes=settings.max_upload_mb * 1024 * 1024,
                               timeout_seconds=settings.fetch_timeout_seconds,
@@ -99,7 +99,8 @@ async def download_and_submit(
         # Sniff the content: a web page or a PDF behind a .mp4 link is refused here, before any job.
         path = fetched.path.rename(Path(tmp) / safe_name(display))
         media = await asyncio.to_thread(probe, path)
-        submission = await asyncio.to_thread(submit_file, path, settings=settings, origin=origin, display_name=display)
+        submission = await asyncio.to_thread(submit_file, path, services=services, origin=origin,
+                                               display_name=display)
     return Received(submission=submission, name=display, duration=media.duration)
 
 

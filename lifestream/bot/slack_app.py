@@ -28,10 +28,13 @@ from lifestream.links import meeting_link
 from lifestream.bot.seen import SeenStore
 from lifestream.bot.slack_blocks import escape, fallback_text, minutes_blocks
 from lifestream.bot.slack_notify import SlackNotifier, status_text
-from lifestream.meetings import load as load_meeting
 from lifestream.errors import LifeStreamError
-from lifestream.settings import Settings
+from lifestream.meetings import load as load_meeting
+from lifestream.meetings import rename_and_reindex
+from lifestream.search import Scope, ask
+from lifestream.services import Services
 from lifestream.timefmt import clock
+from lifestream.workers.submit import rerun_job, retry_job
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,9 @@ def _thread_root(event: dict) -> str:
 
 
 class SlackBot:
-    def __init__(self, settings: Settings, *, notifier: SlackNotifier | None = None) -> None:
+    def __init__(self, services: Services, *, notifier: SlackNotifier | None = None) -> None:
+        settings = services.settings
+        self.services = services
         self.settings = settings
         client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
@@ -59,11 +64,12 @@ class SlackBot:
             client=client,
             signing_secret=settings.slack_signing_secret,
             # Every HTTP request is verified. Without a signing secret (Socket Mode only) there is no
-            # HTTP route at all (bot/web.py); Socket Mode requests skip this check by design.
+            # HTTP route at all (lifestream.server); Socket Mode requests skip this check by design.
             request_verification_enabled=bool(settings.slack_signing_secret),
         )
         self.seen = SeenStore(settings.data_dir / "slack-seen.sqlite3")
-        self.notifier = notifier
+        # Re-renders posted minutes after a rename; the one the process subscribed to job events, if any.
+        self.notifier = notifier or SlackNotifier(services)
         self._members: dict[str, tuple[float, list[str]]] = {}
         self._background = BackgroundTasks("Slack handler")
         self._register()
@@ -213,7 +219,7 @@ class SlackBot:
         status = await self._reply(client, event, f":inbox_tray: Received *{escape(label)}*, fetching it…")
         origin = self._origin(event, team, status["ts"])
         try:
-            received = await intake.download_and_submit(url, settings=self.settings, origin=origin, name=name,
+            received = await intake.download_and_submit(url, services=self.services, origin=origin, name=name,
                                                         headers=headers)
         except LifeStreamError as exc:
             await client.chat_update(channel=event["channel"], ts=status["ts"],
@@ -235,21 +241,10 @@ class SlackBot:
                                           f"(job `{job.id}`); the minutes will appear in the thread where it was first shared.")
 
     async def _post_existing(self, client, event: dict, job) -> None:
-        storage = self._storage()
-        meeting = await asyncio.to_thread(load_meeting, storage, job.result_prefix)
+        meeting = await asyncio.to_thread(load_meeting, self.services.storage, job.result_prefix)
         for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id):
             await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event),
                                           text=fallback_text(meeting), blocks=blocks)
-
-    def _storage(self):
-        from lifestream.storage import get_storage
-
-        return get_storage(self.settings)
-
-    def _store(self):
-        from lifestream.workers.jobstore import get_job_store
-
-        return get_job_store(self.settings)
 
     # --- questions
 
@@ -270,11 +265,9 @@ class SlackBot:
         return channels
 
     async def answer(self, question: str, user: str, team: str | None, client, meeting_id: str | None = None):
-        from lifestream.search import Scope, ask
-
         conversations = await self.user_conversations(client, user)
         return await asyncio.to_thread(ask, question, Scope(team or "slack", conversations), settings=self.settings,
-                                       meeting_ids=(meeting_id,) if meeting_id else ())
+                                       index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
 
     async def handle_ask(self, command: dict, respond, client) -> None:
         text = (command.get("text") or "").strip()
@@ -320,15 +313,13 @@ class SlackBot:
     # --- actions on jobs and minutes
 
     async def handle_retry(self, body: dict, client) -> None:
-        from lifestream.workers.submit import retry_job, rerun_job
-
         job_id = body["actions"][0]["value"]
         action = body["actions"][0]["action_id"]
         channel = body["channel"]["id"]
         thread = (body.get("message") or {}).get("thread_ts") or (body.get("message") or {}).get("ts")
         try:
             job = await asyncio.to_thread(retry_job if action == "retry_job" else rerun_job, job_id,
-                                          settings=self.settings)
+                                          services=self.services)
             text = f":arrows_counterclockwise: Processing *{escape(job.source_name)}* again."
         except LifeStreamError as exc:
             text = f":warning: {exc.message}"
@@ -336,31 +327,27 @@ class SlackBot:
 
     async def open_rename_modal(self, body: dict, client) -> None:
         meeting_id = body["actions"][0]["value"]
-        job = await asyncio.to_thread(self._store().get, meeting_id)
+        job = await asyncio.to_thread(self.services.store.get, meeting_id)
         if job is None:
             return
-        meeting = await asyncio.to_thread(load_meeting, self._storage(), job.result_prefix)
+        meeting = await asyncio.to_thread(load_meeting, self.services.storage, job.result_prefix)
         await client.views_open(trigger_id=body["trigger_id"], view=rename_modal(job.id, meeting))
 
     async def rename(self, job_id: str, names: dict[str, str]) -> bool:
-        from lifestream.meetings import rename_and_reindex
-
-        job = await asyncio.to_thread(self._store().get, job_id)
+        job = await asyncio.to_thread(self.services.store.get, job_id)
         if job is None:
             return False
-        await asyncio.to_thread(rename_and_reindex, self.settings, self._storage(), job, names)
-        notifier = self.notifier or SlackNotifier(self.settings, storage=self._storage())
-        return await asyncio.to_thread(notifier.refresh_minutes, job)
+        await asyncio.to_thread(rename_and_reindex, self.services, job, names)
+        return await asyncio.to_thread(self.notifier.refresh_minutes, job)
 
     async def rename_latest(self, channel: str, label: str, name: str) -> str:
-        store = self._store()
-        jobs = [j for j in await asyncio.to_thread(store.list, None, 200)
+        jobs = [j for j in await asyncio.to_thread(self.services.store.list, None, 200)
                 if j.origin.get("platform") == "slack" and j.origin.get("channel") == channel
                 and j.state.value == "completed"]
         if not jobs:
             return "There are no processed meetings in this channel yet."
         job = jobs[0]
-        meeting = await asyncio.to_thread(load_meeting, self._storage(), job.result_prefix)
+        meeting = await asyncio.to_thread(load_meeting, self.services.storage, job.result_prefix)
         if label not in meeting.speakers:
             return f"{label} is not a speaker in *{escape(meeting.source.name)}* (speakers: {', '.join(meeting.speakers)})."
         await self.rename(job.id, {label: name})

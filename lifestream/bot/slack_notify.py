@@ -7,10 +7,10 @@ it, and the worker's threads are not asyncio.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 
 from slack_sdk import WebClient
@@ -22,10 +22,9 @@ from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.slack_blocks import fallback_text, minutes_blocks
 from lifestream.meetings import load
 from lifestream.models import Meeting
+from lifestream.services import Services
 from lifestream.settings import Settings
-from lifestream.storage import Storage, get_storage
 from lifestream.timefmt import clock
-from lifestream.workers.hooks import JobEvent
 from lifestream.workers.jobstore import Job
 
 log = logging.getLogger(__name__)
@@ -64,11 +63,11 @@ class SlackNotifier(ChatNotifier):
     platform = "slack"
     address_field = "channel"
 
-    def __init__(self, settings: Settings, client: WebClient | None = None, storage: Storage | None = None) -> None:
+    def __init__(self, services: Services, client: WebClient | None = None) -> None:
         super().__init__()
-        self.settings = settings
-        self.client = client or slack_client(settings)
-        self.storage = storage or get_storage(settings)
+        self.settings = services.settings
+        self.storage = services.storage
+        self.client = client or slack_client(services.settings)
 
     def progress(self, job: Job) -> None:
         origin = job.origin
@@ -117,8 +116,6 @@ class SlackNotifier(ChatNotifier):
                                     text=f":x: Processing *{job.source_name}* failed.")
 
     def _save_posts(self, job: Job, posts: dict) -> None:
-        import io
-
         self.storage.put(job.result_prefix + POSTS_FILE, io.BytesIO(json.dumps(posts).encode()),
                          content_type="application/json")
 
@@ -135,15 +132,3 @@ class SlackNotifier(ChatNotifier):
             self.client.chat_update(channel=posts["channel"], ts=ts, text=fallback_text(meeting), blocks=blocks)
         return True
 
-
-
-@lru_cache(maxsize=1)
-def _default_notifier() -> SlackNotifier:
-    from lifestream.settings import get_settings
-
-    return SlackNotifier(get_settings())
-
-
-def hook(event: JobEvent) -> None:
-    """For ``lifestream worker --hook lifestream.bot.slack_notify:hook``: a worker apart from the bot's server."""
-    _default_notifier()(event)

@@ -36,7 +36,11 @@ from lifestream.links import meeting_link
 from lifestream.bot.seen import SeenStore
 from lifestream.bot.teams_cards import ASK, RETRY, answer_card, attachment, md, minutes_card, status_text, summary_text
 from lifestream.errors import LifeStreamError
+from lifestream.meetings import load as load_meeting
+from lifestream.search import Scope, ask
+from lifestream.services import Services
 from lifestream.settings import Settings
+from lifestream.workers.submit import retry_job
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +201,9 @@ def search_scope(activity: Activity) -> tuple[str, str]:
 
 
 class TeamsBot(TeamsActivityHandler):
-    def __init__(self, settings: Settings, outbound: CloudAdapter) -> None:
+    def __init__(self, services: Services, outbound: CloudAdapter) -> None:
+        settings = services.settings
+        self.services = services
         self.settings = settings
         # Proactive turns use an adapter without the inbound one's on_turn_error, so their failures
         # reach this code (and its short messages) instead of a generic apology.
@@ -301,7 +307,7 @@ class TeamsBot(TeamsActivityHandler):
     async def fetch_and_submit(self, url: str, name: str | None, label: str, origin: dict[str, Any]) -> None:
         reference, status_id = origin["reference"], origin["status_id"]
         try:
-            received = await intake.download_and_submit(url, settings=self.settings, origin=origin, name=name)
+            received = await intake.download_and_submit(url, services=self.services, origin=origin, name=name)
         except LifeStreamError as exc:
             await self._update(reference, status_id, f"⚠️ I can't process **{md(label)}**: {md(exc.message, 1000)}")
             return
@@ -326,10 +332,7 @@ class TeamsBot(TeamsActivityHandler):
                                "will appear where it was first shared.")
 
     async def post_minutes(self, reference: dict, job) -> None:
-        from lifestream.meetings import load
-        from lifestream.storage import get_storage
-
-        meeting = await asyncio.to_thread(load, get_storage(self.settings), job.result_prefix)
+        meeting = await asyncio.to_thread(load_meeting, self.services.storage, job.result_prefix)
         content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id))
         await self._send(reference, card_message(content, summary_text(meeting)))
 
@@ -343,11 +346,10 @@ class TeamsBot(TeamsActivityHandler):
 
     async def answer(self, reference: dict, question: str, workspace: str, conversation: str,
                      meeting_id: str | None) -> None:
-        from lifestream.search import Scope, ask
-
         try:
             # Only meetings shared in this conversation: whoever can read it could read those minutes.
             result = await asyncio.to_thread(ask, question, Scope(workspace, [conversation]), settings=self.settings,
+                                             index=self.services.index,
                                              meeting_ids=(meeting_id,) if meeting_id else ())
             message: Activity | str = card_message(
                 answer_card(question, result, lambda mid: meeting_link(self.settings, mid)), result.text[:200])
@@ -361,15 +363,12 @@ class TeamsBot(TeamsActivityHandler):
     # --- actions on jobs
 
     async def retry(self, job_id: str, activity: Activity) -> str:
-        from lifestream.workers.jobstore import get_job_store
-        from lifestream.workers.submit import retry_job
-
-        job = await asyncio.to_thread(get_job_store(self.settings).get, job_id) if job_id else None
+        job = await asyncio.to_thread(self.services.store.get, job_id) if job_id else None
         _, conversation = search_scope(activity)
         if job is None or job.origin.get("platform") != "teams" or job.origin.get("conversation") != conversation:
             return "⚠️ I can't find that job in this conversation."
         try:
-            job = await asyncio.to_thread(retry_job, job_id, settings=self.settings)
+            job = await asyncio.to_thread(retry_job, job_id, services=self.services)
         except LifeStreamError as exc:
             return f"⚠️ {md(exc.message, 1000)}"
         return f"🔄 Processing **{md(job.source_name)}** again; progress shows in the first message about it."
@@ -381,7 +380,8 @@ class TeamsBot(TeamsActivityHandler):
 class TeamsEndpoint:
     """POST /api/messages: the Bot Framework's one route into the bot."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
         self.problem = teams_problem(settings)
         self.bot: TeamsBot | None = None
         if self.problem:
@@ -392,7 +392,7 @@ class TeamsEndpoint:
                         "for local use with the Bot Framework Emulator only")
         self.adapter = build_adapter(settings)
         self.adapter.on_turn_error = self.on_turn_error
-        self.bot = TeamsBot(settings, outbound=build_adapter(settings))
+        self.bot = TeamsBot(services, outbound=build_adapter(settings))
 
     async def on_turn_error(self, context: TurnContext, error: Exception) -> None:
         # As botbuilder's samples do: log the trace, tell the person briefly, never show the trace.

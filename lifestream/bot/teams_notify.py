@@ -1,8 +1,8 @@
 """Tell the Teams reply chain how its recording is doing: progress, the minutes card, or why it failed.
 
 Runs wherever job events happen: the worker threads of ``lifestream serve``
-(embedded broker) or of a separate ``lifestream worker`` started with
-``--hook lifestream.bot.teams_notify:hook``. Nothing of the original request
+(embedded broker) or of a separate ``lifestream worker`` that has the Teams
+credentials. Nothing of the original request
 is left by then; the job's origin carries the serialized
 ``ConversationReference`` and the id of the acknowledgement, and a
 ``CloudAdapter`` built from settings continues that conversation
@@ -20,7 +20,6 @@ import concurrent.futures
 import logging
 import threading
 from collections.abc import Coroutine
-from functools import lru_cache
 
 from botbuilder.integration.aiohttp import CloudAdapter
 
@@ -28,10 +27,9 @@ from lifestream.links import meeting_link
 from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.teams_app import build_adapter, card_message, send, update_text
 from lifestream.bot.teams_cards import failure_card, md, minutes_card, status_text, summary_text
-from lifestream.settings import Settings
-from lifestream.storage import Storage, get_storage
+from lifestream.meetings import load
+from lifestream.services import Services
 from lifestream.timefmt import clock
-from lifestream.workers.hooks import JobEvent
 from lifestream.workers.jobstore import Job
 
 log = logging.getLogger(__name__)
@@ -43,11 +41,11 @@ class TeamsNotifier(ChatNotifier):
     platform = "teams"
     address_field = "reference"
 
-    def __init__(self, settings: Settings, adapter: CloudAdapter | None = None, storage: Storage | None = None) -> None:
+    def __init__(self, services: Services, adapter: CloudAdapter | None = None) -> None:
         super().__init__()
-        self.settings = settings
-        self.adapter = adapter or build_adapter(settings)
-        self.storage = storage or get_storage(settings)
+        self.settings = services.settings
+        self.storage = services.storage
+        self.adapter = adapter or build_adapter(services.settings)
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, name="teams-notify", daemon=True).start()
 
@@ -75,8 +73,6 @@ class TeamsNotifier(ChatNotifier):
             log.warning("could not update the acknowledgement of job %s in Teams: %s", job.id, exc)
 
     def completed(self, job: Job) -> None:
-        from lifestream.meetings import load
-
         origin = job.origin
         meeting = load(self.storage, job.result_prefix)
         content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id))
@@ -96,15 +92,3 @@ class TeamsNotifier(ChatNotifier):
 def _log_failure(future: concurrent.futures.Future) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.error("a Teams notification failed", exc_info=future.exception())
-
-
-@lru_cache(maxsize=1)
-def _default_notifier() -> TeamsNotifier:
-    from lifestream.settings import get_settings
-
-    return TeamsNotifier(get_settings())
-
-
-def hook(event: JobEvent) -> None:
-    """For ``lifestream worker --hook lifestream.bot.teams_notify:hook``: a worker apart from the bot's server."""
-    _default_notifier()(event)
