@@ -17,7 +17,8 @@ from lifestream.threads import cap_threads
 # Before numpy, CTranslate2 and torch are imported below: they size their thread pools when they load.
 cap_threads()
 
-from lifestream.bot.notifiers import chat_notifiers  # noqa: E402  (the imports below load the heavy libraries)
+from lifestream import meetings  # noqa: E402  (these imports load the heavy libraries)
+from lifestream.bot.notifiers import chat_notifiers
 from lifestream.errors import LifeStreamError
 from lifestream.pipeline.asr_models import BUILTIN_MODELS, verify_asr_model
 from lifestream.pipeline.diarization import get_diarizer
@@ -31,7 +32,8 @@ from lifestream.settings import Settings
 from lifestream.web.auth import new_token
 from lifestream.workers.jobstore import Job, JobState, iso
 from lifestream.workers.runtime import run_worker
-from lifestream.workers.submit import JobStateError, cancel_job, get_job, read_minutes, retry_job, submit_file
+from lifestream.workers.submit import (JobStateError, cancel_job, get_job, read_minutes, rerun_job, retry_job,
+                                       submit_file)
 
 
 class _ProgressBars:
@@ -173,7 +175,11 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
             if job.state is JobState.COMPLETED:
                 print(f"{'results':<21} {job.result_prefix}")
         return 0
-    action = retry_job if args.action == "retry" else cancel_job
+    if args.action == "delete":
+        meetings.delete(services, get_job(args.id, store))
+        print(f"deleted {args.id}: its recording, results, search records and job", file=sys.stderr)
+        return 0
+    action = {"retry": retry_job, "rerun": rerun_job, "cancel": cancel_job}[args.action]
     print(_job_line(action(args.id, services=services)))
     return 0
 
@@ -245,7 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--minutes", action="store_true", help="print the minutes of a completed job")
     q = jobs.add_parser("retry", help="queue a failed or cancelled job again")
     q.add_argument("id")
+    q = jobs.add_parser("rerun", help="process a finished job's recording again (its new results replace the old)")
+    q.add_argument("id")
     q = jobs.add_parser("cancel", help="cancel a queued or running job")
+    q.add_argument("id")
+    q = jobs.add_parser("delete", help="delete a meeting: its recording, results, search records and job")
     q.add_argument("id")
     p.set_defaults(func=_cmd_jobs)
 

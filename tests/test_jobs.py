@@ -24,6 +24,7 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 
 from lifestream.cli import main
 from lifestream.errors import MediaError, TransientError
+from lifestream.origin import ApiOrigin, SlackOrigin
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.workers import policy
@@ -133,7 +134,7 @@ def test_worker_killed_mid_job_completes_once(configure, workers, redis_url, sam
     settings = configure(LIFESTREAM_BROKER_URL=redis_url, LIFESTREAM_JOB_LEASE_SECONDS=3)
     services = Services(settings)
     store = services.store
-    job = submit_file(sample_wav, services=services, origin={"platform": "slack", "channel": "C1"}).job
+    job = submit_file(sample_wav, services=services, origin=SlackOrigin(workspace="T1", conversation="C1")).job
 
     first = workers(tmp_path / "worker1.log")
     wait_for(lambda: (j := store.get(job.id)).state is JobState.PROCESSING and j.stage in ("asr", "diarization"),
@@ -147,7 +148,7 @@ def test_worker_killed_mid_job_completes_once(configure, workers, redis_url, sam
     done = wait_completed(store, job.id, 180, "the job to complete after the restart", second)
     # The announcement follows the completion by a moment (another compare-and-set, then the hook).
     events = wait_for(lambda: hook_events(settings.data_dir), 10, "the completion to be announced", second)
-    assert done.attempts == 2 and done.origin["channel"] == "C1" and store.get(job.id).completion_announced
+    assert done.attempts == 2 and done.origin.channel == "C1" and store.get(job.id).completion_announced
     assert result_files(settings, job.id) == RESULT_FILES
     assert list((settings.data_dir / "tmp").iterdir()) == []  # both attempts' scratch folders are gone
     meeting_json = settings.results_dir / job.id / "meeting.json"
@@ -252,7 +253,7 @@ def test_cloud_stack_sqs_s3_dynamodb(configure, workers, moto_url, sample_video,
     services = Services(settings)
     store, storage = services.store, services.storage
     worker = workers(tmp_path / "worker.log")  # creates the SQS queue and its dead-letter queue
-    sub = submit_file(sample_video, services=services, origin={"platform": "teams", "conversation": "19:abc"})
+    sub = submit_file(sample_video, services=services, origin=ApiOrigin(workspace="W1", conversation="19:abc"))
     assert sub.created and storage.stat(sub.job.storage_key).size == sample_video.stat().st_size
     done = wait_completed(store, sub.job.id, 180, "the job to complete", worker)
     keys = {o.key.removeprefix(done.result_prefix) for o in storage.list(done.result_prefix)}
@@ -273,10 +274,10 @@ def test_duplicate_submissions_make_one_job(settings, sample_wav):
     import threading
 
     services = Services(settings)
-    first = submit_file(sample_wav, services=services, origin={"user": "U1"})
-    second = submit_file(sample_wav, services=services, origin={"user": "U2"})
+    first = submit_file(sample_wav, services=services, origin=SlackOrigin(workspace="T1", conversation="C1", user="U1"))
+    second = submit_file(sample_wav, services=services, origin=SlackOrigin(workspace="T1", conversation="C1", user="U2"))
     assert first.created and not second.created
-    assert second.job.id == first.job.id and second.job.origin == {"user": "U1"} and second.minutes is None
+    assert second.job.id == first.job.id and second.job.origin == first.job.origin and second.minutes is None
 
     copy = settings.data_dir.parent / "copy-of-sample.wav"  # same content, another name: same job
     copy.write_bytes(sample_wav.read_bytes())

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from lifestream.origin import SlackOrigin, TeamsOrigin
 from lifestream.workers.jobstore import Job, JobState, job_id_for
 from lifestream.workers.jobstore.dynamodb import DynamoJobStore
 from lifestream.workers.jobstore.sqlite import SQLiteJobStore
@@ -42,11 +43,11 @@ def new_job(content: str = "abc", **extra) -> Job:
 
 def test_create_is_idempotent_and_round_trips(make_store):
     store = make_store()
-    origin = {"platform": "slack", "channel": "C123", "thread_ts": "1712.0001", "user": "U9",
-              "nested": {"n": 1.5, "list": [1, "é"]}}
+    origin = TeamsOrigin(workspace="T1", conversation="19:abc", status_id="ack1", user="U9",
+                         reference={"conversation": {"id": "19:abc"}, "nested": {"n": 1.5, "list": [1, "é"]}})
     job, created = store.create(new_job(origin=origin, duration=30.4, num_speakers=2))
     assert created
-    again, created_again = store.create(new_job(origin={"platform": "teams"}))
+    again, created_again = store.create(new_job(origin=SlackOrigin(workspace="T1", conversation="C1")))
     assert not created_again
     assert again.id == job.id and again.origin == origin  # the first submission's job, untouched
     got = store.get(job.id)

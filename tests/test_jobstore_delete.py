@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lifestream.origin import ApiOrigin
 from lifestream.workers.jobstore import Job, JobState, job_id_for
 from lifestream.workers.jobstore.dynamodb import DynamoJobStore
 from lifestream.workers.jobstore.sqlite import SQLiteJobStore
@@ -23,7 +24,7 @@ def store(request, tmp_path):
 def _job(content: str) -> Job:
     key = f"sha256:{content * 64}"[:71]
     return Job(id=job_id_for(key), storage_key=f"uploads/{content}.mp4", idempotency_key=key, source_name="a.mp4",
-               origin={"workspace": "W"})
+               origin=ApiOrigin(workspace="W", conversation="api"))
 
 
 def test_delete_removes_one_job_and_frees_its_keys(store):

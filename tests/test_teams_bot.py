@@ -358,6 +358,7 @@ def test_a_separate_worker_posts_with_only_the_stored_origin(connector, tmp_path
     import threading
 
     from lifestream.bot.teams_notify import TeamsNotifier
+    from lifestream.origin import SlackOrigin, TeamsOrigin
     from lifestream.services import Services
     from lifestream.settings import Settings
     from lifestream.workers.hooks import JobEvent
@@ -371,13 +372,15 @@ def test_a_separate_worker_posts_with_only_the_stored_origin(connector, tmp_path
                  "serviceUrl": connector.service_url}
     job = Job(id="j1", state=JobState.FAILED, reason="the LLM endpoint timed out.", retryable=True, storage_key="k",
               idempotency_key="i", source_name="weekly.mp4",
-              origin={"platform": "teams", "reference": reference, "status_id": "bot-ack-x"})
+              origin=TeamsOrigin(workspace="tenant-1", conversation=conversation, reference=reference,
+                                 status_id="bot-ack-x"))
     errors = []
 
     def worker_thread():
         try:
             notifier(JobEvent("failed", job))
-            notifier(JobEvent("failed", job.model_copy(update={"origin": {"platform": "slack"}})))  # not ours
+            slack = SlackOrigin(workspace="T1", conversation="C1")
+            notifier(JobEvent("failed", job.model_copy(update={"origin": slack})))  # not ours
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

@@ -18,7 +18,7 @@ from markupsafe import escape
 from lifestream.links import sign
 from lifestream.search.local_index import LocalIndex
 from lifestream.settings import Settings
-from lifestream.web.auth import make_ticket
+from lifestream.web.auth import UploadClaim, make_ticket
 from tests.web_server import LINK_SECRET, start_server, stop_server
 
 W1, W2 = "T-one", "T-two"
@@ -204,8 +204,9 @@ def test_upload_urls_are_signed_capped_and_scoped(server):
     assert server.request("POST", "/api/v1/upload/confirm", token=t1,
                           json_body={"upload_token": t["upload_token"] + "x"}).status == 404
     # An expired upload URL: a ticket signed by this server, but past its time.
-    expired = make_ticket(_settings(), {"v": 1, "n": "0" * 32, "w": W1, "c": "api", "k": "uploads/api/x/y.mp4",
-                                        "f": "y.mp4", "s": 10, "e": int(time.time()) - 1})
+    expired = make_ticket(_settings(), UploadClaim(nonce="0" * 32, workspace=W1, conversation="api",
+                                                   key="uploads/api/x/y.mp4", filename="y.mp4", size=10,
+                                                   expires=int(time.time()) - 1))
     reply = server.request("PUT", f"{server.url}/api/v1/upload/direct?token={expired}", body=b"0123456789")
     assert reply.status == 403 and "expired" in reply.json()["error"]
     # This one is not media: confirmed, it fails in the worker with a reason, and is then deleted.

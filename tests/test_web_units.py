@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -42,10 +43,18 @@ def test_tokens_setting_is_a_json_list(monkeypatch):
 
 def test_upload_tickets_are_signed(tmp_path):
     settings = Settings(data_dir=tmp_path, link_secret="s1")
-    ticket = auth.make_ticket(settings, {"w": "W", "f": "réunion ☕.mp4", "s": 5})
-    assert auth.read_ticket(settings, ticket) == {"w": "W", "f": "réunion ☕.mp4", "s": 5}
+    claim = auth.UploadClaim(nonce="n1", workspace="W", conversation="api", key="uploads/api/x/r.mp4",
+                             filename="réunion ☕.mp4", size=5, expires=2_000_000_000)
+    ticket = auth.make_ticket(settings, claim)
+    assert auth.read_ticket(settings, ticket) == claim
+    assert claim.job_id == auth.job_id_for("api-upload:n1")
+    # Byte for byte what the untyped tickets were, so tickets issued before a deploy stay valid after it.
+    wire = {"v": 1, "n": "n1", "w": "W", "c": "api", "k": "uploads/api/x/r.mp4", "f": "réunion ☕.mp4", "s": 5,
+            "e": 2_000_000_000}
+    raw = base64.urlsafe_b64encode(json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode())
+    assert ticket.split(".")[0] == raw.rstrip(b"=").decode()
     body, mac = ticket.split(".")
-    forged = auth.make_ticket(settings, {"w": "OTHER", "f": "x", "s": 5}).split(".")[0] + "." + mac
+    forged = auth.make_ticket(settings, claim.model_copy(update={"workspace": "OTHER"})).split(".")[0] + "." + mac
     for bad in (forged, body + ".", ticket + "x", "é." + mac, "", "a.b.c", None):
         assert auth.read_ticket(settings, bad) is None
     assert auth.read_ticket(Settings(data_dir=tmp_path, link_secret="s2"), ticket) is None

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from lifestream.bot.fetcher import SHARE_PAGES, LinkError, fetch
 from lifestream.errors import MediaError
+from lifestream.origin import Origin
 from lifestream.pipeline.probe import SUPPORTED_EXTENSIONS, probe
 from lifestream.services import Services
 from lifestream.settings import Settings
@@ -80,7 +81,7 @@ async def download_and_submit(
     url: str,
     *,
     services: Services,
-    origin: dict[str, Any],
+    origin: Origin,
     name: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Received:

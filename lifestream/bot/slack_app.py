@@ -29,8 +29,8 @@ from lifestream.bot.seen import SeenStore
 from lifestream.bot.slack_blocks import escape, fallback_text, minutes_blocks
 from lifestream.bot.slack_notify import SlackNotifier, status_text
 from lifestream.errors import LifeStreamError
-from lifestream.meetings import load as load_meeting
-from lifestream.meetings import rename_and_reindex
+from lifestream import meetings
+from lifestream.origin import SlackOrigin
 from lifestream.search import Scope, ask
 from lifestream.services import Services
 from lifestream.timefmt import clock
@@ -166,10 +166,9 @@ class SlackBot:
 
     # --- recordings in
 
-    def _origin(self, event: dict, team: str | None, status_ts: str) -> dict[str, Any]:
-        return {"platform": "slack", "workspace": team or "slack", "conversation": event["channel"],
-                "channel": event["channel"], "thread_ts": _thread_root(event), "status_ts": status_ts,
-                "user": event.get("user")}
+    def _origin(self, event: dict, team: str | None, status_ts: str) -> SlackOrigin:
+        return SlackOrigin(workspace=team or "slack", conversation=event["channel"], thread_ts=_thread_root(event),
+                           status_ts=status_ts, user=event.get("user"))
 
     async def _reply(self, client, event: dict, text: str) -> dict:
         return await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event), text=text)
@@ -241,7 +240,7 @@ class SlackBot:
                                           f"(job `{job.id}`); the minutes will appear in the thread where it was first shared.")
 
     async def _post_existing(self, client, event: dict, job) -> None:
-        meeting = await asyncio.to_thread(load_meeting, self.services.storage, job.result_prefix)
+        meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
         for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id):
             await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event),
                                           text=fallback_text(meeting), blocks=blocks)
@@ -330,24 +329,21 @@ class SlackBot:
         job = await asyncio.to_thread(self.services.store.get, meeting_id)
         if job is None:
             return
-        meeting = await asyncio.to_thread(load_meeting, self.services.storage, job.result_prefix)
+        meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
         await client.views_open(trigger_id=body["trigger_id"], view=rename_modal(job.id, meeting))
 
     async def rename(self, job_id: str, names: dict[str, str]) -> bool:
         job = await asyncio.to_thread(self.services.store.get, job_id)
         if job is None:
             return False
-        await asyncio.to_thread(rename_and_reindex, self.services, job, names)
+        await asyncio.to_thread(meetings.rename, self.services, job, names)
         return await asyncio.to_thread(self.notifier.refresh_minutes, job)
 
     async def rename_latest(self, channel: str, label: str, name: str) -> str:
-        jobs = [j for j in await asyncio.to_thread(self.services.store.list, None, 200)
-                if j.origin.get("platform") == "slack" and j.origin.get("channel") == channel
-                and j.state.value == "completed"]
-        if not jobs:
+        job = await asyncio.to_thread(meetings.latest_in, self.services, SlackOrigin, channel)
+        if job is None:
             return "There are no processed meetings in this channel yet."
-        job = jobs[0]
-        meeting = await asyncio.to_thread(load_meeting, self.services.storage, job.result_prefix)
+        meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
         if label not in meeting.speakers:
             return f"{label} is not a speaker in *{escape(meeting.source.name)}* (speakers: {', '.join(meeting.speakers)})."
         await self.rename(job.id, {label: name})

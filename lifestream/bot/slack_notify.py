@@ -22,6 +22,7 @@ from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.slack_blocks import fallback_text, minutes_blocks
 from lifestream.meetings import load
 from lifestream.models import Meeting
+from lifestream.origin import SlackOrigin
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.timefmt import clock
@@ -59,9 +60,8 @@ def failure_blocks(job: Job) -> list[dict]:
     ]
 
 
-class SlackNotifier(ChatNotifier):
-    platform = "slack"
-    address_field = "channel"
+class SlackNotifier(ChatNotifier[SlackOrigin]):
+    origin_type = SlackOrigin
 
     def __init__(self, services: Services, client: WebClient | None = None) -> None:
         super().__init__()
@@ -69,50 +69,48 @@ class SlackNotifier(ChatNotifier):
         self.storage = services.storage
         self.client = client or slack_client(services.settings)
 
-    def progress(self, job: Job) -> None:
-        origin = job.origin
-        if not origin.get("status_ts"):
+    def progress(self, job: Job, origin: SlackOrigin) -> None:
+        if not origin.status_ts:
             return
         try:
-            self.client.chat_update(channel=origin["channel"], ts=origin["status_ts"], text=status_text(job))
+            self.client.chat_update(channel=origin.channel, ts=origin.status_ts, text=status_text(job))
         except SlackApiError as exc:  # progress is best effort; the minutes are what matter
             log.warning("could not update progress of job %s: %s", job.id, exc.response.get("error"))
 
-    def completed(self, job: Job) -> None:
-        origin = job.origin
+    def completed(self, job: Job, origin: SlackOrigin) -> None:
         meeting = load(self.storage, job.result_prefix)
         link = meeting_link(self.settings, meeting.meeting_id)
         posted = []
         for blocks in minutes_blocks(meeting, link=link, job_id=job.id):
-            reply = self.client.chat_postMessage(channel=origin["channel"], thread_ts=origin.get("thread_ts"),
+            reply = self.client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts,
                                                  text=fallback_text(meeting), blocks=blocks, unfurl_links=False)
             posted.append(reply["ts"])
-        self._save_posts(job, {"channel": origin["channel"], "thread_ts": origin.get("thread_ts"), "ts": posted})
-        self._post_keyframes(job, meeting)
-        if origin.get("status_ts"):
-            self.client.chat_update(channel=origin["channel"], ts=origin["status_ts"],
+        self._save_posts(job, {"channel": origin.channel, "thread_ts": origin.thread_ts, "ts": posted})
+        self._post_keyframes(job, origin, meeting)
+        if origin.status_ts:
+            self.client.chat_update(channel=origin.channel, ts=origin.status_ts,
                                     text=f":white_check_mark: Minutes of *{meeting.source.name}* "
                                          f"({clock(meeting.source.duration)}) are below.")
 
-    def _post_keyframes(self, job: Job, meeting: Meeting) -> None:
+    def _post_keyframes(self, job: Job, origin: SlackOrigin, meeting: Meeting) -> None:
         frames = [s for s in meeting.scenes if s.keyframe][:KEYFRAMES_POSTED]
         with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
             for scene in frames:
+                assert scene.keyframe is not None
                 try:
                     local = self.storage.get(job.result_prefix + scene.keyframe, Path(folder) / Path(scene.keyframe).name)
-                    self.client.files_upload_v2(channel=job.origin["channel"], thread_ts=job.origin.get("thread_ts"),
+                    self.client.files_upload_v2(channel=origin.channel, thread_ts=origin.thread_ts,
                                                 file=str(local), filename=local.name,
                                                 title=f"Scene {scene.index + 1} at {clock(scene.keyframe_time)}")
                 except Exception:  # a missing picture never hides the minutes
                     log.warning("could not post keyframe %s of job %s", scene.keyframe, job.id, exc_info=True)
 
-    def failed(self, job: Job) -> None:
-        origin = job.origin
+    def failed(self, job: Job, origin: SlackOrigin) -> None:
         text = f"I couldn't process {job.source_name}: {job.reason}"
-        self.client.chat_postMessage(channel=origin["channel"], thread_ts=origin.get("thread_ts"), text=text,
+        self.client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts, text=text,
                                      blocks=failure_blocks(job))
-        if origin.get("status_ts"):
-            self.client.chat_update(channel=origin["channel"], ts=origin["status_ts"],
+        if origin.status_ts:
+            self.client.chat_update(channel=origin.channel, ts=origin.status_ts,
                                     text=f":x: Processing *{job.source_name}* failed.")
 
     def _save_posts(self, job: Job, posts: dict) -> None:

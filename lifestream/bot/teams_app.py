@@ -37,6 +37,7 @@ from lifestream.bot.seen import SeenStore
 from lifestream.bot.teams_cards import ASK, RETRY, answer_card, attachment, md, minutes_card, status_text, summary_text
 from lifestream.errors import LifeStreamError
 from lifestream.meetings import load as load_meeting
+from lifestream.origin import TeamsOrigin
 from lifestream.search import Scope, ask
 from lifestream.services import Services
 from lifestream.settings import Settings
@@ -298,14 +299,14 @@ class TeamsBot(TeamsActivityHandler):
         reference = self._reference(turn_context)
         workspace, conversation = search_scope(turn_context.activity)
         sender = turn_context.activity.from_property
-        origin = {"platform": "teams", "workspace": workspace, "conversation": conversation,
-                  "reference": reference, "status_id": ack.id if ack else None,
-                  "user": sender.aad_object_id or sender.id if sender else None,
-                  "team": (_channel_data(turn_context.activity).get("team") or {}).get("id")}
+        origin = TeamsOrigin(workspace=workspace, conversation=conversation, reference=reference,
+                             status_id=ack.id if ack else None,
+                             user=sender.aad_object_id or sender.id if sender else None,
+                             team=(_channel_data(turn_context.activity).get("team") or {}).get("id"))
         self._spawn(self.fetch_and_submit(url, name, label, origin))
 
-    async def fetch_and_submit(self, url: str, name: str | None, label: str, origin: dict[str, Any]) -> None:
-        reference, status_id = origin["reference"], origin["status_id"]
+    async def fetch_and_submit(self, url: str, name: str | None, label: str, origin: TeamsOrigin) -> None:
+        reference, status_id = origin.reference, origin.status_id
         try:
             received = await intake.download_and_submit(url, services=self.services, origin=origin, name=name)
         except LifeStreamError as exc:
@@ -365,7 +366,7 @@ class TeamsBot(TeamsActivityHandler):
     async def retry(self, job_id: str, activity: Activity) -> str:
         job = await asyncio.to_thread(self.services.store.get, job_id) if job_id else None
         _, conversation = search_scope(activity)
-        if job is None or job.origin.get("platform") != "teams" or job.origin.get("conversation") != conversation:
+        if job is None or not isinstance(job.origin, TeamsOrigin) or job.origin.conversation != conversation:
             return "⚠️ I can't find that job in this conversation."
         try:
             job = await asyncio.to_thread(retry_job, job_id, services=self.services)

@@ -28,6 +28,7 @@ from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.teams_app import build_adapter, card_message, send, update_text
 from lifestream.bot.teams_cards import failure_card, md, minutes_card, status_text, summary_text
 from lifestream.meetings import load
+from lifestream.origin import TeamsOrigin
 from lifestream.services import Services
 from lifestream.timefmt import clock
 from lifestream.workers.jobstore import Job
@@ -37,9 +38,8 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT_S = 120.0
 
 
-class TeamsNotifier(ChatNotifier):
-    platform = "teams"
-    address_field = "reference"
+class TeamsNotifier(ChatNotifier[TeamsOrigin]):
+    origin_type = TeamsOrigin
 
     def __init__(self, services: Services, adapter: CloudAdapter | None = None) -> None:
         super().__init__()
@@ -59,34 +59,29 @@ class TeamsNotifier(ChatNotifier):
         # Called from inside an event loop (announce_pending in a bot process): never block that loop.
         future.add_done_callback(_log_failure)
 
-    def progress(self, job: Job) -> None:
-        origin = job.origin
-        if not origin.get("status_id"):
-            return
-        self._update_ack(job, status_text(job))
+    def progress(self, job: Job, origin: TeamsOrigin) -> None:
+        self._update_ack(job, origin, status_text(job))
 
-    def _update_ack(self, job: Job, text: str) -> None:
+    def _update_ack(self, job: Job, origin: TeamsOrigin, text: str) -> None:
         """Best effort: the acknowledgement may have been deleted; the minutes or the failure are what matter."""
+        if not origin.status_id:
+            return
         try:
-            self._run(update_text(self.adapter, self.settings, job.origin["reference"], job.origin["status_id"], text))
+            self._run(update_text(self.adapter, self.settings, origin.reference, origin.status_id, text))
         except Exception as exc:
             log.warning("could not update the acknowledgement of job %s in Teams: %s", job.id, exc)
 
-    def completed(self, job: Job) -> None:
-        origin = job.origin
+    def completed(self, job: Job, origin: TeamsOrigin) -> None:
         meeting = load(self.storage, job.result_prefix)
         content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id))
-        self._run(send(self.adapter, self.settings, origin["reference"], card_message(content, summary_text(meeting))))
-        if origin.get("status_id"):
-            self._update_ack(job, f"✅ Minutes of **{md(meeting.source.name, 120)}** ({clock(meeting.source.duration)}) "
-                                  "are below.")
+        self._run(send(self.adapter, self.settings, origin.reference, card_message(content, summary_text(meeting))))
+        self._update_ack(job, origin, f"✅ Minutes of **{md(meeting.source.name, 120)}** "
+                                      f"({clock(meeting.source.duration)}) are below.")
 
-    def failed(self, job: Job) -> None:
-        origin = job.origin
-        self._run(send(self.adapter, self.settings, origin["reference"],
+    def failed(self, job: Job, origin: TeamsOrigin) -> None:
+        self._run(send(self.adapter, self.settings, origin.reference,
                        card_message(failure_card(job), f"I couldn't process {job.source_name}")))
-        if origin.get("status_id"):
-            self._update_ack(job, f"❌ Processing **{md(job.source_name, 120)}** failed.")
+        self._update_ack(job, origin, f"❌ Processing **{md(job.source_name, 120)}** failed.")
 
 
 def _log_failure(future: concurrent.futures.Future) -> None:

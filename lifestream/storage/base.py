@@ -80,3 +80,8 @@ def upload_key(sha256: str, source_name: str) -> str:
 
 def result_prefix(job_id: str) -> str:
     return f"{RESULTS}{job_id}/"
+
+
+def api_upload_prefix(job_id: str) -> str:
+    """Where an API upload goes: one folder per upload, deleted with its meeting."""
+    return f"{UPLOADS}api/{job_id}/"

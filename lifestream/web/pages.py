@@ -95,9 +95,8 @@ def _load(svc: Services, meeting_id: str):
 
 
 def _scope(job: Job | None) -> tuple[str, str]:
-    origin = job.origin if job else {}
-    if origin.get("workspace") and origin.get("conversation"):
-        return origin["workspace"], origin["conversation"]
+    if job is not None and job.origin is not None:
+        return job.origin.workspace, job.origin.conversation
     return CLI_WORKSPACE, CLI_CONVERSATION  # processed by `lifestream process`, which indexes there
 
 

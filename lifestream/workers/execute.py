@@ -138,10 +138,10 @@ Work = Callable[[Job, JobContext], None]
 
 def _indexers(job: Job, services: Services) -> list[Indexer]:
     """Searchable where it came from: origin's workspace and conversation (a Slack channel, an API client)."""
-    workspace, conversation = job.origin.get("workspace"), job.origin.get("conversation")
-    if not (isinstance(workspace, str) and workspace and isinstance(conversation, str) and conversation):
+    if job.origin is None:
         return []
-    return [Indexer(services.index, workspace=workspace, conversation=conversation, settings=services.settings)]
+    return [Indexer(services.index, workspace=job.origin.workspace, conversation=job.origin.conversation,
+                    settings=services.settings)]
 
 
 def run_pipeline(job: Job, ctx: JobContext) -> None:

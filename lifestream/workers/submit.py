@@ -13,9 +13,9 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from lifestream.errors import LifeStreamError, MediaError, TransientError
+from lifestream.origin import Origin
 from lifestream.pipeline.probe import probe
 from lifestream.pipeline.runner import file_sha256
 from lifestream.services import Services
@@ -85,7 +85,7 @@ def _submit(job: Job, upload: Path | None, services: Services) -> Submission:
     return Submission(existing, False, read_minutes(existing, storage))
 
 
-def submit_file(path: Path, *, services: Services, origin: dict[str, Any] | None = None,
+def submit_file(path: Path, *, services: Services, origin: Origin | None = None,
                 num_speakers: int | None = None, display_name: str | None = None) -> Submission:
     """Store a local recording under uploads/ (once per content) and make or find its job."""
     path = Path(path)
@@ -97,12 +97,12 @@ def submit_file(path: Path, *, services: Services, origin: dict[str, Any] | None
     name = display_name or path.name
     key = f"sha256:{sha}"
     job = Job(id=job_id_for(key), storage_key=upload_key(sha, name), idempotency_key=key, source_name=name,
-              origin=origin or {}, num_speakers=num_speakers, duration=_duration(path))
+              origin=origin, num_speakers=num_speakers, duration=_duration(path))
     return _submit(job, path, services)
 
 
 def submit_stored(storage_key: str, *, services: Services, source_name: str | None = None,
-                  origin: dict[str, Any] | None = None, num_speakers: int | None = None,
+                  origin: Origin | None = None, num_speakers: int | None = None,
                   duration: float | None = None, idempotency_key: str | None = None) -> Submission:
     """Make or find the job for an object already in storage (e.g. uploaded to a presigned PUT URL).
 
@@ -114,7 +114,7 @@ def submit_stored(storage_key: str, *, services: Services, source_name: str | No
         raise MediaError(f"{storage_key}: not found in storage; upload it before submitting.")
     key = idempotency_key or f"etag:{storage_key}:{found.etag}"
     job = Job(id=job_id_for(key), storage_key=storage_key, idempotency_key=key,
-              source_name=source_name or Path(storage_key).name, origin=origin or {}, num_speakers=num_speakers,
+              source_name=source_name or Path(storage_key).name, origin=origin, num_speakers=num_speakers,
               duration=duration)
     return _submit(job, None, services)
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from lifestream.origin import OptionalOrigin
 from lifestream.storage.base import result_prefix
 
 
@@ -59,7 +60,7 @@ class Job(BaseModel):
     storage_key: str
     idempotency_key: str
     source_name: str
-    origin: dict[str, Any] = Field(default_factory=dict)  # the bot's context: platform, channel, thread_ts, user
+    origin: OptionalOrigin = None  # where it came from (Slack, Teams, the API); None from the command line
     num_speakers: int | None = None
     duration: float | None = None  # seconds, when known at submission; sets the time limit
     attempts: int = 0
