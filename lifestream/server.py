@@ -25,9 +25,9 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from lifestream.bot.notifiers import chat_notifiers
 from lifestream.bot.notify import ChatNotifier
-from lifestream.bot.slack_app import SlackBot
-from lifestream.bot.slack_notify import SlackNotifier
-from lifestream.bot.teams_app import TeamsEndpoint
+from lifestream.bot.slack.app import SlackBot
+from lifestream.bot.slack.notify import SlackNotifier
+from lifestream.bot.teams.endpoint import TeamsEndpoint
 from lifestream.services import Services
 from lifestream.web import add_api
 from lifestream.workers.actors import worker_broker

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from lifestream.bot.notifiers import chat_notifiers
-from lifestream.bot.slack_notify import SlackNotifier
-from lifestream.bot.teams_notify import TeamsNotifier
+from lifestream.bot.slack.notify import SlackNotifier
+from lifestream.bot.teams.notify import TeamsNotifier
 from lifestream.services import Services
 from lifestream.settings import Settings
 

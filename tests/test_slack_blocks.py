@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lifestream.bot.slack_blocks import MAX_BLOCKS, MAX_SECTION, minutes_blocks
+from lifestream.bot.slack.blocks import MAX_BLOCKS, MAX_SECTION, minutes_blocks
 from lifestream.models import ActionItem, Meeting, Minutes, Point, SourceInfo, SpeakerPoints
 
 

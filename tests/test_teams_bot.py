@@ -317,7 +317,7 @@ def test_nothing_the_bot_did_left_a_stack_trace_in_its_log(teams, processed):
 def test_only_the_bots_own_mention_is_removed():
     from botbuilder.schema import Activity
 
-    from lifestream.bot.teams_app import command_text
+    from lifestream.bot.teams.activities import command_text
 
     raw = Teams("", ConnectorDouble(), Path(".")).activity("ask what did <at>Diane</at> promise LifeStream users?",
                                                            mention=True)
@@ -326,7 +326,7 @@ def test_only_the_bots_own_mention_is_removed():
 
 
 def test_long_minutes_are_shortened_to_fit_one_teams_message_and_transcripts_cannot_inject_links():
-    from lifestream.bot.teams_cards import MAX_CARD_BYTES, minutes_card
+    from lifestream.bot.teams.cards import MAX_CARD_BYTES, minutes_card
     from lifestream.models import ActionItem, Meeting, Minutes, Point, SourceInfo, SpeakerPoints
 
     words = "we talked about the roadmap and the [prize](https://evil.example) at length " * 8
@@ -357,7 +357,7 @@ def test_a_separate_worker_posts_with_only_the_stored_origin(connector, tmp_path
     """`lifestream worker` with Teams credentials: no request, no bot, just the job's origin."""
     import threading
 
-    from lifestream.bot.teams_notify import TeamsNotifier
+    from lifestream.bot.teams.notify import TeamsNotifier
     from lifestream.origin import SlackOrigin, TeamsOrigin
     from lifestream.services import Services
     from lifestream.settings import Settings
@@ -448,14 +448,14 @@ def test_without_teams_settings_the_route_says_what_is_missing(tmp_path):
 
 
 def test_half_a_credential_does_not_turn_validation_off():
-    from lifestream.bot.teams_app import teams_mode, teams_problem
+    from lifestream.bot.teams.config import teams_mode, teams_problem
     from lifestream.settings import Settings
 
     half = Settings(teams_app_id="11111111-2222-3333-4444-555555555555", teams_allow_unauthenticated=True)
     assert teams_mode(half) == "jwt" and "must both be set" in teams_problem(half)
     assert teams_problem(Settings(teams_allow_unauthenticated=True)) is None
     single = Settings(teams_app_id="a", teams_app_password="b", teams_tenant_id="c")
-    from lifestream.bot.teams_app import BotConfig
+    from lifestream.bot.teams.config import BotConfig
 
     assert BotConfig(single).APP_TYPE == "SingleTenant" and BotConfig(single).APP_TENANTID == "c"
 
@@ -489,7 +489,7 @@ def test_manifest_matches_the_schema_subset_and_the_package_is_complete(tmp_path
     assert manifest["id"] == app_id and manifest["bots"][0]["botId"] == app_id
     bot = manifest["bots"][0]
     assert set(bot["scopes"]) == {"personal", "team", "groupChat"} and bot["supportsFiles"] is True
-    assert {c["title"] for c in bot["commandLists"][0]["commands"]} == {"ask", "help"}
+    assert {c["title"] for c in bot["commandLists"][0]["commands"]} == {"ask", "rename", "help"}
     assert manifest["validDomains"] == ["lifestream.example.com"]
     assert "{{" not in json.dumps(manifest)
 
@@ -511,3 +511,33 @@ def test_manifest_matches_the_schema_subset_and_the_package_is_complete(tmp_path
     broken = {**manifest, "bots": [{**bot, "scopes": ["everyone"]}]}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft7Validator(schema).validate(broken)
+
+
+# --- naming speakers (last: it changes the processed meeting's names)
+
+
+def test_speakers_are_renamed_by_command_or_by_the_cards_form_and_the_posted_card_follows(teams, processed):
+    shared, card = processed
+    posted = next(m for m in teams.replies(shared) if cards([m]))
+    form = next(a for a in card["actions"] if a.get("title") == "Rename speakers")["card"]
+    assert [i["id"] for i in form["body"]] == ["name:SPEAKER_1", "name:SPEAKER_2"]
+
+    # Typed in the channel (a new reply chain): the channel's latest minutes.
+    typed = teams.send("rename speaker_1 Priya", mention=True)
+    reply = wait_for(lambda: teams.replies(typed), 60, "the rename's reply")[0]
+    assert "SPEAKER_1 is now **Priya**" in reply["text"] and "standup.mp4" in reply["text"]
+    wait_for(lambda: "Priya" in card_text(cards([teams.connector.activities[posted["id"]]])[0]), 30,
+             "the posted card to be re-rendered")
+
+    # The card's form, submitted as Teams sends it: the inputs beside the action's data.
+    pressed = teams.send(value={**form["actions"][0]["data"], "name:SPEAKER_1": "", "name:SPEAKER_2": "Sam"},
+                         root=shared["id"])
+    reply = wait_for(lambda: teams.replies(pressed), 60, "the form's reply")[0]
+    assert "SPEAKER_2 is **Sam**" in reply["text"]
+    now = wait_for(lambda: (t := card_text(cards([teams.connector.activities[posted["id"]]])[0])) and "Sam" in t
+                   and t, 30, "the card with the new names")
+    assert "Priya" not in now  # an empty box clears a name
+
+    elsewhere = teams.send(value={**form["actions"][0]["data"], "name:SPEAKER_2": "Eve"}, where="personal")
+    assert "can't find that meeting in this conversation" in wait_for(lambda: teams.replies(elsewhere), 30,
+                                                                     "the refusal")[0]["text"]

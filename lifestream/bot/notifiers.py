@@ -7,9 +7,9 @@ The entry points (``lifestream serve``, ``lifestream worker``) subscribe them to
 from __future__ import annotations
 
 from lifestream.bot.notify import ChatNotifier
-from lifestream.bot.slack_notify import SlackNotifier
-from lifestream.bot.teams_app import teams_problem
-from lifestream.bot.teams_notify import TeamsNotifier
+from lifestream.bot.slack.notify import SlackNotifier
+from lifestream.bot.teams.config import teams_problem
+from lifestream.bot.teams.notify import TeamsNotifier
 from lifestream.services import Services
 
 

@@ -17,12 +17,12 @@ from lifestream.workers.jobstore import Job
 # A chat message edited more often than this is noise (and meets rate limits); a new stage always shows.
 PROGRESS_EVERY_S = 3.0
 
-O = TypeVar("O", SlackOrigin, TeamsOrigin)
+OriginT = TypeVar("OriginT", SlackOrigin, TeamsOrigin)
 
 
-class ChatNotifier(Generic[O]):
+class ChatNotifier(Generic[OriginT]):
     # The origins this platform posts to; a job from elsewhere is not its business.
-    origin_type: type[O]
+    origin_type: type[OriginT]
 
     def __init__(self) -> None:
         self._last_progress: dict[str, tuple[float, str | None]] = {}
@@ -52,11 +52,11 @@ class ChatNotifier(Generic[O]):
             self._last_progress[job.id] = (now, job.stage)
         return True
 
-    def progress(self, job: Job, origin: O) -> None:
+    def progress(self, job: Job, origin: OriginT) -> None:
         raise NotImplementedError
 
-    def completed(self, job: Job, origin: O) -> None:
+    def completed(self, job: Job, origin: OriginT) -> None:
         raise NotImplementedError
 
-    def failed(self, job: Job, origin: O) -> None:
+    def failed(self, job: Job, origin: OriginT) -> None:
         raise NotImplementedError

@@ -17,9 +17,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from lifestream.links import meeting_link
 from lifestream.bot.notify import ChatNotifier
-from lifestream.bot.slack_blocks import fallback_text, minutes_blocks
+from lifestream.bot.slack.blocks import failure_blocks, fallback_text, minutes_blocks, status_text
+from lifestream.links import meeting_link
 from lifestream.meetings import load
 from lifestream.models import Meeting
 from lifestream.origin import SlackOrigin
@@ -39,25 +39,6 @@ def slack_client(settings: Settings) -> WebClient:
     # Honour 429 Retry-After instead of failing the post.
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=5))
     return client
-
-
-def status_text(job: Job, name: str | None = None) -> str:
-    name = name or job.source_name
-    length = f" (≈{max(1, round(job.duration / 60))} min)" if job.duration else ""
-    if job.stage:
-        return f":hourglass_flowing_sand: Processing *{name}*{length}… {job.stage}, {job.percent:.0f}%"
-    return f":hourglass_flowing_sand: Processing *{name}*{length}…"
-
-
-def failure_blocks(job: Job) -> list[dict]:
-    hint = "Retrying may help." if job.retryable else "Retrying will not fix this recording."
-    return [
-        {"type": "section", "text": {"type": "mrkdwn",
-                                     "text": f":warning: I couldn't process *{job.source_name}*: {job.reason}\n{hint}"}},
-        {"type": "actions", "block_id": "failed_actions", "elements": [
-            {"type": "button", "action_id": "retry_job", "text": {"type": "plain_text", "text": "Retry"},
-             "value": job.id}]},
-    ]
 
 
 class SlackNotifier(ChatNotifier[SlackOrigin]):
@@ -126,7 +107,7 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
                 return False
         meeting = load(self.storage, job.result_prefix)
         messages = minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id)
-        for ts, blocks in zip(posts["ts"], messages):
+        for ts, blocks in zip(posts["ts"], messages, strict=False):  # a renamed meeting renders the same count
             self.client.chat_update(channel=posts["channel"], ts=ts, text=fallback_text(meeting), blocks=blocks)
         return True
 

@@ -1,4 +1,4 @@
-"""Minutes as Slack Block Kit messages, within Slack's limits.
+"""What the Slack bot shows, in Block Kit and mrkdwn: minutes, status, failures, answers, modals.
 
 A message holds at most 50 blocks and a section's text at most 3000
 characters; long minutes continue in further messages of the same thread
@@ -7,8 +7,11 @@ rather than being cut.
 
 from __future__ import annotations
 
+import json
+
 from lifestream.models import Meeting
 from lifestream.timefmt import clock
+from lifestream.workers.jobstore import Job
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -66,15 +69,16 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
     if m.open_questions:
         blocks += _sections("Open questions", [f"• {escape(q.text)} — {escape(name(q.speaker))}" for q in m.open_questions])
 
-    actions = {"type": "actions", "block_id": "minutes_actions", "elements": [
+    buttons: list[dict] = [
         {"type": "button", "action_id": "ask_meeting", "text": {"type": "plain_text", "text": "Ask about this meeting"},
          "value": meeting.meeting_id},
         {"type": "button", "action_id": "rename_speaker", "text": {"type": "plain_text", "text": "Rename speakers"},
          "value": meeting.meeting_id},
-    ]}
+    ]
     if job_id:
-        actions["elements"].append({"type": "button", "action_id": "rerun_job",
-                                    "text": {"type": "plain_text", "text": "Re-run"}, "value": job_id})
+        buttons.append({"type": "button", "action_id": "rerun_job", "text": {"type": "plain_text", "text": "Re-run"},
+                        "value": job_id})
+    actions = {"type": "actions", "block_id": "minutes_actions", "elements": buttons}
     # Messages of at most 50 blocks; the buttons end the last one.
     blocks.append(actions)
     return [blocks[i:i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
@@ -84,3 +88,58 @@ def fallback_text(meeting: Meeting) -> str:
     """The notification / screen-reader text that accompanies blocks."""
     m = meeting.minutes
     return f"Minutes: {m.title}" if m else f"Processed {meeting.source.name}"
+
+
+def status_text(job: Job, name: str | None = None) -> str:
+    name = name or job.source_name
+    length = f" (≈{max(1, round(job.duration / 60))} min)" if job.duration else ""
+    if job.stage:
+        return f":hourglass_flowing_sand: Processing *{name}*{length}… {job.stage}, {job.percent:.0f}%"
+    return f":hourglass_flowing_sand: Processing *{name}*{length}…"
+
+
+def failure_blocks(job: Job) -> list[dict]:
+    hint = "Retrying may help." if job.retryable else "Retrying will not fix this recording."
+    return [
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": f":warning: I couldn't process *{job.source_name}*: {job.reason}\n{hint}"}},
+        {"type": "actions", "block_id": "failed_actions", "elements": [
+            {"type": "button", "action_id": "retry_job", "text": {"type": "plain_text", "text": "Retry"},
+             "value": job.id}]},
+    ]
+
+
+def answer_blocks(question: str, text: str, *, share: bool = False, shared_by: str | None = None) -> list[dict]:
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*Q:* {escape(question)}"[:3000]}},
+              {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000] or "_no answer_"}}]
+    if shared_by:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Shared by <@{shared_by}>"}]})
+    if share:
+        value = json.dumps({"question": question[:300], "text": text[:1500]})
+        blocks.append({"type": "actions", "elements": [{"type": "button", "action_id": "share_answer",
+                                                        "text": {"type": "plain_text", "text": "Share in channel"},
+                                                        "value": value}]})
+    return blocks
+
+
+def ask_modal(meeting_id: str, channel: str) -> dict:
+    return {
+        "type": "modal", "callback_id": "ask_meeting_modal", "title": {"type": "plain_text", "text": "Ask LifeStream"},
+        "submit": {"type": "plain_text", "text": "Ask"},
+        "private_metadata": json.dumps({"meeting_id": meeting_id, "channel": channel}),
+        "blocks": [{"type": "input", "block_id": "question", "label": {"type": "plain_text", "text": "Your question"},
+                    "element": {"type": "plain_text_input", "action_id": "text"}}],
+    }
+
+
+def rename_modal(job_id: str, meeting: Meeting) -> dict:
+    return {
+        "type": "modal", "callback_id": "rename_speakers_modal",
+        "title": {"type": "plain_text", "text": "Name the speakers"}, "submit": {"type": "plain_text", "text": "Save"},
+        "private_metadata": json.dumps({"job_id": job_id}),
+        "blocks": [{"type": "input", "block_id": label, "optional": True,
+                    "label": {"type": "plain_text", "text": label},
+                    "element": {"type": "plain_text_input", "action_id": "name",
+                                **({"initial_value": meeting.speaker_names[label]} if label in meeting.speaker_names else {})}}
+                   for label in meeting.speakers[:20]],
+    }

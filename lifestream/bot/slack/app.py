@@ -1,4 +1,4 @@
-"""The Slack side: recordings shared in channels become threaded minutes; ``/ask`` answers from past meetings.
+"""The Slack bot: recordings shared in channels become threaded minutes; ``/ask`` answers from past meetings.
 
 Built like slack-bolt's own async examples: one ``AsyncApp``, listeners
 registered with decorators, ``ack()`` first, slow work after it. Slack
@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
-from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
@@ -22,14 +20,23 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from lifestream import meetings
 from lifestream.bot import intake
 from lifestream.bot.background import BackgroundTasks
-from lifestream.links import meeting_link
+from lifestream.bot.commands import Ask, Help, Rename, parse_command
 from lifestream.bot.seen import SeenStore
-from lifestream.bot.slack_blocks import escape, fallback_text, minutes_blocks
-from lifestream.bot.slack_notify import SlackNotifier, status_text
+from lifestream.bot.slack.blocks import (
+    answer_blocks,
+    ask_modal,
+    escape,
+    fallback_text,
+    minutes_blocks,
+    rename_modal,
+    status_text,
+)
+from lifestream.bot.slack.notify import SlackNotifier
 from lifestream.errors import LifeStreamError
-from lifestream import meetings
+from lifestream.links import meeting_link
 from lifestream.origin import SlackOrigin
 from lifestream.search import Scope, ask
 from lifestream.services import Services
@@ -218,26 +225,23 @@ class SlackBot:
         status = await self._reply(client, event, f":inbox_tray: Received *{escape(label)}*, fetching it…")
         origin = self._origin(event, team, status["ts"])
         try:
-            received = await intake.download_and_submit(url, services=self.services, origin=origin, name=name,
-                                                        headers=headers)
+            outcome = await intake.receive(url, services=self.services, origin=origin, name=name, headers=headers)
         except LifeStreamError as exc:
             await client.chat_update(channel=event["channel"], ts=status["ts"],
                                      text=f":warning: I can't process *{escape(label)}*: {escape(exc.message)}")
             return
-        job = received.submission.job
-        if received.submission.created:
-            job = job.model_copy(update={"duration": received.duration})
-            await client.chat_update(channel=event["channel"], ts=status["ts"], text=status_text(job, received.name))
-            return
-        # Shared before: say so, and give this thread the minutes that already exist.
-        if job.state.value == "completed":
-            await client.chat_update(channel=event["channel"], ts=status["ts"],
-                                     text=f":recycle: *{escape(received.name)}* was processed before; here are its minutes.")
+        job, shown = outcome.job, escape(outcome.name)
+        match outcome.kind:
+            case "queued":
+                text = status_text(job, outcome.name)
+            case "processed_before":
+                text = f":recycle: *{shown}* was processed before; here are its minutes."
+            case "in_progress":
+                text = (f":recycle: *{shown}* is already {job.state.value} (job `{job.id}`); the minutes will appear "
+                        "in the thread where it was first shared.")
+        await client.chat_update(channel=event["channel"], ts=status["ts"], text=text)
+        if outcome.kind == "processed_before":  # give this thread the minutes that already exist
             await self._post_existing(client, event, job)
-        else:
-            await client.chat_update(channel=event["channel"], ts=status["ts"],
-                                     text=f":recycle: *{escape(received.name)}* is already {job.state.value} "
-                                          f"(job `{job.id}`); the minutes will appear in the thread where it was first shared.")
 
     async def _post_existing(self, client, event: dict, job) -> None:
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
@@ -269,15 +273,16 @@ class SlackBot:
                                        index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
 
     async def handle_ask(self, command: dict, respond, client) -> None:
-        text = (command.get("text") or "").strip()
-        if not text or text.lower() in ("help", "?"):
-            await respond(text=HELP, response_type="ephemeral")
-            return
-        rename = re.match(r"^rename\s+(SPEAKER_\d+)\s+(.+)$", text, re.IGNORECASE)
-        if rename:
-            await respond(text=await self.rename_latest(command["channel_id"], rename.group(1).upper(),
-                                                        rename.group(2).strip()), response_type="ephemeral")
-            return
+        match parse_command(command.get("text")):
+            case Help():
+                await respond(text=HELP, response_type="ephemeral")
+            case Rename(label, name):
+                await respond(text=await self.rename_latest(command["channel_id"], label, name),
+                              response_type="ephemeral")
+            case Ask(question):
+                await self.answer_privately(question, command, respond, client)
+
+    async def answer_privately(self, text: str, command: dict, respond, client) -> None:
         try:
             result = await self.answer(text, command["user_id"], command.get("team_id"), client)
         except LifeStreamError as exc:
@@ -349,38 +354,3 @@ class SlackBot:
         await self.rename(job.id, {label: name})
         return f"{label} is now *{escape(name)}* in the minutes of *{escape(meeting.source.name)}*."
 
-
-def answer_blocks(question: str, text: str, *, share: bool = False, shared_by: str | None = None) -> list[dict]:
-    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*Q:* {escape(question)}"[:3000]}},
-              {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000] or "_no answer_"}}]
-    if shared_by:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Shared by <@{shared_by}>"}]})
-    if share:
-        value = json.dumps({"question": question[:300], "text": text[:1500]})
-        blocks.append({"type": "actions", "elements": [{"type": "button", "action_id": "share_answer",
-                                                        "text": {"type": "plain_text", "text": "Share in channel"},
-                                                        "value": value}]})
-    return blocks
-
-
-def ask_modal(meeting_id: str, channel: str) -> dict:
-    return {
-        "type": "modal", "callback_id": "ask_meeting_modal", "title": {"type": "plain_text", "text": "Ask LifeStream"},
-        "submit": {"type": "plain_text", "text": "Ask"},
-        "private_metadata": json.dumps({"meeting_id": meeting_id, "channel": channel}),
-        "blocks": [{"type": "input", "block_id": "question", "label": {"type": "plain_text", "text": "Your question"},
-                    "element": {"type": "plain_text_input", "action_id": "text"}}],
-    }
-
-
-def rename_modal(job_id: str, meeting) -> dict:
-    return {
-        "type": "modal", "callback_id": "rename_speakers_modal",
-        "title": {"type": "plain_text", "text": "Name the speakers"}, "submit": {"type": "plain_text", "text": "Save"},
-        "private_metadata": json.dumps({"job_id": job_id}),
-        "blocks": [{"type": "input", "block_id": label, "optional": True,
-                    "label": {"type": "plain_text", "text": label},
-                    "element": {"type": "plain_text_input", "action_id": "name",
-                                **({"initial_value": meeting.speaker_names[label]} if label in meeting.speaker_names else {})}}
-                   for label in meeting.speakers[:20]],
-    }

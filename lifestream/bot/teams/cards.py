@@ -31,6 +31,8 @@ MAX_TEXT = 600  # one point or quote; longer ones are cut with "…"
 
 ASK = "ask"
 RETRY = "retry"
+RENAME = "rename"
+MAX_RENAMED = 20  # speakers offered in the rename form (as Slack's modal)
 
 
 def md(text: str | None, limit: int = MAX_TEXT, *, lines: bool = False) -> str:
@@ -94,17 +96,31 @@ def ask_action(meeting_id: str | None, title: str = "Ask about this meeting") ->
                      "data": {"action": ASK, **({"meeting_id": meeting_id} if meeting_id else {})}}]}}
 
 
-def minutes_card(meeting: Meeting, *, link: str | None = None) -> dict:
-    """The minutes of one meeting, shortened as much as needed to fit in one Teams message."""
+def rename_action(meeting: Meeting, job_id: str) -> dict:
+    """A form with a box per speaker; its Submit comes back as {"action": "rename", "job_id", "name:SPEAKER_1": …}."""
+    return {"type": "Action.ShowCard", "title": "Rename speakers", "card": {
+        "type": "AdaptiveCard", "body": [
+            {"type": "Input.Text", "id": f"name:{label}", "label": label, "maxLength": 60,
+             "placeholder": "Name", "value": meeting.speaker_names.get(label, "")}
+            for label in meeting.speakers[:MAX_RENAMED]],
+        "actions": [{"type": "Action.Submit", "title": "Save", "data": {"action": RENAME, "job_id": job_id}}]}}
+
+
+def minutes_card(meeting: Meeting, *, link: str | None = None, job_id: str | None = None) -> dict:
+    """The minutes of one meeting, shortened as much as needed to fit in one Teams message.
+
+    With the meeting's ``job_id`` the card offers the rename form too.
+    """
     for limit in (25, 12, 6, 3, 1):
-        content = _minutes_card(meeting, link=link, limit=limit)
+        content = _minutes_card(meeting, link=link, job_id=job_id, limit=limit)
         if len(json.dumps(content).encode()) <= MAX_CARD_BYTES:
             return content
     # Dozens of speakers: their points stay behind the link, the rest still fits.
-    return _minutes_card(meeting, link=link, limit=1, per_speaker=False)
+    return _minutes_card(meeting, link=link, job_id=job_id, limit=1, per_speaker=False)
 
 
-def _minutes_card(meeting: Meeting, *, link: str | None, limit: int, per_speaker: bool = True) -> dict:
+def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, limit: int,
+                  per_speaker: bool = True) -> dict:
     m = meeting.minutes
     name = meeting.speaker_name
     facts = [md(meeting.source.name, 120), clock(meeting.source.duration),
@@ -115,6 +131,8 @@ def _minutes_card(meeting: Meeting, *, link: str | None, limit: int, per_speaker
     if link:
         actions.append({"type": "Action.OpenUrl", "title": "Full minutes and transcript", "url": link})
     actions.append(ask_action(meeting.meeting_id))
+    if job_id and meeting.speakers:
+        actions.append(rename_action(meeting, job_id))
     if m is None:
         return card([_text("No minutes were produced.", weight="Bolder"), _text(" · ".join(facts), isSubtle=True)],
                     actions)
