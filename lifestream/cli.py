@@ -32,8 +32,15 @@ from lifestream.settings import Settings
 from lifestream.web.auth import new_token
 from lifestream.workers.jobstore import Job, JobState, iso
 from lifestream.workers.runtime import run_worker
-from lifestream.workers.submit import (JobStateError, cancel_job, get_job, read_minutes, rerun_job, retry_job,
-                                       submit_file)
+from lifestream.workers.submit import (
+    JobStateError,
+    cancel_job,
+    get_job,
+    read_minutes,
+    rerun_job,
+    retry_job,
+    submit_file,
+)
 
 
 class _ProgressBars:

@@ -7,6 +7,7 @@ under ``results/<job_id>/``.
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -46,7 +47,7 @@ class Storage(Protocol):
     def delete(self, prefix: str) -> int:
         """Delete every object under a prefix; returns how many."""
 
-    def put_dir(self, local_dir: Path, prefix: str) -> list[str]:
+    def put_dir(self, local_dir: Path, prefix: str) -> builtins.list[str]:
         """Publish a finished local folder under prefix, replacing what was there."""
 
     def presign_get(self, key: str, expires: int | None = None) -> str | None: ...

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from lifestream import meetings
 from lifestream.errors import MediaError, TransientError
 from lifestream.links import meeting_link
-from lifestream import meetings
 from lifestream.origin import ApiOrigin
 from lifestream.pipeline.outputs import minutes_markdown
 from lifestream.search import Scope, ask

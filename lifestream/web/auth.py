@@ -28,8 +28,8 @@ from urllib.parse import urlencode
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from lifestream.links import link_secret, meeting_link, sign, verify
 from lifestream.errors import ConfigError
+from lifestream.links import link_secret, meeting_link, sign, verify
 from lifestream.settings import Settings
 from lifestream.workers.jobstore import Job, job_id_for
 
@@ -41,7 +41,7 @@ PAGE_LINK_TTL = 24 * 3600  # links minted for someone already authorized (a toke
 
 
 def valid_id(value: str | None) -> bool:
-    return bool(value) and JOB_ID.fullmatch(value) is not None
+    return value is not None and JOB_ID.fullmatch(value) is not None
 
 
 def token_hash(token: str) -> str:

@@ -31,8 +31,7 @@ def declare_actor(broker: dramatiq.Broker, services: Services) -> dramatiq.Actor
         message = CurrentMessage.get_current_message()
         execute_job(job_id, services=services, retries=message.options.get("retries", 0) if message else 0)
 
-    return dramatiq.actor(
-        process_recording,
+    declare = dramatiq.actor(
         broker=broker,
         actor_name=ACTOR_NAME,
         queue_name=services.queue.spec.queue,
@@ -40,3 +39,4 @@ def declare_actor(broker: dramatiq.Broker, services: Services) -> dramatiq.Actor
         # reason: expected, so logged without a traceback and never retried.
         throws=(LifeStreamError,),
     )
+    return declare(process_recording)

@@ -41,8 +41,15 @@ from typing import Literal
 from urllib.parse import urlparse
 
 import dramatiq
-from dramatiq.middleware import (Callbacks, CurrentMessage, Middleware, Pipelines, Retries, ShutdownNotifications,
-                                 TimeLimit)
+from dramatiq.middleware import (
+    Callbacks,
+    CurrentMessage,
+    Middleware,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
 
 from lifestream.errors import ConfigError, TransientError
 from lifestream.settings import Settings
@@ -125,7 +132,7 @@ def build_broker(settings: Settings, *, recovery: Middleware | None = None) -> d
 def send_job(broker: dramatiq.Broker, settings: Settings, job_id: str, duration: float | None) -> None:
     """Enqueue a job's message, with a time limit scaled to the recording's length."""
     spec = parse_broker_url(settings.broker_url)
-    message = dramatiq.Message(queue_name=spec.queue, actor_name=ACTOR_NAME, args=(job_id,), kwargs={},
+    message: dramatiq.Message[None] = dramatiq.Message(queue_name=spec.queue, actor_name=ACTOR_NAME, args=(job_id,), kwargs={},
                                options={"time_limit": policy.time_limit_ms(duration)})
     try:
         broker.enqueue(message)

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Sequence
 
 import dramatiq
+from dramatiq.brokers.redis import RedisBroker
 
 from lifestream.errors import ConfigError, TransientError
 from lifestream.services import Services
@@ -26,7 +27,7 @@ _GRACE_MS = 30_000
 def _preflight(broker: dramatiq.Broker, spec: BrokerSpec) -> None:
     """Fail at start with a clear message rather than log connection errors forever."""
     try:
-        if spec.kind == "redis":
+        if isinstance(broker, RedisBroker):
             broker.client.ping()
         elif spec.kind == "sqs":  # also creates the queue (and its dead-letter queue) if missing
             broker.consume(spec.queue, timeout=1000).close()
