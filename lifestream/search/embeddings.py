@@ -79,6 +79,7 @@ class Embedder:
         return self.encode([text])[0]
 
 
+# A model cache, not a service: loading one takes seconds and hundreds of MB, so a process loads each once.
 _embedders: dict[Path, Embedder] = {}
 _embedders_lock = threading.Lock()
 

@@ -29,7 +29,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from lifestream.errors import ConfigError
-from lifestream.links import link_secret, meeting_link, sign, verify
+from lifestream.links import link_secret, sign, verify
 from lifestream.settings import Settings
 from lifestream.workers.jobstore import Job, job_id_for
 
@@ -87,10 +87,6 @@ def job_workspace(job: Job) -> str | None:
 def link_params(settings: Settings, meeting_id: str, ttl: int = PAGE_LINK_TTL) -> dict[str, str]:
     expires = int(time.time() + ttl)
     return {"exp": str(expires), "sig": sign(settings, meeting_id, expires)}
-
-
-def meeting_url(settings: Settings, meeting_id: str, ttl: int = PAGE_LINK_TTL) -> str:
-    return meeting_link(settings, meeting_id, ttl=ttl)
 
 
 def jobs_subject(workspace: str) -> str:
