@@ -25,6 +25,14 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from lifestream.installations import (
+    SlackInstallations,
+    WorkspaceSettings,
+    WorkspaceStore,
+    applied,
+    get_workspace_store,
+    server_defaults,
+)
 from lifestream.search import SearchIndex, get_index
 from lifestream.settings import Settings
 from lifestream.storage import Storage, get_storage
@@ -45,6 +53,8 @@ class Services:
         self._storage = storage
         self._store = store
         self._index = index
+        self._workspaces: WorkspaceStore | None = None
+        self._slack: SlackInstallations | None = None
         self.queue = queue or JobQueue(settings)
         self.events = events or JobEvents()
         self._lock = threading.Lock()
@@ -74,11 +84,35 @@ class Services:
         """The search index: ``LIFESTREAM_INDEX_BACKEND`` (local SQLite or Pinecone)."""
         return self._once("_index", lambda: get_index(self.settings))
 
+    @property
+    def workspaces(self) -> WorkspaceStore:
+        """What each workspace chose for itself: beside its installation (SQLite, or the installations bucket)."""
+        return self._once("_workspaces", lambda: get_workspace_store(self.settings))
+
+    @property
+    def slack(self) -> SlackInstallations:
+        """Slack workspaces' bot tokens: the one static token, or each installation's (OAuth)."""
+        return self._once("_slack", lambda: SlackInstallations(self.settings))
+
+    def workspace_settings(self, workspace: str | None) -> WorkspaceSettings:
+        """The settings in force for a workspace: its own choices over the server's environment.
+
+        ``None`` (a recording processed from the command line) gets the server's.
+        """
+        defaults = server_defaults(self.settings)
+        return defaults if workspace is None else self.workspaces.overrides(workspace).apply(defaults)
+
+    def settings_for(self, workspace: str | None) -> Settings:
+        """The process's settings with a workspace's choices applied: what a job of that workspace runs with."""
+        return applied(self.settings, self.workspace_settings(workspace))
+
     def close(self) -> None:
         """Close what was opened (the server's cleanup, the end of a worker)."""
         self.queue.close()
         if self._store is not None:
             self._store.close()
+        if self._workspaces is not None:
+            self._workspaces.close()
         close_index = getattr(self._index, "close", None)  # the local index holds a database; Pinecone nothing
         if close_index is not None:
             close_index()

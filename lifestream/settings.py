@@ -86,12 +86,23 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None  # xapp-…: Socket Mode, for a workspace without a public URL
     slack_api_url: str = "https://slack.com/api/"  # changed only to point at a local double in tests
+    # Any number of workspaces ("Add to Slack" at /slack/install): the app's OAuth credentials instead of a
+    # bot token. Installations (tokens, refreshed when Slack rotates them) are kept in the installation store.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_authorize_url: str = "https://slack.com/oauth/v2/authorize"  # changed only for a local double
+    # The installation store and per-workspace settings: a bucket in the cloud, else SQLite in data_dir.
+    installations_bucket: str | None = None
 
     # --- Microsoft Teams (a Bot Framework registration; app package from scripts/teams-package.sh)
     # With an app id and password every /api/messages request must carry a valid Bot Framework JWT.
     teams_app_id: str | None = None
     teams_app_password: str | None = None
     teams_tenant_id: str | None = None  # set for a single-tenant registration
+    # A multi-tenant registration serves these tenants (Azure AD tenant ids) only; empty: any tenant.
+    teams_tenants: list[str] = Field(default_factory=list)
+    # Who may change a tenant's workspace settings from Teams: "tenant:aad-object-id" entries.
+    teams_admins: list[str] = Field(default_factory=list)
     # No credentials and no token check: only for the Bot Framework Emulator on a developer's machine.
     teams_allow_unauthenticated: bool = False
 
@@ -110,6 +121,14 @@ class Settings(BaseSettings):
     # Networks links may point into despite being private (tests, an intranet
     # media server). Empty: public addresses only.
     fetch_allow_networks: list[str] = Field(default_factory=list)
+
+    # --- workspace defaults: each workspace may change these for itself (lifestream.installations.workspace)
+    retention_days: int | None = None  # meetings older than this are deleted; None: kept until deleted
+    keep_recordings: bool = True  # False: a recording is deleted once its minutes are made
+    redact: bool = False  # mask e-mail addresses, phone and card numbers in what is stored and posted
+    voiceprints: bool = False  # remember named speakers' voices (opt-in)
+    minutes_language: str | None = None  # None: the meeting's own language
+    llm_enabled: bool = True  # False: offline minutes even when an LLM endpoint is configured
 
     # --- resources
     # Worker threads shared by the parallel branches (ASR, diarization, scenes).
