@@ -32,6 +32,7 @@ class SlackOrigin(_Origin):
     thread_ts: str | None = None  # the thread the recording was shared in (or started)
     status_ts: str | None = None  # the bot's status message in that thread, edited as the job progresses
     user: str | None = None  # who shared it
+    enterprise: str | None = None  # the Enterprise Grid org of the workspace, if any: part of its installation's key
 
     @computed_field  # type: ignore[prop-decorator]  # stored too, so records stay readable by older versions
     @property

@@ -154,7 +154,9 @@ def run_pipeline(job: Job, ctx: JobContext) -> None:
         source = ctx.storage.get(job.storage_key, Path(scratch) / "input" / safe_name(job.source_name))
         ctx.check()
         result_dir = Path(scratch) / "result"
-        process_recording(source, settings=ctx.settings, meeting_id=job.id, result_dir=result_dir,
+        # The workspace's own choices (LLM or not, minutes language, redaction...) over the server's.
+        settings = ctx.services.settings_for(job.origin.workspace if job.origin else None)
+        process_recording(source, settings=settings, meeting_id=job.id, result_dir=result_dir,
                           num_speakers=job.num_speakers, display_name=job.source_name, on_event=ctx.on_stage,
                           indexers=_indexers(job, ctx.services))
         ctx.check()  # never publish over a job that was cancelled or handed to another worker

@@ -85,6 +85,15 @@ def _submit(job: Job, upload: Path | None, services: Services) -> Submission:
     return Submission(existing, False, read_minutes(existing, storage))
 
 
+def content_key(sha256: str, origin: Origin | None) -> str:
+    """The idempotency key of a recording: one job per recording *per workspace*.
+
+    A meeting belongs to the workspace it was shared in (its search scope, its settings, its deletion on
+    uninstall), so the same file shared in two workspaces makes two jobs, each workspace's own.
+    """
+    return f"sha256:{sha256}" if origin is None else f"{origin.workspace}/sha256:{sha256}"
+
+
 def submit_file(path: Path, *, services: Services, origin: Origin | None = None,
                 num_speakers: int | None = None, display_name: str | None = None) -> Submission:
     """Store a local recording under uploads/ (once per content) and make or find its job."""
@@ -95,7 +104,7 @@ def submit_file(path: Path, *, services: Services, origin: Origin | None = None,
         raise MediaError(f"{path.name}: the file is empty (0 bytes).")
     sha = file_sha256(path)
     name = display_name or path.name
-    key = f"sha256:{sha}"
+    key = content_key(sha, origin)
     job = Job(id=job_id_for(key), storage_key=upload_key(sha, name), idempotency_key=key, source_name=name,
               origin=origin, num_speakers=num_speakers, duration=_duration(path))
     return _submit(job, path, services)
