@@ -18,6 +18,7 @@ from lifestream.threads import cap_threads
 cap_threads()
 
 from lifestream import meetings  # noqa: E402  (these imports load the heavy libraries)
+from lifestream.bot import settings_choices
 from lifestream.bot.notifiers import chat_notifiers
 from lifestream.errors import LifeStreamError
 from lifestream.pipeline.asr_models import BUILTIN_MODELS, verify_asr_model
@@ -41,6 +42,7 @@ from lifestream.workers.submit import (
     retry_job,
     submit_file,
 )
+from lifestream.workspaces import change_settings, finish_deletions, start_deletion
 
 
 class _ProgressBars:
@@ -191,6 +193,40 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_workspaces(args: argparse.Namespace) -> int:
+    services = Services(_settings(args))
+    if args.action == "delete":
+        if not args.yes:
+            print(f"lifestream: error: this deletes every meeting of workspace {args.workspace} (recordings, minutes, "
+                  "search records, jobs), its settings and its Slack installation; add --yes to go ahead",
+                  file=sys.stderr)
+            return 2
+        if services.slack.oauth:
+            services.slack.delete(args.workspace)
+        start_deletion(services, args.workspace)
+        for done in finish_deletions(services):
+            state = "deleted" if done.done else f"{len(done.busy)} running jobs still stopping: run this again later"
+            print(f"{done.workspace}: {len(done.deleted)} meetings deleted; {state}", file=sys.stderr)
+        return 0
+    if args.change:
+        try:
+            picked = dict(change.split("=", 1) for change in args.change)
+        except ValueError:
+            print("lifestream: error: write each change as name=value (e.g. retention_days=30, llm=off)",
+                  file=sys.stderr)
+            return 2
+        values, reset = settings_choices.read(picked)
+        if unknown := set(picked) - set(values) - set(reset):
+            print(f"lifestream: error: unknown setting {sorted(unknown)[0]!r}", file=sys.stderr)
+            return 2
+        change_settings(services, args.workspace, values, reset=reset, by="cli")
+    current = services.workspace_settings(args.workspace)
+    chosen = services.workspaces.overrides(args.workspace).chosen()
+    for name, value in current.model_dump().items():
+        print(f"{name:<17} {settings_choices.shown(name, value):<24} {'(chosen)' if name in chosen else '(server default)'}")
+    return 0
+
+
 def _cmd_api_token(args: argparse.Namespace) -> int:
     token, entry = new_token(args.workspace)
     print(token)
@@ -265,6 +301,18 @@ def build_parser() -> argparse.ArgumentParser:
     q = jobs.add_parser("delete", help="delete a meeting: its recording, results, search records and job")
     q.add_argument("id")
     p.set_defaults(func=_cmd_jobs)
+
+    p = sub.add_parser("workspaces", help="a workspace's own settings, or deleting everything of a workspace")
+    spaces = p.add_subparsers(dest="action", required=True)
+    q = spaces.add_parser("settings", help="show (or change) a workspace's settings: name=value, or name=default")
+    q.add_argument("workspace", help="a Slack team id, a Teams tenant id, or an API workspace")
+    q.add_argument("change", nargs="*", metavar="NAME=VALUE",
+                   help="retention_days=30|keep, keep_recordings=on|off, redact=on|off, voiceprints=on|off, "
+                        "minutes_language=de|meeting, llm=on|off; =default follows the server again")
+    q = spaces.add_parser("delete", help="delete every meeting, the settings and the Slack installation of a workspace")
+    q.add_argument("workspace")
+    q.add_argument("--yes", action="store_true", help="really delete")
+    p.set_defaults(func=_cmd_workspaces)
 
     p = sub.add_parser("api-token", help="make API tokens for the HTTP API (/api/v1)")
     tokens = p.add_subparsers(dest="action", required=True)

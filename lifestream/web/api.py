@@ -271,7 +271,8 @@ async def query(request: web.Request) -> web.Response:
     if not conversations:
         answer = Answer(text=NOT_FOUND_TEXT, found=False)
     else:
-        answer = await asyncio.to_thread(ask, question, Scope(ws, sorted(conversations)), settings=svc.settings,
+        settings = await asyncio.to_thread(svc.settings_for, ws)  # the workspace's LLM choice
+        answer = await asyncio.to_thread(ask, question, Scope(ws, sorted(conversations)), settings=settings,
                                          index=svc.index, meeting_ids=tuple(body.meeting_ids))
     return web.json_response(answer.model_dump(mode="json"))
 

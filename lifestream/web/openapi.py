@@ -14,7 +14,7 @@ from pydantic.json_schema import models_json_schema
 
 from lifestream.search.answers import Answer
 from lifestream.settings import Settings
-from lifestream.web import schemas
+from lifestream.web import schemas, settings_schema
 
 REF = "#/components/schemas/{model}"
 
@@ -69,7 +69,7 @@ def _schemas() -> dict:
         [(schemas.UploadRequest, "validation"), (schemas.ConfirmRequest, "validation"), (schemas.QueryRequest, "validation"),
          (schemas.ErrorBody, "serialization"), (schemas.UploadTicket, "serialization"), (schemas.UploadReceived, "serialization"),
          (schemas.JobStatus, "serialization"), (schemas.MeetingSummary, "serialization"), (schemas.MeetingList, "serialization"),
-         (Answer, "serialization")],
+         (Answer, "serialization"), *settings_schema.MODELS],
         ref_template=REF)
     return top["$defs"]
 
@@ -152,6 +152,7 @@ def spec(settings: Settings) -> dict:
                 "summary": "Delete a meeting: its recording, results, search records and job",
                 "parameters": [_job_id()],
                 "responses": _responses({"204": {"description": "deleted"}}, 400, 401, 404, 409, 503)}},
+            **settings_schema.paths(_ref, _responses, _body),
             "/openapi.json": {"get": {
                 "operationId": "getSpec", "security": [], "summary": "This document",
                 "responses": {"200": {"description": "the OpenAPI description",
