@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lifestream.models import Segment
+from lifestream.models import Segment, Word
 
 _END = re.compile(r"[.?!…][\"')\]]*$")
+# Whisper sometimes ends a segment mid-sentence; the sentence goes on in the
+# next segment when the same speaker resumes within this many seconds.
+_CONTINUE_GAP_S = 1.5
 
 
 @dataclass(frozen=True)
@@ -29,21 +32,32 @@ class Sentence:
 
 def split_sentences(segments: list[Segment]) -> list[Sentence]:
     out: list[Sentence] = []
+    run: list[Word] = []
+    run_speaker, run_segment = "", 0
     for seg in segments:
         speaker = seg.speaker or "SPEAKER_1"
+        if run and (speaker != run_speaker or not seg.words or seg.words[0].start - run[-1].end > _CONTINUE_GAP_S):
+            out.append(_join(run, run_speaker, run_segment))
+            run = []
         if not seg.words:
-            out.append(Sentence(seg.text.strip(), speaker, seg.start, seg.end, seg.id))
+            out.append(Sentence(_tidy(seg.text), speaker, seg.start, seg.end, seg.id))
             continue
-        run = []
+        if not run:
+            run_speaker, run_segment = speaker, seg.id
         for word in seg.words:
             run.append(word)
             if _END.search(word.text):
-                out.append(_join(run, speaker, seg.id))
-                run = []
-        if run:
-            out.append(_join(run, speaker, seg.id))
+                out.append(_join(run, run_speaker, run_segment))
+                run, run_segment = [], seg.id
+    if run:
+        out.append(_join(run, run_speaker, run_segment))
     return [s for s in out if s.text]
 
 
-def _join(words, speaker: str, segment_id: int) -> Sentence:
-    return Sentence(" ".join(w.text for w in words).strip(), speaker, words[0].start, words[-1].end, segment_id)
+def _tidy(text: str) -> str:
+    # Typographic apostrophes ("I’ll") read as plain ones, so every rule sees one spelling.
+    return re.sub(r"\s+", " ", text.replace("\u2019", "'")).strip()
+
+
+def _join(words: list[Word], speaker: str, segment_id: int) -> Sentence:
+    return Sentence(_tidy(" ".join(w.text for w in words)), speaker, words[0].start, words[-1].end, segment_id)
