@@ -1,0 +1,55 @@
+"""Open questions: questions nobody answered, or whose answer put them off.
+
+A question followed by a real answer is closed; one followed by "I'm not sure",
+"good question", "let's leave that", a question back, or silence is open.
+Requests ("can you send…?") are not questions: they are tasks if accepted.
+Rhetorical and tag questions ("so what can I say?", "…, right?") ask nothing.
+"""
+
+from __future__ import annotations
+
+from lifestream.models import Point
+from lifestream.pipeline.minutes_offline.dialogue import Dialogue, Reply
+from lifestream.pipeline.minutes_offline.text import content_words, words
+
+LIMIT = 6
+_OPEN = (Reply.DEFERRAL, Reply.QUESTION, Reply.NONE)
+
+
+def _asks(d: Dialogue, i: int) -> bool:
+    low = d.low[i]
+    if not d.sentences[i].is_question or d.cues.rhetorical.search(low):
+        return False
+    if len(words(low)) < 3 or not content_words(low, d.cues):
+        return False
+    request = d.cues.request.search(low)
+    if request and words(request.group("task"))[:1] and words(request.group("task"))[0] not in d.cues.state_verbs:
+        return False
+    return True
+
+
+def _as_question(text: str, cues) -> str:
+    """The question as asked, without a leading "okay," or "so"."""
+    lead = cues.lead_in.match(text.lower())
+    text = text[lead.end():] if lead else text
+    return text[:1].upper() + text[1:]
+
+
+def extract(d: Dialogue) -> list[Point]:
+    open_: list[Point] = []
+    for turn in d.turns:
+        asked = [i for i in turn.sentences if _asks(d, i)]
+        if not asked:
+            continue
+        last = asked[-1]
+        reply, _ = d.reply_to(last)
+        if reply not in _OPEN:
+            continue
+        if reply == Reply.NONE and len(d.said_after_in_turn(last)) >= 2:
+            continue  # the asker went on talking: a question put to the room, not left open
+        # One open point per turn: the question that says most.
+        i = max(asked, key=lambda j: len(content_words(d.low[j], d.cues)))
+        text = _as_question(d.sentences[i].text, d.cues)
+        open_.append(Point(text=text, speaker=d.sentences[i].speaker,
+                           timestamp=round(d.sentences[i].start, 2)))
+    return open_[:LIMIT]
