@@ -28,7 +28,7 @@ DUE_PATTERN = re.compile(
     r"(?P<phrase>"
     r"(?:the\s+)?end\s+of\s+(?:the\s+)?(?:day|week|month|quarter|year)"
     r"|eod|eow|cob"
-    r"|end\s+of\s+(?:the\s+)?next\s+week"
+    r"|(?:the\s+)?end\s+of\s+(?:the\s+)?next\s+week"
     r"|today|tonight|tomorrow|tomorrow\s+morning|tomorrow\s+afternoon|this\s+(?:morning|afternoon|evening)|later\s+today"
     r"|this\s+weekend"
     r"|(?:this|next)\s+(?:week|month|" + _DAY[3:-1] + r")"

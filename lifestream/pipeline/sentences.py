@@ -11,6 +11,10 @@ _END = re.compile(r"[.?!…][\"')\]]*$")
 # Whisper sometimes ends a segment mid-sentence; the sentence goes on in the
 # next segment when the same speaker resumes within this many seconds.
 _CONTINUE_GAP_S = 1.5
+# A word or two at a turn change, unfinished, before another speaker's sentence
+# that starts in lower case ("I" | "can get three quotes…") is the start of that
+# sentence that diarization gave to the wrong side of the boundary.
+_STRAY_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,27 @@ class Sentence:
         return self.text.rstrip().endswith("?")
 
 
+def _reattach_stray_words(segments: list[Segment]) -> list[Segment]:
+    out = list(segments)
+    for n in range(len(out) - 1):
+        stray, after = out[n], out[n + 1]
+        if not (stray.words and after.words) or stray.speaker == after.speaker or len(stray.words) > _STRAY_WORDS:
+            continue
+        if _END.search(stray.words[-1].text) or after.words[0].start - stray.words[-1].end > 1.0:
+            continue
+        if not after.words[0].text.strip()[:1].islower():
+            continue
+        # Their timing was as wrong as their speaker: they start the sentence where it starts.
+        at = after.words[0].start
+        moved = [w.model_copy(update={"start": at, "end": at, "speaker": after.speaker}) for w in stray.words]
+        out[n] = stray.model_copy(update={"words": [], "text": ""})
+        out[n + 1] = after.model_copy(update={"words": moved + after.words,
+                                              "text": " ".join(w.text for w in moved + after.words)})
+    return [seg for seg in out if seg.words or seg.text.strip()]
+
+
 def split_sentences(segments: list[Segment]) -> list[Sentence]:
+    segments = _reattach_stray_words(segments)
     out: list[Sentence] = []
     run: list[Word] = []
     run_speaker, run_segment = "", 0

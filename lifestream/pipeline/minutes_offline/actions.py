@@ -146,7 +146,7 @@ def _substitute(task: str, antecedent_original: str, antecedent_core: str, cues:
                 ws[n] = person[0]
                 return " ".join(ws)
         if n and bare in cues.anaphora:
-            thing = _object_of(antecedent_core)
+            thing = antecedent_core if _DETERMINED.match(antecedent_core) else _object_of(antecedent_core)
             if thing and not set(words(thing)) & (cues.anaphora | cues.person_pronouns):
                 ws[n] = thing
                 return " ".join(ws)
@@ -332,15 +332,22 @@ class _Reader:
         """The sentence a bare "that" points to: the latest proposal or "who will…?" just before, else the
         question that opened the exchange ("And the ethics statement, do we need one?")."""
         lo = self.d.turns[max(0, self.d.turn_of[i] - 3)].sentences[0]
-        question = None
-        for j in range(i - 1, lo - 1, -1):
+        for j in range(i - 1, lo - 1, -1):  # the nearest wins
             if self.d.sentences[i].start - self.d.sentences[j].end > 45:
                 break
             if j in self.proposals or self.cues.who_question.search(self.d.low[j]):
                 return j
-            if question is None and self.d.sentences[j].is_question and _noun_phrase(self.d.sentences[j].text):
-                question = j
-        return question
+            # A plain question is what "it" means only within the same exchange.
+            in_exchange = self.d.turn_of[i] - self.d.turn_of[j] <= 1
+            if in_exchange and self.d.sentences[j].is_question and _noun_phrase(self.d.sentences[j].text):
+                return j
+        # "I'll do that" right after someone said what should happen: that statement.
+        previous = self.d.turn_of[i] - 1
+        if previous >= 0 and self.d.turns[previous].speaker != self.d.sentences[i].speaker:
+            j = self.d.turns[previous].sentences[-1]
+            if not self.d.sentences[j].is_question and len(content_words(self.d.low[j], self.cues)) >= 2:
+                return j
+        return None
 
     def _core(self, j: int) -> str:
         who = self.cues.who_question.search(self.d.low[j])
@@ -348,7 +355,10 @@ class _Reader:
             return _base_form(clean_clause(self.d.sentences[j].text[who.start("task"):], self.cues))
         if j in self.proposals:
             return self.proposals[j]
-        return _noun_phrase(self.d.sentences[j].text) or clean_clause(self.d.sentences[j].text, self.cues)
+        if self.d.sentences[j].is_question:
+            return _noun_phrase(self.d.sentences[j].text) or clean_clause(self.d.sentences[j].text, self.cues)
+        # A statement of what should happen: "(then) we cut them down to fifteen seats" -> "cut them down…".
+        return _SUBJECT.sub("", clean_clause(self.d.sentences[j].text, self.cues))
 
     def _attach(self, task: Task, i: int) -> bool:
         """ "I'll write them in December" after "we should prepare the help articles": one task, now owned."""
@@ -375,7 +385,11 @@ class _Reader:
                 break
             compatible = earlier.owner in (task.owner, TEAM, None) or task.owner in (TEAM, None)
             similar = max(overlap(a, b, self.cues) for a in earlier.variants for b in task.variants)
-            if compatible and similar >= 0.5:
+            # "We need to give notice on the lease." - "Nadia, can you take care of the notice?": handed over.
+            handed_over = (earlier.owner == TEAM and task.kind == "request"
+                           and self.d.turn_of[task.sentence] - self.d.turn_of[earlier.sentence] <= 2
+                           and _shared(earlier.variants, task.variants, self.cues))
+            if compatible and (similar >= 0.5 or handed_over):
                 if earlier.owner in (TEAM, None) and task.owner not in (TEAM, None):
                     earlier.owner, earlier.addressee = task.owner, task.addressee
                 if task.due:
@@ -387,6 +401,10 @@ class _Reader:
 
 
 _DETERMINED = re.compile(r"\b(?:the|a|an|our|your|this|these|those|their)\s+((?:[\w'-]+\s+){0,3}[\w'-]+)")
+
+
+def _shared(a: list[str], b: list[str], cues: Cues) -> bool:
+    return bool({w for t in a for w in content_words(t, cues)} & {w for t in b for w in content_words(t, cues)})
 
 
 def _noun_phrase(text: str) -> str | None:
@@ -404,6 +422,8 @@ def _noun_phrase(text: str) -> str | None:
 
 _FUNCTION_WORDS = frozenset("for of in on at to with do does did is are was were will would should could can and or "
                             "but that which who we you they it if whether when so because then than as".split())
+_SUBJECT = re.compile(r"^(?:(?:and|then|so)\s+)?(?:we|you|they|i)(?:'ll|'d| will| should| could| can| need to)?\s+",
+                      re.IGNORECASE)
 _IRREGULAR = {"does": "do", "goes": "go", "has": "have", "is": "be"}
 
 

@@ -67,8 +67,9 @@ class Cues:
     decided: re.Pattern[str]
     # Proposals that become decisions when others assent: "what if we…", "should we…?", "let's…".
     proposal: re.Pattern[str]
-    # "let's" that only steers the meeting: "let's start", "let's move on".
+    # "let's" that only steers the meeting: "let's start", "let's move on"; unless it plans ahead.
     steering: re.Pattern[str]
+    plans_ahead: re.Pattern[str]
     assent: re.Pattern[str]
     weak_assent: re.Pattern[str]
     objection: re.Pattern[str]
@@ -185,6 +186,8 @@ ENGLISH = Cues(
     steering=re.compile(r"^(?:start|begin|get started|go through|go over|review|talk about|discuss|look at|use this "
                         r"meeting|move on|wrap up|meet|take a look|dive in|kick off|recap|sum up|leave|come back|"
                         r"continue|hear|see|focus|keep (?:it|this) short|stop|get going|first|quickly)\b"),
+    plans_ahead=re.compile(r"\b(?:every|each|once|twice|weekly|monthly|daily|from now on|regularly|next (?:week|month|"
+                           r"time|quarter)|in (?:two|three|four) weeks)\b"),
     assent=re.compile(
         r"\b(?:yes|yeah|yep|yup|sure|agreed|i agree|sounds (?:good|great|fine)|(?:good|great|nice) idea|that works|"
         r"works for (?:me|us|engineering|everyone)|fine (?:by|with) me|makes sense|i like (?:that|it)|let's do (?:that|it)|"
@@ -195,7 +198,7 @@ ENGLISH = Cues(
                            r"brilliant|thanks|thank you)\b"),
     objection=re.compile(
         r"(?:^no\b(?! problem| worries| objection)|\bnot really\b|\bi disagree\b|\bi don't agree\b|\bnot happy\b|"
-        r"\bi'm not (?:happy|sure|convinced)\b|\bi don't think\b|\bdon't think so\b|\bi'd rather not\b|\blet's not\b|"
+        r"\bi'm not (?:happy|sure|convinced)\b|\bdon't think\b|\bi'd rather not\b|\blet's not\b|"
         r"\bbad idea\b|\bi doubt\b|\bi can't\b|\bwe can't\b|\bwe don't have (?:the|enough)\b|^but\b|\bwait\b)"),
     deferral=re.compile(
         r"\b(?:i'm not sure|not sure|i don't know|don't know|no idea|good question|haven't (?:\w+\s+){0,3}yet|"

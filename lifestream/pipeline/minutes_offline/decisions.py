@@ -18,6 +18,8 @@ from lifestream.pipeline.minutes_offline.text import anaphoric, capitalise, clea
 
 # Statements of one decision this many turns apart or fewer are one discussion.
 THREAD_TURNS = 3
+# A decision with this many content words reads on its own even with an "it" in it.
+SAYS_ENOUGH = 4
 
 
 @dataclass
@@ -57,8 +59,10 @@ def _assented(d: Dialogue, i: int, taken_on: set[int]) -> Decided | None:
     core = d.proposals.get(i)
     if core is None or i in taken_on:
         return None
-    reply, t = d.reply_to(i)
-    accepted = reply == Reply.ASSENT
+    replies = [kind for kind, _ in d.replies_to(i)]
+    reply = replies[0] if replies else Reply.NONE
+    # Agreed by the next speaker, or by the one after when the first only added to it ("A breed." - "Works for me.").
+    accepted = reply == Reply.ASSENT or (reply == Reply.ANSWER and replies[1:2] == [Reply.ASSENT])
     closes = _closes_discussion(d, i, core) and reply != Reply.OBJECTION
     if not (accepted or closes):
         return None
@@ -78,12 +82,12 @@ def _closes_discussion(d: Dialogue, i: int, core: str) -> bool:
 
 def _resolve(d: Dialogue, decided: Decided) -> Decided:
     """ "we'll do that" / "let's borrow it" take their words from the proposal they answer."""
-    if not anaphoric(decided.core, d.cues):
+    if not anaphoric(decided.core, d.cues, enough=SAYS_ENOUGH):
         return decided
     lo = d.turns[max(0, d.turn_of[decided.sentence] - THREAD_TURNS)].sentences[0]
     for j in range(decided.sentence - 1, lo - 1, -1):
         core = d.proposals.get(j)
-        if core and not anaphoric(core, d.cues):
+        if core and not anaphoric(core, d.cues, enough=SAYS_ENOUGH):
             form = "that" if " should be " in f" {core.lower()} " else "to"
             return Decided(core, form, decided.sentence, decided.explicit)
     return decided
@@ -108,11 +112,11 @@ def _add(d: Dialogue, found: list[Decided], new: Decided) -> None:
         shared = set(content_words(old.core, d.cues)) & set(content_words(new.core, d.cues))
         same = old.core.lower() == new.core.lower() or overlap(old.core, new.core, d.cues) >= 0.5
         # One discussion: "I'd rather take the old desks." … "Then we move the old desks and buy chairs."
-        near = turns_apart <= THREAD_TURNS and (same or (turns_apart <= 2 and bool(shared)))
+        near = turns_apart <= THREAD_TURNS and (same or bool(shared))
         if near:
             # Keep the explicit one; between equals, the later one, which usually sums the discussion up.
             if new.explicit or not old.explicit:
-                found[n] = Decided(new.core if not anaphoric(new.core, d.cues) else old.core,
+                found[n] = Decided(new.core if not anaphoric(new.core, d.cues, enough=SAYS_ENOUGH) else old.core,
                                    new.form, old.sentence, old.explicit or new.explicit)
             return
     found.append(new)

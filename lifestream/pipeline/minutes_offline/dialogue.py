@@ -84,13 +84,27 @@ class Dialogue:
                 continue
             group = next(n for n, g in m.groupdict().items() if g)
             core = clean_clause(self.sentences[i].text[m.start(group):m.end(group)], self.cues)
-            if not self.cues.steering.match(core.lower()) and len(words(core)) >= 2:
+            steers = self.cues.steering.match(core.lower()) and not self.cues.plans_ahead.search(core.lower())
+            if not steers and len(words(core)) >= 2:
                 out[i] = core
         return out
 
     @cached_property
     def reply_kinds(self) -> list[Reply]:
         return [self._classify(t) for t in range(len(self.turns))]
+
+    def replies_to(self, i: int, turns: int = 2) -> list[tuple[Reply, int]]:
+        """The next few turns by others than the speaker of ``i``, each with what kind of reply it is."""
+        first = self.reply_turn(i)
+        if first is None:
+            return []
+        speaker = self.sentences[i].speaker
+        found = []
+        for t in range(first, min(first + turns, len(self.turns))):
+            if self.turns[t].speaker == speaker:
+                break  # the speaker went on: later replies answer that, not ``i``
+            found.append((self.reply_kinds[t], t))
+        return found
 
     def reply_to(self, i: int) -> tuple[Reply, int | None]:
         t = self.reply_turn(i)

@@ -76,10 +76,13 @@ def join_list(items: list[str], and_: str) -> str:
     return ", ".join(items[:-1]) + f", {and_} {items[-1]}"
 
 
-def anaphoric(text: str, cues: Cues) -> bool:
+def anaphoric(text: str, cues: Cues, *, enough: int | None = None) -> bool:
     """ "fix it by Friday", "do that", "write to her": the thing meant is named somewhere before.
-    ("send these notes" names it: a pointing word before a noun is a determiner, not a pronoun.)"""
+    ("send these notes" names it: a pointing word before a noun is a determiner, not a pronoun; and with
+    ``enough`` content words, "keep it at three datasets and mention the fourth as future work" says enough.)"""
     ws = words(text)
+    if enough is not None and len(content_words(text, cues)) >= enough:
+        return False
     for n in range(1, min(4, len(ws))):
         w, after = ws[n], ws[n + 1] if n + 1 < len(ws) else None
         if w in cues.person_pronouns or (w in cues.anaphora and (after is None or after in cues.stopwords)):

@@ -1,0 +1,69 @@
+"""The minutes against the evaluation set (tests/data/minutes_eval/): the issue's targets, for real.
+
+Typed: every scripted meeting's own words through the rules (seconds). Spoken:
+three meetings (chosen before any was scored: the billing release check, the
+four-person office move, and the held-out support backlog) spoken by espeak-ng
+voices and run through the whole offline pipeline, so recognition and
+diarization errors are part of the test. bench/minutes.py runs the whole set
+beside main's minutes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.minutes_eval import Score, load_set, score, spoken, typed
+
+SPOKEN = ("billing_release", "office_move", "support_backlog")
+
+
+def _check_targets(total: Score) -> None:
+    f = total.fields
+    report = {name: (round(c.precision, 2), round(c.recall, 2)) for name, c in f.items()}
+    print(f"\n{report}, summary coverage {total.coverage:.2f}; misses: {total.misses}")
+    assert f["action_items"].recall >= 0.9 and f["action_items"].precision >= 0.9, total.misses
+    assert f["owners"].recall >= 0.9 and f["owners"].precision >= 0.9, total.misses
+    assert f["decisions"].recall >= 0.8, total.misses
+    assert f["open_questions"].precision >= 0.8, total.misses
+    assert total.coverage == 1.0, total.misses
+
+
+def _minutes(t, m):
+    from lifestream.pipeline.minutes_offline import summarize
+
+    return summarize(t.segments, reference_date=m.reference_date)
+
+
+def test_typed_scripts_meet_the_targets():
+    total = Score()
+    meetings = [m for m in load_set() if m.lines]
+    assert len(meetings) == 10 and sum(m.split == "heldout" for m in meetings) == 3
+    for m in meetings:
+        t = typed(m)
+        total.add(score(_minutes(t, m), m, t))
+    _check_targets(total)
+    assert total.titles_ok == total.titles
+
+
+@pytest.fixture(scope="module")
+def spoken_set(tmp_path_factory) -> list:
+    # A cache per test session: CI starts clean, and a stale transcript must never hide a pipeline change.
+    cache = Path(tmp_path_factory.mktemp("minutes-eval"))
+    return [(m, spoken(m, cache)) for m in load_set() if m.name in SPOKEN]
+
+
+def test_spoken_meetings_through_the_pipeline_meet_the_targets(spoken_set):
+    total = Score()
+    for m, t in spoken_set:
+        total.add(score(_minutes(t, m), m, t))
+    _check_targets(total)
+
+
+def test_the_real_sample_gets_no_invented_outcomes_and_a_topical_title(processed_sample):
+    meeting, _ = processed_sample
+    m = meeting.minutes
+    assert m.action_items == [] and m.decisions == [] and m.open_questions == []
+    assert "Chicago" in m.title or "New Jersey" in m.title
+    assert not any(part.startswith("SPEAKER_") for part in m.summary.split())
