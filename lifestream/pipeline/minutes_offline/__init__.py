@@ -13,17 +13,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import Literal
 
 import numpy as np
 
 from lifestream.models import Minutes, Point, Segment, SpeakerPoints
 from lifestream.pipeline.minutes_offline import actions, decisions, questions
-from lifestream.pipeline.minutes_offline.cues import cues_for
+from lifestream.pipeline.minutes_offline.cues import Cues, cues_for
 from lifestream.pipeline.minutes_offline.dialogue import Dialogue
 from lifestream.pipeline.minutes_offline.ranking import centrality, key_phrases, pick
 from lifestream.pipeline.minutes_offline.summary import compose
 from lifestream.pipeline.minutes_offline.topic import find_purpose, title_from_phrases, title_from_purpose
-from lifestream.pipeline.sentences import split_sentences
+from lifestream.pipeline.sentences import Sentence, split_sentences
 
 GENERATOR = "offline-extractive"
 
@@ -31,7 +32,7 @@ GENERATOR = "offline-extractive"
 def summarize(
     segments: list[Segment],
     *,
-    kind: str = "minutes",
+    kind: Literal["minutes", "diary"] = "minutes",
     reference_date: date,
     speaker_names: dict[str, str] | None = None,
     language: str | None = None,
@@ -80,7 +81,7 @@ def summarize(
     )
 
 
-def _key_points(sentences, scores, cues) -> list[SpeakerPoints]:
+def _key_points(sentences: list[Sentence], scores: np.ndarray, cues: Cues) -> list[SpeakerPoints]:
     by_speaker: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(sentences):
         by_speaker[s.speaker].append(i)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 
 from lifestream.models import ActionItem
 from lifestream.pipeline.due_dates import DUE_PATTERN, find_due
@@ -77,7 +78,7 @@ def _clauses(dialogue: Dialogue, i: int) -> list[Clause]:
     low, original = dialogue.low[i], sentence.text.replace("\u2019", "'")
     bounds = _clause_bounds(low, original, cues) + [len(low)]
     out: list[Clause] = []
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in pairwise(bounds):
         found = _one_clause(low[a:b], original[a:b], cues, sentence.is_question)
         if found:
             kind, start, name, name_at = found
@@ -263,7 +264,7 @@ class _Reader:
             return
         if clause.sentence == self._purpose_sentence:
             return
-        reply, t = self.d.reply_to(clause.sentence)
+        reply, _ = self.d.reply_to(clause.sentence)
         later = self.d.said_after_in_turn(clause.sentence)
         # "We should X." - "Yes, good idea." is a decision; the decisions module has it.
         if "should" in self.d.low[clause.sentence][:clause.start] and reply == Reply.ASSENT and not later:

@@ -34,10 +34,10 @@ def _explicit(d: Dialogue, i: int) -> Decided | None:
     m = d.cues.decided.search(d.low[i])
     if not m:
         return None
-    if d.sentences[i].is_question:
-        # "We decided last week to drop the preview, right?" - "Yes." confirms it; any other question asks.
-        if not d.cues.rhetorical.search(d.low[i]) or d.reply_to(i)[0] not in (Reply.ASSENT, Reply.ANSWER):
-            return None
+    # "We decided last week to drop the preview, right?" - "Yes." confirms it; any other question asks.
+    confirmed = d.cues.rhetorical.search(d.low[i]) and d.reply_to(i)[0] in (Reply.ASSENT, Reply.ANSWER)
+    if d.sentences[i].is_question and not confirmed:
+        return None
     group = next(n for n, g in m.groupdict().items() if g and n.startswith("core"))
     original = d.sentences[i].text
     core = clean_clause(original[m.start(group):m.end(group)], d.cues)

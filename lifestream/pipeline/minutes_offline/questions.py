@@ -22,10 +22,10 @@ def _asks(d: Dialogue, i: int) -> bool:
         return False
     if len(words(low)) < 3 or not content_words(low, d.cues):
         return False
+    # "Can you send the deck?" asks for a task, not an answer ("can you hear me?" is neither).
     request = d.cues.request.search(low)
-    if request and words(request.group("task"))[:1] and words(request.group("task"))[0] not in d.cues.state_verbs:
-        return False
-    return True
+    verb = words(request.group("task"))[:1] if request else []
+    return not (verb and verb[0] not in d.cues.state_verbs)
 
 
 def _as_question(text: str, cues) -> str:
