@@ -56,7 +56,7 @@ def summarize(
     found = actions.extract(dialogue, reference_date, speaker_names)
     task_sentences = {i for t in found.tasks for i in t.said_in}
     decided = decisions.extract(dialogue, found.taken_on, purpose.sentence if purpose else None, task_sentences)
-    open_questions = questions.extract(dialogue)
+    open_questions = questions.extract(dialogue, {x.sentence for x in decided})
 
     if kind == "diary":
         duration_min = max((sentences[-1].end - sentences[0].start) / 60.0, 0.5)

@@ -80,11 +80,17 @@ def _clauses(dialogue: Dialogue, i: int) -> list[Clause]:
     out: list[Clause] = []
     for a, b in pairwise(bounds):
         found = _one_clause(low[a:b], original[a:b], cues, sentence.is_question)
+        # "Send me the quote so I can book it": a promise inside a reason is no promise.
+        if found and found[0] in ("self", "offer") and _SUBORDINATE.search(low[:a]):
+            continue
         if found:
             kind, start, name, name_at = found
             out.append(Clause(i, kind, low[a + start:b], original[a + start:b], a + start, name,
                               a + name_at if name_at >= 0 else -1))
     return out
+
+
+_SUBORDINATE = re.compile(r"\b(?:so|so that|if|because|when|where|that|unless|until|before|after)\s*$")
 
 
 def _one_clause(low: str, original: str, cues: Cues, question: bool) -> tuple[str, int, str | None, int] | None:
@@ -147,7 +153,7 @@ def _substitute(task: str, antecedent_original: str, antecedent_core: str, cues:
                 ws[n] = person[0]
                 return " ".join(ws)
         if n and bare in cues.anaphora:
-            thing = antecedent_core if _DETERMINED.match(antecedent_core) else _object_of(antecedent_core)
+            thing = antecedent_core if _A_THING.match(antecedent_core) else _object_of(antecedent_core)
             if thing and not set(words(thing)) & (cues.anaphora | cues.person_pronouns):
                 ws[n] = thing
                 return " ".join(ws)
@@ -220,7 +226,7 @@ class _Reader:
         if _anaphoric(task.text, self.cues):
             antecedent = self._antecedent(i)
             if antecedent is not None:
-                task.text = _substitute(task.text, self.d.sentences[antecedent].text, self._core(antecedent), self.cues)
+                task.text = _substitute(task.text, self.d.sentences[antecedent].text, self._core(antecedent, i), self.cues)
         self._add(task)
 
     def _self(self, clause: Clause) -> None:
@@ -237,8 +243,9 @@ class _Reader:
         speaker = self.d.sentences[i].speaker
         previous = self.d.turn_of[i] - 1
         answers = previous >= 0 and self.d.sentences[self.d.turns[previous].sentences[-1]].text.rstrip().endswith("?")
-        if offer and not (self.due(i, text)[0] or answers or self._replies_to_task_or_proposal(i)):
-            return  # "I can see that" is not a promise
+        if offer and _verb(clause.text) in self.cues.light_verbs and not (
+                self.due(i, text)[0] or answers or self._replies_to_task_or_proposal(i)):
+            return  # "I can do Friday" offers a time, not a task, unless it answers someone
         task = self._new(clause, speaker, "self")
         task.addressee = self.d.turns[previous].speaker if previous >= 0 else None
         if _anaphoric(clause.text, self.cues) or _thin(clause.text, self.cues):
@@ -250,12 +257,14 @@ class _Reader:
                     return  # "I'll do that" with nothing it could refer to
             else:
                 verb = _verb(clause.text)
-                core = self._core(antecedent)
+                core = self._core(antecedent, i)
                 task.text = core if verb in self.cues.light_verbs else _substitute(
                     clause.original, self.d.sentences[antecedent].text, core, self.cues)
                 task.variants.append(task.text)
-                # Taken on at once ("We could ask Lin." - "I'll write to her"): a task, not a decision.
-                if antecedent in self.proposals and self.d.turn_of[i] - self.d.turn_of[antecedent] <= 1:
+                # A suggestion taken on at once ("We could ask Lin." - "I'll write to her") is a task, not a
+                # decision; a conclusion ("Then we do the tickets." - "Leave it with me.") is both.
+                suggestion = antecedent in self.proposals and not self.d.concludes(antecedent)
+                if suggestion and self.d.turn_of[i] - self.d.turn_of[antecedent] <= 1:
                     self.taken_on.add(antecedent)
         self._add(task)
 
@@ -336,6 +345,10 @@ class _Reader:
         for j in range(i - 1, lo - 1, -1):  # the nearest wins
             if self.d.sentences[i].start - self.d.sentences[j].end > 45:
                 break
+            # "I've got twenty pairs of gloves. I can bring those.": the things the speaker just counted.
+            plural = bool(set(words(self.d.low[i])) & {"those", "these", "them"})
+            if plural and self.d.turn_of[j] == self.d.turn_of[i] and _counted(self.d.sentences[j].text):
+                return j
             if j in self.proposals or self.cues.who_question.search(self.d.low[j]):
                 return j
             # A plain question is what "it" means only within the same exchange.
@@ -350,7 +363,8 @@ class _Reader:
                 return j
         return None
 
-    def _core(self, j: int) -> str:
+    def _core(self, j: int, asked_by: int | None = None) -> str:
+        """What sentence ``j`` stands for when sentence ``asked_by`` points back at it."""
         who = self.cues.who_question.search(self.d.low[j])
         if who:
             return _base_form(clean_clause(self.d.sentences[j].text[who.start("task"):], self.cues))
@@ -358,6 +372,9 @@ class _Reader:
             return self.proposals[j]
         if self.d.sentences[j].is_question:
             return _noun_phrase(self.d.sentences[j].text) or clean_clause(self.d.sentences[j].text, self.cues)
+        same_turn = asked_by is not None and self.d.turn_of[j] == self.d.turn_of[asked_by]
+        if same_turn and (phrase := _counted(self.d.sentences[j].text)):
+            return phrase
         # A statement of what should happen: "(then) we cut them down to fifteen seats" -> "cut them down…".
         return _SUBJECT.sub("", clean_clause(self.d.sentences[j].text, self.cues))
 
@@ -368,8 +385,11 @@ class _Reader:
             if task.start - earlier.start > 45:
                 break
             same_turn = self.d.turn_of[earlier.sentence] == self.d.turn_of[i]
-            answers_it = self.d.turn_of[earlier.sentence] == self.d.turn_of[i] - 1
-            if (same_turn and earlier.owner in (speaker, TEAM)) or (answers_it and earlier.owner in (TEAM, None)):
+            # "I'll ask her if she can come" names a person, not the task before it.
+            about_a_person = bool(set(words(task.text)[1:4]) & self.cues.person_pronouns)
+            answers_it = self.d.turn_of[earlier.sentence] == self.d.turn_of[i] - 1 and not about_a_person
+            if (same_turn and earlier.owner in (speaker, TEAM) and not about_a_person) or (
+                    answers_it and earlier.owner in (TEAM, None)):
                 if earlier.owner == TEAM and earlier.sentence in self.proposals:
                     self.taken_on.add(earlier.sentence)
                 earlier.owner = speaker
@@ -390,7 +410,11 @@ class _Reader:
             handed_over = (earlier.owner == TEAM and task.kind == "request"
                            and self.d.turn_of[task.sentence] - self.d.turn_of[earlier.sentence] <= 2
                            and _shared(earlier.variants, task.variants, self.cues))
-            if compatible and (similar >= 0.5 or handed_over):
+            # "I need to ask finance first. I'll talk to finance tomorrow.": one task, said twice in a row.
+            restated = (earlier.owner == task.owner and earlier.sentence == task.sentence - 1
+                        and self.d.turn_of[earlier.sentence] == self.d.turn_of[task.sentence]
+                        and _shared(earlier.variants, task.variants, self.cues))
+            if compatible and (similar >= 0.5 or handed_over or restated):
                 if earlier.owner in (TEAM, None) and task.owner not in (TEAM, None):
                     earlier.owner, earlier.addressee = task.owner, task.addressee
                 if task.due:
@@ -402,10 +426,23 @@ class _Reader:
 
 
 _DETERMINED = re.compile(r"\b(?:the|a|an|our|your|this|these|those|their)\s+((?:[\w'-]+\s+){0,3}[\w'-]+)")
+# A phrase that already names a thing ("the ethics statement", "twenty pairs of gloves"), not a verb phrase.
+_A_THING = re.compile(r"(?:the|a|an|\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|fifty|"
+                      r"hundred)\s", re.IGNORECASE)
 
 
 def _shared(a: list[str], b: list[str], cues: Cues) -> bool:
     return bool({w for t in a for w in content_words(t, cues)} & {w for t in b for w in content_words(t, cues)})
+
+
+_COUNTED = re.compile(r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|fifty|hundred)"
+                      r"\s+(?:[a-z]+\s+){0,2}[a-z]+s(?:\s+of\s+(?:[a-z]+\s+)?[a-z]+)?\b", re.IGNORECASE)
+
+
+def _counted(text: str) -> str | None:
+    """ "twenty pairs of gloves": a number and what it counts."""
+    m = _COUNTED.search(text)
+    return m.group(0) if m else None
 
 
 def _noun_phrase(text: str) -> str | None:

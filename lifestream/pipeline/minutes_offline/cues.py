@@ -31,6 +31,7 @@ class Phrasing:
     decided: str = "It was decided {}."
     decided_to: str = "to {}"
     decided_that: str = "that {}"
+    decided_on: str = "on {}"
     will: str = "{} will {}."
     team: str = "The team"
     unassigned: str = "Someone still has to {}."
@@ -127,7 +128,7 @@ great back time way day today tomorrow going doing make made take need put come 
 work hear heard next last first every each few many only same both either whether while until before after
 once twice per via yet ever lot lots bit little big small sorry alright cool nice fine perfect brilliant wow guess
 start let's let lets week weeks month months year years quarter hour hours minute minutes morning afternoon
-evening tonight weekend monday tuesday wednesday thursday friday saturday sunday january february march april may june
+evening tonight weekend their theirs its own everyone everybody anybody somebody monday tuesday wednesday thursday friday saturday sunday january february march april may june
 july august september october november december
 """.split())
 
@@ -162,6 +163,7 @@ ENGLISH = Cues(
         r"|\bthe\s+(?:decision|consensus|verdict)\s+is(?:\s+(?P<link3>to|that))?\s+(?P<core3>.+)"
         r"|\b(?P<core4>(?:we're|we are|we'll|we will|let's|then we|so we|we)\s+go(?:ing)?\s+(?:ahead\s+)?with\s+.+)"
         r"|\bsettled\s+on\s+(?P<core5>.+)"
+        r"|^(?:(?:\w+[,.]\s+)*(?:so|then)|(?:\w+[,.]\s+)+and)\s+(?P<core7>(?!that\b|this\b|it\b)(?:the\s+)?[\w' ]+?\s+is\s+(?:the|our)\s+[\w ]+)[.!]?$"
         r"|^(?:(?:okay|ok|fine|right|alright|good|great|so|then|yes|well)[,.!]?\s+)*(?P<core6>(?!that\b|this\b|it\b|"
         r"what\b|how\b|who\b|there\b)[\w' -]{3,60}?)\s+it\s+is[.!]*$)"),
     proposal=re.compile(
@@ -171,10 +173,12 @@ ENGLISH = Cues(
         r"|^(?:\w+[,.]?\s+)?(?:so\s+|and\s+|then\s+)?(?:should|shall|could|can)\s+we\s+(?:also\s+|maybe\s+|just\s+)?"
         r"(?P<p4>.+\?)"
         r"|\b(?:i|we)\s+(?:suggest|propose|recommend)(?:\s+that)?(?:\s+we)?\s+(?P<p5>.+)"
-        r"|\bi'd\s+(?:rather|prefer to|like to|like us to|suggest|propose|recommend)\s+(?:we\s+)?(?P<p6>.+)"
+        r"|\bi'd\s+(?:rather|prefer to|like to|like us to|suggest|propose|recommend|say|go for|vote for|pick)\s+"
+        r"(?:we\s+)?(?P<p6>(?!yes\b|no\b|so\b).+)"
         r"|\bi'd\s+(?P<p7>(?:keep|push|move|drop|skip|start|stop|use|postpone|delay|cut|add|remove|go with|"
         r"pick|choose)\b.+)"
-        r"|\b(?:we|they|you|marketing|sales|operations|engineering|support|finance|design|it)\s+could\s+"
+        r"|\b(?:we|they|you|people|everyone|everybody|someone|marketing|sales|operations|engineering|support|"
+        r"finance|design|it)\s+could\s+"
         r"(?P<p8>(?!be\b|have\b|only\b).+)"
         r"|\b(?:let's|let us)\s+(?P<p9>(?!not\b|see\b|say\b).+)"
         r"|^(?:\w+[,.]\s+)*(?:then|so)\s+we\s+(?P<p10>(?!can\b|could\b|need\b|have\b|were\b|are\b|had\b)\w+\b.+)"
@@ -182,7 +186,8 @@ ENGLISH = Cues(
         r"|^(?P<p12>(?:and\s+)?(?:the|our|this|that|every|each)\s+[\w ]+?\s+should\s+be\s+.+)"
         r"|\bi think we should\s+(?P<p13>.+)"
         r"|\bmaybe we\s+(?:should|could)\s+(?P<p14>.+)"
-        r"|\bwe should\s+(?P<p15>.+))"),
+        r"|\bwe should\s+(?P<p15>.+)"
+        r"|^(?:\w+[,.]\s+)*(?:and\s+|so\s+)?are we\s+(?P<p16>.+,?\s+or\s+.+)\?$)"),
     steering=re.compile(r"^(?:start|begin|get started|go through|go over|review|talk about|discuss|look at|use this "
                         r"meeting|move on|wrap up|meet|take a look|dive in|kick off|recap|sum up|leave|come back|"
                         r"continue|hear|see|focus|keep (?:it|this) short|stop|get going|first|quickly)\b"),
@@ -193,7 +198,9 @@ ENGLISH = Cues(
         r"works for (?:me|us|engineering|everyone)|fine (?:by|with) me|makes sense|i like (?:that|it)|let's do (?:that|it)|"
         r"absolutely|definitely|of course|exactly|i'd be fine with|i'm fine with|fine with that|happy with that|"
         r"happy to|no objection|deal|i'm in|good call|will do|no problem|no worries|on it|"
-        r"that's (?:a )?(?:great|good|nice|fine)|i'd say yes|that's fine|that would help|would like that)\b"),
+        r"that's (?:a )?(?:great|good|nice|fine)|i'd say yes|that's fine|that would help|would like that|"
+        r"would love (?:that|it)|love (?:that|it)|(?:that's |it's )?(?:possible|doable)|fair enough|go for it|"
+        r"sounds like a plan)\b"),
     weak_assent=re.compile(r"^(?:okay|ok|good|great|right|alright|all right|fine|cool|nice|excellent|perfect|"
                            r"brilliant|thanks|thank you)\b"),
     objection=re.compile(
@@ -201,7 +208,9 @@ ENGLISH = Cues(
         r"\bi'm not (?:happy|sure|convinced)\b|\bdon't think\b|\bi'd rather not\b|\blet's not\b|"
         r"\bbad idea\b|\bi doubt\b|\bi can't\b|\bwe can't\b|\bwe don't have (?:the|enough)\b|^but\b|\bwait\b)"),
     deferral=re.compile(
-        r"\b(?:i'm not sure|not sure|i don't know|don't know|no idea|good question|haven't (?:\w+\s+){0,3}yet|"
+        r"\b(?:(?:i'm )?not sure(?!\s+(?:we|it|that|this|they|you|he|she|i|there)\b)|i don't know|don't know|"
+        r"no idea|good question|haven't (?:\w+\s+){0,3}yet|hadn't (?:thought|asked|heard)|haven't thought|"
+        r"(?:nobody|no one|nothing) so far|"
         r"not yet|can't promise|depends on|it depends|we'll see|let's see|let's leave (?:that|it)|leave (?:that|it) "
         r"for now|come back to (?:that|it|this)|another (?:day|time|meeting)|discussion for|park (?:that|it)|"
         r"take (?:that|it|this) offline|let's not decide|not decided|i'd have to (?:check|ask|find out)|have to check|"
@@ -225,7 +234,8 @@ ENGLISH = Cues(
         r"|\bwe(?:'re| are)\s+(?:here|meeting)\s+(?:today\s+)?to\s+talk\s+about\s+(?P<t4>.+)"
         r"|\b(?:i|we)\s+want(?:ed)?\s+to\s+(?:talk about|discuss|go over|go through|review)\s+(?P<t5>.+)"
         r"|\blet's\s+(?:talk about|discuss|go over|go through|review)\s+(?P<t6>.+)"
-        r"|\b(?:quick\s+)?(?:sync|update|check-in|catch-up)\s+(?:on|about)\s+(?P<t7>.+))"),
+        r"|\b(?:quick\s+)?(?:sync|update|check-in|catch-up)\s+(?:on|about)\s+(?P<t7>.+)"
+        r"|\bthe reason (?:we're|we are) (?:meeting|here)(?: today| tonight)? is\s+(?P<t8>(?!to\b).+))"),
     purpose_action=re.compile(
         r"(?:\bwe(?:'re| are)\s+(?:here|meeting)\s+(?:today\s+|tonight\s+)?to\s+(?P<a1>.+)"
         r"|\b(?:today|tonight|this morning|this afternoon)\s+(?:i'd like to|i want to|we want to|we need to|we'll|"
@@ -233,7 +243,10 @@ ENGLISH = Cues(
         r"|\blet's\s+use\s+(?:this|the|today's)\s+(?:meeting|call|time|session)\s+to\s+(?P<a4>.+)"
         r"|\b(?:the\s+)?(?:goal|aim|purpose)\s+(?:today\s+)?is\s+to\s+(?P<a5>.+)"
         r"|\bi'd like (?:us )?to\s+(?P<a6>(?:settle|agree on|decide|plan|finalise|finalize|review|go through|"
-        r"discuss).+))"),
+        r"discuss).+)"
+        r"|\bwe need to\s+(?P<a7>(?:sort out|plan|organise|organize|prepare|settle|decide on|agree on|figure out|"
+        r"go over|go through|review|finalise|finalize)\b.+)"
+        r"|\bthe reason (?:we're|we are) (?:meeting|here)(?: today| tonight)? is to\s+(?P<a8>.+))"),
     title_stop=re.compile(
         r"(?:,|;|\s+(?:that|which|who|when|where|because|since|as|so|but|before|after|until|while|if|and agree|"
         r"and decide|not)\s|\s+(?:on|at|in|by|during|from)\s+(?:the\s+)?(?:\w+day|january|february|march|april|"

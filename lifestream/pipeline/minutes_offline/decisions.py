@@ -10,6 +10,7 @@ one decision, worded from whichever statement names it best.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lifestream.models import Point
@@ -44,7 +45,8 @@ def _explicit(d: Dialogue, i: int) -> Decided | None:
     core = d.cues.rhetorical.sub("", core + "?").rstrip("?").strip() if d.sentences[i].is_question else core
     core = clean_clause(core, d.cues)
     form = "to"
-    if group == "core1" and m.group("link") == "that" or group == "core2" or (group == "core3" and m.group("link3") == "that"):
+    if (group == "core1" and m.group("link") == "that" or group in ("core2", "core7")
+            or (group == "core3" and m.group("link3") == "that")):
         form = "that"
     elif group == "core4":
         core = "go with " + core.split(" with ", 1)[1] if " with " in core else core
@@ -66,8 +68,17 @@ def _assented(d: Dialogue, i: int, taken_on: set[int]) -> Decided | None:
     closes = _closes_discussion(d, i, core) and reply != Reply.OBJECTION
     if not (accepted or closes):
         return None
-    form = "that" if " should be " in f" {core.lower()} " else "to"
-    return Decided(core, form, i, explicit=False)
+    return Decided(core, _form(core), i, explicit=False)
+
+
+_NOUN_FIRST = re.compile(r"^(?:the|a|an|our|this|that|these|those)\b", re.IGNORECASE)
+
+
+def _form(core: str) -> str:
+    """How the summary says it: "decided to <verb…>", "that <clause>", or "on <noun phrase>"."""
+    if " should be " in f" {core.lower()} ":
+        return "that"
+    return "on" if _NOUN_FIRST.match(core) else "to"
 
 
 def _closes_discussion(d: Dialogue, i: int, core: str) -> bool:
@@ -87,10 +98,23 @@ def _resolve(d: Dialogue, decided: Decided) -> Decided:
     lo = d.turns[max(0, d.turn_of[decided.sentence] - THREAD_TURNS)].sentences[0]
     for j in range(decided.sentence - 1, lo - 1, -1):
         core = d.proposals.get(j)
-        if core and not anaphoric(core, d.cues, enough=SAYS_ENOUGH):
-            form = "that" if " should be " in f" {core.lower()} " else "to"
-            return Decided(core, form, decided.sentence, decided.explicit)
+        if core and d.is_choice(j):
+            chosen = _chosen(core, decided.core)
+            if chosen:
+                return Decided(chosen, "to", decided.sentence, decided.explicit)
+        elif core and not anaphoric(core, d.cues, enough=SAYS_ENOUGH):
+            return Decided(core, _form(core), decided.sentence, decided.explicit)
     return decided
+
+
+def _chosen(choice: str, decided: str) -> str | None:
+    """ "Then we move them." after "keeping the old blog, or moving the articles over?" -> "move the articles over"."""
+    verb, _, _ = decided.partition(" ")
+    for alternative in re.split(r",?\s+or\s+", choice):
+        first, _, rest = alternative.strip().partition(" ")
+        if rest and first[:3].lower() == verb[:3].lower():
+            return f"{verb.lower()} {rest}"
+    return None
 
 
 def extract(d: Dialogue, taken_on: set[int], purpose: int | None, task_sentences: set[int]) -> list[Decided]:

@@ -77,6 +77,18 @@ class Dialogue:
     @cached_property
     def proposals(self) -> dict[int, str]:
         """Sentence -> what it proposes, in its own words ("what if we ship dark mode first" -> "ship dark mode first")."""
+        return {i: core for i, (core, _) in self._proposals.items()}
+
+    def concludes(self, i: int) -> bool:
+        """A proposal worded as the group's conclusion ("then we do the tickets", "let's…"), not a suggestion."""
+        return i in self._proposals and self._proposals[i][1] in ("p9", "p10", "p11")
+
+    def is_choice(self, i: int) -> bool:
+        """ "Are we keeping the old blog, or moving the articles over?" """
+        return i in self._proposals and self._proposals[i][1] == "p16"
+
+    @cached_property
+    def _proposals(self) -> dict[int, tuple[str, str]]:
         out = {}
         for i, low in enumerate(self.low):
             m = self.cues.proposal.search(low)
@@ -86,7 +98,7 @@ class Dialogue:
             core = clean_clause(self.sentences[i].text[m.start(group):m.end(group)], self.cues)
             steers = self.cues.steering.match(core.lower()) and not self.cues.plans_ahead.search(core.lower())
             if not steers and len(words(core)) >= 2:
-                out[i] = core
+                out[i] = (core, group)
         return out
 
     @cached_property

@@ -13,7 +13,6 @@ from lifestream.pipeline.minutes_offline.dialogue import Dialogue, Reply
 from lifestream.pipeline.minutes_offline.text import content_words, words
 
 LIMIT = 6
-_OPEN = (Reply.DEFERRAL, Reply.QUESTION, Reply.NONE)
 
 
 def _asks(d: Dialogue, i: int) -> bool:
@@ -35,21 +34,47 @@ def _as_question(text: str, cues) -> str:
     return text[:1].upper() + text[1:]
 
 
-def extract(d: Dialogue) -> list[Point]:
+def _still_open(d: Dialogue, i: int, decided: set[int]) -> bool:
+    """Follow the replies until the asker speaks again: a decision settles the question, a deferral leaves it
+    open, a counter-question waits for the asker's answer and goes on."""
+    asker = d.sentences[i].speaker
+    t = d.reply_turn(i)
+    if t is None:
+        return True
+    seen_answer, countered = False, False
+    for turn in d.turns[t:t + 4]:
+        if any(j in decided for j in turn.sentences):
+            return False
+        if turn.speaker == asker:
+            if not countered:
+                break
+            countered = False  # the asker answered the question put back to them; the discussion goes on
+            continue
+        kind = d.reply_kinds[turn.index]
+        if kind == Reply.DEFERRAL:
+            return True
+        if kind == Reply.QUESTION and not seen_answer:
+            countered = True
+        else:
+            seen_answer = True
+    return not seen_answer
+
+
+def extract(d: Dialogue, decided: set[int] | None = None) -> list[Point]:
+    """Open questions; ``decided`` are the sentences a decision was read from (they settle what was asked)."""
+    decided = decided or set()
     open_: list[Point] = []
     for turn in d.turns:
         asked = [i for i in turn.sentences if _asks(d, i)]
         if not asked:
             continue
         last = asked[-1]
-        reply, _ = d.reply_to(last)
-        if reply not in _OPEN:
-            continue
-        if reply == Reply.NONE and len(d.said_after_in_turn(last)) >= 2:
+        if d.reply_turn(last) is None and len(d.said_after_in_turn(last)) >= 2:
             continue  # the asker went on talking: a question put to the room, not left open
+        if not _still_open(d, last, decided):
+            continue
         # One open point per turn: the question that says most.
         i = max(asked, key=lambda j: len(content_words(d.low[j], d.cues)))
         text = _as_question(d.sentences[i].text, d.cues)
-        open_.append(Point(text=text, speaker=d.sentences[i].speaker,
-                           timestamp=round(d.sentences[i].start, 2)))
+        open_.append(Point(text=text, speaker=d.sentences[i].speaker, timestamp=round(d.sentences[i].start, 2)))
     return open_[:LIMIT]

@@ -47,8 +47,8 @@ def _decisions(decided: list[Decided], cues: Cues) -> str:
     if not decided:
         return ""
     ph = cues.phrasing
-    parts = [(ph.decided_that if d.form == "that" else ph.decided_to).format(lower_first(d.core))
-             for d in decided[:MAX_DECISIONS]]
+    forms = {"that": ph.decided_that, "on": ph.decided_on}
+    parts = [forms.get(d.form, ph.decided_to).format(lower_first(d.core)) for d in decided[:MAX_DECISIONS]]
     return ph.decided.format(join_list(parts, ph.and_))
 
 

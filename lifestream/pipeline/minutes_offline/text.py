@@ -27,7 +27,7 @@ def overlap(a: str, b: str, cues: Cues) -> float:
 
 
 _CUT = re.compile(r",?\s+(?:so that|so there|so we|because|since|which|if i get|if we get)\b.*$"
-                  r"|,\s+(?:she|he|they|it|that|this)\s+(?:was|is|were|are|has|had|would)\b.*$"
+                  r"|,\s+(?:(?:she|he|they|it|that|this)\s+(?:was|is|were|are|has|had|would)|it's|that's|they're)\b.*$"
                   r"|,\s+but\b.*$"
                   r"|[,;:]\s*(?:and|but|so|then)?\s*$", re.IGNORECASE)
 

@@ -37,10 +37,10 @@ def find_purpose(d: Dialogue) -> Purpose | None:
         if d.sentences[i].start - first > OPENING_SECONDS:
             break
         original = d.sentences[i].text
-        for pattern, action in ((d.cues.purpose_action, True), (d.cues.purpose_topic, False)):
-            m = pattern.search(d.low[i])
-            if not m:
-                continue
+        found = [(m, action) for pattern, action in ((d.cues.purpose_action, True), (d.cues.purpose_topic, False))
+                 if (m := pattern.search(d.low[i]))]
+        # "This is the budget review, and we need to agree on cuts": the first statement of purpose names it.
+        for m, action in sorted(found, key=lambda f: f[0].start()):
             group = next(n for n, g in m.groupdict().items() if g)
             phrase = clean_clause(_SELF_REFERENCE.sub("", original[m.start(group):m.end(group)]), d.cues)
             if len(words(phrase)) < 2:
