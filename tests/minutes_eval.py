@@ -79,19 +79,25 @@ def load_set(split: str = "all") -> list[EvalMeeting]:
 
 # --- transcripts -------------------------------------------------------------------------------------------------
 
-def typed(meeting: EvalMeeting) -> Transcribed:
-    """The script as a transcript: one segment per line, words at 2.5 per second, the voice as the speaker."""
-    segments, spans, t = [], [], 0.0
-    for i, (voice, text) in enumerate(meeting.lines):
+def typed_segments(lines: list[tuple[str, str]]) -> list[Segment]:
+    """Lines as a transcript: one segment per line, words at 2.5 a second, voice "A" as SPEAKER_1 and so on."""
+    segments, t = [], 0.0
+    for i, (voice, text) in enumerate(lines):
         words = []
         for token in text.split():
             words.append(Word(start=round(t, 2), end=round(t + 0.35, 2), text=token))
             t += 0.4
         segments.append(Segment(id=i, start=words[0].start, end=words[-1].end, text=text,
                                 speaker=f"SPEAKER_{ord(voice) - ord('A') + 1}", words=words))
-        spans.append((words[0].start, words[-1].end))
         t += 0.7
-    return Transcribed(segments, spans, {f"SPEAKER_{ord(v) - ord('A') + 1}": v for v, _ in meeting.lines})
+    return segments
+
+
+def typed(meeting: EvalMeeting) -> Transcribed:
+    """The script as the transcript, for the rules without recognition errors."""
+    segments = typed_segments(meeting.lines)
+    return Transcribed(segments, [(s.start, s.end) for s in segments],
+                       {f"SPEAKER_{ord(v) - ord('A') + 1}": v for v, _ in meeting.lines})
 
 
 def spoken(meeting: EvalMeeting, cache_dir: Path, *, refresh: bool = False) -> Transcribed:

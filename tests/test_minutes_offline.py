@@ -9,27 +9,18 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from lifestream.models import Segment, Word
+from lifestream.models import Segment
 from lifestream.pipeline.minutes_offline import summarize
 from lifestream.pipeline.minutes_offline.cues import ENGLISH, cues_for
 from lifestream.pipeline.minutes_offline.text import title_case
+from tests.minutes_eval import typed_segments
 
 WEDNESDAY = date(2026, 11, 25)
 
 
 def meeting(*lines: str) -> list[Segment]:
-    """ "A: text" lines as segments, two and a half words a second, a pause between turns."""
-    segments, t = [], 0.0
-    for n, line in enumerate(lines):
-        who, text = line.split(": ", 1)
-        words = []
-        for token in text.split():
-            words.append(Word(start=round(t, 2), end=round(t + 0.35, 2), text=token))
-            t += 0.4
-        segments.append(Segment(id=n, start=words[0].start, end=words[-1].end, text=text,
-                                speaker=f"SPEAKER_{ord(who) - 64}", words=words))
-        t += 0.8
-    return segments
+    """ "A: text" lines as segments (tests/minutes_eval.py's typed transcript)."""
+    return typed_segments([tuple(line.split(": ", 1)) for line in lines])
 
 
 def minutes(*lines: str, names: dict[str, str] | None = None):
