@@ -1,10 +1,10 @@
 """The minutes against the evaluation set (tests/data/minutes_eval/): the issue's targets, for real.
 
 Typed: every scripted meeting's own words through the rules (seconds). Spoken:
-three meetings (chosen before any was scored: the billing release check, the
-four-person office move, and the held-out support backlog) spoken by espeak-ng
-voices and run through the whole offline pipeline, so recognition and
-diarization errors are part of the test. bench/minutes.py runs the whole set
+two meetings (chosen before any was scored: the billing release check and the
+held-out support backlog) spoken by espeak-ng voices and run through the whole
+offline pipeline, so recognition and diarization errors are part of the test
+(a few minutes on 2 cores; the bench runs all twelve). bench/minutes.py runs the whole set
 beside main's minutes.
 """
 
@@ -16,7 +16,7 @@ import pytest
 
 from tests.minutes_eval import Score, load_set, score, spoken, typed
 
-SPOKEN = ("billing_release", "office_move", "support_backlog")
+SPOKEN = ("billing_release", "support_backlog")
 
 
 def _check_targets(total: Score) -> None:
@@ -69,6 +69,7 @@ def spoken_set(tmp_path_factory) -> list:
     return [(m, spoken(m, cache)) for m in load_set() if m.name in SPOKEN]
 
 
+@pytest.mark.timeout(1800)  # two pipeline runs; on a loaded 2-core machine they can take ten minutes
 def test_spoken_meetings_through_the_pipeline_meet_the_targets(spoken_set):
     total = Score()
     for m, t in spoken_set:
