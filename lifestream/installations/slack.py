@@ -6,13 +6,19 @@ Two modes, chosen by the settings:
 * **any number**: ``LIFESTREAM_SLACK_CLIENT_ID``/``SECRET``. Workspaces install through bolt's OAuth flow
   (``/slack/install``, ``lifestream.bot.slack.installations``) into one of slack_sdk's own installation
   stores: ``SQLite3InstallationStore`` in the data dir, or ``AmazonS3InstallationStore`` in
-  ``LIFESTREAM_INSTALLATIONS_BUCKET`` when several processes (bot tasks, workers) share them. Their OAuth
-  ``state`` values go to the matching state store, so a state is good once, for ten minutes, on any task.
+  ``LIFESTREAM_INSTALLATIONS_BUCKET`` when several processes (bot tasks, workers) share them. Either keeps
+  only each workspace's current installation. Their OAuth ``state`` values go to the matching state store,
+  so a state is good once, for ten minutes, on any task.
 
 The bot's requests get their token from bolt's authorize step; everything else (a worker posting minutes
 hours later, the bot's background work) asks ``SlackInstallations.bot_token`` with the workspace its job's
 origin names. With token rotation on, that refreshes a token close to expiry (slack_sdk's ``TokenRotator``)
 and saves it back, as bolt does for requests.
+
+Slack's refresh tokens work once. When two processes refresh the same token at the same moment, one is
+refused; it reads the installation again and finds the other's fresh token. Workers refresh later
+(``WORKER_ROTATE_MINUTES`` before expiry) than bolt does for requests (two hours before), so where events
+keep coming the bot has usually refreshed first.
 """
 
 from __future__ import annotations
@@ -35,11 +41,38 @@ from lifestream.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# A token this close to its expiry is refreshed before use (bolt's default too). Slack's last 12 hours.
+# A token this close to its expiry is refreshed before a request is handled (bolt's default). Slack's last 12 hours.
 ROTATE_MINUTES_BEFORE = 120
+# ...and before a worker posts with it: long enough for any post, later than the bot, to rarely race it.
+WORKER_ROTATE_MINUTES = 15
 STATE_SECONDS = 600  # how long an "Add to Slack" link stays good (bolt's default)
 
-InstallationStore = SQLite3InstallationStore | AmazonS3InstallationStore
+
+class CurrentSQLiteInstallationStore(SQLite3InstallationStore):
+    """slack_sdk's SQLite store keeping only each workspace's current installation.
+
+    As the S3 store with ``historical_data_enabled=False``: no replaced or rotated token stays at rest, and a
+    token refreshed within a second of the previous save is still the one found (the store orders its rows
+    by a timestamp with one-second resolution, so two rows of the same second would tie).
+    """
+
+    def save(self, installation: Installation) -> None:
+        super().save(installation)
+        where = "client_id = ? and enterprise_id = ? and team_id = ?"
+        key = [self.client_id, installation.enterprise_id or "", installation.team_id or ""]
+        with self.connect() as conn:  # the newest row (highest id) of the workspace stays; the older ones go
+            conn.execute(
+                f"delete from slack_installations where {where} and user_id = ? and id < "
+                f"(select max(id) from slack_installations where {where} and user_id = ?)",
+                [*key, installation.user_id, *key, installation.user_id],
+            )
+            conn.execute(
+                f"delete from slack_bots where {where} and id < (select max(id) from slack_bots where {where})",
+                [*key, *key],
+            )
+
+
+InstallationStore = CurrentSQLiteInstallationStore | AmazonS3InstallationStore
 StateStore = SQLite3OAuthStateStore | AmazonS3OAuthStateStore
 
 
@@ -72,7 +105,9 @@ def installation_store(settings: Settings) -> InstallationStore:
             historical_data_enabled=False,
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SQLite3InstallationStore(database=str(settings.data_dir / DATABASE), client_id=settings.slack_client_id)
+    return CurrentSQLiteInstallationStore(
+        database=str(settings.data_dir / DATABASE), client_id=settings.slack_client_id
+    )
 
 
 def state_store(settings: Settings) -> StateStore:
@@ -118,25 +153,26 @@ class SlackInstallations:
         """The workspace's bot token, refreshed first if it is about to expire; None: not installed there."""
         if not self.oauth:
             return self.settings.slack_bot_token
-        with self._rotating:  # one refresh per process at a time; Slack keeps the previous token valid anyway
-            installation = self.find(team, enterprise)
-            if installation is None or installation.bot_token is None:
-                return None
-            assert self._rotator is not None and self.store is not None
-            try:
-                rotated = self._rotator.perform_token_rotation(
-                    installation=installation, minutes_before_expiration=ROTATE_MINUTES_BEFORE
-                )
-            except SlackTokenRotationError as exc:  # revoked meanwhile (uninstalled): nothing to post with
-                log.warning(
-                    "could not refresh the bot token of workspace %s: %s", team, exc.api_error.response.get("error")
-                )
-                return None
-            if rotated is None:
-                return installation.bot_token
-            self.store.save(rotated)
-            log.info("refreshed the bot token of workspace %s", team)
-            return rotated.bot_token
+        with self._rotating:  # one refresh at a time in this process
+            for attempt in (1, 2):  # a second read finds what another process refreshed a moment earlier
+                installation = self.find(team, enterprise)
+                if installation is None or installation.bot_token is None:
+                    return None
+                assert self._rotator is not None and self.store is not None
+                try:
+                    rotated = self._rotator.perform_token_rotation(
+                        installation=installation, minutes_before_expiration=WORKER_ROTATE_MINUTES
+                    )
+                except SlackTokenRotationError as exc:
+                    error = exc.api_error.response.get("error")
+                    log.warning("could not refresh the bot token of workspace %s (try %d): %s", team, attempt, error)
+                    continue
+                if rotated is None:
+                    return installation.bot_token
+                self.store.save(rotated)
+                log.info("refreshed the bot token of workspace %s", team)
+                return rotated.bot_token
+        return None  # refused twice: revoked (uninstalled), nothing to post with
 
     def delete(self, team: str, enterprise: str | None = None) -> None:
         """Forget every installation (bot and users) of the workspace: it was uninstalled."""

@@ -14,8 +14,9 @@ once, for ``next_install``) sends the browser back to the app's redirect URL
 with a one-time ``code`` and the app's ``state``; ``oauth.v2.access`` (HTTP
 Basic auth with the client id and secret) trades the code for a bot token, or,
 with ``grant_type=refresh_token``, a refresh token for a new one when token
-rotation is on for the workspace (``rotating``: its tokens' lifetime): an
-expired token is refused like Slack refuses it (``token_expired``).
+rotation is on for the workspace (``rotating``: its tokens' lifetime); as at
+Slack, a refresh token works once, and an expired token is refused
+(``token_expired``).
 ``auth.revoke`` revokes.
 """
 
@@ -160,7 +161,7 @@ class SlackDouble(LoopbackServer):
         if request.headers.get("Authorization") != expected:
             return {"ok": False, "error": "invalid_client"}
         if args.get("grant_type") == "refresh_token":
-            team = self.refresh_tokens.get(args.get("refresh_token", ""))
+            team = self.refresh_tokens.pop(args.get("refresh_token", ""), None)  # a refresh token works once
             self.calls.append(("oauth.v2.access:refresh", {"team": team}))
             if team is None:
                 return {"ok": False, "error": "invalid_refresh_token"}

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import html
 import logging
+from typing import Any
 
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.error import BoltError
 from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
@@ -25,7 +27,7 @@ from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -175,6 +177,24 @@ def oauth_flow(settings: Settings, installations: SlackInstallations, client: As
     return LifeStreamOAuthFlow(client=client, settings=oauth)
 
 
+class WorkspaceAuthorize(AsyncInstallationStoreAuthorize):
+    """bolt's per-request authorize, tried again when refreshing the token was refused.
+
+    Slack's refresh tokens work once: when a worker (or another bot task) refreshed the same token a moment
+    earlier, the second try reads the installation it saved and goes on with that token.
+    """
+
+    async def __call__(self, **kwargs: Any) -> AuthorizeResult | None:
+        try:
+            return await super().__call__(**kwargs)
+        except SlackTokenRotationError as exc:
+            log.info(
+                "refreshing a token was refused (%s); reading the installation again",
+                exc.api_error.response.get("error"),
+            )
+            return await super().__call__(**kwargs)
+
+
 def authorize(
     settings: Settings,
     installations: SlackInstallations,
@@ -186,7 +206,7 @@ def authorize(
     this one uses the app's (its base URL, its 429 handling).
     """
     assert installations.store is not None
-    return AsyncInstallationStoreAuthorize(
+    return WorkspaceAuthorize(
         logger=log,
         installation_store=installations.store,
         client_id=settings.slack_client_id,
