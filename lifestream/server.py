@@ -34,12 +34,14 @@ from lifestream.services import Services
 from lifestream.web import add_api
 from lifestream.workers.actors import worker_broker
 from lifestream.workers.runtime import start_worker
-from lifestream.workspaces import finish_deletions
+from lifestream.workspaces import apply_retention, finish_deletions
 
 log = logging.getLogger(__name__)
 
 SLACK_BOT = web.AppKey("slack_bot", SlackBot)
 DELETIONS = web.AppKey("workspace_deletions", asyncio.Task)
+RETENTION = web.AppKey("retention_sweeps", asyncio.Task)
+RETENTION_SWEEP_SECONDS = 600  # how late past its workspace's retention a meeting (or a recording) may be deleted
 # Request bodies are small JSON; recordings never come through these routes (the upload route streams).
 CLIENT_MAX_SIZE = 2 * 1024 * 1024
 
@@ -130,6 +132,32 @@ def _finish_workspace_deletions(app: web.Application, services: Services) -> Non
     app.on_cleanup.append(stop)
 
 
+def _sweep_until_stopped(services: Services, stopping: threading.Event) -> None:
+    while True:
+        try:
+            apply_retention(services)
+        except Exception:  # a store or storage hiccup: the next sweep deletes what this one could not
+            log.warning("the retention sweep failed; trying again in %d s", RETENTION_SWEEP_SECONDS, exc_info=True)
+        if stopping.wait(RETENTION_SWEEP_SECONDS):
+            return
+
+
+def _apply_retention(app: web.Application, services: Services) -> None:
+    """Each workspace's retention rules (lifestream.workspaces.apply_retention), when starting and every 10 minutes."""
+    stopping = threading.Event()
+
+    async def start(_: web.Application) -> None:
+        app[RETENTION] = asyncio.get_running_loop().create_task(
+            asyncio.to_thread(_sweep_until_stopped, services, stopping))
+
+    async def stop(_: web.Application) -> None:
+        stopping.set()  # a sweep under way finishes first
+        await app[RETENTION]
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+
+
 def serve(services: Services) -> None:
     settings = services.settings
     notifiers = chat_notifiers(services)
@@ -138,6 +166,7 @@ def serve(services: Services) -> None:
     app = build_app(services, notifiers)
     _start_embedded_worker(app, services)
     _finish_workspace_deletions(app, services)
+    _apply_retention(app, services)
 
     async def close_services(_: web.Application) -> None:  # after the worker has stopped (cleanups run in order)
         await asyncio.to_thread(services.close)

@@ -152,6 +152,10 @@ def retry_job(job_id: str, *, services: Services) -> Job:
 
 def rerun_job(job_id: str, *, services: Services) -> Job:
     """Process a finished job's recording again (the "Re-run" button); the new results replace the old."""
+    job = get_job(job_id, services.store)
+    if job.state is JobState.COMPLETED and services.storage.stat(job.storage_key) is None:
+        # deleted once its minutes were made (the workspace keeps no recordings): nothing to process again
+        raise JobStateError(f"the recording of job {job_id} is no longer kept, so it cannot be re-run.")
     return _requeue(job_id, services, "reset_for_rerun", "it can be re-run once it has finished.")
 
 

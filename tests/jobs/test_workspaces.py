@@ -6,6 +6,7 @@ for real where a job's settings are checked.
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import time
 
@@ -16,12 +17,21 @@ from lifestream.installations import Overrides, SettingsError, server_defaults
 from lifestream.origin import ApiOrigin, SlackOrigin, TeamsOrigin
 from lifestream.search import Indexer, Scope, ask
 from lifestream.services import Services
-from lifestream.storage import upload_key
+from lifestream.storage import api_upload_prefix, upload_key
 from lifestream.workers.execute import execute_job
-from lifestream.workers.jobstore import JobState
-from lifestream.workers.submit import submit_file
-from lifestream.workspaces import change_settings, delete_workspace, finish_deletions, start_deletion
+from lifestream.workers.jobstore import Job, JobState, job_id_for
+from lifestream.workers.submit import JobStateError, rerun_job, submit_file
+from lifestream.workspaces import (
+    DAY,
+    RetentionSweep,
+    apply_retention,
+    change_settings,
+    delete_workspace,
+    finish_deletions,
+    start_deletion,
+)
 from tests.jobs.test_meetings import _job, _meeting
+from tests.support.loopback import start_serve, stop_serve, wait_for
 from tests.support.media import LAUNCH_MEETING, speak
 
 # --- settings
@@ -209,3 +219,104 @@ def test_each_workspace_store_keeps_its_record_apart(settings):
     with sqlite3.connect(settings.data_dir / "installations.sqlite3") as db:
         (record,) = db.execute("SELECT record FROM workspace_settings WHERE workspace = 'T1'").fetchone()
     assert '"updated_by": "test"' in record and '"redact": true' in record
+
+
+# --- retention
+
+
+def _index_meetings(settings) -> set[str]:
+    with sqlite3.connect(settings.data_dir / "search.sqlite3") as db:
+        return {row[0] for row in db.execute("SELECT DISTINCT meeting_id FROM records")}
+
+
+def test_meetings_older_than_their_workspace_keeps_them_are_deleted_and_nothing_else(settings):
+    services = Services(settings)  # the server keeps meetings until deleted
+    shared = upload_key("ef" * 32, "weekly.wav")  # one recording, shared in both workspaces
+    old = _job(services, "t1-old", storage_key=shared, origin=SlackOrigin(workspace="T1", conversation="C1"))
+    running = _job(
+        services, "t1-running", origin=SlackOrigin(workspace="T1", conversation="C1"), state=JobState.PROCESSING
+    )
+    forever = _job(services, "t2-forever", storage_key=shared, origin=SlackOrigin(workspace="T2", conversation="C2"))
+    local = _job(services, "cli-job")  # no workspace: the server's rule
+    _indexed(services, old, "T1", "C1")
+    _indexed(services, forever, "T2", "C2")
+    change_settings(services, "T1", {"retention_days": 30}, by="test")
+    now = time.time()
+
+    assert apply_retention(services, now=now + 29 * DAY) == RetentionSweep()  # not yet
+    swept = apply_retention(services, now=now + 31 * DAY)
+    assert swept.expired == [old.id] and swept.recordings == [] and swept.busy == []
+    assert services.store.get(old.id) is None and services.storage.list(old.result_prefix) == []
+    assert old.id not in _index_meetings(settings)
+    # still running: it finishes first (and goes at a later sweep); the other workspace's and the CLI's stay
+    assert services.store.get(running.id).state is JobState.PROCESSING
+    assert services.store.get(forever.id) is not None and forever.id in _index_meetings(settings)
+    assert services.storage.stat(shared) is not None and services.store.get(local.id) is not None
+
+    # The server's rule reaches every meeting whose workspace chose none, and the command line's
+    stricter = Services(settings.model_copy(update={"retention_days": 10}))
+    later = apply_retention(stricter, now=now + 11 * DAY)
+    assert sorted(later.expired) == sorted([forever.id, local.id])
+    assert services.storage.stat(shared) is None  # nobody uses it any more
+    assert services.store.get(running.id) is not None  # T1 keeps 30 days, whatever the server says
+
+
+def test_a_workspace_that_keeps_no_recordings_loses_them_once_the_minutes_are_made(settings):
+    services = Services(settings)
+    change_settings(services, "T1", {"keep_recordings": False}, by="test")
+    done = _job(services, "nokeep-done", origin=SlackOrigin(workspace="T1", conversation="C1"))
+    uploaded = _job(
+        services,
+        "nokeep-api",
+        storage_key=api_upload_prefix(job_id_for("test:nokeep-api")) + "call.wav",
+        origin=ApiOrigin(workspace="T1", conversation="api"),
+    )
+    waiting = _job(
+        services, "nokeep-queued", origin=SlackOrigin(workspace="T1", conversation="C1"), state=JobState.QUEUED
+    )
+    shared = upload_key("12" * 32, "allhands.wav")
+    mine = _job(services, "nokeep-shared", storage_key=shared, origin=SlackOrigin(workspace="T1", conversation="C1"))
+    theirs = _job(services, "keep-shared", storage_key=shared, origin=SlackOrigin(workspace="T2", conversation="C2"))
+
+    swept = apply_retention(services)
+    assert sorted(swept.recordings) == sorted([done.storage_key, uploaded.storage_key]) and swept.expired == []
+    assert (
+        services.storage.stat(done.storage_key) is None and services.storage.list(api_upload_prefix(uploaded.id)) == []
+    )
+    # the minutes stay; only the recording went, so the meeting cannot be processed again
+    assert services.storage.list(done.result_prefix) and services.store.get(done.id).state is JobState.COMPLETED
+    with pytest.raises(JobStateError, match="no longer kept"):
+        rerun_job(done.id, services=services)
+    # a recording a queued job still needs, or another workspace keeps, stays
+    assert services.storage.stat(waiting.storage_key) is not None and services.storage.stat(shared) is not None
+    assert apply_retention(services) == RetentionSweep()  # nothing more to do
+    assert services.store.get(mine.id) and services.store.get(theirs.id)
+
+    change_settings(services, "T2", {"keep_recordings": False}, by="test")  # now nobody keeps the shared one
+    assert apply_retention(services).recordings == [shared]
+
+
+def test_the_server_applies_retention_when_it_starts(settings):
+    services = Services(settings.model_copy(update={"retention_days": 30}))
+    fresh = _job(services, "fresh", origin=SlackOrigin(workspace="T9", conversation="C9"))
+    stale = Job(
+        id=job_id_for("test:stale"),
+        storage_key=upload_key("34" * 32, "old.wav"),
+        idempotency_key="test:stale",
+        source_name="old.wav",
+        origin=SlackOrigin(workspace="T9", conversation="C9"),
+        created_at=time.time() - 40 * DAY,
+    )
+    services.store.create(stale)
+    services.storage.put(stale.storage_key, io.BytesIO(b"RIFF"))
+    services.store.claim(stale.id, "owner", 60)
+    services.store.complete(stale.id, "owner")
+    services.close()
+
+    proc, _ = start_serve(settings.data_dir, {"LIFESTREAM_RETENTION_DAYS": "30"})
+    try:
+        wait_for(lambda: Services(settings).store.get(stale.id) is None, 60, "the stale meeting to be deleted")
+    finally:
+        stop_serve(proc)
+    assert Services(settings).store.get(fresh.id) is not None
+    assert Services(settings).storage.stat(stale.storage_key) is None
