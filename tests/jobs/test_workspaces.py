@@ -78,6 +78,7 @@ def test_a_job_runs_with_its_workspaces_settings(settings, tmp_path):
     with LlmDouble() as llm:
         services = Services(settings.model_copy(update={"llm_base_url": llm.base_url, "llm_max_retries": 0}))
         change_settings(services, "T2", {"llm": False}, by="test")
+        change_settings(services, "T1", {"minutes_language": "de"}, by="test")
         with_llm = submit_file(recording, services=services, origin=SlackOrigin(workspace="T1", conversation="C1")).job
         offline = submit_file(recording, services=services, origin=SlackOrigin(workspace="T2", conversation="C2")).job
         assert with_llm.id != offline.id and with_llm.storage_key == offline.storage_key  # stored once
@@ -85,6 +86,10 @@ def test_a_job_runs_with_its_workspaces_settings(settings, tmp_path):
         assert llm.requests == []
         assert execute_job(with_llm.id, services=services).state is JobState.COMPLETED
         assert llm.requests
+        # asked for minutes in the workspace's language, whatever was spoken
+        systems = [m["content"] for r in llm.requests for m in r["messages"] if m["role"] == "system"]
+        minutes_prompts = [t for t in systems if t.startswith("You write meeting minutes")]
+        assert minutes_prompts and all('BCP 47 tag "de"' in t for t in minutes_prompts)
     titles = {
         job.id: (settings.results_dir / job.id / "minutes.md").read_text().splitlines()[0]
         for job in (with_llm, offline)
