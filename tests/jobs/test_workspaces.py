@@ -33,6 +33,7 @@ from lifestream.workspaces import (
 from tests.jobs.test_meetings import _job, _meeting
 from tests.support.loopback import start_serve, stop_serve, wait_for
 from tests.support.media import LAUNCH_MEETING, speak
+from tests.support.servers import aws_env, make_bucket, moto_url, unique  # noqa: F401  (fixtures)
 
 # --- settings
 
@@ -325,3 +326,33 @@ def test_the_server_applies_retention_when_it_starts(settings):
         stop_serve(proc)
     assert Services(settings).store.get(fresh.id) is not None
     assert Services(settings).storage.stat(stale.storage_key) is None
+
+
+def test_retention_on_the_cloud_backends(settings, moto_url):  # noqa: F811
+    """S3 storage, DynamoDB jobs and the installations bucket (workspace settings), on moto's server."""
+    data, installations = unique("lifestream"), unique("installations")
+    make_bucket(moto_url, data)
+    make_bucket(moto_url, installations)
+    services = Services(
+        settings.model_copy(
+            update={
+                "s3_bucket": data,
+                "s3_endpoint_url": moto_url,
+                "jobs_table": unique("jobs"),
+                "dynamodb_endpoint_url": moto_url,
+                "installations_bucket": installations,
+            }
+        )
+    )
+    change_settings(services, "T1", {"retention_days": 7, "keep_recordings": False}, by="test")
+    shared = upload_key("56" * 32, "review.wav")
+    expiring = _job(services, "cloud-t1", storage_key=shared, origin=SlackOrigin(workspace="T1", conversation="C1"))
+    kept = _job(services, "cloud-t2", storage_key=shared, origin=SlackOrigin(workspace="T2", conversation="C2"))
+    assert apply_retention(services) == RetentionSweep()  # T2 keeps the recording they share
+    swept = apply_retention(services, now=time.time() + 8 * DAY)
+    assert swept.expired == [expiring.id] and swept.recordings == []
+    assert services.store.get(expiring.id) is None and services.storage.list(expiring.result_prefix) == []
+    assert services.store.get(kept.id) is not None and services.storage.stat(shared) is not None
+    change_settings(services, "T2", {"keep_recordings": False}, by="test")
+    assert apply_retention(services).recordings == [shared] and services.storage.stat(shared) is None
+    assert services.storage.list(kept.result_prefix)  # its minutes stay
