@@ -277,6 +277,28 @@ def test_an_event_from_a_workspace_that_never_installed_is_refused(server):
     assert not server.slack.messages[channel]
 
 
+def test_revoking_the_bots_token_uninstalls_and_revoking_a_persons_does_not(server):
+    def installed() -> int:
+        with sqlite3.connect(server.data_dir / "installations.sqlite3") as db:
+            return db.execute("SELECT count(*) FROM slack_bots WHERE team_id = 'T3'").fetchone()[0]
+
+    assert server.install("T3", "Gamma").status == 200 and installed() == 1
+    chose = subprocess.run(
+        [sys.executable, "-m", "lifestream", "workspaces", "settings", "T3", "retention_days=7"],
+        env={**os.environ, "LIFESTREAM_DATA_DIR": str(server.data_dir)},
+        capture_output=True,
+        text=True,
+    )
+    assert chose.returncode == 0, chose.stderr
+    # a person's token revoked (they left, or an admin removed their grant): the workspace stays
+    assert server.event("T3", {"type": "tokens_revoked", "tokens": {"oauth": ["U3"]}}) == 200
+    time.sleep(2)
+    assert installed() == 1 and "(chosen)" in settings_of(server, "T3")
+    # the bot's token revoked: as good as uninstalled, even without app_uninstalled
+    assert server.event("T3", {"type": "tokens_revoked", "tokens": {"bot": ["UBOTT3"]}}) == 200
+    wait_for(lambda: installed() == 0 and "(chosen)" not in settings_of(server, "T3"), 60, "Gamma to be forgotten")
+
+
 # --- two workspaces side by side
 
 C1, U1 = "C1ALPHA", "U1ALPHA"  # Alpha's channel and member
