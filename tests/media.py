@@ -39,8 +39,9 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
 
-def speak(lines: list[tuple[str, str]], out: Path, pause: float = 0.7) -> Path:
-    """A WAV of the lines read in turn, each voice its own speaker."""
+def speak(lines: list[tuple[str, str]], out: Path, pause: float = 0.7,
+          turns: list[tuple[float, float, str]] | None = None) -> Path:
+    """A WAV of the lines read in turn, each voice its own speaker; ``turns`` gets (start, end, voice)."""
     if not shutil.which("espeak-ng"):
         raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng)")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -53,6 +54,9 @@ def speak(lines: list[tuple[str, str]], out: Path, pause: float = 0.7) -> Path:
             rate = w.getframerate()
             pieces.append(np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16))
         part.unlink()
+        if turns is not None:
+            start = sum(len(p) for p in pieces[:-1]) / rate
+            turns.append((start, start + len(pieces[-1]) / rate, who))
         pieces.append(np.zeros(int(rate * pause), dtype=np.int16))
     with wave.open(str(out), "wb") as w:
         w.setnchannels(1)

@@ -11,8 +11,18 @@ from datetime import date
 
 import pytest
 
-from lifestream.models import (SCHEMA_VERSION, ActionItem, Meeting, Minutes, NameCandidate, Segment, SourceInfo,
-                               SpeakerName, Transcript, Word)
+from lifestream.models import (
+    SCHEMA_VERSION,
+    ActionItem,
+    Meeting,
+    Minutes,
+    NameCandidate,
+    Segment,
+    SourceInfo,
+    SpeakerName,
+    Transcript,
+    Word,
+)
 from lifestream.pipeline import naming
 from lifestream.pipeline.naming import candidates_from_transcript, introductions, resolve
 from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
@@ -56,6 +66,14 @@ def test_self_introductions_name_the_speaker(said, name):
 ])
 def test_other_sentences_name_nobody(said):
     assert resolve(["SPEAKER_1"], introductions([Sentence(said, "SPEAKER_1", 0.0, 2.0, 0)])) == {}
+
+
+def test_presenting_someone_else_names_who_speaks_next():
+    said = [Sentence("Let me introduce our new hire.", "SPEAKER_1", 0, 1, 0),
+            Sentence("This is Ben, he joins us from Berlin.", "SPEAKER_1", 1, 3, 0),
+            Sentence("Hi everyone, happy to be here.", "SPEAKER_2", 3.5, 5, 1)]
+    names = resolve(["SPEAKER_1", "SPEAKER_2"], introductions(said))
+    assert {k: v.name for k, v in names.items()} == {"SPEAKER_2": "Ben"}
 
 
 def test_weak_frames_need_a_second_cue():
@@ -151,6 +169,20 @@ def test_chat_members_and_voices_feed_the_same_resolver():
     assert names["S2"].name == "Sheila Park" and names["S2"].source == "voiceprint" and names["S2"].person_id == "U456"
     assert "S3" not in names  # the person is already S2
     assert names["S1"].name in ("Diane", "Diane Miller")
+
+
+def test_a_heard_name_links_to_the_one_chat_member_it_fits():
+    people = [naming.Person("U1", "Diane Miller"), naming.Person("U2", "Sheila Park", ("sheila.p",)),
+              naming.Person("U3", "Dan Brown"), naming.Person("U4", "Dan Green")]
+    heard = [_c("S1", "Diane", 0.75), _c("S2", "Sheila", 0.8), _c("S3", "Dan", 0.8),
+             _c("S1", "Diane", 0.45, "addressed")]
+    linked = naming.link_people(heard, people)
+    assert [(c.name, c.person_id) for c in linked] == [
+        ("Diane Miller", "U1"), ("Sheila Park", "U2"), ("Dan", None), ("Diane Miller", "U1")]
+    names = resolve(["S1", "S2", "S3"], linked)
+    assert (names["S1"].name, names["S1"].person_id) == ("Diane Miller", "U1")
+    assert names["S1"].confidence == pytest.approx(1 - 0.25 * 0.55, abs=1e-3)  # both cues, one person
+    assert names["S3"].name == "Dan" and names["S3"].person_id is None  # two Dans in the chat: not linked
 
 
 # --- the record
@@ -279,7 +311,10 @@ def test_a_long_transcript_sends_the_opening_and_the_lines_with_names():
 
 def test_action_items_read_as_sentences_about_people():
     names = {"S1": "Diane", "S2": "Sheila"}
-    name = lambda label: names.get(label, label or "Unknown")  # noqa: E731
+
+    def name(label: str | None) -> str:
+        return names.get(label or "", label or "Unknown")
+
     assert action_sentence(ActionItem(task="Send the deck by Friday", owner="S1", speaker="S1"), name) == \
         "Diane will send the deck by Friday."
     assert action_sentence(ActionItem(task="Send me your notes by Friday", owner="S2", speaker="S1"), name) == \

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -90,6 +90,9 @@ class _Cue:
     pattern: re.Pattern[str]
     known: float  # confidence when the name is a known given name
     unknown: float | None  # when it is not (None: not a name then)
+    may_present: bool = False  # "this is Ben" can also present someone else
+
+
 
 
 # Self-introductions: the speaker of the sentence is the person named.
@@ -97,11 +100,17 @@ _SELF_CUES = (
     _Cue(re.compile(r"\b(?i:my name(?:'s| is))\s+" + _NAME), 0.9, 0.75),
     _Cue(re.compile(r"\b(?i:this is)\s+" + _NAME + r",?\s+(?i:speaking|here)\b"), 0.9, 0.7),
     _Cue(re.compile(r"\b(?i:i'm|i am)\s+" + _NAME), 0.8, 0.4),
-    _Cue(re.compile(_START + r"(?i:this is)\s+" + _NAME), 0.75, 0.35),
+    _Cue(re.compile(_START + r"(?i:this is)\s+" + _NAME), 0.75, 0.35, may_present=True),
     _Cue(re.compile(_START + _NAME + r",?\s+(?i:here|speaking)\b"), 0.75, None),
     _Cue(re.compile(_START + r"(?i:it's|it is)\s+" + _NAME + r"\s*(?:[,.!]|$)"), 0.6, None),
     _Cue(re.compile(r"\b(?i:call me)\s+" + _NAME + r"\s*(?:[,.!]|$)"), 0.6, None),
 )
+
+# "Let me introduce our new hire. This is Ben, he joins from Berlin." presents the one who speaks next.
+_PRESENTING_BEFORE = re.compile(r"\b(?i:introduce|meet|welcome|joining us|joined by|new hire|new colleague)\b")
+_PRESENTING_AFTER = re.compile(r"^,?\s+(?i:he|she|who|our|my colleague|my manager|my boss)\b")
+# Presenting: evidence for whoever speaks next, and against the presenter.
+_PRESENTED = 0.5
 
 _REQUEST = (r"(?i:can you|could you|would you|will you|please|do you|did you|are you|have you|what|how|when|"
             r"where|why|who|which|any|your|you|go ahead|over to you|tell us|let's hear)\b")
@@ -150,9 +159,17 @@ def _neighbour(sentences: list[Sentence], i: int, step: int) -> Sentence | None:
     return None
 
 
+def _presents_someone(sentences: list[Sentence], i: int, match: re.Match[str]) -> bool:
+    s = sentences[i]
+    before = s.text[:match.start("name")]
+    if i and sentences[i - 1].speaker == s.speaker:
+        before = sentences[i - 1].text + " " + before
+    return bool(_PRESENTING_BEFORE.search(before) or _PRESENTING_AFTER.match(s.text[match.end():]))
+
+
 def introductions(sentences: list[Sentence]) -> list[NameCandidate]:
     out = []
-    for s in sentences:
+    for i, s in enumerate(sentences):
         if s.is_question:
             continue
         for cue in _SELF_CUES:
@@ -161,9 +178,15 @@ def introductions(sentences: list[Sentence]) -> list[NameCandidate]:
                 confidence = cue.known if _is_given_name(first) else cue.unknown
                 if confidence is None or first.lower() in _function_words():
                     continue
-                out.append(NameCandidate(speaker=s.speaker, name=_full_name(match), source="introduction",
-                                         confidence=confidence,
-                                         evidence=s.text, timestamp=round(s.start, 2)))
+                said = {"name": _full_name(match), "source": "introduction", "evidence": s.text,
+                        "timestamp": round(s.start, 2)}
+                if cue.may_present and _presents_someone(sentences, i, match):
+                    following = _neighbour(sentences, i, 1)
+                    if following is not None:
+                        out.append(NameCandidate(speaker=following.speaker, confidence=_PRESENTED, **said))
+                    out.append(NameCandidate(speaker=s.speaker, confidence=_ADDRESSER_IS_NOT, supports=False, **said))
+                    continue
+                out.append(NameCandidate(speaker=s.speaker, confidence=confidence, **said))
     return _strongest_per_sentence(out)
 
 
@@ -178,7 +201,7 @@ def addresses(sentences: list[Sentence], introduced: Iterable[str] = ()) -> list
                 if first.lower() in _NOT_NAMES or not (_is_given_name(first) or first.lower() in heard):
                     continue
                 name = _full_name(match)
-                said = dict(evidence=s.text, timestamp=round(s.start, 2), source="addressed", name=name)
+                said = {"name": name, "source": "addressed", "evidence": s.text, "timestamp": round(s.start, 2)}
                 for step, confidence in ((-1, cue.previous), (1, cue.following)):
                     other = _neighbour(sentences, i, step) if confidence else None
                     if other is not None:
@@ -244,9 +267,9 @@ class _Pair:
 def _pairs(candidates: list[NameCandidate]) -> list[_Pair]:
     keys = _merge_first_names(candidates)
     support: dict[tuple[str, str], list[NameCandidate]] = defaultdict(list)
-    against: dict[tuple[str, str], list[float]] = defaultdict(list)
+    against: dict[tuple[str, str], list[NameCandidate]] = defaultdict(list)
     for i, c in enumerate(candidates):
-        (support if c.supports else against)[(c.speaker, keys[i])].append(c)  # type: ignore[arg-type]
+        (support if c.supports else against)[(c.speaker, keys[i])].append(c)
     pairs = []
     for (speaker, key), found in support.items():
         miss = 1.0
@@ -254,7 +277,7 @@ def _pairs(candidates: list[NameCandidate]) -> list[_Pair]:
             miss *= 1.0 - c.confidence
         score = 1.0 - miss
         for c in against.get((speaker, key), []):
-            score *= 1.0 - c.confidence  # type: ignore[attr-defined]
+            score *= 1.0 - c.confidence
         pairs.append(_Pair(speaker, key, score, found))
     return pairs
 
@@ -265,10 +288,8 @@ def _display_name(support: list[NameCandidate]) -> str:
 
 
 def _strongest_source(support: list[NameCandidate]) -> NameSource:
-    weight: dict[NameSource, float] = defaultdict(float)
-    for c in support:
-        weight[c.source] += c.confidence
-    return max(weight, key=lambda s: weight[s])
+    """The source of the single strongest piece of evidence: "I'm Tom" over two "thanks, Tom"s."""
+    return max(support, key=lambda c: c.confidence).source
 
 
 def resolve(
@@ -327,11 +348,59 @@ def _confirmed(meeting: Meeting) -> dict[str, SpeakerName]:
     return {label: n for label, n in found.items() if n is not None and n.confirmed}
 
 
-CandidateSource = Callable[[Meeting], list[NameCandidate]]
+@dataclass(frozen=True)
+class Person:
+    """Someone the speakers may be: a member of the chat the recording was shared in."""
+
+    person_id: str  # Slack user id, Teams AAD object id
+    display_name: str
+    other_names: tuple[str, ...] = ()  # real name, first name, handle
 
 
-def name_speakers(meeting: Meeting, settings: Settings, extra: Iterable[CandidateSource] = ()) -> Meeting:
-    """Guess the meeting's speaker names from its transcript (and any extra sources), keeping renames."""
+def _norm(name: str) -> str:
+    return " ".join(re.sub(r"[^\w' -]", " ", name.lower()).split())
+
+
+def link_people(candidates: Iterable[NameCandidate], people: Iterable[Person]) -> list[NameCandidate]:
+    """A heard name that fits exactly one person (whole name, or first name) becomes that person.
+
+    Linked candidates carry the person's id and display name, so "Diane" heard in the recording and
+    "Diane Miller" in the chat are one person to the resolver. Two members a heard name could be stay
+    unlinked: the heard name is still evidence, just not for a particular account.
+    """
+    people = list(people)
+    forms: dict[str, set[str]] = defaultdict(set)
+    for person in people:
+        for form in (person.display_name, *person.other_names):
+            full = _norm(form)
+            if full:
+                forms[full].add(person.person_id)
+                forms[full.split()[0]].add(person.person_id)
+    by_id = {p.person_id: p for p in people}
+    out = []
+    for c in candidates:
+        ids = forms.get(_norm(c.name), set()) if not c.person_id else set()
+        if len(ids) == 1:
+            person = by_id[next(iter(ids))]
+            c = c.model_copy(update={"person_id": person.person_id, "name": person.display_name})
+        out.append(c)
+    return out
+
+
+def add_candidates(meeting: Meeting, candidates: Iterable[NameCandidate], people: Iterable[Person] = ()) -> Meeting:
+    """More evidence (chat members, remembered voices) for a named meeting: settle all of it again."""
+    meeting.name_candidates = link_people([*meeting.name_candidates, *candidates], people)
+    apply(meeting, resolve(meeting.speakers, meeting.name_candidates, _confirmed(meeting)))
+    return meeting
+
+
+def name_speakers(meeting: Meeting, settings: Settings, people: Iterable[Person] = (),
+                  extra: Iterable[NameCandidate] = ()) -> Meeting:
+    """Name the meeting's speakers from its transcript (and ``extra`` evidence), keeping renames.
+
+    ``people``: who the speakers may be (the chat's members); a heard name that fits one links to them.
+    ``extra``: evidence from elsewhere, e.g. speakers recognised by voice.
+    """
     if not settings.guess_speaker_names or meeting.transcript is None:
         return meeting
     segments = meeting.transcript.segments
@@ -345,10 +414,8 @@ def name_speakers(meeting: Meeting, settings: Settings, extra: Iterable[Candidat
         if heard is not None:
             candidates += heard
             methods.append(namer.generator)
-    for source in extra:
-        candidates += source(meeting)
-    meeting.name_candidates = candidates
-    apply(meeting, resolve(meeting.speakers, candidates, _confirmed(meeting)))
+    meeting.name_candidates = []
+    add_candidates(meeting, [*candidates, *extra], people)
     meeting.models["naming"] = "+".join(methods)
     return meeting
 
