@@ -92,18 +92,10 @@ def speaker_at(turns: Turns, t0: float, t1: float) -> str | None:
     return max(talk, key=talk.get) if talk and max(talk.values()) > 0 else None
 
 
-def sample_truth() -> tuple[Path, Turns, dict[str, str]]:
-    from lifestream.samples import sample_file
+def sample_truth() -> tuple[Path, Turns]:
+    from lifestream.samples import reference_named_turns, sample_file
 
-    turns = [(float(p[3]), float(p[3]) + float(p[4]), p[7])
-             for p in (line.split() for line in sample_file("sample.rttm").read_text().splitlines()) if p]
-    said = [(float(p[3]), float(p[4]), p[2])
-            for p in (line.split() for line in sample_file("sample.stm").read_text().splitlines()) if p]
-    overlap: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for start, end, speaker in turns:
-        for s, e, name in said:
-            overlap[speaker][name] += max(0.0, min(end, e) - max(start, s))
-    return sample_file("sample.wav"), turns, {sp: max(n, key=n.get) for sp, n in overlap.items()}
+    return sample_file("sample.wav"), reference_named_turns()
 
 
 def ami_clips(folder: Path) -> list[tuple[str, Path, Turns]]:
@@ -203,9 +195,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp) / "data", llm_base_url=None)
 
-        wav, turns, name_of = sample_truth()
+        wav, turns = sample_truth()
         meeting = process_recording(wav, settings=settings)
-        score_recording("sample.wav", meeting, turns, name_of, scores["sample"])
+        score_recording("sample.wav", meeting, turns, {n: n for _, _, n in turns}, scores["sample"])
 
         if not args.skip_calls:
             for n, (title, (lines, expected)) in enumerate(CALLS.items()):

@@ -23,12 +23,13 @@ from lifestream.models import (
     Transcript,
     Word,
 )
-from lifestream.pipeline import naming
-from lifestream.pipeline.naming import candidates_from_transcript, introductions, resolve
+from lifestream.pipeline import name_cues, naming
+from lifestream.pipeline.name_cues import candidates_from_transcript, introductions
+from lifestream.pipeline.naming import resolve
 from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
 from lifestream.pipeline.phrasing import action_sentence
 from lifestream.pipeline.sentences import Sentence
-from lifestream.samples import sample_file
+from lifestream.samples import reference_named_turns
 from lifestream.settings import Settings
 from tests.llm_double import LlmDouble
 
@@ -84,8 +85,8 @@ def test_weak_frames_need_a_second_cue():
     # ...but an unlisted name introduced and then used by someone else is.
     said = [Sentence("Hello, I'm Oluwaseun.", "SPEAKER_1", 0, 2, 0), Sentence("Thanks, Oluwaseun.", "SPEAKER_2", 3, 4, 1),
             Sentence("Sure.", "SPEAKER_1", 5, 6, 2)]
-    cands = naming.introductions(said)
-    cands += naming.addresses(said, [c.name for c in cands])
+    cands = name_cues.introductions(said)
+    cands += name_cues.addresses(said, [c.name for c in cands])
     assert resolve(["SPEAKER_1", "SPEAKER_2"], cands) == {"SPEAKER_1": resolve(["SPEAKER_1"], cands)["SPEAKER_1"]}
     assert resolve(["SPEAKER_1", "SPEAKER_2"], cands)["SPEAKER_1"].name == "Oluwaseun"
 
@@ -226,7 +227,7 @@ def test_names_and_where_they_came_from_are_in_every_output():
     assert {c["name"] for c in saved["name_candidates"]} >= {"Diane", "Sheila"}
     assert "Diane: Hello, this is Diane" in to_vtt(meeting) and "Sheila: And I'm Sheila" in to_srt(meeting)
     assert "SPEAKER_" not in to_vtt(meeting)
-    assert naming.given_names() and "introduced" in source.described
+    assert name_cues.given_names() and "introduced" in source.described
 
 
 def test_names_off_leaves_labels():
@@ -341,33 +342,20 @@ def test_offline_minutes_name_owners_in_sentences():
 # --- real speech
 
 
-def _reference_name_turns() -> list[tuple[float, float, str]]:
-    """The sample's reference speaker turns (sample.rttm), named through its reference words (sample.stm)."""
-    turns = [(float(p[3]), float(p[3]) + float(p[4]), p[7])
-             for p in (line.split() for line in sample_file("sample.rttm").read_text().splitlines()) if p]
-    said = [(float(p[3]), float(p[4]), p[2])
-            for p in (line.split() for line in sample_file("sample.stm").read_text().splitlines()) if p]
-    overlap: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for start, end, speaker in turns:
-        for s, e, name in said:
-            overlap[speaker][name] += max(0.0, min(end, e) - max(start, s))
-    name_of = {speaker: max(names, key=names.get) for speaker, names in overlap.items()}
-    assert sorted(name_of.values()) == ["Diane", "Sheila"]
-    return [(start, end, name_of[speaker]) for start, end, speaker in turns]
-
-
 def reference_name(meeting: Meeting, label: str) -> str:
     """Whose voice a label is: the reference name its words overlap most."""
     talk: dict[str, float] = defaultdict(float)
+    reference = reference_named_turns()
     for word in meeting.transcript.words:
         if word.speaker == label:
-            for start, end, name in _reference_name_turns():
+            for start, end, name in reference:
                 talk[name] += max(0.0, min(end, word.end) - max(start, word.start))
     return max(talk, key=talk.get)
 
 
 def test_the_sample_speakers_are_named_on_the_right_voices(processed_sample):
     meeting, result_dir = processed_sample
+    assert sorted({name for _, _, name in reference_named_turns()}) == ["Diane", "Sheila"]
     assert sorted(meeting.speaker_names.values()) == ["Diane", "Sheila"]
     for label, name in meeting.speaker_names.items():
         assert reference_name(meeting, label) == name, (label, name)

@@ -57,7 +57,7 @@ def test_records_of_the_real_sample(processed_sample):
     p = passages[0]
     assert p.id == f"{meeting.meeting_id}:p0"
     assert p.title == meeting.minutes.title
-    assert set(p.speakers) == set(meeting.speakers)
+    assert set(p.speakers) == {meeting.speaker_name(label) for label in meeting.speakers} == {"Diane", "Sheila"}
     assert [line.text for line in p.lines] == [s.text.strip() for s in meeting.transcript.segments]
     assert "Diane" in p.text and "Chicago" in p.text
     # the sample video has scene cuts: the keyframe nearest the window's middle is attached

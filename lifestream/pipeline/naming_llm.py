@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from lifestream.models import NameCandidate, Segment
 from lifestream.pipeline.minutes_llm import format_transcript
-from lifestream.pipeline.naming import given_names
+from lifestream.pipeline.name_cues import given_names
 from lifestream.settings import Settings
 
 log = logging.getLogger(__name__)

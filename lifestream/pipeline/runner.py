@@ -21,8 +21,8 @@ from typing import Protocol
 
 from lifestream.errors import NoSpeechError
 from lifestream.models import Meeting, SourceInfo, Transcript
-from lifestream.pipeline import (align, asr, chunking, classify, diarization, extract, minutes, naming, outputs, probe,
-                                 scenes)
+from lifestream.pipeline import align, asr, chunking, classify, diarization, extract, minutes, outputs, probe, scenes
+from lifestream.pipeline.naming import name_speakers
 from lifestream.settings import Settings
 
 STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "names", "minutes", "index",
@@ -161,7 +161,7 @@ def process_recording(
             classification=verdict,
             models={"asr": asr_result.model_path, "diarization": settings.diarization_backend},
         )
-        stages.run("names", naming.name_speakers, meeting, settings)
+        stages.run("names", name_speakers, meeting, settings)
         chunk_minutes, whole = stages.run(
             "minutes", minutes.write_minutes, segments, chunks, diary=not verdict.is_meeting,
             reference_date=reference_date or meeting.created_at.date(), settings=settings,
