@@ -186,7 +186,7 @@ def main() -> None:
     from lifestream.errors import NoSpeechError
     from lifestream.pipeline.runner import process_recording
     from lifestream.settings import Settings
-    from tests import media
+    from tests.support import media
 
     media.VOICES.setdefault("C", ("en-us+f3", 110))  # a third voice, far from A (low male) and B (British female)
     load = os.getloadavg()[0]
