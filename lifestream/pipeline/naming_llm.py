@@ -95,15 +95,17 @@ class LlmNamer:
 
     def _ask(self, transcript: str) -> _Answer | None:
         import openai
+        from openai.types.chat import ChatCompletionMessageParam
+        from openai.types.shared_params import ResponseFormatJSONSchema
 
-        messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": transcript}]
+        messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": SYSTEM_PROMPT},
+                                                      {"role": "user", "content": transcript}]
+        answer_format: ResponseFormatJSONSchema = {
+            "type": "json_schema", "json_schema": {"name": "speaker_names", "schema": _Answer.model_json_schema()}}
         for attempt in range(2):
             try:
-                reply = self._client.chat.completions.create(
-                    model=self.model, messages=messages, temperature=0.0,  # type: ignore[arg-type]
-                    response_format={"type": "json_schema",
-                                     "json_schema": {"name": "speaker_names", "schema": _Answer.model_json_schema()}},
-                )
+                reply = self._client.chat.completions.create(model=self.model, messages=messages, temperature=0.0,
+                                                             response_format=answer_format)
             except openai.APIError as exc:
                 log.warning("speaker names: the model at the configured endpoint failed (%s); using the rules only",
                             exc)
