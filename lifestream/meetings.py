@@ -17,6 +17,7 @@ from pathlib import Path
 from lifestream.errors import LifeStreamError
 from lifestream.models import Meeting
 from lifestream.origin import SlackOrigin, TeamsOrigin
+from lifestream.pipeline import naming
 from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
 from lifestream.search import Indexer
 from lifestream.services import Services
@@ -41,16 +42,15 @@ def load(storage: Storage, prefix: str) -> Meeting:
 
 
 def rename_speakers(storage: Storage, prefix: str, names: dict[str, str]) -> Meeting:
-    """Give speaker labels names; the stored minutes and subtitles are rewritten to match."""
+    """Give speaker labels names; the stored minutes and subtitles are rewritten to match.
+
+    A name given here is confirmed: it replaces any guessed name, and no guess takes it from now on.
+    """
     meeting = load(storage, prefix)
-    for label, name in names.items():
-        name = " ".join(name.split())[:60]
+    for label in names:
         if not _LABEL.match(label) or label not in meeting.speakers:
             raise LifeStreamError(f"{label} is not a speaker of this meeting ({', '.join(meeting.speakers)}).")
-        if name and name != label:
-            meeting.speaker_names[label] = name
-        else:
-            meeting.speaker_names.pop(label, None)
+    naming.confirm_names(meeting, names)
     for name, text, kind in (("minutes.md", minutes_markdown(meeting), "text/markdown"),
                              ("transcript.vtt", to_vtt(meeting), "text/vtt"),
                              ("transcript.srt", to_srt(meeting), "application/x-subrip"),

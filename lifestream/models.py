@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-SCHEMA_VERSION = "1.0"
+# 1.1: speaker names carry where they came from (speaker_name_sources, name_candidates).
+SCHEMA_VERSION = "1.1"
 
 
 class Word(BaseModel):
@@ -135,6 +136,43 @@ class SourceInfo(BaseModel):
     height: int | None = None
 
 
+# Where a speaker's name came from. Recording cues first; "chat-member" (a member of the conversation
+# the recording was shared in) and "voiceprint" (a remembered voice) are fed by the chat and voice features.
+NameSource = Literal["introduction", "addressed", "llm", "rename", "chat-member", "voiceprint"]
+
+
+class NameCandidate(BaseModel):
+    """One piece of evidence that a speaker is (or, with ``supports=False``, is not) someone."""
+
+    speaker: str
+    name: str
+    source: NameSource
+    confidence: float = Field(ge=0.0, le=1.0)
+    supports: bool = True
+    evidence: str = ""  # the words that gave it: "This is Diane in New Jersey."
+    timestamp: float | None = None
+    person_id: str | None = None  # a chat member's id (Slack user id, Teams AAD object id) once linked
+
+
+class SpeakerName(BaseModel):
+    """The name a speaker is shown with, and why."""
+
+    name: str
+    source: NameSource  # the strongest evidence's source
+    confidence: float = Field(ge=0.0, le=1.0)
+    confirmed: bool = False  # a person gave it (rename): no guess ever replaces it
+    person_id: str | None = None
+    evidence: list[NameCandidate] = Field(default_factory=list)
+
+    @property
+    def described(self) -> str:
+        """For people: how the name was found ("introduced: “This is Diane in New Jersey.”")."""
+        how = {"introduction": "introduced", "addressed": "addressed by name", "llm": "read by the model",
+               "rename": "named by a person", "chat-member": "chat member", "voiceprint": "recognised by voice"}
+        quote = next((c.evidence for c in self.evidence if c.supports and c.evidence), "")
+        return how[self.source] + (f": “{quote}”" if quote and self.source in ("introduction", "addressed", "llm") else "")
+
+
 class Meeting(BaseModel):
     schema_version: str = SCHEMA_VERSION
     meeting_id: str
@@ -142,7 +180,12 @@ class Meeting(BaseModel):
     source: SourceInfo
     language: str | None = None
     speakers: list[str] = Field(default_factory=list)
+    # label → the name every surface shows (guessed or confirmed); kept beside its provenance so
+    # readers of schema 1.0 keep working.
     speaker_names: dict[str, str] = Field(default_factory=dict)
+    speaker_name_sources: dict[str, SpeakerName] = Field(default_factory=dict)
+    # All the naming evidence, kept so that a rename can settle the other speakers again.
+    name_candidates: list[NameCandidate] = Field(default_factory=list)
     transcript: Transcript | None = None
     turns: list[SpeakerTurn] = Field(default_factory=list)
     scenes: list[Scene] = Field(default_factory=list)
@@ -157,6 +200,14 @@ class Meeting(BaseModel):
         if not label:
             return "Unknown"
         return self.speaker_names.get(label, label)
+
+    def name_source(self, label: str) -> SpeakerName | None:
+        """Where a speaker's name came from; a name from before provenance was kept counts as a rename."""
+        if label in self.speaker_name_sources:
+            return self.speaker_name_sources[label]
+        if label in self.speaker_names:
+            return SpeakerName(name=self.speaker_names[label], source="rename", confidence=1.0, confirmed=True)
+        return None
 
     def with_names(self, text: str) -> str:
         """Speaker labels inside generated text (summaries) replaced by the names people gave them."""

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     llm_concurrency: int = 4
     llm_timeout_seconds: float = 120.0
     llm_max_retries: int = 4
+    # Speakers named from what the recording says ("this is Diane…"); off: labels until someone renames.
+    guess_speaker_names: bool = True
 
     # --- storage: a local folder (default) or S3 / any S3-compatible server
     s3_bucket: str | None = None

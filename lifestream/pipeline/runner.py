@@ -1,7 +1,7 @@
 """The whole pipeline for one recording, stage by stage, each timed.
 
 probe → extract → (ASR ‖ diarization ‖ scenes) → align → chunks → classify →
-minutes → index → write. The three middle branches run at the same time: on
+names → minutes → index → write. The three middle branches run at the same time: on
 a small machine diarization and scene detection hide behind ASR instead of
 adding to it.
 """
@@ -22,9 +22,11 @@ from typing import Protocol
 from lifestream.errors import NoSpeechError
 from lifestream.models import Meeting, SourceInfo, Transcript
 from lifestream.pipeline import align, asr, chunking, classify, diarization, extract, minutes, outputs, probe, scenes
+from lifestream.pipeline.naming import name_speakers
 from lifestream.settings import Settings
 
-STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "minutes", "index", "write")
+STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "names", "minutes", "index",
+          "write")
 
 
 @dataclass(frozen=True)
@@ -159,9 +161,11 @@ def process_recording(
             classification=verdict,
             models={"asr": asr_result.model_path, "diarization": settings.diarization_backend},
         )
+        stages.run("names", name_speakers, meeting, settings)
         chunk_minutes, whole = stages.run(
             "minutes", minutes.write_minutes, segments, chunks, diary=not verdict.is_meeting,
             reference_date=reference_date or meeting.created_at.date(), settings=settings,
+            speaker_names=meeting.speaker_names,  # to find who "Sheila, can you…" asks; text keeps the labels
         )
         meeting.chunk_minutes, meeting.minutes = chunk_minutes, whole
 
