@@ -156,7 +156,8 @@ def test_chart_in_headless_chromium(tmp_path):
     run = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                           "--disable-background-networking", "--disable-component-update", "--hide-scrollbars",
                           f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1000,200",
-                          f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True, timeout=120)
+                          f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True, timeout=120,
+                         check=False)
     assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
     img = Image.open(shot).convert("RGB")
     assert img.size == (1000, 200)

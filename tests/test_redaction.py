@@ -18,8 +18,18 @@ from pathlib import Path
 
 import pytest
 
-from lifestream.models import (ActionItem, Chunk, Meeting, Minutes, Point, Segment, SourceInfo, SpeakerPoints,
-                               Transcript, Word)
+from lifestream.models import (
+    ActionItem,
+    Chunk,
+    Meeting,
+    Minutes,
+    Point,
+    Segment,
+    SourceInfo,
+    SpeakerPoints,
+    Transcript,
+    Word,
+)
 from lifestream.pipeline.redaction import Redactor, find, redact_meeting
 
 MASKED = [
