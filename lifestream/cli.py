@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -184,6 +185,29 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
     print(_job_line(action(args.id, settings=settings, store=store)))
     return 0
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from lifestream.exports import export, stored_keyframes
+    from lifestream.meetings import load
+    from lifestream.settings import get_settings
+    from lifestream.storage import StorageMissing, get_storage, result_prefix
+
+    settings = get_settings()
+    storage = get_storage(settings)
+    where = f"s3://{settings.s3_bucket}" if settings.s3_bucket else str(settings.data_dir)
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", args.meeting_id):
+        raise LifeStreamError(f"{args.meeting_id!r} is not a meeting id.")
+    prefix = result_prefix(args.meeting_id)
+    try:
+        meeting = load(storage, prefix)
+    except StorageMissing:
+        raise LifeStreamError(f"no processed meeting {args.meeting_id} in {where}.") from None
+    out = export(meeting, args.format, stored_keyframes(storage, prefix), pdf_font=settings.pdf_font)
+    path = Path(args.output) if args.output else Path(out.filename)
+    path.write_bytes(out.data)
+    print(path)
+    return 0
+
+
 def _cmd_api_token(args: argparse.Namespace) -> int:
     from lifestream.web.auth import new_token
 
@@ -256,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     q = jobs.add_parser("cancel", help="cancel a queued or running job")
     q.add_argument("id")
     p.set_defaults(func=_cmd_jobs)
+
+    p = sub.add_parser("export", help="write a processed meeting as Word, PDF, Markdown, subtitles or JSON")
+    p.add_argument("meeting_id", help="the meeting's id (`lifestream process --json` prints it; a job's id)")
+    p.add_argument("-f", "--format", default="pdf", choices=("docx", "pdf", "md", "vtt", "srt", "json"))
+    p.add_argument("-o", "--output", help="the file to write (default: the minutes' title, in this folder)")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("api-token", help="make API tokens for the HTTP API (/api/v1)")
     tokens = p.add_subparsers(dest="action", required=True)

@@ -213,3 +213,29 @@ def test_pdf_without_a_unicode_font_falls_back_to_latin1(sample, tmp_path, monke
     assert "Keep the Chicago office - Zo" in flat and "Send Diane the ?\u00f3d? travel plan" in flat
     with pytest.raises(FileNotFoundError, match="LIFESTREAM_PDF_FONT"):
         export(meeting, "pdf", pdf_font=tmp_path / "nope.ttf")
+
+
+def test_cli_writes_an_export_from_storage(processed_sample, tmp_path, monkeypatch, capsys):
+    """`lifestream export <id> --format docx|pdf`: the meeting read from storage, keyframes included."""
+    import docx
+
+    from lifestream.cli import main
+    from lifestream.settings import get_settings
+
+    meeting, result_dir = processed_sample
+    monkeypatch.setenv("LIFESTREAM_DATA_DIR", str(result_dir.parent.parent))
+    get_settings.cache_clear()
+    try:
+        out = tmp_path / "m.docx"
+        assert main(["export", meeting.meeting_id, "--format", "docx", "-o", str(out)]) == 0
+        assert capsys.readouterr().out.strip() == str(out)
+        assert len(docx.Document(str(out)).inline_shapes) == len(meeting.scenes)
+        monkeypatch.chdir(tmp_path)
+        assert main(["export", meeting.meeting_id]) == 0  # PDF by default, named after the minutes
+        written = tmp_path / capsys.readouterr().out.strip()
+        assert written.name.endswith(".pdf") and written.read_bytes().startswith(b"%PDF-")
+        assert main(["export", "0000000000000000"]) == 2
+        assert "no processed meeting 0000000000000000" in capsys.readouterr().err
+        assert main(["export", "../etc"]) == 2
+    finally:
+        get_settings.cache_clear()
