@@ -26,13 +26,13 @@ from pathlib import Path
 # Run as a script, bench/ is first on the path and bench/queue.py would shadow the standard library's.
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from lifestream.errors import NoSpeechError
-from lifestream.models import Meeting
-from lifestream.pipeline import insights
-from lifestream.pipeline.redaction import redact_meeting
-from lifestream.pipeline.runner import process_recording
-from lifestream.samples import sample_file
-from lifestream.settings import Settings
+from lifestream.errors import NoSpeechError  # noqa: E402
+from lifestream.models import Meeting  # noqa: E402
+from lifestream.pipeline import insights  # noqa: E402
+from lifestream.pipeline.redaction import redact_meeting  # noqa: E402
+from lifestream.pipeline.runner import process_recording  # noqa: E402
+from lifestream.samples import sample_file  # noqa: E402
+from lifestream.settings import Settings  # noqa: E402
 
 
 def recordings(args: list[str]) -> list[Path]:
