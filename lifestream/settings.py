@@ -7,7 +7,7 @@ differ only in configuration.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -130,11 +130,5 @@ class Settings(BaseSettings):
 
     @property
     def cpu_threads(self) -> int:
-        import os
-
         return self.threads or os.cpu_count() or 1
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()

@@ -41,7 +41,7 @@ EventCallback = Callable[[StageEvent], None]
 class Indexer(Protocol):
     """Anything that wants the finished meeting before its results are written (the search index)."""
 
-    def index_meeting(self, meeting: Meeting) -> None: ...
+    def index_meeting(self, meeting: Meeting) -> object: ...
 
 
 def file_sha256(path: Path) -> str:

@@ -12,7 +12,9 @@ from functools import lru_cache
 
 from pydantic.json_schema import models_json_schema
 
+from lifestream.search.answers import Answer
 from lifestream.settings import Settings
+from lifestream.web import schemas
 
 REF = "#/components/schemas/{model}"
 
@@ -63,20 +65,17 @@ def _body(name: str) -> dict:
 
 @lru_cache(maxsize=1)
 def _schemas() -> dict:
-    from lifestream.search.answers import Answer
-    from lifestream.web import schemas as s
-
     _, top = models_json_schema(
-        [(s.UploadRequest, "validation"), (s.ConfirmRequest, "validation"), (s.QueryRequest, "validation"),
-         (s.ErrorBody, "serialization"), (s.UploadTicket, "serialization"), (s.UploadReceived, "serialization"),
-         (s.JobStatus, "serialization"), (s.MeetingSummary, "serialization"), (s.MeetingList, "serialization"),
+        [(schemas.UploadRequest, "validation"), (schemas.ConfirmRequest, "validation"), (schemas.QueryRequest, "validation"),
+         (schemas.ErrorBody, "serialization"), (schemas.UploadTicket, "serialization"), (schemas.UploadReceived, "serialization"),
+         (schemas.JobStatus, "serialization"), (schemas.MeetingSummary, "serialization"), (schemas.MeetingList, "serialization"),
          (Answer, "serialization")],
         ref_template=REF)
     return top["$defs"]
 
 
 def spec(settings: Settings) -> dict:
-    security = [{"bearer": []}]
+    security: list[dict[str, list[str]]] = [{"bearer": []}]
     schemas = copy.deepcopy(_schemas())
     schemas["UploadRequest"]["properties"]["size"]["maximum"] = settings.max_upload_mb * (1 << 20)
     return {
