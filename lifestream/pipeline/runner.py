@@ -1,9 +1,9 @@
 """The whole pipeline for one recording, stage by stage, each timed.
 
 probe → extract → (ASR ‖ diarization ‖ scenes) → align → chunks → classify →
-minutes → index → write. The three middle branches run at the same time: on
-a small machine diarization and scene detection hide behind ASR instead of
-adding to it.
+redact (opt-in) → insights → minutes → index → write. The three middle
+branches run at the same time: on a small machine diarization and scene
+detection hide behind ASR instead of adding to it.
 """
 
 from __future__ import annotations
@@ -21,10 +21,24 @@ from typing import Protocol
 
 from lifestream.errors import NoSpeechError
 from lifestream.models import Meeting, SourceInfo, Transcript
-from lifestream.pipeline import align, asr, chunking, classify, diarization, extract, minutes, outputs, probe, scenes
+from lifestream.pipeline import (
+    align,
+    asr,
+    chunking,
+    classify,
+    diarization,
+    extract,
+    insights,
+    minutes,
+    outputs,
+    probe,
+    redaction,
+    scenes,
+)
 from lifestream.settings import Settings
 
-STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "minutes", "index", "write")
+STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "redact", "insights",
+          "minutes", "index", "write")
 
 
 @dataclass(frozen=True)
@@ -159,6 +173,14 @@ def process_recording(
             classification=verdict,
             models={"asr": asr_result.model_path, "diarization": settings.diarization_backend},
         )
+        if settings.redact:
+            # Before the minutes (an LLM never sees the originals), the index and the files.
+            meeting = stages.run("redact", redaction.redact_meeting, meeting, settings.redact_phone_regions)
+            segments = meeting.transcript.segments if meeting.transcript else []
+            chunks = meeting.chunks
+        else:
+            stages.skip("redact")
+        meeting.insights = stages.run("insights", insights.compute, meeting)
         chunk_minutes, whole = stages.run(
             "minutes", minutes.write_minutes, segments, chunks, diary=not verdict.is_meeting,
             reference_date=reference_date or meeting.created_at.date(), settings=settings,

@@ -180,32 +180,48 @@ PII_MEETING = [
 
 @pytest.mark.slow
 def test_spoken_personal_data_is_gone_from_everything_a_meeting_produces(tmp_path):
-    """A meeting read aloud (espeak-ng), recognised by the real pipeline, then redacted."""
+    """A meeting read aloud (espeak-ng) through the real pipeline with LIFESTREAM_REDACT on: nothing of the
+    numbers reaches the files written, the search records, the minutes or the exports."""
     from lifestream.exports import export
     from lifestream.pipeline.runner import process_recording
     from lifestream.search.records import records_for_meeting
     from lifestream.settings import Settings
     from tests.support.media import speak
 
+    class Records:
+        """Stands where the search index stands: takes the finished meeting before anything is written."""
+
+        def index_meeting(self, meeting):
+            self.records = records_for_meeting(meeting, workspace="W", conversation="C")
+
     wav = speak(PII_MEETING, tmp_path / "booking.wav")
-    meeting = process_recording(wav, settings=Settings(data_dir=tmp_path / "data"))
-    said = " ".join(s.text for s in meeting.transcript.segments)
+    plain = process_recording(wav, settings=Settings(data_dir=tmp_path / "plain"))
+    said = " ".join(s.text for s in plain.transcript.segments)
     assert re.search(r"415.*2671", said) or "two six seven one" in said, said  # what there is to redact
 
-    red = redact_meeting(meeting)
+    index = Records()
+    red = process_recording(wav, settings=Settings(data_dir=tmp_path / "data", redact=True), indexers=[index])
     assert red.redactions.get("phone") == 1 and red.redactions.get("card") == 1, red.redactions
-    records = records_for_meeting(red, workspace="W", conversation="C")
-    docx_text = _docx_text(export(red, "docx").data)
-    pdf_text = _pdf_text(export(red, "pdf").data, tmp_path)
-    said_fields = _strings([red.transcript.model_dump(), [c.text for c in red.chunks], red.minutes.model_dump(),
-                            [cm.minutes.model_dump() for cm in red.chunk_minutes]])
-    record_texts = " ".join([r.text for r in records] + [line.text for r in records for line in r.lines])
-    for where, text in (("meeting", said_fields), ("search records", record_texts), ("docx", docx_text),
-                        ("pdf", pdf_text)):
+    assert red.insights is not None and red.insights.speakers
+    result_dir = tmp_path / "data" / "results" / red.meeting_id
+    # The files' words, without the subtitle cues' times and numbers.
+    files = {name: "\n".join(line for line in (result_dir / name).read_text().splitlines()
+                             if "-->" not in line and not line.isdigit())
+             for name in ("minutes.md", "transcript.vtt", "transcript.srt")}
+    stored = Meeting.model_validate_json((result_dir / "meeting.json").read_text())
+    said_fields = _strings([stored.transcript.model_dump(), [c.text for c in stored.chunks], stored.minutes.model_dump(),
+                            [cm.minutes.model_dump() for cm in stored.chunk_minutes]])
+    record_texts = " ".join([r.text for r in index.records] + [line.text for r in index.records for line in r.lines])
+    docx_text = _docx_text(export(stored, "docx").data)
+    pdf_text = _pdf_text(export(stored, "pdf").data, tmp_path)
+    for where, text in (("meeting.json", said_fields), ("search records", record_texts), ("docx", docx_text),
+                        ("pdf", pdf_text), *files.items()):
         digits = re.sub(r"[\s,.\-]", "", text)
         assert "2671" not in digits and "1111" not in digits, where
+    for where, text in (("meeting.json", said_fields), ("search records", record_texts), ("docx", docx_text),
+                        ("pdf", pdf_text), ("transcript.vtt", files["transcript.vtt"])):
         assert "[phone]" in text and "[card]" in text, where
-    assert "version 2" in " ".join(s.text for s in red.transcript.segments)  # the rest is untouched
+    assert "version 2" in " ".join(s.text for s in stored.transcript.segments)  # the rest is untouched
 
 
 def _strings(value) -> str:
