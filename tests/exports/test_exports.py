@@ -17,7 +17,7 @@ from lifestream.models import ActionItem, Minutes, Point
 from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
 from lifestream.timefmt import clock
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def _poppler(tool: str) -> str:
