@@ -104,6 +104,11 @@ def serve(services: Services) -> None:
         services.events.subscribe(notifier)
     app = build_app(services, notifiers)
     _start_embedded_worker(app, services)
+
+    async def close_services(_: web.Application) -> None:  # after the worker has stopped (cleanups run in order)
+        await asyncio.to_thread(services.close)
+
+    app.on_cleanup.append(close_services)
     if settings.slack_app_token and SLACK_BOT in app:
         app.on_startup.append(_socket_mode)
     log.info("serving on %s:%s", settings.host, settings.port)

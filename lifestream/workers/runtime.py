@@ -76,4 +76,5 @@ def run_worker(services: Services, *, threads: int = 1, hooks: Sequence[str] = (
     print("lifestream worker: stopping", file=sys.stderr, flush=True)
     worker.stop(timeout=_GRACE_MS)
     broker.close()
+    services.close()
     return 0

@@ -114,9 +114,10 @@ def test_shared_recording_gets_minutes_in_its_thread(bot, processed):
     buttons = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert {"ask_meeting", "rerun_job", "rename_speaker"} <= set(buttons)
     assert "/meetings/" in rendered and "sig=" in rendered  # a signed link to the full minutes
-    thread = bot.slack.thread(CHANNEL, ts)
-    status = thread[1]
-    assert status["user"] == "UBOT" and "Minutes of" in status["text"]  # updated in place, not a new message
+    # The status message is edited last (after the minutes and the keyframes): wait for it rather than race it.
+    status = wait_for(lambda: [m for m in bot.slack.thread(CHANNEL, ts)[1:2] if "Minutes of" in m["text"]], 60,
+                      "the status message to say the minutes are below")[0]
+    assert status["user"] == "UBOT"  # updated in place, not a new message
     assert len(bot.slack.calls_to("chat.update")) >= 2  # progress went through updates
     keyframes = [u for u in bot.slack.uploads if u["thread_ts"] == ts and u["data"]]
     assert 1 <= len(keyframes) <= 2 and keyframes[0]["data"][:3] == b"\xff\xd8\xff"  # JPEG

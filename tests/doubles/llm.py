@@ -4,7 +4,8 @@ It is the far side of the contract, not the code under test: the real
 ``openai`` client talks to it exactly as to a hosted model. It answers
 ``/v1/chat/completions`` with minutes JSON built from the transcript lines it
 was sent (so the answer is grounded in the request), records every request,
-and can be told to fail first (HTTP errors, invalid JSON) to exercise retries.
+and can be told to fail first (HTTP errors, invalid JSON) to exercise retries,
+or to give a set answer (a dict) to exercise the checks on what a model says.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class LlmDouble(LoopbackServer):
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[dict] = []
-        self.fail_next_with: list[int | str] = []  # HTTP status codes, or "invalid-json"
+        # HTTP status codes, "invalid-json", or an answer (a dict) to give instead of the grounded one
+        self.fail_next_with: list[int | str | dict] = []
 
     @property
     def base_url(self) -> str:
@@ -60,9 +62,12 @@ class LlmDouble(LoopbackServer):
         self.requests.append(body)
         if self.fail_next_with:
             failure = self.fail_next_with.pop(0)
-            if failure != "invalid-json":
+            if isinstance(failure, dict):
+                content = json.dumps(failure)
+            elif failure != "invalid-json":
                 return web.json_response({"error": {"message": "try later"}}, status=int(failure))
-            content = '{"title": "missing the rest"'
+            else:
+                content = '{"title": "missing the rest"'
         else:
             # A re-ask appends to the conversation; the task is still the first user message.
             task = next(m["content"] for m in body["messages"] if m["role"] == "user")

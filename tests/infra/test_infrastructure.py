@@ -5,13 +5,15 @@
 * checkov finds nothing in infrastructure/ or the Dockerfile, and every inline
   suppression carries a reason and is actually needed;
 * hadolint finds nothing in the Dockerfile;
-* terraform validate, where a Terraform >= 1.5 binary and its AWS provider
-  can be had (not on the project's machines: see DEPLOY.md).
+* terraform fmt and validate, where a Terraform >= 1.5 binary and a local AWS
+  provider mirror exist (tests/terraform_tools.py; a whole apply against moto's
+  server is tests/test_terraform_apply.py).
 
 checkov and hadolint live in their own venv (``bash scripts/install-tools.sh``
 makes .venv-tools/); LIFESTREAM_CHECKOV, LIFESTREAM_HADOLINT and
 LIFESTREAM_TERRAFORM point at other binaries. Without them these tests skip,
-unless LIFESTREAM_REQUIRE_TOOLS=1 (set it in CI), where a missing tool fails.
+unless LIFESTREAM_REQUIRE_TOOLS=1 (set it in CI), where a missing checkov or
+hadolint fails (Terraform cannot be installed by setup, so it still skips).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from pathlib import Path
 
 import hcl2
 import pytest
+
+from tests.infra.terraform_tools import copy_configuration, init, require_version, terraform_binary, terraform_env
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infrastructure"
@@ -502,62 +506,20 @@ def test_dockerignore_keeps_the_context_small_and_complete():
 
 
 # --------------------------------------------------------------------------- terraform fmt / validate
-def _terraform() -> str:
-    configured = os.environ.get("LIFESTREAM_TERRAFORM")
-    if configured:
-        return configured
-    binary = shutil.which("terraform") or shutil.which("tofu")
-    if binary:
-        return binary
-    # Not failed even under LIFESTREAM_REQUIRE_TOOLS: unlike checkov and hadolint, no registry we can
-    # install from ships a usable Terraform, so a machine image without one cannot be fixed by setup.
-    pytest.skip("no terraform or tofu binary: none is packaged in Debian, and PyPI's terraform-binary* "
-                "packages ship 1.0.3 and older; install Terraform >= 1.5 or set LIFESTREAM_TERRAFORM")
-
-
-def _terraform_env(tmp_path: Path) -> dict[str, str]:
-    rc = tmp_path / "terraformrc"
-    rc.write_text("")  # no user CLI configuration, no warning about a missing one
-    return {**os.environ, "TF_CLI_CONFIG_FILE": str(rc), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
-
-
-def _provider_mirror() -> Path | None:
-    """A local provider mirror (LIFESTREAM_TF_PLUGIN_DIR, or /opt/tf-plugins where the machine has one)."""
-    for candidate in (os.environ.get("LIFESTREAM_TF_PLUGIN_DIR"), "/opt/tf-plugins"):
-        if candidate and (Path(candidate) / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
-            return Path(candidate)
-    return None
-
-
 def test_terraform_fmt(tmp_path):
-    binary = _terraform()
+    binary = terraform_binary()
     proc = subprocess.run([binary, "fmt", "-check", "-recursive", "-diff", "-no-color", str(INFRA)],
-                          capture_output=True, text=True, timeout=120, env=_terraform_env(tmp_path))
+                          capture_output=True, text=True, timeout=120, env=terraform_env(tmp_path))
     assert proc.returncode == 0, f"terraform fmt would change:\n{proc.stdout}{proc.stderr}"
 
 
 def test_terraform_validate(tmp_path):
     """terraform init -backend=false && terraform validate, against the real AWS provider schema."""
-    binary = _terraform()
-    env = _terraform_env(tmp_path)
-    version = subprocess.run([binary, "version", "-json"], capture_output=True, text=True, timeout=60, env=env)
-    try:
-        found = json.loads(version.stdout)["terraform_version"]
-    except (json.JSONDecodeError, KeyError):
-        found = "unknown"
-    if found == "unknown" or tuple(int(x) for x in re.findall(r"\d+", found)[:2]) < (1, 5):
-        pytest.skip(f"{binary} is Terraform {found}; the configuration needs >= 1.5")
-    work = tmp_path / "infrastructure"
-    shutil.copytree(INFRA, work, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"))
-    mirror = _provider_mirror()
-    if not mirror:
-        # Without a local mirror, init would try to download the provider from the internet, which
-        # this environment does not reach; no package registry ships it either.
-        pytest.skip("no local AWS provider mirror (LIFESTREAM_TF_PLUGIN_DIR or /opt/tf-plugins) for terraform init")
-    init_cmd = [binary, "init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={mirror}"]
-    init = subprocess.run(init_cmd, cwd=work, capture_output=True, text=True, timeout=600, env=env)
-    if init.returncode != 0:
-        pytest.fail(f"terraform init failed:\n{init.stdout}{init.stderr}")
+    binary = terraform_binary()
+    env = terraform_env(tmp_path)
+    require_version(binary, env)
+    work = copy_configuration(tmp_path / "infrastructure")
+    init(binary, work, env)
     validate = subprocess.run([binary, "validate", "-no-color"], cwd=work, capture_output=True, text=True,
                               timeout=600, env=env)
     assert validate.returncode == 0, f"terraform validate:\n{validate.stdout}{validate.stderr}"

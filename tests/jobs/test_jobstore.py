@@ -94,6 +94,17 @@ def test_claim_lease_and_takeover(make_store):
     assert a.claim(job.id, "worker-a", 30) is None  # a completed job is never claimed again
 
 
+def test_progress_in_numpy_floats_is_recorded(make_store):
+    """Pipeline stages report fractions as numpy floats; DynamoDB wants Decimals."""
+    import numpy as np
+
+    store = make_store()
+    job, _ = store.create(new_job())
+    store.claim(job.id, "w", 30)
+    renewed = store.renew(job.id, "w", 30, stage="asr", percent=round(np.float64(100 / 3), 1))
+    assert renewed.stage == "asr" and renewed.percent == 33.3
+
+
 def test_completion_is_announced_exactly_once(make_store):
     stores = [make_store() for _ in range(6)]
     job, _ = stores[0].create(new_job())

@@ -46,13 +46,22 @@ def test_keyframes_exist_for_the_video(processed_sample):
     assert sorted(k for c in meeting.chunks for k in c.keyframes) == sorted(s.keyframe for s in meeting.scenes)
 
 
+def phrasing_words() -> set[str]:
+    from dataclasses import astuple
+
+    from lifestream.pipeline.minutes_offline.cues import ENGLISH
+
+    return set(normalise(" ".join(astuple(ENGLISH.phrasing))).split())
+
+
 def test_minutes_are_non_empty_and_grounded_in_transcript_words(processed_sample):
     meeting, result_dir = processed_sample
     said = set(normalise(meeting.transcript.text).split())
     m = meeting.minutes
     assert m.summary and m.title
-    summary_words = set(normalise(re.sub(r"SPEAKER_\d+:", "", m.summary)).split())
-    assert summary_words and summary_words <= said
+    # The summary's words are the transcript's, apart from its own connecting phrases ("it was decided…").
+    summary_words = set(normalise(re.sub(r"SPEAKER_\d+", "", m.summary)).split())
+    assert summary_words and summary_words - said <= phrasing_words()
     points = [p for g in m.key_points for p in g.points]
     assert points and all(set(normalise(p.text).split()) <= said for p in points)
     assert {g.speaker for g in m.key_points} == set(meeting.speakers)
@@ -82,7 +91,7 @@ def test_cli_prints_the_minutes(sample_video, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "lifestream", "process", str(sample_video)],
                           capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("# Meeting")
+    assert proc.stdout.startswith("# ")  # the title: the topic, or "Meeting" when there is none
     assert "## Summary" in proc.stdout and "SPEAKER_2" in proc.stdout
     # not a terminal: no progress bars, just where the results went
     assert proc.stderr.strip().startswith("Results: ")

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 # (voice, pitch): a low male US voice and a high female British voice, far
-# enough apart for speaker embeddings to tell them apart.
-VOICES = {"A": ("en-us+m3", 35), "B": ("en-gb+f4", 75)}
+# enough apart for speaker embeddings to tell them apart; C and D (a Scottish
+# male, a mid US female) make three- and four-person meetings.
+VOICES = {"A": ("en-us+m3", 35), "B": ("en-gb+f4", 75), "C": ("en-gb-scotland+m1", 55), "D": ("en-us+f2", 55)}
 
 LAUNCH_MEETING = [
     ("A", "Good morning everyone. Let's review the launch plan for the mobile app."),
@@ -41,10 +42,15 @@ def ffmpeg(*args: str) -> None:
 
 def speak(lines: list[tuple[str, str]], out: Path, pause: float = 0.7) -> Path:
     """A WAV of the lines read in turn, each voice its own speaker."""
+    return speak_timed(lines, out, pause)[0]
+
+
+def speak_timed(lines: list[tuple[str, str]], out: Path, pause: float = 0.7) -> tuple[Path, list[tuple[float, float]]]:
+    """``speak``, and the (start, end) seconds of each line in the WAV: where each voice really spoke."""
     if not shutil.which("espeak-ng"):
         raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    pieces, rate = [], None
+    pieces, rate, spans, at = [], None, [], 0
     for n, (who, text) in enumerate(lines):
         voice, pitch = VOICES[who]
         part = out.with_name(f"{out.stem}.{n}.wav")
@@ -53,13 +59,15 @@ def speak(lines: list[tuple[str, str]], out: Path, pause: float = 0.7) -> Path:
             rate = w.getframerate()
             pieces.append(np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16))
         part.unlink()
+        spans.append((at / rate, (at + len(pieces[-1])) / rate))
         pieces.append(np.zeros(int(rate * pause), dtype=np.int16))
+        at += len(pieces[-2]) + len(pieces[-1])
     with wave.open(str(out), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(np.concatenate(pieces).tobytes())
-    return out
+    return out, spans
 
 
 def video_without_audio(out: Path, seconds: int = 3) -> Path:

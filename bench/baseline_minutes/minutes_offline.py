@@ -16,8 +16,8 @@ from datetime import date
 import numpy as np
 
 from lifestream.models import ActionItem, Minutes, Point, Segment, SpeakerPoints
-from lifestream.pipeline.due_dates import find_due
-from lifestream.pipeline.sentences import Sentence, split_sentences
+from .due_dates import find_due
+from .sentences import Sentence, split_sentences
 
 GENERATOR = "offline-extractive"
 
