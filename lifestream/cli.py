@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ cap_threads()
 from lifestream import meetings  # noqa: E402  (these imports load the heavy libraries)
 from lifestream.bot.notifiers import chat_notifiers
 from lifestream.errors import LifeStreamError
+from lifestream.exports import FORMATS, export, stored_keyframes
 from lifestream.pipeline.asr_models import BUILTIN_MODELS, verify_asr_model
 from lifestream.pipeline.diarization import get_diarizer
 from lifestream.pipeline.outputs import minutes_markdown
@@ -29,6 +31,7 @@ from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Indexer, Scope, a
 from lifestream.server import serve
 from lifestream.services import Services
 from lifestream.settings import Settings
+from lifestream.storage import StorageMissing, result_prefix
 from lifestream.web.auth import new_token
 from lifestream.workers.jobstore import Job, JobState, iso
 from lifestream.workers.runtime import run_worker
@@ -190,6 +193,23 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
     print(_job_line(action(args.id, services=services)))
     return 0
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    services = Services(_settings(args))
+    settings = services.settings
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", args.meeting_id):
+        raise LifeStreamError(f"{args.meeting_id!r} is not a meeting id.")
+    prefix = result_prefix(args.meeting_id)
+    try:
+        meeting = meetings.load(services.storage, prefix)
+    except StorageMissing:
+        where = f"s3://{settings.s3_bucket}" if settings.s3_bucket else str(settings.data_dir)
+        raise LifeStreamError(f"no processed meeting {args.meeting_id} in {where}.") from None
+    out = export(meeting, args.format, stored_keyframes(services.storage, prefix), pdf_font=settings.pdf_font)
+    path = Path(args.output) if args.output else Path(out.filename)
+    path.write_bytes(out.data)
+    print(path)
+    return 0
+
 
 def _cmd_api_token(args: argparse.Namespace) -> int:
     token, entry = new_token(args.workspace)
@@ -265,6 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     q = jobs.add_parser("delete", help="delete a meeting: its recording, results, search records and job")
     q.add_argument("id")
     p.set_defaults(func=_cmd_jobs)
+
+    p = sub.add_parser("export", help="write a processed meeting as Word, PDF, Markdown, subtitles or JSON")
+    p.add_argument("meeting_id", help="the meeting's id (`lifestream process --json` prints it; a job's id)")
+    p.add_argument("-f", "--format", default="pdf", choices=FORMATS)
+    p.add_argument("-o", "--output", help="the file to write (default: the minutes' title, in this folder)")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("api-token", help="make API tokens for the HTTP API (/api/v1)")
     tokens = p.add_subparsers(dest="action", required=True)

@@ -54,3 +54,14 @@ def verify(settings: Settings, meeting_id: str, expires: str | int, signature: s
     if expires < time.time():
         return False
     return hmac.compare_digest(sign(settings, meeting_id, expires), signature or "")
+
+
+
+def download_link(page_link: str, fmt: str) -> str:
+    """The export ``fmt`` (pdf, docx, …) of the meeting a signed page link opens, under the same signature.
+
+    The signature covers the meeting id and the expiry, not the path: like the page's keyframes, its
+    downloads are the meeting's sub-resources (``/meetings/<id>/download/<fmt>``).
+    """
+    path, _, query = page_link.partition("?")
+    return f"{path}/download/{quote(fmt)}?{query}"

@@ -173,6 +173,58 @@ class SpeakerName(BaseModel):
         return how[self.source] + (f": “{quote}”" if quote and self.source in ("introduction", "addressed", "llm") else "")
 
 
+class SpeakerInsight(BaseModel):
+    """One speaker's share of the conversation."""
+
+    speaker: str
+    talk_seconds: float
+    share: float  # of all speaking time, 0..1
+    turns: int
+    words: int
+    words_per_minute: float | None = None  # None below a few seconds of speech
+    questions: int = 0
+    longest_turn_seconds: float = 0.0
+
+
+class Monologue(BaseModel):
+    speaker: str
+    start: float
+    end: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+class QuestionAsked(BaseModel):
+    speaker: str
+    text: str
+    timestamp: float
+    answered: bool  # another speaker replied with a statement soon after
+
+
+class Insights(BaseModel):
+    """Numbers about how the meeting went, computed from the transcript and the speaker turns."""
+
+    duration: float
+    speech_seconds: float  # time anyone was speaking, overlaps counted once
+    silence_ratio: float  # of the duration, 0..1
+    turns: int
+    words: int
+    words_per_minute: float | None = None
+    speakers: list[SpeakerInsight] = Field(default_factory=list)
+    longest_monologue: Monologue | None = None
+    questions: list[QuestionAsked] = Field(default_factory=list)
+
+    @property
+    def questions_asked(self) -> int:
+        return len(self.questions)
+
+    @property
+    def questions_open(self) -> int:
+        return sum(not q.answered for q in self.questions)
+
+
 class Meeting(BaseModel):
     schema_version: str = SCHEMA_VERSION
     meeting_id: str
@@ -195,6 +247,10 @@ class Meeting(BaseModel):
     classification: Classification | None = None
     timings: dict[str, float] = Field(default_factory=dict)
     models: dict[str, str] = Field(default_factory=dict)
+    # Absent in meetings processed before these existed; readers compute insights on the fly then.
+    insights: Insights | None = None
+    # What personal-data redaction masked in the transcript, by kind; None: redaction was off.
+    redactions: dict[str, int] | None = None
 
     def speaker_name(self, label: str | None) -> str:
         if not label:

@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     # Speakers named from what the recording says ("this is Diane…"); off: labels until someone renames.
     guess_speaker_names: bool = True
 
+    # --- personal data and exports
+    # Mask e-mail addresses, phone numbers, card numbers, IBANs and SSNs in the transcript, minutes,
+    # search records and exports before anything is stored or posted (lifestream.pipeline.redaction).
+    redact: bool = False
+    # Regions whose national phone numbers (written without +country code) are recognised.
+    redact_phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB", "DE", "FR", "ES"])
+    # A TrueType font for PDF exports; default DejaVu Sans from fonts-dejavu-core.
+    pdf_font: Path | None = None
+
     # --- storage: a local folder (default) or S3 / any S3-compatible server
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None  # e.g. http://127.0.0.1:9000 for MinIO or moto

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from lifestream.models import ActionItem, Meeting, Minutes
+from lifestream.pipeline import insights
 from lifestream.pipeline.phrasing import TEAM, action_sentence
 from lifestream.timefmt import clock, cue
 
@@ -54,6 +55,8 @@ def minutes_markdown(meeting: Meeting, minutes: Minutes | None = None) -> str:
         + (f" · {'meeting' if c.is_meeting else 'not a meeting'} ({c.reason})" if c else "")
         + f" · {meeting.language or '?'} · minutes by {m.generator}_"
     )
+    if meeting.transcript and meeting.transcript.segments:
+        lines += ["", f"_{insights.compact_line(insights.of(meeting), name)}_"]
     lines += ["", "## Summary" if m.kind == "minutes" else "## Diary", "", meeting.with_names(m.summary), ""]
     if m.decisions:
         lines += ["## Decisions", ""]

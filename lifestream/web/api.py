@@ -21,8 +21,10 @@ from pydantic import BaseModel, ValidationError
 
 from lifestream import meetings
 from lifestream.errors import MediaError, TransientError
+from lifestream.exports import export, stored_keyframes
 from lifestream.links import meeting_link
 from lifestream.origin import ApiOrigin
+from lifestream.pipeline import insights
 from lifestream.pipeline.outputs import minutes_markdown
 from lifestream.search import Scope, ask
 from lifestream.search.answers import NOT_FOUND_TEXT, Answer
@@ -225,8 +227,8 @@ def _summary_format(request: web.Request) -> str:
     fmt = request.query.get("format")
     if fmt is None:
         return "md" if "text/markdown" in request.headers.get("Accept", "") else "json"
-    if fmt not in ("json", "md"):
-        raise ApiError(400, "format must be json or md")
+    if fmt not in schemas.SUMMARY_FORMATS:
+        raise ApiError(400, f"format must be one of {', '.join(schemas.SUMMARY_FORMATS)}")
     return fmt
 
 
@@ -244,12 +246,18 @@ async def summary(request: web.Request) -> web.Response:
         raise ApiError(404, f"the results of {job.id} are gone") from None
     if fmt == "md":
         return web.Response(text=minutes_markdown(meeting), content_type="text/markdown", charset="utf-8")
+    if fmt != "json":  # a file: Word, PDF or subtitles
+        out = await asyncio.to_thread(export, meeting, fmt, stored_keyframes(svc.storage, job.result_prefix),
+                                      pdf_font=svc.settings.pdf_font)
+        return web.Response(body=out.data, headers={"Content-Type": out.media_type,
+                                                    "Content-Disposition": f'attachment; filename="{out.filename}"'})
     minutes = meeting.minutes
     return web.json_response(schemas.MeetingSummary(
         job_id=job.id, title=minutes.title if minutes else meeting.source.name, source_name=job.source_name,
         duration=meeting.source.duration, language=meeting.language,
         speakers=[schemas.SpeakerName(label=s, name=meeting.speaker_name(s)) for s in meeting.speakers],
-        minutes=minutes, page_url=meeting_link(svc.settings, job.id, ttl=auth.PAGE_LINK_TTL)).model_dump(mode="json"))
+        minutes=minutes, insights=insights.of(meeting),
+        page_url=meeting_link(svc.settings, job.id, ttl=auth.PAGE_LINK_TTL)).model_dump(mode="json"))
 
 
 async def workspace_jobs(svc: Services, ws: str, states=None) -> list[Job]:

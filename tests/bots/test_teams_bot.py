@@ -353,6 +353,24 @@ def test_long_minutes_are_shortened_to_fit_one_teams_message_and_transcripts_can
     assert len(json.dumps(card).encode()) <= MAX_CARD_BYTES and "Each speaker's points" in card_text(card)
 
 
+def test_the_minutes_card_offers_downloads_and_the_insights_line():
+    from lifestream.bot.teams.cards import minutes_card
+    from lifestream.models import Meeting, Minutes, Segment, SourceInfo, Transcript
+
+    segments = [Segment(id=0, start=0.0, end=20.0, text="Shall we start with the budget?", speaker="SPEAKER_1"),
+                Segment(id=1, start=21.0, end=30.0, text="Yes, the budget is ready.", speaker="SPEAKER_2")]
+    meeting = Meeting(meeting_id="m1", source=SourceInfo(name="b.mp4", sha256="0" * 64, size_bytes=1, format="mp4",
+                                                         duration=30.0, has_video=True),
+                      speakers=["SPEAKER_1", "SPEAKER_2"], minutes=Minutes(title="Budget", summary="Budget ready."),
+                      transcript=Transcript(language="en", duration=30.0, segments=segments))
+    card = minutes_card(meeting, link="https://ls.example/meetings/m1?exp=1900000000&sig=ab", job_id="j1")
+    urls = {a["title"]: a.get("url") for a in card["actions"]}
+    assert urls["Download PDF"] == "https://ls.example/meetings/m1/download/pdf?exp=1900000000&sig=ab"
+    assert urls["Download Word"] == "https://ls.example/meetings/m1/download/docx?exp=1900000000&sig=ab"
+    assert len(card["actions"]) <= 6  # what Teams shows on a card
+    assert "Talk time SPEAKER_1 69%, SPEAKER_2 31%" in card_text(card)
+
+
 def test_a_separate_worker_posts_with_only_the_stored_origin(connector, tmp_path):
     """`lifestream worker` with Teams credentials: no request, no bot, just the job's origin."""
     import threading

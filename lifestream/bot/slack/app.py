@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 
 from slack_bolt import BoltResponse
@@ -157,6 +158,12 @@ class SlackBot:
         async def on_retry(ack, body, client):
             await ack()
             self._spawn(self.handle_retry(body, client))
+
+        # The Download buttons are links (the browser fetches the export); Slack still reports the
+        # click, and an unacknowledged action shows the person a warning.
+        @app.action(re.compile(r"^download_"))
+        async def on_download(ack):
+            await ack()
 
         @app.action("rename_speaker")
         async def on_rename_button(ack, body, client):

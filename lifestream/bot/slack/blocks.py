@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import json
 
+from lifestream.links import download_link
 from lifestream.models import Meeting
+from lifestream.pipeline import insights
 from lifestream.timefmt import clock
 from lifestream.workers.jobstore import Job
 
+# The Download buttons under the minutes: a signed link to each export.
+DOWNLOADS = (("pdf", "Download PDF"), ("docx", "Download Word"))
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
 MAX_HEADER = 150
@@ -53,6 +57,9 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
         {"type": "header", "text": {"type": "plain_text", "text": m.title[:MAX_HEADER], "emoji": False}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(facts)}]},
     ]
+    if meeting.transcript and meeting.transcript.segments:
+        line = insights.compact_line(insights.of(meeting), meeting.speaker_name)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(line)}]})
     blocks += _sections("Summary" if m.kind == "minutes" else "Diary", [escape(meeting.with_names(m.summary))])
     if m.decisions:
         blocks += _sections("Decisions", [f"• {escape(d.text)} — {escape(name(d.speaker))} `{clock(d.timestamp)}`"
@@ -75,6 +82,10 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
         {"type": "button", "action_id": "rename_speaker", "text": {"type": "plain_text", "text": "Rename speakers"},
          "value": meeting.meeting_id},
     ]
+    if link:
+        # URL buttons: Slack opens the signed export link in the browser, which saves the file.
+        buttons += [{"type": "button", "action_id": f"download_{fmt}", "url": download_link(link, fmt),
+                     "text": {"type": "plain_text", "text": label}} for fmt, label in DOWNLOADS]
     if job_id:
         buttons.append({"type": "button", "action_id": "rerun_job", "text": {"type": "plain_text", "text": "Re-run"},
                         "value": job_id})

@@ -20,7 +20,9 @@ from typing import Any
 from botbuilder.core import CardFactory
 from botbuilder.schema import Attachment
 
+from lifestream.links import download_link
 from lifestream.models import Meeting
+from lifestream.pipeline import insights
 from lifestream.timefmt import clock
 from lifestream.workers.jobstore import Job
 
@@ -32,6 +34,7 @@ MAX_TEXT = 600  # one point or quote; longer ones are cut with "…"
 ASK = "ask"
 RETRY = "retry"
 RENAME = "rename"
+DOWNLOADS = (("pdf", "Download PDF"), ("docx", "Download Word"))  # signed links to the exports
 MAX_RENAMED = 20  # speakers offered in the rename form (as Slack's modal)
 
 
@@ -130,6 +133,8 @@ def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, lim
     actions: list[dict] = []
     if link:
         actions.append({"type": "Action.OpenUrl", "title": "Full minutes and transcript", "url": link})
+        actions += [{"type": "Action.OpenUrl", "title": title, "url": download_link(link, fmt)}
+                    for fmt, title in DOWNLOADS]
     actions.append(ask_action(meeting.meeting_id))
     if job_id and meeting.speakers:
         actions.append(rename_action(meeting, job_id))
@@ -140,6 +145,8 @@ def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, lim
     body: list[dict] = [
         _text(md(m.title, 150), weight="Bolder", size="Large"),
         _text(" · ".join(facts), isSubtle=True, spacing="None"),
+        *([_text(md(insights.compact_line(insights.of(meeting), name), 400), isSubtle=True, spacing="None")]
+          if meeting.transcript and meeting.transcript.segments else []),
         _heading("Summary" if m.kind == "minutes" else "Diary"),
         _text(md(meeting.with_names(m.summary), 4 * MAX_TEXT, lines=True)),
     ]
