@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -109,7 +109,9 @@ class Settings(BaseSettings):
     # --- the web server (Slack, Teams, API, meeting pages)
     host: str = "0.0.0.0"
     port: int = 8080
-    public_url: str = "http://localhost:8080"  # how people reach this server, for links in chat
+    # How people reach this server, for the links the bots and the API hand out. Unset: the address the
+    # server is bound to (``lifestream serve`` warns, since people elsewhere cannot open that).
+    public_url: str | None = None
     link_secret: str | None = None  # signs meeting-page links; generated into data_dir when unset
     # API bearer tokens, stored hashed: a JSON list of "workspace:sha256hex" entries
     # (`lifestream api-token create --workspace W` makes a token and its entry).
@@ -125,6 +127,19 @@ class Settings(BaseSettings):
     # --- resources
     # Worker threads shared by the parallel branches (ASR, diarization, scenes).
     threads: int = Field(default=0, description="0: one per CPU core")
+
+    @field_validator("public_url")
+    @classmethod
+    def _unset_if_empty(cls, value: str | None) -> str | None:
+        return value.strip().rstrip("/") or None if value else None
+
+    @property
+    def public_base_url(self) -> str:
+        """The base of every link handed out: LIFESTREAM_PUBLIC_URL, else the bound host and port."""
+        if self.public_url:
+            return self.public_url
+        host = "localhost" if self.host in ("", "0.0.0.0", "::") else self.host  # a wildcard bind: this machine
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     @property
     def results_dir(self) -> Path:

@@ -155,7 +155,7 @@ async def presigned_url(request: web.Request) -> web.Response:
         size=body.size, expires=expires))
     url = await asyncio.to_thread(svc.storage.presign_put, key, svc.settings.presign_seconds)
     if not url:  # local storage: upload to this server instead
-        url = f"{svc.settings.public_url.rstrip('/')}{API}/upload/direct?token={ticket}"
+        url = f"{svc.settings.public_base_url}{API}/upload/direct?token={ticket}"
     return web.json_response(schemas.UploadTicket(
         job_id=job_id, upload_token=ticket, upload_url=url, headers={"Content-Type": "application/octet-stream"},
         expires_at=iso(expires), max_bytes=body.size).model_dump(mode="json"))

@@ -85,7 +85,7 @@ def spec(settings: Settings) -> dict:
         "info": {"title": "LifeStream API", "version": "1.0.0",
                  "description": "Recordings in; status, minutes and cited answers out. Every operation but the "
                                 "direct upload needs a workspace's API token and sees that workspace only."},
-        "servers": [{"url": settings.public_url.rstrip("/") + "/api/v1"}],
+        "servers": [{"url": settings.public_base_url + "/api/v1"}],
         "security": security,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
