@@ -22,10 +22,12 @@ from lifestream import meetings  # noqa: E402  (these imports load the heavy lib
 from lifestream.bot.notifiers import chat_notifiers
 from lifestream.errors import LifeStreamError
 from lifestream.exports import FORMATS, export, stored_keyframes
+from lifestream.links import link_secret
 from lifestream.pipeline.asr_models import BUILTIN_MODELS, verify_asr_model
 from lifestream.pipeline.diarization import get_diarizer
 from lifestream.pipeline.outputs import minutes_markdown
 from lifestream.pipeline.runner import process_recording
+from lifestream.public_errors import RedactingFormatter, redact_urls
 from lifestream.samples import make_sample_video, sample_file
 from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Indexer, Scope, ask
 from lifestream.server import serve
@@ -144,8 +146,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_worker(args: argparse.Namespace) -> int:
     services = Services(_settings(args))
     # A worker apart from the bot's server tells the chat threads itself (progress, minutes,
-    # failures) for every platform whose credentials it has.
-    for notifier in chat_notifiers(services):
+    # failures) for every platform whose credentials it has; their links need a usable secret.
+    notifiers = chat_notifiers(services)
+    if notifiers:
+        link_secret(services.settings)
+    for notifier in notifiers:
         services.events.subscribe(notifier)
     return run_worker(services, threads=args.threads, hooks=args.hook)
 
@@ -302,15 +307,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    # Every log line, tracebacks and other libraries' lines included, with credentials in URLs masked.
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     if getattr(args, "speakers", None) is not None and args.speakers < 1:
         print("lifestream: error: --speakers must be 1 or more", file=sys.stderr)
         return 2
     try:
         return args.func(args)
     except LifeStreamError as exc:
-        print(f"lifestream: error: {exc.message}", file=sys.stderr)
+        print(f"lifestream: error: {redact_urls(exc.message)}", file=sys.stderr)
         return 2
     except ValidationError as exc:  # a LIFESTREAM_* variable that does not parse
         first = exc.errors()[0]

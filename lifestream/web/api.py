@@ -26,6 +26,7 @@ from lifestream.links import meeting_link
 from lifestream.origin import ApiOrigin
 from lifestream.pipeline import insights
 from lifestream.pipeline.outputs import minutes_markdown
+from lifestream.public_errors import public_reason, redact_urls
 from lifestream.search import Scope, ask
 from lifestream.search.answers import NOT_FOUND_TEXT, Answer
 from lifestream.services import Services
@@ -72,10 +73,10 @@ async def api_errors(request: web.Request, handler):
         headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "WWW-Authenticate")}
         return error_response(exc.status, exc.reason, headers)
     except TransientError as exc:
-        return error_response(503, exc.message, {"Retry-After": "30"})
-    except Exception:
-        log.exception("%s %s failed", request.method, request.path)
-        return error_response(500, "internal error")
+        return error_response(503, public_reason(exc, log=log, context=f"{request.method} {request.path}"),
+                              {"Retry-After": "30"})
+    except Exception as exc:  # a misconfiguration or a bug: a plain reason and a ref; the details are logged
+        return error_response(500, public_reason(exc, log=log, context=f"{request.method} {request.path}"))
 
 
 # --- request helpers
@@ -124,7 +125,7 @@ async def owned_job(request: web.Request, ws: str) -> Job:
 
 
 def status_body(settings: Settings, job: Job) -> dict:
-    error = job.reason if job.state is not JobState.COMPLETED else None
+    error = redact_urls(job.reason) if job.reason and job.state is not JobState.COMPLETED else None
     return schemas.JobStatus(
         job_id=job.id, state=job.state.value, stage=job.stage, percent=job.percent, error=error,
         retryable=job.retryable, source_name=job.source_name, created_at=iso(job.created_at),

@@ -209,7 +209,7 @@ def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline, r
 
 def _record_failure(services: Services, job: Job, owner: str, exc: BaseException, retries: int) -> None:
     settings, store = services.settings, services.store
-    reason = policy.failure_reason(exc)
+    reason = policy.failure_reason(exc, job.id)
     if policy.is_transient(exc) and retries < settings.job_max_retries:
         delay = policy.retry_delay_ms(retries, min_backoff_ms=settings.job_retry_min_backoff_ms,
                                       max_backoff_ms=settings.job_retry_max_backoff_ms)

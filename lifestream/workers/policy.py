@@ -8,10 +8,15 @@ the same code on the same recording again would most likely do the same.
 
 from __future__ import annotations
 
+import logging
+
 from dramatiq.common import compute_backoff
 from dramatiq.middleware.time_limit import TimeLimitExceeded
 
 from lifestream.errors import LifeStreamError
+from lifestream.public_errors import public_reason
+
+log = logging.getLogger(__name__)
 
 # A recording may take 5 minutes plus twice its own length: the pipeline runs
 # at a fraction of real time on two cores, so hitting this means it is stuck.
@@ -40,13 +45,12 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, _transient_types())
 
 
-def failure_reason(exc: BaseException) -> str:
-    if isinstance(exc, LifeStreamError):
-        return exc.message
+def failure_reason(exc: BaseException, job_id: str) -> str:
+    """The job's recorded reason, which chat threads, the API and the jobs page show: a recording's own
+    problem as it is; an outage or a bug as a plain reason with a correlation id, its details logged."""
     if isinstance(exc, TimeLimitExceeded):
         return "processing took longer than its time limit (5 min + 2x the recording's length)"
-    detail = str(exc).strip()
-    return f"internal error ({type(exc).__name__}{': ' + detail if detail else ''})"
+    return public_reason(exc, log=log, context=f"job {job_id}")
 
 
 def retry_delay_ms(retries: int, *, min_backoff_ms: int, max_backoff_ms: int) -> int:
