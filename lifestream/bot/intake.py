@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 from urllib.parse import urlsplit
 
-from lifestream.bot.fetcher import SHARE_PAGES, fetch
+from lifestream.bot.fetcher import SHARE_PAGES, Credential, fetch
 from lifestream.errors import MediaError
 from lifestream.origin import Origin
 from lifestream.pipeline.probe import SUPPORTED_EXTENSIONS, probe
@@ -94,7 +94,7 @@ async def receive(
     services: Services,
     origin: Origin,
     name: str | None = None,
-    headers: dict[str, str] | None = None,
+    credential: Credential | None = None,
 ) -> Outcome:
     """Fetch → check → submit: stream ``url`` to a temporary file, check it is media, make (or find) its job.
 
@@ -104,7 +104,7 @@ async def receive(
     with tempfile.TemporaryDirectory(prefix="lifestream-in-") as tmp:
         fetched = await fetch(url, Path(tmp) / "recording", max_bytes=settings.max_upload_mb * 1024 * 1024,
                               timeout_seconds=settings.fetch_timeout_seconds,
-                              allow_networks=settings.fetch_allow_networks, headers=headers)
+                              allow_networks=settings.fetch_allow_networks, credential=credential)
         display = name or fetched.filename
         if reason := unsupported_reason(display, fetched.content_type):
             raise MediaError(reason)
