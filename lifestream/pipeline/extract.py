@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from lifestream.errors import MediaError
-from lifestream.pipeline.probe import MediaInfo, require_tool, tool_detail
+from lifestream.pipeline.probe import ONLY_LOCAL_FILES, MediaInfo, require_tool, tool_detail
 
 SAMPLE_RATE = 16_000
 
@@ -17,8 +17,10 @@ SAMPLE_RATE = 16_000
 def extract_audio(media: MediaInfo, out_wav: Path) -> Path:
     out_wav.parent.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
+        # The demuxer ffprobe chose, and nothing else: the file is read as what it was checked to be.
         [require_tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-         "-i", str(media.path), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE),
+         *ONLY_LOCAL_FILES, "-f", media.format, "-i", f"file:{media.path}",
+         "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE),
          "-c:a", "pcm_s16le", "-f", "wav", str(out_wav)],
         capture_output=True, text=True,
         # Decoding is far faster than real time; a file that takes longer than this is broken.
