@@ -23,7 +23,7 @@ from lifestream import meetings
 from lifestream.errors import MediaError, TransientError
 from lifestream.exports import export, stored_keyframes
 from lifestream.links import meeting_link
-from lifestream.origin import ApiOrigin
+from lifestream.origin import API_CONVERSATION_PREFIX, ApiOrigin, Origin
 from lifestream.pipeline import insights
 from lifestream.pipeline.outputs import minutes_markdown
 from lifestream.public_errors import public_reason, redact_urls
@@ -275,14 +275,21 @@ async def query(request: web.Request) -> web.Response:
         raise ApiError(400, "question: empty")
     jobs = await workspace_jobs(svc, ws, [JobState.COMPLETED])
     conversations = {j.origin.conversation for j in jobs if j.origin is not None}
-    if body.conversations:
-        conversations &= set(body.conversations)
+    if body.conversations:  # a name is a chat's conversation id or an API conversation's name
+        conversations &= set(body.conversations) | {API_CONVERSATION_PREFIX + c for c in body.conversations}
     if not conversations:
         answer = Answer(text=NOT_FOUND_TEXT, found=False)
     else:
         answer = await asyncio.to_thread(ask, question, Scope(ws, sorted(conversations)), settings=svc.settings,
                                          index=svc.index, meeting_ids=tuple(body.meeting_ids))
     return web.json_response(answer.model_dump(mode="json"))
+
+
+def _conversation_name(origin: Origin | None) -> str | None:
+    """As the API caller named it (API uploads), or the chat's conversation id."""
+    if origin is None:
+        return None
+    return origin.name if isinstance(origin, ApiOrigin) else origin.conversation
 
 
 def _int_param(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -304,7 +311,7 @@ async def list_meetings(request: web.Request) -> web.Response:
     jobs = await workspace_jobs(svc, ws, [JobState(state)] if state else None)
     items = [schemas.MeetingItem(
         job_id=j.id, source_name=j.source_name, state=j.state.value, stage=j.stage, percent=j.percent,
-        conversation=j.origin.conversation if j.origin else None, created_at=iso(j.created_at),
+        conversation=_conversation_name(j.origin), created_at=iso(j.created_at),
         page_url=meeting_link(svc.settings, j.id, ttl=auth.PAGE_LINK_TTL)) for j in jobs[:limit]]
     return web.json_response(schemas.MeetingList(meetings=items, jobs_page_url=auth.jobs_url(svc.settings, ws))
                              .model_dump(mode="json"))
