@@ -80,3 +80,14 @@ def _no_origin(value: object) -> object:
 
 Origin = Annotated[SlackOrigin | TeamsOrigin | ApiOrigin, Field(discriminator="platform")]
 OptionalOrigin = Annotated[Origin | None, BeforeValidator(_no_origin)]
+
+
+def shared_in(origin: object, platform: type[SlackOrigin] | type[TeamsOrigin], workspace: str,
+              conversation: str) -> bool:
+    """Whether a job came from this conversation of this workspace.
+
+    The same recording shared in two conversations is one job, with the first one's origin. Its buttons
+    and commands (rename, re-run, retry) act on that conversation's minutes and messages, so they are
+    honoured only there; anywhere else the bots say the recording is shared instead.
+    """
+    return isinstance(origin, platform) and origin.workspace == workspace and origin.conversation == conversation
