@@ -27,7 +27,7 @@ PLAIN = {
     TransientError: "a service LifeStream depends on is unavailable right now",
     ConfigError: "LifeStream is not set up correctly on the server; an administrator needs to look at its logs",
     ModelError: "a model LifeStream needs is missing or damaged on the server; an administrator needs to look "
-                "at its logs",
+    "at its logs",
 }
 UNEXPECTED = "something went wrong on LifeStream's side"
 
@@ -59,8 +59,13 @@ def public_reason(exc: BaseException, *, log: logging.Logger, context: str) -> s
     plain = next((text for kind, text in PLAIN.items() if isinstance(exc, kind)), UNEXPECTED)
     detail = exc.message if isinstance(exc, LifeStreamError) else f"{type(exc).__name__}: {exc}"
     # A bug gets its traceback; an outage or a misconfiguration is said in one line.
-    log.warning("ref %s: %s: %s", ref, context, redact_urls(detail),
-                exc_info=exc if not isinstance(exc, LifeStreamError) else None)
+    log.warning(
+        "ref %s: %s: %s",
+        ref,
+        context,
+        redact_urls(detail),
+        exc_info=exc if not isinstance(exc, LifeStreamError) else None,
+    )
     return f"{plain} (ref {ref})"
 
 

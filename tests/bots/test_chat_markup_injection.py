@@ -19,29 +19,50 @@ from lifestream.models import ActionItem, Meeting, Minutes, Point, Segment, Sour
 from lifestream.workers.jobstore import Job, JobState
 
 EVIL = "<!channel> <https://evil.example/login|Open minutes> & <@U0BOSS>"
-TEAMS_EVIL = ("[Open minutes](https://evil.example/login) [Open minutes][1] <https://evil.example/x> "
-              "<a href=\"https://evil.example/a\">Open minutes</a>\n\n[1]: https://evil.example/ref")
+TEAMS_EVIL = (
+    "[Open minutes](https://evil.example/login) [Open minutes][1] <https://evil.example/x> "
+    '<a href="https://evil.example/a">Open minutes</a>\n\n[1]: https://evil.example/ref'
+)
 LINK = "https://ls.example/meetings/0123456789abcdef?exp=1900000000&sig=ab12"
 
 
 def hostile_meeting(text: str) -> Meeting:
-    segments = [Segment(id=0, start=0.0, end=20.0, text=text, speaker="SPEAKER_1"),
-                Segment(id=1, start=21.0, end=30.0, text="Yes.", speaker="SPEAKER_2")]
-    minutes = Minutes(title=text, summary=text,
-                      key_points=[SpeakerPoints(speaker="SPEAKER_1", points=[Point(text=text, timestamp=1.0)])],
-                      decisions=[Point(text=text, speaker="SPEAKER_1", timestamp=2.0)],
-                      action_items=[ActionItem(task=text, owner="SPEAKER_2", due=text, timestamp=3.0)],
-                      open_questions=[Point(text=text, speaker="SPEAKER_2", timestamp=4.0)])
-    return Meeting(meeting_id="0123456789abcdef", speakers=["SPEAKER_1", "SPEAKER_2"],
-                   speaker_names={"SPEAKER_1": text}, minutes=minutes,
-                   transcript=Transcript(language="en", duration=30.0, segments=segments),
-                   source=SourceInfo(name=f"{text}.mp3", sha256="0" * 64, size_bytes=1, format="mp3", duration=30.0,
-                                     has_video=False))
+    segments = [
+        Segment(id=0, start=0.0, end=20.0, text=text, speaker="SPEAKER_1"),
+        Segment(id=1, start=21.0, end=30.0, text="Yes.", speaker="SPEAKER_2"),
+    ]
+    minutes = Minutes(
+        title=text,
+        summary=text,
+        key_points=[SpeakerPoints(speaker="SPEAKER_1", points=[Point(text=text, timestamp=1.0)])],
+        decisions=[Point(text=text, speaker="SPEAKER_1", timestamp=2.0)],
+        action_items=[ActionItem(task=text, owner="SPEAKER_2", due=text, timestamp=3.0)],
+        open_questions=[Point(text=text, speaker="SPEAKER_2", timestamp=4.0)],
+    )
+    return Meeting(
+        meeting_id="0123456789abcdef",
+        speakers=["SPEAKER_1", "SPEAKER_2"],
+        speaker_names={"SPEAKER_1": text},
+        minutes=minutes,
+        transcript=Transcript(language="en", duration=30.0, segments=segments),
+        source=SourceInfo(
+            name=f"{text}.mp3", sha256="0" * 64, size_bytes=1, format="mp3", duration=30.0, has_video=False
+        ),
+    )
 
 
 def failed_job(text: str) -> Job:
-    return Job(id="0123456789abcdef", state=JobState.FAILED, reason=text, retryable=True, storage_key="k",
-               idempotency_key="i", source_name=f"{text}.mp3", stage=text, duration=60.0)
+    return Job(
+        id="0123456789abcdef",
+        state=JobState.FAILED,
+        reason=text,
+        retryable=True,
+        storage_key="k",
+        idempotency_key="i",
+        source_name=f"{text}.mp3",
+        stage=text,
+        duration=60.0,
+    )
 
 
 def mrkdwn_texts(node) -> list[str]:
@@ -65,8 +86,9 @@ def control_sequences(text: str) -> list[str]:
 
 def test_slack_text_built_from_a_recording_holds_no_mention_or_disguised_link():
     meeting, job = hostile_meeting(EVIL), failed_job(EVIL)
-    texts = [t for message in slack_blocks.minutes_blocks(meeting, link=LINK, job_id=job.id)
-             for t in mrkdwn_texts(message)]
+    texts = [
+        t for message in slack_blocks.minutes_blocks(meeting, link=LINK, job_id=job.id) for t in mrkdwn_texts(message)
+    ]
     texts += mrkdwn_texts(slack_blocks.failure_blocks(job))
     texts += mrkdwn_texts(slack_blocks.answer_blocks(EVIL, escape(EVIL), share=True, shared_by="U1"))
     # the message texts (notifications, status lines) are mrkdwn too
@@ -81,8 +103,10 @@ def test_slack_text_built_from_a_recording_holds_no_mention_or_disguised_link():
 
 
 def test_slack_links_and_mentions_cannot_be_broken_out_of():
-    assert link("https://ls.example/a?x=1|<!channel>", "a > b <!here>") == \
-        "<https://ls.example/a?x=1%7C%3C!channel%3E|a &gt; b &lt;!here&gt;>"
+    assert (
+        link("https://ls.example/a?x=1|<!channel>", "a > b <!here>")
+        == "<https://ls.example/a?x=1%7C%3C!channel%3E|a &gt; b &lt;!here&gt;>"
+    )
     assert mention("U123ABC") == "<@U123ABC>"
     assert mention("U1> <!channel") == "U1&gt; &lt;!channel"
 

@@ -53,8 +53,10 @@ def test_a_generated_secret_is_private_and_stable(tmp_path):
     path = tmp_path / "data" / SECRET_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(path.read_text()) == 64 and int(path.read_text(), 16) >= 0
-    assert meeting_link(settings, "0123456789abcdef", at=0).split("sig=")[1] == \
-        meeting_link(settings, "0123456789abcdef", at=0).split("sig=")[1]  # read back, not made again
+    assert (
+        meeting_link(settings, "0123456789abcdef", at=0).split("sig=")[1]
+        == meeting_link(settings, "0123456789abcdef", at=0).split("sig=")[1]
+    )  # read back, not made again
     assert "sig=" in link and [p.name for p in path.parent.iterdir()] == [SECRET_FILE]  # no temporary left
 
 
