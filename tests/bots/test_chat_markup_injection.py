@@ -90,7 +90,9 @@ def test_slack_text_built_from_a_recording_holds_no_mention_or_disguised_link():
         t for message in slack_blocks.minutes_blocks(meeting, link=LINK, job_id=job.id) for t in mrkdwn_texts(message)
     ]
     texts += mrkdwn_texts(slack_blocks.failure_blocks(job))
-    texts += mrkdwn_texts(slack_blocks.answer_blocks(EVIL, escape(EVIL), share=True, shared_by="U1"))
+    texts += mrkdwn_texts(
+        slack_blocks.answer_blocks(EVIL, escape(EVIL), share={"question": EVIL, "cited": []}, shared_by="U1")
+    )
     # the message texts (notifications, status lines) are mrkdwn too
     texts += [slack_blocks.fallback_text(meeting), slack_blocks.status_text(job), slack_blocks.status_text(job, EVIL)]
     assert len(texts) > 10
