@@ -203,10 +203,14 @@ def test_transient_failure_retries_then_fails_then_retries_by_hand(configure, wo
     worker = workers(tmp_path / "worker.log")
     retrying = wait_for(lambda: (j := store.get(job_id)).state is JobState.QUEUED and j.attempts == 1 and j, 60,
                         "the first attempt to fail", worker)
-    assert retrying.reason.startswith("retrying: ") and "is not in storage" in retrying.reason
+    # People see a plain reason and a reference; the storage error (with the server's paths) is in the log.
+    plain = r"a service LifeStream depends on is unavailable right now \(ref (?P<ref>[0-9a-f]{8})\)"
+    assert re.fullmatch(f"retrying: {plain}", retrying.reason), retrying.reason
     failed = wait_for(lambda: (j := store.get(job_id)).state is JobState.FAILED and j, 60,
                       "the retry to fail too", worker)
-    assert failed.attempts == 2 and failed.retryable is True and "is not in storage" in failed.reason
+    assert failed.attempts == 2 and failed.retryable is True
+    ref = re.fullmatch(plain, failed.reason)["ref"]
+    assert [line for line in worker.output().splitlines() if f"ref {ref}" in line and "is not in storage" in line]
     assert failed.started_at - retrying.updated_at >= 0.99  # the retry waited out its backoff (1-2 s)
 
     with upload.open("rb") as fh:
