@@ -40,9 +40,9 @@ class _ProgressBars:
 
 
 def _cmd_process(args: argparse.Namespace) -> int:
+    from lifestream.pipeline.isolation import IndexScope, PipelineCrashed, PipelineRequest, process_isolated
     from lifestream.pipeline.outputs import minutes_markdown
-    from lifestream.pipeline.runner import process_recording
-    from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Indexer, get_index
+    from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE
     from lifestream.settings import get_settings
 
     settings = get_settings()
@@ -53,9 +53,14 @@ def _cmd_process(args: argparse.Namespace) -> int:
     if args.async_:
         return _cmd_process_async(args, settings)
     progress = _ProgressBars() if sys.stderr.isatty() and not args.quiet else None
-    indexer = Indexer(get_index(settings), workspace=CLI_WORKSPACE, conversation=CLI_CONVERSATION, settings=settings)
-    meeting = process_recording(Path(args.path), settings=settings, num_speakers=args.speakers, on_event=progress,
-                                indexers=[indexer])
+    request = PipelineRequest(Path(args.path), settings, num_speakers=args.speakers,
+                              index=IndexScope(CLI_WORKSPACE, CLI_CONVERSATION))
+    try:
+        meeting = process_isolated(request, on_event=progress)
+    except PipelineCrashed as exc:
+        # One line, as a shell would say it, and the exit status a shell gives a process killed by that signal.
+        print(f"lifestream: {exc.message}", file=sys.stderr)
+        return 128 + exc.signal_number if exc.signal_number else 1
     result_dir = settings.results_dir / meeting.meeting_id
     if args.json:
         print(meeting.model_dump_json(indent=2))

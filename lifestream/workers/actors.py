@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import dramatiq
-from dramatiq.middleware import CurrentMessage
 
 from lifestream.errors import LifeStreamError
 from lifestream.settings import get_settings
@@ -38,7 +37,5 @@ def _services():
 def process_recording(job_id: str) -> None:
     from lifestream.workers.execute import execute_job, run_pipeline
 
-    message = CurrentMessage.get_current_message()
     store, storage = _services()
-    execute_job(job_id, settings=settings, store=store, storage=storage, work=run_pipeline,
-                retries=message.options.get("retries", 0) if message else 0)
+    execute_job(job_id, settings=settings, store=store, storage=storage, work=run_pipeline)

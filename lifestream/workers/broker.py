@@ -128,7 +128,7 @@ def send_job(broker: dramatiq.Broker, settings: Settings, job_id: str, duration:
     """Enqueue a job's message, with a time limit scaled to the recording's length."""
     spec = parse_broker_url(settings.broker_url)
     message = dramatiq.Message(queue_name=spec.queue, actor_name=ACTOR_NAME, args=(job_id,), kwargs={},
-                               options={"time_limit": policy.time_limit_ms(duration)})
+                               options={"time_limit": policy.time_limit_ms(duration, settings)})
     try:
         broker.enqueue(message)
     except dramatiq.BrokerError as exc:

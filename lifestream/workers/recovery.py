@@ -22,6 +22,7 @@ import dramatiq
 from dramatiq import Middleware
 
 from lifestream.settings import Settings
+from lifestream.workers import attempts
 
 if TYPE_CHECKING:
     from lifestream.workers.broker import BrokerSpec
@@ -101,7 +102,7 @@ class JobRecovery(Middleware):
         store = self._store
         assert store is not None
         for job in store.expired():
-            released = store.release_expired(job.id)
+            released = attempts.settle_expired(store, job, self.settings)  # or failed, past the attempt cap
             if released is not None:
                 log.warning("job %s: its worker %s stopped renewing its lease; queued again", job.id, job.owner)
                 if self.spec.kind != "embedded":
