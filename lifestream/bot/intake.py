@@ -86,6 +86,7 @@ async def download_and_submit(
 
     Raises LinkError/MediaError with a message for the person who shared it.
     """
+    from lifestream.pipeline.limits import check_duration
     from lifestream.pipeline.probe import probe
     from lifestream.workers.submit import submit_file
 
@@ -99,6 +100,7 @@ async def download_and_submit(
         # Sniff the content: a web page or a PDF behind a .mp4 link is refused here, before any job.
         path = fetched.path.rename(Path(tmp) / safe_name(display))
         media = await asyncio.to_thread(probe, path)
+        check_duration(media.duration, display, settings)
         submission = await asyncio.to_thread(submit_file, path, settings=settings, origin=origin, display_name=display)
     return Received(submission=submission, name=display, duration=media.duration)
 

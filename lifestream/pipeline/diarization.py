@@ -52,7 +52,7 @@ class SenkoDiarizer:
                 spectral.mer_cos = None
                 impl.umap_hdbscan_cluster = spectral
             try:
-                result = impl.diarize_samples(audio.astype(np.float32), sample_rate=SAMPLE_RATE)
+                result = impl.diarize_samples(np.asarray(audio, dtype=np.float32), sample_rate=SAMPLE_RATE)
             finally:
                 spectral.cluster.k, spectral.mer_cos, impl.umap_hdbscan_cluster = saved
         if not result:

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from lifestream.errors import NoSpeechError
 from lifestream.models import Meeting, SourceInfo, Transcript
-from lifestream.pipeline import align, asr, chunking, classify, diarization, extract, minutes, outputs, probe, scenes
+from lifestream.pipeline import align, asr, chunking, classify, diarization, extract, limits, minutes, outputs, probe, scenes
 from lifestream.settings import Settings
 
 STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "minutes", "index", "write")
@@ -98,13 +98,15 @@ def process_recording(
     started = time.perf_counter()
 
     media = stages.run("probe", probe.probe, path)
+    limits.check_duration(media.duration, display_name or path.name, settings)
     sha = file_sha256(path)
     meeting_id = meeting_id or sha[:16]
     result_dir = result_dir or settings.results_dir / meeting_id
     work_dir = result_dir / ".work"
     try:
-        wav = stages.run("extract", extract.extract_audio, media, work_dir / "audio.wav")
-        audio = extract.load_wav(wav)
+        wav = stages.run("extract", extract.extract_audio, media, work_dir / "audio.wav",
+                         max_seconds=settings.max_duration)
+        audio = extract.load_wav(wav)  # memory-mapped: the stages page in what they read
 
         threads = settings.cpu_threads
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="lifestream-stage") as pool:

@@ -207,6 +207,7 @@ async def direct_upload(request: web.Request) -> web.Response:
 
 
 async def confirm(request: web.Request) -> web.Response:
+    from lifestream.pipeline.limits import check_duration, stored_duration
     from lifestream.workers.submit import submit_stored
 
     svc = services(request)
@@ -225,11 +226,17 @@ async def confirm(request: web.Request) -> web.Response:
     if found.size > min(int(ticket["s"]), _max_bytes(svc.settings)):
         await svc.run(svc.storage.delete, ticket["k"])
         raise ApiError(413, "the uploaded file is larger than announced; it was discarded")
+    duration = await svc.run(stored_duration, svc.storage, ticket["k"], ticket["f"])
+    try:
+        check_duration(duration, ticket["f"], svc.settings)
+    except MediaError as exc:
+        await svc.run(svc.storage.delete, ticket["k"])
+        raise ApiError(413, f"{exc.message} It was discarded.") from None
     origin = {"platform": "api", "workspace": ws, "conversation": ticket["c"]}
     try:
         sub = await svc.run(submit_stored, ticket["k"], settings=svc.settings, source_name=ticket["f"],
-                            origin=origin, num_speakers=body.num_speakers, idempotency_key=f"api-upload:{ticket['n']}",
-                            store=svc.store, storage=svc.storage)
+                            origin=origin, num_speakers=body.num_speakers, duration=duration,
+                            idempotency_key=f"api-upload:{ticket['n']}", store=svc.store, storage=svc.storage)
     except MediaError as exc:
         raise ApiError(409, exc.message) from None
     return web.json_response(status_body(svc.settings, sub.job), status=201 if sub.created else 200)
