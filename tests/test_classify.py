@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from lifestream.pipeline.runner import process_recording
 from lifestream.settings import Settings
 from tests.media import DIARY, speak
 
@@ -13,9 +12,9 @@ def test_a_conversation_is_a_meeting(spoken_meeting):
     assert spoken_meeting.minutes.kind == "minutes"
 
 
-def test_a_monologue_is_a_diary(tmp_path):
+def test_a_monologue_is_a_diary(tmp_path, pipeline):
     wav = speak(DIARY, tmp_path / "diary.wav")
-    meeting = process_recording(wav, settings=Settings(data_dir=tmp_path / "data"))
+    meeting = pipeline(wav, Settings(data_dir=tmp_path / "data"))
     c = meeting.classification
     assert not c.is_meeting and c.speakers == 1 and c.dominant_speaker_share > 0.95
     assert meeting.minutes.kind == "diary"
