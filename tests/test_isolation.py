@@ -111,6 +111,7 @@ def test_a_hung_native_call_is_stopped_by_the_time_limit(pool, fast, sample_wav,
 def test_a_job_abandoned_by_its_caller_stops_its_child(pool, fast, sample_wav, monkeypatch):
     # A cancelled job (or one whose lease was lost) stops now, even inside a native call.
     monkeypatch.setenv(CRASH_ENV, "asr:hang")
+    others = {p.pid for p in pipeline_processes()}  # other pools' idle processes (a session fixture's)
     hung: list[int] = []
 
     class Cancelled(Exception):
@@ -118,7 +119,7 @@ def test_a_job_abandoned_by_its_caller_stops_its_child(pool, fast, sample_wav, m
 
     def on_event(event):
         if event.stage == "asr" and event.state == "started":
-            hung.extend(p.pid for p in pipeline_processes())
+            hung.extend(p.pid for p in pipeline_processes() if p.pid not in others)
 
     def check():
         if hung:
@@ -149,7 +150,8 @@ def test_a_whole_job_in_a_child_reports_progress_and_memory(pool, fast, sample_w
     events = []
     run = pool.run(PipelineRequest(sample_wav, fast), on_event=events.append)
     assert run.meeting.transcript.segments and run.pid != os.getpid()
-    assert {"probe", "extract", "asr", "align", "minutes", "write"} <= {e.stage for e in events if e.state == "finished"}
+    finished = {e.stage for e in events if e.state == "finished"}
+    assert {"probe", "extract", "asr", "align", "minutes", "write"} <= finished
     assert run.peak_rss_bytes and 100 * 2**20 < run.peak_rss_bytes < 4 * 2**30
     again = pool.run(PipelineRequest(sample_wav, fast))
     assert again.pid == run.pid  # models stay loaded in the same process
@@ -166,3 +168,14 @@ def test_cli_process_says_in_one_line_that_processing_crashed(sample_wav, tmp_pa
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == status
     assert proc.stderr.splitlines() == [line] and proc.stdout == ""
+
+
+def test_the_first_fault_names_the_crash_even_if_dumping_stacks_faults_again():
+    # faulthandler writes its header before walking every thread's stack; if that walk faults
+    # (threads coming and going), the process dies of the second signal, after a second header.
+    from lifestream.pipeline.isolation.pool import _first_fault
+
+    dump = ("Fatal Python error: Illegal instruction\n\nCurrent thread 0x00007f0000000001 (most recent call first):\n"
+            "  File \"asr.py\", line 1 in transcribe\n\nFatal Python error: Segmentation fault\n\n")
+    assert _first_fault(dump) == -signal.SIGILL
+    assert _first_fault("") is None and _first_fault("something else\n") is None

@@ -82,10 +82,11 @@ def _data_chunk(path: Path) -> tuple[int, int]:
 
 
 def load_wav(path: Path) -> np.ndarray:
-    """The extracted WAV as float32 samples in [-1, 1] (what both models take), memory-mapped read-only.
+    """The extracted WAV as float32 samples in [-1, 1] (what both models take), memory-mapped.
 
-    Slicing it costs nothing; the stages read windows of it. Keep the array (or a slice) alive
-    no longer than the file: the stage that made it deletes the work folder at the end.
+    Slicing it costs nothing; the stages read windows of it. The mapping is copy-on-write, so
+    libraries that insist on writable arrays (torch.from_numpy) take it as it is, and a write
+    would change this process's pages, never the file.
     """
     offset, frames = _data_chunk(path)
-    return np.memmap(path, dtype=_FLOAT32, mode="r", offset=offset, shape=(frames,))
+    return np.memmap(path, dtype=_FLOAT32, mode="c", offset=offset, shape=(frames,))

@@ -10,7 +10,7 @@ import threading
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lifestream.pipeline.isolation.request import PipelineFailure, PipelineRequest
 
@@ -98,7 +98,7 @@ def _portable(exc: BaseException) -> BaseException:
 def _process(request: PipelineRequest, on_event: EventCallback) -> Meeting:
     from lifestream.pipeline.runner import process_recording
 
-    indexers = []
+    indexers: list[Any] = []  # lifestream.search.Indexer: the runner's Indexer protocol, returning a count
     if request.index is not None:
         from lifestream.search import Indexer, get_index
 

@@ -73,6 +73,22 @@ class _Stages:
         return tuple(self.running)
 
 
+# The names faulthandler gives the signals it catches, in its dump's first line.
+_FAULTS = {"Segmentation fault": signal.SIGSEGV, "Illegal instruction": signal.SIGILL, "Bus error": signal.SIGBUS,
+           "Floating point exception": signal.SIGFPE, "Aborted": signal.SIGABRT}
+
+
+def _first_fault(dump: str) -> int | None:
+    """The signal that started it, as an exit code (-4), from faulthandler's first header.
+
+    The exit status can name another: dumping every thread's stack while threads come and go
+    may itself fault, and then the process dies of that second signal (a second header follows).
+    """
+    found = re.search(r"^Fatal Python error: (.+?)\s*$", dump, re.MULTILINE)
+    number = _FAULTS.get(found.group(1)) if found else None
+    return -number if number else None
+
+
 def _where(stages: tuple[str, ...]) -> str:
     if not stages:
         return " before any stage started"
@@ -234,11 +250,11 @@ class PipelinePool:
 
     def _crashed(self, child: _Child, stages: _Stages) -> PipelineCrashed:
         child.process.join(_RETIRE_WAIT_S)
-        how, number = describe_exit(child.process.exitcode)
         try:
             dump = child.crash_log.read_text(errors="replace")
         except OSError:
             dump = ""
+        how, number = describe_exit(_first_fault(dump) or child.process.exitcode)
         culprits = stages.culprit(dump)
         verb = "was killed" if number == signal.SIGKILL else "crashed"
         message = f"processing {verb}: {how}{_where(culprits)}"
