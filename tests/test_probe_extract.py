@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lifestream.errors import MediaError
-from lifestream.pipeline.extract import SAMPLE_RATE, extract_audio, load_wav
+from lifestream.pipeline.extract import SAMPLE_RATE, extract_audio, load_wav, release
 from lifestream.pipeline.probe import probe
 from tests import media
 
@@ -105,3 +105,13 @@ def test_audio_longer_than_the_cap_is_refused_while_decoding(tmp_path, sample_wa
     assert abs(len(load_wav(tmp_path / "out.wav")) / SAMPLE_RATE - 11) < 0.1  # decoding stopped there
     wav = extract_audio(probe(sample_wav), tmp_path / "ok.wav", max_seconds=60)
     assert abs(len(load_wav(wav)) / SAMPLE_RATE - 30) < 0.5
+
+
+def test_released_samples_read_the_same_again(tmp_path, sample_wav):
+    # ASR drops each window's pages once read, so a long recording's map does not stay resident.
+    audio = load_wav(extract_audio(probe(sample_wav), tmp_path / "out.wav"))
+    first = np.array(audio[16000:48000])
+    release(audio, 0, len(audio))
+    assert np.array_equal(audio[16000:48000], first)
+    release(audio[:100], 0, 100)  # not the map itself: nothing to do
+    release(np.zeros(10, dtype=np.float32), 0, 10)

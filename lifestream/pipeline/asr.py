@@ -25,6 +25,7 @@ import numpy as np
 
 from lifestream.models import Segment, Word
 from lifestream.pipeline.asr_models import resolve_asr_model
+from lifestream.pipeline.extract import release
 
 _load_lock = threading.Lock()
 _loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lifestream-asr-load")
@@ -128,6 +129,7 @@ def transcribe(
                 on_progress(min((start + seg.end * SAMPLE_RATE) / total, 1.0))
         if detected is None and (segments or end >= len(audio)):
             detected = (info.language, info.language_probability)
+        release(audio, start, end)
     language_found, probability = detected or (language or "", 0.0)
     return AsrResult(language=language_found, language_probability=round(probability, 4), segments=segments,
                      model_path=path)

@@ -11,6 +11,7 @@ header lies about its length cannot fill the disk or the memory.
 
 from __future__ import annotations
 
+import mmap
 import struct
 import subprocess
 from pathlib import Path
@@ -90,3 +91,22 @@ def load_wav(path: Path) -> np.ndarray:
     """
     offset, frames = _data_chunk(path)
     return np.memmap(path, dtype=_FLOAT32, mode="c", offset=offset, shape=(frames,))
+
+
+def release(samples: np.ndarray, start: int, end: int) -> None:
+    """Drop ``samples[start:end]`` of a WAV from ``load_wav`` out of this process's resident memory.
+
+    A stage that has read a window of a long recording calls this, so the pages it touched do
+    not stay mapped (and counted) for the rest of the job: about 0.23 GB per hour of audio.
+    They stay in the page cache and come back on the next read. The samples are shared by the
+    stages and must not be written; a written page would read as the file again. A no-op for
+    arrays that are not such a map.
+    """
+    mapping = getattr(samples, "_mmap", None)
+    if not isinstance(samples, np.memmap) or not isinstance(mapping, mmap.mmap) or samples.base is not mapping:
+        return
+    first = samples.offset % mmap.ALLOCATIONGRANULARITY + max(0, start) * samples.itemsize
+    last = samples.offset % mmap.ALLOCATIONGRANULARITY + min(end, len(samples)) * samples.itemsize
+    first -= first % mmap.PAGESIZE
+    if last > first:
+        mapping.madvise(mmap.MADV_DONTNEED, first, min(last - first, len(mapping) - first))
