@@ -88,6 +88,8 @@ def process_recording(
     meeting_id: str | None = None,
     result_dir: Path | None = None,
     num_speakers: int | None = None,
+    min_speakers: int | None = None,
+    max_speakers: int | None = None,
     display_name: str | None = None,
     reference_date: date | None = None,
     indexers: Iterable[Indexer] = (),
@@ -118,7 +120,8 @@ def process_recording(
                     settings.diarization_backend,
                     str(settings.pyannote_pipeline) if settings.pyannote_pipeline else None,
                 )
-                diar_future = pool.submit(stages.run, "diarization", diarizer.diarize, audio, num_speakers)
+                diar_future = pool.submit(stages.run, "diarization", diarizer.diarize, audio,
+                                          diarization.SpeakerCount(num_speakers, min_speakers, max_speakers))
             else:
                 stages.skip("diarization")
                 diar_future = None
@@ -132,13 +135,14 @@ def process_recording(
                 stages.skip("scenes")
                 scene_future = None
             asr_result = asr_future.result()
-            turns = diarization.normalise_labels(diar_future.result()) if diar_future else []
+            diarized = diar_future.result() if diar_future else diarization.Diarization(turns=[])
+            turns = diarized.turns
             scene_list = scene_future.result() if scene_future else []
 
         if not asr_result.segments:
             raise NoSpeechError(f"{display_name or path.name}: no speech was found in the recording.")
 
-        segments = stages.run("align", align.assign_speakers, asr_result.segments, turns)
+        segments = stages.run("align", align.assign_speakers, asr_result.segments, diarized.exclusive or turns)
         transcript = Transcript(language=asr_result.language, language_probability=asr_result.language_probability,
                                 duration=round(media.duration, 3), segments=segments)
         chunks = stages.run("chunks", chunking.make_chunks, segments, scene_list, media.duration, settings.chunk_seconds)
