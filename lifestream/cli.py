@@ -9,7 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from lifestream.errors import LifeStreamError
+from lifestream.errors import ConfigError, LifeStreamError
 from lifestream.threads import cap_threads
 
 
@@ -51,11 +51,13 @@ def _cmd_process(args: argparse.Namespace) -> int:
     if args.data_dir:
         settings = settings.model_copy(update={"data_dir": Path(args.data_dir)})
     if args.async_:
+        if args.min_speakers or args.max_speakers:
+            raise ConfigError("--min-speakers/--max-speakers are not kept with queued jobs yet; use --speakers N.")
         return _cmd_process_async(args, settings)
     progress = _ProgressBars() if sys.stderr.isatty() and not args.quiet else None
     indexer = Indexer(get_index(settings), workspace=CLI_WORKSPACE, conversation=CLI_CONVERSATION, settings=settings)
     meeting = process_recording(Path(args.path), settings=settings, num_speakers=args.speakers, on_event=progress,
-                                indexers=[indexer])
+                                min_speakers=args.min_speakers, max_speakers=args.max_speakers, indexers=[indexer])
     result_dir = settings.results_dir / meeting.meeting_id
     if args.json:
         print(meeting.model_dump_json(indent=2))
@@ -204,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("process", help="process one recording and print its minutes")
     p.add_argument("path", help="a video or audio file (mp4, mov, mkv, webm, m4a, mp3, wav, ogg)")
     p.add_argument("--speakers", type=int, default=None, metavar="N", help="number of speakers, if known")
+    p.add_argument("--min-speakers", type=int, default=None, metavar="N", help="at least this many speakers")
+    p.add_argument("--max-speakers", type=int, default=None, metavar="N", help="at most this many speakers")
     p.add_argument("--language", default=None, help="spoken language code (default: detected)")
     p.add_argument("--data-dir", default=None, help="overrides LIFESTREAM_DATA_DIR")
     p.add_argument("--json", action="store_true", help="print meeting.json instead of the minutes")
@@ -274,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
         print("lifestream: error: --speakers must be 1 or more", file=sys.stderr)
         return 2
     try:
+        if args.command == "process":
+            from lifestream.pipeline.diarization import SpeakerCount
+
+            SpeakerCount(args.speakers, args.min_speakers, args.max_speakers)  # refuse impossible bounds up front
         return args.func(args)
     except LifeStreamError as exc:
         print(f"lifestream: error: {exc.message}", file=sys.stderr)
