@@ -293,9 +293,9 @@ def tune() -> None:
     diarizer = LocalDiarizer()
     clips = real_clips.load_clips("train")
     embedded = {c.name: diarizer.embed(c.audio()) for c in clips}
-    for threshold, min_speaker, linkage in itertools.product(
-            (0.7, 0.8, 0.9, 1.0, 1.1), (1.0, 2.0, 3.0), ("centroid", "average")):
-        diarizer.options = ClusteringOptions(threshold=threshold, min_speaker_seconds=min_speaker, linkage=linkage)
+    for group, threshold, min_speaker in itertools.product((0.6, 0.7, 0.8), (0.8, 0.9, 1.0), (1.0, 2.0)):
+        diarizer.options = ClusteringOptions(group_threshold=group, threshold=threshold,
+                                             min_speaker_seconds=min_speaker)
         metric = DiarizationErrorRate(collar=0.25)
         counts = []
         for clip in clips:
@@ -305,7 +305,7 @@ def tune() -> None:
             metric(clip.reference, hyp, uem=clip.uem)
             counts.append((clip.speakers, len(hyp.labels())))
         within = sum(abs(r - h) <= 1 for r, h in counts)
-        print(f"threshold {threshold} min_speaker_seconds {min_speaker} {linkage:8s}: trn DER {abs(metric):.3f}, "
+        print(f"group {group} threshold {threshold} min_speaker_seconds {min_speaker}: trn DER {abs(metric):.3f}, "
               f"count within ±1 {within}/{len(counts)}, found {[h for _, h in counts]} of {[r for r, _ in counts]}")
 
 

@@ -27,11 +27,13 @@ class ClusteringOptions:
     group_threshold: float = 0.7
     # Stage 2: groups whose centroids are closer than this are one speaker. Centroids rest on
     # more speech than single units, so they are steadier and the line can be drawn tighter.
-    threshold: float = 0.9
+    threshold: float = 1.0
     # Units of less solo speech than this only join a speaker; they do not shape one.
     min_clean_seconds: float = 1.0
-    # A group with less solo speech than this is a fragment of someone, not a speaker.
+    # A group with less solo speech than this, or than this share of all of it, is a fragment of
+    # someone, not a speaker (the share matters on long recordings, where fragments add up).
     min_speaker_seconds: float = 1.0
+    min_speaker_share: float = 0.0
     # Two local speakers of one chunk who each speak alone this long are two people: their
     # groups never merge (unless a maximum count forces it).
     distinct_seconds: float = 2.0
@@ -95,10 +97,12 @@ def _merge(sums: np.ndarray, mass: np.ndarray, voices: list[dict[int, set[int]]]
         for j in range(i + 1, len(mass)):
             vetoed[i, j] = vetoed[j, i] = _distinct(voices[i], voices[j])
 
+    least = max(options.min_speaker_seconds, options.min_speaker_share * float(mass.sum()))
+
     def speakers(alive_mask: np.ndarray, sums_: np.ndarray, mass_: np.ndarray) -> list[int]:
         idx = np.flatnonzero(alive_mask)
         idx = idx[np.argsort(-mass_[idx], kind="stable")]
-        big = [i for i in idx if mass_[i] >= options.min_speaker_seconds]
+        big = [i for i in idx if mass_[i] >= least]
         return big or list(idx[:1])
 
     snapshots = [(alive.copy(), sums.copy(), mass.copy())]
@@ -136,5 +140,6 @@ def _merge(sums: np.ndarray, mass: np.ndarray, voices: list[dict[int, set[int]]]
 
 
 def assign(embeddings: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """The closest speaker of each unit (cosine similarity)."""
-    return (unit(embeddings) @ centroids.T).argmax(axis=1)
+    """(N, 2): each unit's closest speaker and the runner-up (the same when there is only one)."""
+    order = np.argsort(-(unit(embeddings) @ centroids.T), axis=1, kind="stable")
+    return order[:, [0, min(1, order.shape[1] - 1)]]

@@ -3,7 +3,7 @@
 pyannote's recipe, sized for two CPU cores:
 
 1. **embed** (per stretch of audio; the result is plain arrays): segmentation-3.0
-   over 10 s chunks every 4.995 s finds up to three local speakers per chunk,
+   over 10 s chunks every 2.5 s finds up to three local speakers per chunk,
    overlap included; each local speaker's solo speech is embedded by CAM++ in
    units of up to ~5 s (their overlapped speech when they barely speak alone).
 2. **cluster** (once, over every stretch's units): two-stage agglomerative
@@ -34,9 +34,9 @@ from lifestream.pipeline.diarization.models import Segmentation, SpeakerEmbeddin
 from lifestream.pipeline.diarization.types import Diarization, SpeakerCount
 
 SAMPLE_RATE = features.SAMPLE_RATE
-# The chunk step is a whole number of segmentation frames (296 x 16.875 ms),
+# The chunk step is a whole number of segmentation frames (148 x 16.875 ms = 2.4975 s),
 # so every chunk's frames fall on one global frame grid without rounding.
-STEP_FRAMES = 296
+STEP_FRAMES = 148
 # Chunks are segmented this many at a time: bounded memory, fewer torch calls.
 BATCH = 8
 # A local speaker's solo speech is embedded in pieces of about this length: long enough for a
@@ -47,6 +47,8 @@ UNIT_SECONDS = 5.0
 MIN_EMBED_SECONDS = 0.25
 # Embedding inputs are repeated up to a multiple of this many frames: few tensor shapes, batched.
 BUCKET_FRAMES = 100
+# Audio per CAM++ forward pass: its first convolutions hold ~10 MB per second of input.
+EMBED_BATCH_SECONDS = 40
 
 
 @dataclass
@@ -209,9 +211,13 @@ class LocalDiarizer:
             buckets.setdefault(BUCKET_FRAMES * math.ceil(len(item[5]) / BUCKET_FRAMES), []).append(index)
         vectors: dict[int, np.ndarray] = {}
         for length, members in buckets.items():
-            stacked = np.stack([np.resize(pending[m][5], (length, features.NUM_BINS)) for m in members])
-            for m, vector in zip(members, self.embedding(stacked)):
-                vectors[m] = vector
+            # at most EMBED_BATCH_SECONDS of audio per forward pass: CAM++'s first layers are wide
+            per_pass = max(1, round(EMBED_BATCH_SECONDS / (length * features.FRAME_SHIFT)))
+            for b in range(0, len(members), per_pass):
+                group = members[b:b + per_pass]
+                stacked = np.stack([np.resize(pending[m][5], (length, features.NUM_BINS)) for m in group])
+                for m, vector in zip(group, self.embedding(stacked)):
+                    vectors[m] = vector
         for index, (i, s, first, last, seconds, _) in enumerate(pending):
             yield i, s, first, last, seconds, vectors[index]
 
@@ -224,8 +230,8 @@ class LocalDiarizer:
         heard = np.stack([seg.unit_chunk, seg.unit_speaker], axis=1)
         centroids = clustering.estimate_speakers(seg.unit_embedding, seg.unit_seconds, heard,
                                                  count or SpeakerCount(), self.options)
-        labels = clustering.assign(seg.unit_embedding, centroids)
-        return reconstruct.diarization(seg, labels, centroids, frame_step=self.frame_step,
+        ranked = clustering.assign(seg.unit_embedding, centroids)
+        return reconstruct.diarization(seg, ranked, centroids, frame_step=self.frame_step,
                                        frame_duration=self.segmentation.frame_duration, step_frames=STEP_FRAMES)
 
 

@@ -1,6 +1,6 @@
 """Stitch chunk-level local activity into global, overlap-aware turns.
 
-Every frame is seen by two chunks (10 s chunks every ~5 s). Per frame, the
+Every frame is seen by four chunks (10 s chunks every 2.5 s). Per frame, the
 number of people speaking is the chunks' average count of active local
 speakers, rounded; that many global speakers are active, the ones the chunks
 agree on most. The "exclusive" view gives each speech frame to the single most
@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 BLOCK_FRAMES = 36_000  # ~10 minutes
 
 
-def diarization(seg: SegmentEmbeddings, labels: np.ndarray, centroids: np.ndarray, *,
+def diarization(seg: SegmentEmbeddings, ranked: np.ndarray, centroids: np.ndarray, *,
                 frame_step: float, frame_duration: float, step_frames: int) -> Diarization:
-    """Turns from chunk activity and the global speaker (``labels``) of each embedded unit."""
+    """Turns from chunk activity and each embedded unit's closest and runner-up speaker (``ranked``)."""
+    labels = ranked[:, 0]
     k = len(centroids)
     row_of = {int(c): i for i, c in enumerate(seg.chunks)}
     units_of: dict[tuple[int, int], list[int]] = {}
@@ -58,14 +59,9 @@ def diarization(seg: SegmentEmbeddings, labels: np.ndarray, centroids: np.ndarra
             cover[dst] += 1
             speaking[dst] += seg.active[c, src].sum(axis=1)
             vote, prob = np.zeros((hi - lo, k), np.float32), np.zeros((hi - lo, k), np.float32)
-            for s in range(seg.active.shape[2]):
-                units = units_of.get((c, s))
-                if not units:
-                    continue  # silent, or too little speech to say who
-                # each frame of this local speaker belongs to the speaker of its nearest unit; two
-                # local speakers of one chunk may be one global speaker: count them once
-                who = _nearest_unit_label(seg.unit_frames[units], labels[units], src)
-                rows = np.arange(hi - lo)
+            rows = np.arange(hi - lo)
+            for s, who in _chunk_speakers(seg, c, src, units_of, ranked).items():
+                # two local speakers of one chunk may be one global speaker: count them once
                 np.maximum.at(vote, (rows, who), seg.active[c, src, s].astype(np.float32))
                 np.maximum.at(prob, (rows, who), seg.probability[c, src, s].astype(np.float32))
             votes[dst] += vote
@@ -125,6 +121,37 @@ def _merge(items: list[tuple[int, float, float]]) -> list[tuple[int, float, floa
         else:
             spans.append([a, z])
     return [(j, a, z) for j, spans in out.items() for a, z in spans]
+
+
+def _chunk_speakers(seg: SegmentEmbeddings, c: int, frames: slice, units_of: dict[tuple[int, int], list[int]],
+                    ranked: np.ndarray) -> dict[int, np.ndarray]:
+    """The global speaker of each local speaker of chunk ``c``, frame by frame.
+
+    A frame belongs to the speaker of the local speaker's nearest unit. Where
+    two local speakers are heard at once the segmentation says two people
+    speak; if both came out as the same speaker, the one who speaks alone
+    less (whose embedding rests on the least clean speech) takes their
+    runner-up speaker there, so overlapped speech is not lost.
+    """
+    who: dict[int, np.ndarray] = {}
+    second: dict[int, np.ndarray] = {}
+    solo: dict[int, float] = {}
+    for s in range(seg.active.shape[2]):
+        units = units_of.get((c, s))
+        if not units:
+            continue  # silent, or too little speech to say who
+        spans = seg.unit_frames[units]
+        who[s] = _nearest_unit_label(spans, ranked[units, 0], frames)
+        second[s] = _nearest_unit_label(spans, ranked[units, 1], frames)
+        solo[s] = float(seg.unit_seconds[units].sum())
+    active = seg.active[c, frames]
+    for a in who:
+        for b in who:
+            if a < b:
+                weak = a if solo[a] < solo[b] else b
+                clash = active[:, a] & active[:, b] & (who[a] == who[b])
+                who[weak] = np.where(clash, second[weak], who[weak])
+    return who
 
 
 def _nearest_unit_label(spans: np.ndarray, labels: np.ndarray, frames: slice) -> np.ndarray:
