@@ -42,10 +42,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # library's queue (which multiprocessing needs): put the project root there instead.
 sys.path[0] = str(ROOT)
 
-from pyannote.core import Annotation, Segment  # noqa: E402
-from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: E402
+from pyannote.core import Annotation, Segment
+from pyannote.metrics.diarization import DiarizationErrorRate
 
-from tests import real_clips  # noqa: E402
+from tests import real_clips
 
 # The trn/dev clips in which ASR finds words, as issue 12 measured them (trñ00 was missed there by its name).
 ISSUE_CLIPS = ("trn03", "trn04", "trn05", "trn06", "trn07", "trn08", "trn09", "dev00", "dev01")
@@ -142,7 +142,7 @@ def _child(method: str, conn) -> None:
             turns = run(audio)
             conn.send(("done", (turns, time.perf_counter() - wall, time.process_time() - cpu,
                                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
-    except Exception as exc:  # reported beside the other method's figures
+    except Exception as exc:  # noqa: BLE001 - any failure is reported beside the other method's figures
         conn.send(("error", repr(exc)))
 
 

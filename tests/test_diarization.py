@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from pyannote.core import Annotation
@@ -11,7 +13,12 @@ from pyannote.metrics.diarization import DiarizationErrorRate
 from lifestream.errors import ConfigError
 from lifestream.models import Segment, SpeakerTurn, Word
 from lifestream.pipeline.align import assign_speakers
-from lifestream.pipeline.diarization import SpeakerCount, SpeakerCountError, get_diarizer, normalise_labels
+from lifestream.pipeline.diarization import (
+    SpeakerCount,
+    SpeakerCountError,
+    get_diarizer,
+    normalise_labels,
+)
 from lifestream.pipeline.extract import extract_audio, load_wav
 from lifestream.pipeline.probe import probe
 from lifestream.samples import sample_file
@@ -64,7 +71,7 @@ def test_each_speaker_comes_with_a_voice_profile(sample_diarization):
 
 def test_the_exclusive_view_has_one_speaker_at_a_time(sample_diarization):
     spans = sorted((t.start, t.end) for t in sample_diarization.exclusive)
-    assert spans and all(a_end <= b_start + 1e-6 for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+    assert spans and all(a_end <= b_start + 1e-6 for (_, a_end), (b_start, _) in pairwise(spans))
 
 
 def test_a_given_speaker_count_is_respected(audio):

@@ -9,6 +9,7 @@ clips are the held-out acceptance set and are never read.
 from __future__ import annotations
 
 import os
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -84,7 +85,7 @@ def test_overlapped_speech_is_given_to_both_speakers(clips, diarized):
     assert min(first.end, second.end) - max(first.start, second.start) > 1.0  # at the same time
     # ...while each word goes to one speaker, the most active one
     excl = sorted((t.start, t.end) for t in diarized["trn09"].exclusive)
-    assert all(a_end <= b_start + 1e-6 for (_, a_end), (b_start, _) in zip(excl, excl[1:]))
+    assert all(a_end <= b_start + 1e-6 for (_, a_end), (b_start, _) in pairwise(excl))
 
 
 def test_a_known_count_and_bounds_are_met_on_a_room(clips):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 
 from lifestream.models import Classification, Segment
 
@@ -20,9 +21,10 @@ from lifestream.models import Classification, Segment
 # (a cough, a laugh, a clustering error), not a participant.
 MIN_PARTICIPANT_SHARE = 0.05
 
-_ADDRESSING = frozenset(
-    "you your you're you'll you've you'd yours we we're we've we'll we'd our ours us let's".split())
-_ACKNOWLEDGING = frozenset("yes yeah yep no nope okay ok right sure thanks thank exactly agreed".split())
+_ADDRESSING = frozenset({"you", "your", "you're", "you'll", "you've", "you'd", "yours", "we", "we're", "we've",
+                         "we'll", "we'd", "our", "ours", "us", "let's"})
+_ACKNOWLEDGING = frozenset({"yes", "yeah", "yep", "no", "nope", "okay", "ok", "right", "sure", "thanks", "thank",
+                            "exactly", "agreed"})
 _TOKEN = re.compile(r"[a-z']+")
 # Words are evidence of conversation at these rates or above.
 MIN_ADDRESSING_PER_100_WORDS = 2.0
@@ -49,7 +51,7 @@ def conversation_cues(segments: list[Segment]) -> ConversationCues:
     words = sum(len(t) for t in tokens)
     addressing = sum(w in _ADDRESSING for t in tokens for w in t)
     opened = sum(1 for t in tokens if t and t[0] in _ACKNOWLEDGING)
-    answered = sum(1 for q, nxt in zip(sentences, sentences[1:]) if q.endswith("?") and nxt)
+    answered = sum(1 for q, nxt in pairwise(sentences) if q.endswith("?") and nxt)
     return ConversationCues(words=words, addressing=addressing, exchanges=opened + answered)
 
 
@@ -62,7 +64,7 @@ def classify(segments: list[Segment], duration: float) -> Classification:
     total = sum(words_by_speaker.values()) or 1
     participants = [sp for sp, n in words_by_speaker.items() if n / total >= MIN_PARTICIPANT_SHARE]
     dominant = max(words_by_speaker.values(), default=0) / total
-    turns = sum(1 for a, b in zip(segments, segments[1:]) if a.speaker != b.speaker)
+    turns = sum(1 for a, b in pairwise(segments) if a.speaker != b.speaker)
     minutes = max(duration / 60.0, 1e-6)
     turns_per_minute = turns / minutes
     speech_ratio = min(1.0, speech / duration) if duration else 0.0

@@ -101,9 +101,8 @@ def _merge(sums: np.ndarray, mass: np.ndarray, voices: list[dict[int, set[int]]]
 
     def speakers(alive_mask: np.ndarray, sums_: np.ndarray, mass_: np.ndarray) -> list[int]:
         idx = np.flatnonzero(alive_mask)
-        idx = idx[np.argsort(-mass_[idx], kind="stable")]
-        big = [i for i in idx if mass_[i] >= least]
-        return big or list(idx[:1])
+        ranked = [int(i) for i in idx[np.argsort(-mass_[idx], kind="stable")]]
+        return [i for i in ranked if mass_[i] >= least] or ranked[:1]
 
     snapshots = [(alive.copy(), sums.copy(), mass.copy())]
     while alive.sum() > 1:
@@ -112,7 +111,7 @@ def _merge(sums: np.ndarray, mass: np.ndarray, voices: list[dict[int, set[int]]]
         live = np.outer(alive, alive) & (forced | ~vetoed)
         if not live.any():
             break
-        i, j = np.unravel_index(np.argmax(np.where(live, cos, -np.inf)), cos.shape)
+        i, j = (int(v) for v in np.unravel_index(np.argmax(np.where(live, cos, -np.inf)), cos.shape))
         if np.sqrt(max(0.0, 2 - 2 * cos[i, j])) >= options.threshold and not forced:
             break
         sums[i] += sums[j]

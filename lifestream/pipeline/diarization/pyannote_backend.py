@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class PyannoteDiarizer:
                 f"({exc}). Use the default senko backend, or install pyannote.audio where torchaudio loads."
             ) from exc
         self._torch = torch
-        self._pipeline = Pipeline.from_pretrained(config)
+        self._pipeline: Any = Pipeline.from_pretrained(config)
         self._lock = threading.Lock()
 
     def diarize(self, audio: np.ndarray, count: SpeakerCount | None = None) -> Diarization:
@@ -43,7 +44,7 @@ class PyannoteDiarizer:
                                                   ("max_speakers", count.max_speakers)) if value}
         with self._lock:
             output = self._pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE}, **kwargs)
-        annotation = getattr(output, "speaker_diarization", output)
+        annotation: Any = getattr(output, "speaker_diarization", output)
         exclusive = getattr(output, "exclusive_speaker_diarization", annotation)
 
         # SPEAKER_1, SPEAKER_2... in order of first appearance, as the default backend names them

@@ -12,6 +12,7 @@ with the recording's length.
 
 from __future__ import annotations
 
+from itertools import combinations
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -145,12 +146,10 @@ def _chunk_speakers(seg: SegmentEmbeddings, c: int, frames: slice, units_of: dic
         second[s] = _nearest_unit_label(spans, ranked[units, 1], frames)
         solo[s] = float(seg.unit_seconds[units].sum())
     active = seg.active[c, frames]
-    for a in who:
-        for b in who:
-            if a < b:
-                weak = a if solo[a] < solo[b] else b
-                clash = active[:, a] & active[:, b] & (who[a] == who[b])
-                who[weak] = np.where(clash, second[weak], who[weak])
+    for a, b in combinations(sorted(who), 2):
+        weak = a if solo[a] < solo[b] else b
+        clash = active[:, a] & active[:, b] & (who[a] == who[b])
+        who[weak] = np.where(clash, second[weak], who[weak])
     return who
 
 
