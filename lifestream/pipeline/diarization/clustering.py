@@ -104,7 +104,8 @@ def _merge(sums: np.ndarray, mass: np.ndarray, voices: list[dict[int, set[int]]]
         ranked = [int(i) for i in idx[np.argsort(-mass_[idx], kind="stable")]]
         return [i for i in ranked if mass_[i] >= least] or ranked[:1]
 
-    snapshots = [(alive.copy(), sums.copy(), mass.copy())]
+    start_sums, start_mass = sums.copy(), mass.copy()
+    merges: list[tuple[int, int]] = []  # to step back for a minimum count, replay fewer of them
     while alive.sum() > 1:
         n_big = len(speakers(alive, sums, mass))
         forced = n_big > count.clamp(n_big)  # more speakers than the person allows
@@ -117,6 +118,7 @@ def _merge(sums: np.ndarray, mass: np.ndarray, voices: list[dict[int, set[int]]]
         sums[i] += sums[j]
         mass[i] += mass[j]
         alive[j] = False
+        merges.append((i, j))
         for c, local in voices[j].items():
             voices[i].setdefault(c, set()).update(local)
         vetoed[i] = vetoed[:, i] = [_distinct(voices[i], v) for v in voices]
@@ -124,18 +126,30 @@ def _merge(sums: np.ndarray, mass: np.ndarray, voices: list[dict[int, set[int]]]
         row = unit(sums[i]) @ unit(sums).T
         cos[i, :] = cos[:, i] = np.where(alive, row, -np.inf)
         cos[i, i] = -np.inf
-        snapshots.append((alive.copy(), sums.copy(), mass.copy()))
-    # A minimum (or exact) count above what was found: step back through the merges.
-    for alive_s, sums_s, mass_s in reversed(snapshots):
-        chosen = speakers(alive_s, sums_s, mass_s)
-        if len(chosen) >= count.clamp(len(chosen)) or alive_s is snapshots[0][0]:
-            break
+    chosen = speakers(alive, sums, mass)
+    if len(chosen) < count.clamp(len(chosen)):
+        # A minimum (or exact) count above what was found: undo merges, latest first.
+        for undo in range(len(merges) - 1, -1, -1):
+            sums, mass, alive = _replay(start_sums, start_mass, merges[:undo])
+            chosen = speakers(alive, sums, mass)
+            if len(chosen) >= count.clamp(len(chosen)):
+                break
     wanted = count.clamp(len(chosen))
     if len(chosen) < wanted:
         # not enough groups with real speech: take the largest ones
-        idx = np.flatnonzero(alive_s)
-        chosen = list(idx[np.argsort(-mass_s[idx], kind="stable")][:wanted])
-    return unit(sums_s[chosen[:wanted]]).astype(np.float32)
+        idx = np.flatnonzero(alive)
+        chosen = [int(i) for i in idx[np.argsort(-mass[idx], kind="stable")][:wanted]]
+    return unit(sums[chosen[:wanted]]).astype(np.float32)
+
+
+def _replay(sums: np.ndarray, mass: np.ndarray, merges: list[tuple[int, int]]):
+    sums, mass = sums.copy(), mass.copy()
+    alive = np.ones(len(mass), bool)
+    for i, j in merges:
+        sums[i] += sums[j]
+        mass[i] += mass[j]
+        alive[j] = False
+    return sums, mass, alive
 
 
 def assign(embeddings: np.ndarray, centroids: np.ndarray) -> np.ndarray:
