@@ -108,7 +108,9 @@ def test_shared_recording_gets_minutes_in_its_thread(bot, processed):
     ts, minutes = processed
     blocks = minutes[0]["blocks"]
     rendered = json.dumps(blocks)
-    assert blocks[0]["type"] == "header" and blocks[0]["text"]["text"].startswith("Meeting")
+    # The header is the minutes' title (the topic found, or "Meeting" when there is none), the same as the
+    # notification text.
+    assert blocks[0]["type"] == "header" and minutes[0]["text"] == f"Minutes: {blocks[0]['text']['text']}"
     for heading in ("*Summary*", "*Action items*", "SPEAKER_1", "SPEAKER_2"):
         assert heading in rendered
     buttons = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
