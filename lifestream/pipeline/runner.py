@@ -1,9 +1,9 @@
 """The whole pipeline for one recording, stage by stage, each timed.
 
 probe → extract → (ASR ‖ diarization ‖ scenes) → align → chunks → classify →
-minutes → index → write. The three middle branches run at the same time: on
-a small machine diarization and scene detection hide behind ASR instead of
-adding to it.
+redact (opt-in) → names → insights → minutes → index → write. The three
+middle branches run at the same time: on a small machine diarization and scene
+detection hide behind ASR instead of adding to it.
 """
 
 from __future__ import annotations
@@ -21,10 +21,25 @@ from typing import Protocol
 
 from lifestream.errors import NoSpeechError
 from lifestream.models import Meeting, SourceInfo, Transcript
-from lifestream.pipeline import align, asr, chunking, classify, diarization, extract, minutes, outputs, probe, scenes
+from lifestream.pipeline import (
+    align,
+    asr,
+    chunking,
+    classify,
+    diarization,
+    extract,
+    insights,
+    minutes,
+    outputs,
+    probe,
+    redaction,
+    scenes,
+)
+from lifestream.pipeline.naming import name_speakers
 from lifestream.settings import Settings
 
-STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "minutes", "index", "write")
+STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "redact", "names",
+          "insights", "minutes", "index", "write")
 
 
 @dataclass(frozen=True)
@@ -41,7 +56,7 @@ EventCallback = Callable[[StageEvent], None]
 class Indexer(Protocol):
     """Anything that wants the finished meeting before its results are written (the search index)."""
 
-    def index_meeting(self, meeting: Meeting) -> None: ...
+    def index_meeting(self, meeting: Meeting) -> object: ...
 
 
 def file_sha256(path: Path) -> str:
@@ -163,9 +178,20 @@ def process_recording(
             classification=verdict,
             models={"asr": asr_result.model_path, "diarization": settings.diarization_backend},
         )
+        if settings.redact:
+            # Before the minutes (an LLM never sees the originals), the index and the files.
+            meeting = stages.run("redact", redaction.redact_meeting, meeting, settings.redact_phone_regions)
+            segments = meeting.transcript.segments if meeting.transcript else []
+            chunks = meeting.chunks
+        else:
+            stages.skip("redact")
+        # After redaction, so a model asked for names never sees what was masked.
+        stages.run("names", name_speakers, meeting, settings)
+        meeting.insights = stages.run("insights", insights.compute, meeting)
         chunk_minutes, whole = stages.run(
             "minutes", minutes.write_minutes, segments, chunks, diary=not verdict.is_meeting,
             reference_date=reference_date or meeting.created_at.date(), settings=settings,
+            speaker_names=meeting.speaker_names,  # to find who "Sheila, can you…" asks; text keeps the labels
         )
         meeting.chunk_minutes, meeting.minutes = chunk_minutes, whole
 

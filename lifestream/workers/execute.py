@@ -33,16 +33,16 @@ from pathlib import Path
 
 import dramatiq
 
+from lifestream.pipeline.runner import STAGES, process_recording
+from lifestream.search import Indexer
+from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.storage import Storage, safe_name
-from lifestream.workers import hooks, policy
+from lifestream.workers import policy
 from lifestream.workers.jobstore import Job, JobState, JobStore
 
 log = logging.getLogger(__name__)
 
-# The pipeline's stages, for a percentage: each counts the same, parallel ones included.
-_STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "minutes", "index",
-           "write")
 _PROGRESS_EVERY_S = 2.0  # in-stage progress is sent at most this often; stage starts and ends always
 
 _PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -84,14 +84,24 @@ class JobContext:
     """What the work function gets besides the job: services, and a progress callback."""
 
     job: Job
-    settings: Settings
-    store: JobStore
-    storage: Storage
+    services: Services
     owner: str
     lease: _Lease
     _fractions: dict[str, float] = field(default_factory=dict)
     _last_sent: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def store(self) -> JobStore:
+        return self.services.store
+
+    @property
+    def storage(self) -> Storage:
+        return self.services.storage
 
     def check(self) -> None:
         if self.lease.lost.is_set():
@@ -102,7 +112,8 @@ class JobContext:
         self.check()
         with self._lock:
             self._fractions[event.stage] = 1.0 if event.state in ("finished", "skipped") else event.fraction
-            percent = min(99.0, 100.0 * sum(self._fractions.values()) / len(_STAGES))
+            # Each stage counts the same towards the percentage, parallel ones included.
+            percent = min(99.0, 100.0 * sum(self._fractions.values()) / len(STAGES))
             now = time.monotonic()
             if event.state == "progress" and now - self._last_sent < _PROGRESS_EVERY_S:
                 return
@@ -118,26 +129,23 @@ class JobContext:
         if job is None:
             self.lease.lost.set()
             self.check()
-        hooks.emit("progress", job)
+            return
+        self.services.events.emit("progress", job)
 
 
 Work = Callable[[Job, JobContext], None]
 
 
-def _indexers(job: Job, settings: Settings) -> list:
+def _indexers(job: Job, services: Services) -> list[Indexer]:
     """Searchable where it came from: origin's workspace and conversation (a Slack channel, an API client)."""
-    workspace, conversation = job.origin.get("workspace"), job.origin.get("conversation")
-    if not (isinstance(workspace, str) and workspace and isinstance(conversation, str) and conversation):
+    if job.origin is None:
         return []
-    from lifestream.search import Indexer, get_index
-
-    return [Indexer(get_index(settings), workspace=workspace, conversation=conversation, settings=settings)]
+    return [Indexer(services.index, workspace=job.origin.workspace, conversation=job.origin.conversation,
+                    settings=services.settings)]
 
 
 def run_pipeline(job: Job, ctx: JobContext) -> None:
     """The real work: fetch the upload, process it in a scratch folder, publish the result folder."""
-    from lifestream.pipeline.runner import process_recording
-
     scratch_root = ctx.settings.data_dir / "tmp"  # same file system as local storage: publishing is a rename
     scratch_root.mkdir(parents=True, exist_ok=True)
     for stale in scratch_root.glob(f"job-{job.id}-*"):  # left by a worker that died on this job; we hold it now
@@ -148,17 +156,17 @@ def run_pipeline(job: Job, ctx: JobContext) -> None:
         result_dir = Path(scratch) / "result"
         process_recording(source, settings=ctx.settings, meeting_id=job.id, result_dir=result_dir,
                           num_speakers=job.num_speakers, display_name=job.source_name, on_event=ctx.on_stage,
-                          indexers=_indexers(job, ctx.settings))
+                          indexers=_indexers(job, ctx.services))
         ctx.check()  # never publish over a job that was cancelled or handed to another worker
         ctx.storage.put_dir(result_dir, job.result_prefix)
 
 
-def execute_job(job_id: str, *, settings: Settings, store: JobStore, storage: Storage, work: Work = run_pipeline,
-                retries: int = 0) -> Job | None:
+def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline, retries: int = 0) -> Job | None:
     """Run a job once. Raises dramatiq.Retry to be redelivered later, or the final error to fail the message.
 
     ``retries`` is how many times this message has been retried already (Dramatiq's count).
     """
+    settings, store, events = services.settings, services.store, services.events
     job = store.get(job_id)
     if job is None:
         log.warning("job %s is not in the job store; dropping its message", job_id)
@@ -166,7 +174,7 @@ def execute_job(job_id: str, *, settings: Settings, store: JobStore, storage: St
     if job.final:
         log.info("job %s is already %s; duplicate message ignored", job_id, job.state.value)
         if job.state is JobState.COMPLETED:
-            hooks.announce_completed(store, job_id)  # in case the worker that completed it died before this
+            events.announce_completed(store, job_id)  # in case the worker that completed it died before this
         return job
     owner = owner_id()
     claimed = store.claim(job_id, owner, settings.job_lease_seconds)
@@ -180,7 +188,7 @@ def execute_job(job_id: str, *, settings: Settings, store: JobStore, storage: St
     lease = _Lease(store, job_id, owner, settings.job_lease_seconds)
     lease.start()
     try:
-        ctx = JobContext(job=claimed, settings=settings, store=store, storage=storage, owner=owner, lease=lease)
+        ctx = JobContext(job=claimed, services=services, owner=owner, lease=lease)
         work(claimed, ctx)
         ctx.check()
         done = store.complete(job_id, owner)
@@ -188,19 +196,19 @@ def execute_job(job_id: str, *, settings: Settings, store: JobStore, storage: St
         log.info("job %s: stopped, it is no longer ours", job_id)
         return store.get(job_id)
     except BaseException as exc:  # BaseException: Dramatiq's time limit is one
-        _record_failure(store, settings, claimed, owner, exc, retries)
+        _record_failure(services, claimed, owner, exc, retries)
         raise
     finally:
         lease.stop()
     if done is None:  # cancelled between the last check and now
         return store.get(job_id)
     log.info("job %s completed (attempt %d)", job_id, done.attempts)
-    hooks.announce_completed(store, job_id)
+    events.announce_completed(store, job_id)
     return done
 
 
-def _record_failure(store: JobStore, settings: Settings, job: Job, owner: str, exc: BaseException,
-                    retries: int) -> None:
+def _record_failure(services: Services, job: Job, owner: str, exc: BaseException, retries: int) -> None:
+    settings, store = services.settings, services.store
     reason = policy.failure_reason(exc)
     if policy.is_transient(exc) and retries < settings.job_max_retries:
         delay = policy.retry_delay_ms(retries, min_backoff_ms=settings.job_retry_min_backoff_ms,
@@ -212,4 +220,4 @@ def _record_failure(store: JobStore, settings: Settings, job: Job, owner: str, e
     failed = store.fail(job.id, owner, reason, retryable=policy.is_transient(exc))
     if failed is not None:
         log.warning("job %s failed: %s", job.id, reason)
-        hooks.emit("failed", failed)
+        services.events.emit("failed", failed)
