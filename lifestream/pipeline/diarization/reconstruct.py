@@ -22,7 +22,7 @@ from lifestream.pipeline.diarization.clustering import unit
 from lifestream.pipeline.diarization.types import Diarization, SpeakerProfile
 
 if TYPE_CHECKING:
-    from lifestream.pipeline.diarization.local import SegmentEmbeddings
+    from lifestream.pipeline.diarization.segments import SegmentEmbeddings
 
 BLOCK_FRAMES = 36_000  # ~10 minutes
 
