@@ -45,7 +45,7 @@ sys.path[0] = str(ROOT)
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
-from tests import real_clips
+from tests.support import real_clips
 
 # The trn/dev clips in which ASR finds words, as issue 12 measured them (trñ00 was missed there by its name).
 ISSUE_CLIPS = ("trn03", "trn04", "trn05", "trn06", "trn07", "trn08", "trn09", "dev00", "dev01")

@@ -43,10 +43,9 @@ def test_a_diary_has_no_conversation_in_its_words():
 
 def test_a_four_person_meeting_room_is_a_meeting(tmp_path):
     """A real AMI-like clip of four people in which one does nearly all the talking."""
-    from tests import real_clips
-    from tests.test_diarization_meetings import _require_clips
+    from tests.support import real_clips
 
-    _require_clips()
+    real_clips.require()
     clip = next(c for c in real_clips.load_clips("train") if c.name == "trn05")
     assert clip.speakers == 4
     meeting = process_recording(clip.path, settings=Settings(data_dir=tmp_path / "data"))

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EMULATED_CPU = "Haswell"  # AVX2, FMA, BMI2 - the usual AMD EPYC / older Xeon level, no AVX-512
 
 CHILD = textwrap.dedent(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 from pyannote.core import Annotation, Segment
 
@@ -85,3 +86,13 @@ def concatenate(clips: list[tuple[str, np.ndarray, Annotation]], min_seconds: fl
                 reference[Segment(seg.start + offset, seg.end + offset)] = label
             offset += len(audio) / RATE
     return np.concatenate(pieces), reference
+
+
+def require() -> None:
+    """Skip a test when the clips are missing; fail it where the tools are required (CI)."""
+    if available():
+        return
+    reason = f"no diarization clips in {clips_dir()} (scripts/setup --test fetches them)"
+    if os.environ.get("LIFESTREAM_REQUIRE_TOOLS", "") not in ("", "0", "false"):
+        pytest.fail(reason + " - LIFESTREAM_REQUIRE_TOOLS is set")
+    pytest.skip(reason)

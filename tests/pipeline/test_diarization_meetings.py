@@ -1,14 +1,13 @@
 """Diarization on real meeting rooms (issue 12): the AMI-like clips of pyannote.audio's sdist, scored
 against their reference RTTM (DER with a 0.25 s collar, overlapped speech scored).
 
-The clips come from scripts/setup --test (tests/real_clips.py). Settings were
+The clips come from scripts/setup --test (tests/support/real_clips.py). Settings were
 tuned on the trn clips; the dev clips are reported, not tuned to; the tst
 clips are the held-out acceptance set and are never read.
 """
 
 from __future__ import annotations
 
-import os
 from itertools import pairwise
 
 import numpy as np
@@ -17,24 +16,15 @@ from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
 from lifestream.pipeline.diarization import SpeakerCount, get_diarizer
-from tests import real_clips
+from tests.support import real_clips
 
 # The trn/dev clips in which ASR finds words (the nine of issue 12's measurements).
 ROOM_CLIPS = ("trn03", "trn04", "trn05", "trn06", "trn07", "trn08", "trn09", "dev00", "dev01")
 
 
-def _require_clips() -> None:
-    if real_clips.available():
-        return
-    reason = f"no diarization clips in {real_clips.clips_dir()} (scripts/setup --test fetches them)"
-    if os.environ.get("LIFESTREAM_REQUIRE_TOOLS", "") not in ("", "0", "false"):
-        pytest.fail(reason + " - LIFESTREAM_REQUIRE_TOOLS is set")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def clips() -> dict[str, real_clips.Clip]:
-    _require_clips()
+    real_clips.require()
     return {c.name: c for subset in ("train", "development") for c in real_clips.load_clips(subset)}
 
 
