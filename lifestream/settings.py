@@ -7,7 +7,7 @@ differ only in configuration.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     llm_concurrency: int = 4
     llm_timeout_seconds: float = 120.0
     llm_max_retries: int = 4
+    # Speakers named from what the recording says ("this is Diane…"); off: labels until someone renames.
+    guess_speaker_names: bool = True
+
+    # --- personal data and exports
+    # Mask e-mail addresses, phone numbers, card numbers, IBANs and SSNs in the transcript, minutes,
+    # search records and exports before anything is stored or posted (lifestream.pipeline.redaction).
+    redact: bool = False
+    # Regions whose national phone numbers (written without +country code) are recognised.
+    redact_phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB", "DE", "FR", "ES"])
+    # A TrueType font for PDF exports; default DejaVu Sans from fonts-dejavu-core.
+    pdf_font: Path | None = None
 
     # --- storage: a local folder (default) or S3 / any S3-compatible server
     s3_bucket: str | None = None
@@ -131,11 +142,5 @@ class Settings(BaseSettings):
 
     @property
     def cpu_threads(self) -> int:
-        import os
-
         return self.threads or os.cpu_count() or 1
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()

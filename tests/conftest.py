@@ -65,7 +65,7 @@ def spoken_meeting(tmp_path_factory, pipeline):
     from datetime import date
 
     from lifestream.settings import Settings
-    from tests.media import LAUNCH_MEETING, speak
+    from tests.support.media import LAUNCH_MEETING, speak
 
     root = tmp_path_factory.mktemp("spoken")
     wav = speak(LAUNCH_MEETING, root / "launch.wav")

@@ -103,7 +103,8 @@ def release(samples: np.ndarray, start: int, end: int) -> None:
     arrays that are not such a map.
     """
     mapping = getattr(samples, "_mmap", None)
-    if not isinstance(samples, np.memmap) or not isinstance(mapping, mmap.mmap) or samples.base is not mapping:
+    base: object = samples.base  # numpy types it as an array; a memmap's is the mmap itself
+    if not isinstance(samples, np.memmap) or not isinstance(mapping, mmap.mmap) or base is not mapping:
         return
     first = samples.offset % mmap.ALLOCATIONGRANULARITY + max(0, start) * samples.itemsize
     last = samples.offset % mmap.ALLOCATIONGRANULARITY + min(end, len(samples)) * samples.itemsize

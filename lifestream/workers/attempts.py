@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 
 from lifestream.settings import Settings
-from lifestream.workers import hooks
+from lifestream.workers.hooks import JobEvents
 from lifestream.workers.jobstore import Job, JobStore
 
 log = logging.getLogger(__name__)
@@ -41,14 +41,14 @@ def worker_lost(job: Job) -> str:
     return gave_up(f"its worker stopped while processing it{where} (killed, or out of memory?)", job.attempts)
 
 
-def settle_expired(store: JobStore, job: Job, settings: Settings) -> Job | None:
+def settle_expired(store: JobStore, job: Job, settings: Settings, events: JobEvents) -> Job | None:
     """A job whose worker stopped renewing its lease: queued again (returned, to be sent), or failed for good."""
     if has_attempts_left(job, settings):
         return store.release_expired(job.id)
     failed = store.give_up(job.id, worker_lost(job))
     if failed is not None:
         log.warning("job %s failed: %s", job.id, failed.reason)
-        hooks.emit("failed", failed)
+        events.emit("failed", failed)
     return None
 
 
@@ -58,10 +58,10 @@ def within_cap(claimed: Job, settings: Settings) -> bool:
     return claimed.attempts <= settings.max_attempts
 
 
-def fail_over_cap(store: JobStore, claimed: Job, before: Job, owner: str) -> None:
+def fail_over_cap(store: JobStore, claimed: Job, before: Job, owner: str, events: JobEvents) -> None:
     """Fail a claim past the cap; ``before`` is the job as the dead worker left it (its stage)."""
     tried = before.model_copy(update={"attempts": claimed.attempts - 1})
     failed = store.fail(claimed.id, owner, worker_lost(tried), retryable=True)
     if failed is not None:
         log.warning("job %s failed: %s", claimed.id, failed.reason)
-        hooks.emit("failed", failed)
+        events.emit("failed", failed)

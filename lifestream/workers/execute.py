@@ -36,17 +36,16 @@ from pathlib import Path
 
 import dramatiq
 
-from lifestream.pipeline.isolation import IndexScope, PipelineRequest, shared_pool
+from lifestream.pipeline.isolation import IndexScope, PipelineRequest
+from lifestream.pipeline.runner import STAGES
+from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.storage import Storage, safe_name
-from lifestream.workers import attempts, hooks, policy
+from lifestream.workers import attempts, policy
 from lifestream.workers.jobstore import Job, JobState, JobStore
 
 log = logging.getLogger(__name__)
 
-# The pipeline's stages, for a percentage: each counts the same, parallel ones included.
-_STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "minutes", "index",
-           "write")
 _PROGRESS_EVERY_S = 2.0  # in-stage progress is sent at most this often; stage starts and ends always
 
 _PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -88,14 +87,24 @@ class JobContext:
     """What the work function gets besides the job: services, and a progress callback."""
 
     job: Job
-    settings: Settings
-    store: JobStore
-    storage: Storage
+    services: Services
     owner: str
     lease: _Lease
     _fractions: dict[str, float] = field(default_factory=dict)
     _last_sent: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def store(self) -> JobStore:
+        return self.services.store
+
+    @property
+    def storage(self) -> Storage:
+        return self.services.storage
 
     def check(self) -> None:
         if self.lease.lost.is_set():
@@ -106,7 +115,8 @@ class JobContext:
         self.check()
         with self._lock:
             self._fractions[event.stage] = 1.0 if event.state in ("finished", "skipped") else event.fraction
-            percent = min(99.0, 100.0 * sum(self._fractions.values()) / len(_STAGES))
+            # Each stage counts the same towards the percentage, parallel ones included.
+            percent = min(99.0, 100.0 * sum(self._fractions.values()) / len(STAGES))
             now = time.monotonic()
             if event.state == "progress" and now - self._last_sent < _PROGRESS_EVERY_S:
                 return
@@ -122,7 +132,8 @@ class JobContext:
         if job is None:
             self.lease.lost.set()
             self.check()
-        hooks.emit("progress", job)
+            return
+        self.services.events.emit("progress", job)
 
 
 Work = Callable[[Job, JobContext], None]
@@ -130,15 +141,13 @@ Work = Callable[[Job, JobContext], None]
 
 def _index_scope(job: Job) -> IndexScope | None:
     """Searchable where it came from: origin's workspace and conversation (a Slack channel, an API client)."""
-    workspace, conversation = job.origin.get("workspace"), job.origin.get("conversation")
-    if not (isinstance(workspace, str) and workspace and isinstance(conversation, str) and conversation):
+    if job.origin is None:
         return None
-    return IndexScope(workspace, conversation)
+    return IndexScope(job.origin.workspace, job.origin.conversation)
 
 
 def run_pipeline(job: Job, ctx: JobContext) -> None:
     """The real work: fetch the upload, process it in a scratch folder (in a pipeline process), publish."""
-
     scratch_root = ctx.settings.data_dir / "tmp"  # same file system as local storage: publishing is a rename
     scratch_root.mkdir(parents=True, exist_ok=True)
     for stale in scratch_root.glob(f"job-{job.id}-*"):  # left by a worker that died on this job; we hold it now
@@ -150,17 +159,17 @@ def run_pipeline(job: Job, ctx: JobContext) -> None:
         request = PipelineRequest(source, ctx.settings, meeting_id=job.id, result_dir=result_dir,
                                   num_speakers=job.num_speakers, display_name=job.source_name,
                                   index=_index_scope(job))
-        run = shared_pool(ctx.settings).run(request, on_event=ctx.on_stage, check=ctx.check,
-                                            time_limit=policy.pipeline_time_limit_s(job.duration, ctx.settings))
+        run = ctx.services.pipelines.run(request, on_event=ctx.on_stage, check=ctx.check,
+                                       time_limit=policy.pipeline_time_limit_s(job.duration, ctx.settings))
         log.info("job %s: pipeline took %.1f s in process %d (peak RSS %s MB)", job.id, run.seconds, run.pid,
                  f"{run.peak_rss_bytes / 2**20:.0f}" if run.peak_rss_bytes else "?")
         ctx.check()  # never publish over a job that was cancelled or handed to another worker
         ctx.storage.put_dir(result_dir, job.result_prefix)
 
 
-def execute_job(job_id: str, *, settings: Settings, store: JobStore, storage: Storage,
-                work: Work = run_pipeline) -> Job | None:
+def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline) -> Job | None:
     """Run a job once. Raises dramatiq.Retry to be redelivered later, or the final error to fail the message."""
+    settings, store, events = services.settings, services.store, services.events
     job = store.get(job_id)
     if job is None:
         log.warning("job %s is not in the job store; dropping its message", job_id)
@@ -168,7 +177,7 @@ def execute_job(job_id: str, *, settings: Settings, store: JobStore, storage: St
     if job.final:
         log.info("job %s is already %s; duplicate message ignored", job_id, job.state.value)
         if job.state is JobState.COMPLETED:
-            hooks.announce_completed(store, job_id)  # in case the worker that completed it died before this
+            events.announce_completed(store, job_id)  # in case the worker that completed it died before this
         return job
     owner = owner_id()
     claimed = store.claim(job_id, owner, settings.job_lease_seconds)
@@ -179,13 +188,13 @@ def execute_job(job_id: str, *, settings: Settings, store: JobStore, storage: St
             raise dramatiq.Retry(f"job {job_id} is held by {current.owner}", delay=wait_ms)
         return current
     if not attempts.within_cap(claimed, settings):
-        attempts.fail_over_cap(store, claimed, job, owner)
+        attempts.fail_over_cap(store, claimed, job, owner, events)
         return store.get(job_id)
 
     lease = _Lease(store, job_id, owner, settings.job_lease_seconds)
     lease.start()
     try:
-        ctx = JobContext(job=claimed, settings=settings, store=store, storage=storage, owner=owner, lease=lease)
+        ctx = JobContext(job=claimed, services=services, owner=owner, lease=lease)
         work(claimed, ctx)
         ctx.check()
         done = store.complete(job_id, owner)
@@ -193,18 +202,19 @@ def execute_job(job_id: str, *, settings: Settings, store: JobStore, storage: St
         log.info("job %s: stopped, it is no longer ours", job_id)
         return store.get(job_id)
     except BaseException as exc:  # BaseException: Dramatiq's time limit is one
-        _record_failure(store, settings, claimed, owner, exc)
+        _record_failure(services, claimed, owner, exc)
         raise
     finally:
         lease.stop()
     if done is None:  # cancelled between the last check and now
         return store.get(job_id)
     log.info("job %s completed (attempt %d)", job_id, done.attempts)
-    hooks.announce_completed(store, job_id)
+    events.announce_completed(store, job_id)
     return done
 
 
-def _record_failure(store: JobStore, settings: Settings, job: Job, owner: str, exc: BaseException) -> None:
+def _record_failure(services: Services, job: Job, owner: str, exc: BaseException) -> None:
+    settings, store = services.settings, services.store
     reason = policy.failure_reason(exc)
     transient = policy.is_transient(exc)
     if transient and attempts.has_attempts_left(job, settings):
@@ -220,4 +230,4 @@ def _record_failure(store: JobStore, settings: Settings, job: Job, owner: str, e
     failed = store.fail(job.id, owner, reason, retryable=transient)
     if failed is not None:
         log.warning("job %s failed: %s", job.id, reason)
-        hooks.emit("failed", failed)
+        services.events.emit("failed", failed)

@@ -51,7 +51,7 @@ Modules: ``request`` (what crosses the process boundary, and the errors),
 ``child`` (the child's loop), ``pool`` (the parent's side).
 """
 
-from lifestream.pipeline.isolation.pool import PipelinePool, process_isolated, shared_pool
+from lifestream.pipeline.isolation.pool import PipelinePool, process_isolated
 from lifestream.pipeline.isolation.request import (
     CRASH_ENV,
     IndexScope,
@@ -63,4 +63,4 @@ from lifestream.pipeline.isolation.request import (
 )
 
 __all__ = ["CRASH_ENV", "IndexScope", "PipelineCrashed", "PipelineFailure", "PipelinePool", "PipelineRequest",
-           "PipelineRun", "PipelineTimedOut", "process_isolated", "shared_pool"]
+           "PipelineRun", "PipelineTimedOut", "process_isolated"]

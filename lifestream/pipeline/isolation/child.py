@@ -106,6 +106,7 @@ def _process(request: PipelineRequest, on_event: EventCallback) -> Meeting:
                                 conversation=request.index.conversation, settings=request.settings))
     return process_recording(request.path, settings=request.settings, meeting_id=request.meeting_id,
                              result_dir=request.result_dir, num_speakers=request.num_speakers,
+                             min_speakers=request.min_speakers, max_speakers=request.max_speakers,
                              display_name=request.display_name, reference_date=request.reference_date,
                              indexers=indexers, on_event=on_event)
 

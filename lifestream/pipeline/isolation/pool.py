@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import logging
 import multiprocessing
 import os
@@ -27,7 +26,6 @@ from lifestream.pipeline.isolation.request import (
     crash_spec,
     describe_exit,
 )
-from lifestream.settings import Settings
 from lifestream.timefmt import duration_text
 
 if TYPE_CHECKING:
@@ -260,26 +258,6 @@ class PipelinePool:
         message = f"processing {verb}: {how}{_where(culprits)}"
         log.info("pipeline process %s: %s%s", child.process.pid, message, f"\n{dump}" if dump.strip() else "")
         return PipelineCrashed(message, signal_number=number, stages=culprits)
-
-
-_shared: dict[tuple[int, int], PipelinePool] = {}
-_shared_lock = threading.Lock()
-
-
-def shared_pool(settings: Settings) -> PipelinePool:
-    """The process-wide pool for these settings' sizes; its children stop when the process exits."""
-    key = (settings.pipeline_processes, settings.pipeline_jobs_per_process)
-    with _shared_lock:
-        pool = _shared.get(key)
-        if pool is None:
-            pool = _shared[key] = PipelinePool(max_processes=key[0], jobs_per_process=key[1])
-    return pool
-
-
-@atexit.register
-def _close_shared() -> None:
-    for pool in list(_shared.values()):
-        pool.close()
 
 
 def process_isolated(request: PipelineRequest, *, on_event: EventCallback | None = None,

@@ -68,6 +68,8 @@ class PipelineRequest:
     meeting_id: str | None = None
     result_dir: Path | None = None
     num_speakers: int | None = None
+    min_speakers: int | None = None
+    max_speakers: int | None = None
     display_name: str | None = None
     reference_date: date | None = None
     index: IndexScope | None = None
