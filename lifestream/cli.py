@@ -20,16 +20,16 @@ cap_threads()
 
 from lifestream import meetings  # noqa: E402  (these imports load the heavy libraries)
 from lifestream.bot.notifiers import chat_notifiers
-from lifestream.errors import LifeStreamError
+from lifestream.errors import ConfigError, LifeStreamError
 from lifestream.exports import FORMATS, export, stored_keyframes
 from lifestream.links import link_secret
 from lifestream.pipeline.asr_models import BUILTIN_MODELS, verify_asr_model
 from lifestream.pipeline.diarization import get_diarizer
+from lifestream.pipeline.isolation import IndexScope, PipelineCrashed, PipelineRequest, process_isolated
 from lifestream.pipeline.outputs import minutes_markdown
-from lifestream.pipeline.runner import process_recording
 from lifestream.public_errors import RedactingFormatter, redact_urls
 from lifestream.samples import make_sample_video, sample_file
-from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Indexer, Scope, ask
+from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Scope, ask
 from lifestream.server import serve
 from lifestream.services import Services
 from lifestream.settings import Settings
@@ -83,11 +83,19 @@ def _cmd_process(args: argparse.Namespace) -> int:
     settings = _settings(args, asr_language=args.language or None)
     services = Services(settings)
     if args.async_:
+        if args.min_speakers or args.max_speakers:
+            raise ConfigError("--min-speakers/--max-speakers are not kept with queued jobs yet; use --speakers N.")
         return _cmd_process_async(args, services)
     progress = _ProgressBars() if sys.stderr.isatty() and not args.quiet else None
-    indexer = Indexer(services.index, workspace=CLI_WORKSPACE, conversation=CLI_CONVERSATION, settings=settings)
-    meeting = process_recording(Path(args.path), settings=settings, num_speakers=args.speakers, on_event=progress,
-                                indexers=[indexer])
+    request = PipelineRequest(Path(args.path), settings, num_speakers=args.speakers, min_speakers=args.min_speakers,
+                              max_speakers=args.max_speakers,
+                              index=IndexScope(CLI_WORKSPACE, CLI_CONVERSATION))
+    try:
+        meeting = process_isolated(request, on_event=progress)
+    except PipelineCrashed as exc:
+        # One line, as a shell would say it, and the exit status a shell gives a process killed by that signal.
+        print(f"lifestream: {exc.message}", file=sys.stderr)
+        return 128 + exc.signal_number if exc.signal_number else 1
     result_dir = settings.results_dir / meeting.meeting_id
     if args.json:
         print(meeting.model_dump_json(indent=2))
@@ -234,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("process", help="process one recording and print its minutes")
     p.add_argument("path", help="a video or audio file (mp4, mov, mkv, webm, m4a, mp3, wav, ogg)")
     p.add_argument("--speakers", type=int, default=None, metavar="N", help="number of speakers, if known")
+    p.add_argument("--min-speakers", type=int, default=None, metavar="N", help="at least this many speakers")
+    p.add_argument("--max-speakers", type=int, default=None, metavar="N", help="at most this many speakers")
     p.add_argument("--language", default=None, help="spoken language code (default: detected)")
     p.add_argument("--data-dir", default=None, help="overrides LIFESTREAM_DATA_DIR")
     p.add_argument("--json", action="store_true", help="print meeting.json instead of the minutes")
@@ -315,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
         print("lifestream: error: --speakers must be 1 or more", file=sys.stderr)
         return 2
     try:
+        if args.command == "process":
+            from lifestream.pipeline.diarization import SpeakerCount
+
+            SpeakerCount(args.speakers, args.min_speakers, args.max_speakers)  # refuse impossible bounds up front
         return args.func(args)
     except LifeStreamError as exc:
         print(f"lifestream: error: {redact_urls(exc.message)}", file=sys.stderr)

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from lifestream.pipeline.isolation import PipelinePool
 from lifestream.search import SearchIndex, get_index
 from lifestream.settings import Settings
 from lifestream.storage import Storage, get_storage
@@ -47,6 +48,7 @@ class Services:
         self._index = index
         self.queue = queue or JobQueue(settings)
         self.events = events or JobEvents()
+        self._pipelines: PipelinePool | None = None
         self._lock = threading.Lock()
 
     def _once(self, name: str, make: Callable[[], T]) -> T:
@@ -74,8 +76,18 @@ class Services:
         """The search index: ``LIFESTREAM_INDEX_BACKEND`` (local SQLite or Pinecone)."""
         return self._once("_index", lambda: get_index(self.settings))
 
+    @property
+    def pipelines(self) -> PipelinePool:
+        """The child processes recordings are processed in, so a crash in native code ends one job, not
+        the worker or the server it runs in (``LIFESTREAM_PIPELINE_PROCESSES``)."""
+        return self._once("_pipelines", lambda: PipelinePool(
+            max_processes=self.settings.pipeline_processes,
+            jobs_per_process=self.settings.pipeline_jobs_per_process))
+
     def close(self) -> None:
         """Close what was opened (the server's cleanup, the end of a worker)."""
+        if self._pipelines is not None:
+            self._pipelines.close()
         self.queue.close()
         if self._store is not None:
             self._store.close()

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from lifestream.bot.fetcher import SHARE_PAGES, Credential, fetch
 from lifestream.errors import MediaError
 from lifestream.origin import Origin
+from lifestream.pipeline.limits import check_duration
 from lifestream.pipeline.probe import SUPPORTED_EXTENSIONS, probe
 from lifestream.services import Services
 from lifestream.settings import Settings
@@ -111,6 +112,7 @@ async def receive(
         # Sniff the content: a web page or a PDF behind a .mp4 link is refused here, before any job.
         path = fetched.path.rename(Path(tmp) / safe_name(display))
         media = await asyncio.to_thread(probe, path)
+        check_duration(media.duration, display, settings)
         submission = await asyncio.to_thread(submit_file, path, services=services, origin=origin,
                                              display_name=display)
     job = submission.job

@@ -69,16 +69,32 @@ def probe(path: Path) -> MediaInfo:
         raise MediaError(f"{path.name}: file not found.")
     if path.stat().st_size == 0:
         raise MediaError(f"{path.name}: the file is empty (0 bytes).")
+    return _probe(f"file:{path}", path, whitelist=ONLY_LOCAL_FILES)
+
+
+def probe_url(url: str, name: str) -> MediaInfo:
+    """A stored object by its (presigned) http(s) URL: ffprobe reads only the bytes it needs.
+
+    Network protocols only, so a playlist uploaded in place of a recording cannot make
+    ffprobe read local files. ``name`` (the uploader's file name) is what errors mention.
+    """
+    return _probe(url, Path(name), whitelist=["-protocol_whitelist", "http,https,tcp,tls", *ONLY_LOCAL_FILES[2:]])
+
+
+def _probe(target: str, path: Path, *, whitelist: list[str]) -> MediaInfo:
+    # Only the protocols and demuxers a recording needs: a playlist or a concat list in place of a
+    # recording cannot make ffprobe read other files or hosts.
     proc = subprocess.run(
-        [require_tool("ffprobe"), "-v", "error", *ONLY_LOCAL_FILES, "-print_format", "json",
-         "-show_format", "-show_streams", "-i", f"file:{path}"],
+        [require_tool("ffprobe"), "-v", "error", *whitelist, "-print_format", "json",
+         "-show_format", "-show_streams", "-i", target],
         capture_output=True, text=True, timeout=120,
     )
     if proc.returncode != 0:
         if refused := _NOT_ON_WHITELIST.search(proc.stderr):
             raise MediaError(f"{path.name}: unsupported format '{refused.group(1)}'. "
                              "Send mp4, mov, mkv, webm, m4a, mp3, wav or ogg.")
-        raise MediaError(f"{path.name}: not a readable audio or video file ({tool_detail(proc.stderr, path)}).")
+        detail = tool_detail(proc.stderr.replace(target, path.name), path)
+        raise MediaError(f"{path.name}: not a readable audio or video file ({detail}).")
     info = json.loads(proc.stdout or "{}")
     fmt = info.get("format", {})
     names = set(fmt.get("format_name", "").split(","))

@@ -25,6 +25,7 @@ from lifestream.exports import export, stored_keyframes
 from lifestream.links import meeting_link
 from lifestream.origin import API_CONVERSATION_PREFIX, ApiOrigin, Origin
 from lifestream.pipeline import insights
+from lifestream.pipeline.limits import check_duration, stored_duration
 from lifestream.pipeline.outputs import minutes_markdown
 from lifestream.public_errors import public_reason, redact_urls
 from lifestream.search import Scope, ask
@@ -209,10 +210,16 @@ async def confirm(request: web.Request) -> web.Response:
     if found.size > min(claim.size, _max_bytes(svc.settings)):
         await asyncio.to_thread(svc.storage.delete, claim.key)
         raise ApiError(413, "the uploaded file is larger than announced; it was discarded")
+    duration = await asyncio.to_thread(stored_duration, svc.storage, claim.key, claim.filename)
+    try:
+        check_duration(duration, claim.filename, svc.settings)
+    except MediaError as exc:
+        await asyncio.to_thread(svc.storage.delete, claim.key)
+        raise ApiError(413, f"{exc.message} It was discarded.") from None
     origin = ApiOrigin(workspace=ws, conversation=claim.conversation)
     try:
         sub = await asyncio.to_thread(submit_stored, claim.key, services=svc, source_name=claim.filename,
-                                      origin=origin, num_speakers=body.num_speakers,
+                                      origin=origin, num_speakers=body.num_speakers, duration=duration,
                                       idempotency_key=claim.idempotency_key)
     except MediaError as exc:
         raise ApiError(409, exc.message) from None
