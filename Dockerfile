@@ -79,7 +79,7 @@ LABEL org.opencontainers.image.title="lifestream" \
 # would break rebuilds; the base image tag fixes the Debian release.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg \
+ && apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 lifestream \
  && useradd --system --uid 10001 --gid lifestream --home-dir /var/lib/lifestream --no-create-home \

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -20,16 +21,20 @@ cap_threads()
 from lifestream import meetings  # noqa: E402  (these imports load the heavy libraries)
 from lifestream.bot import settings_choices
 from lifestream.bot.notifiers import chat_notifiers
-from lifestream.errors import LifeStreamError
+from lifestream.errors import ConfigError, LifeStreamError
+from lifestream.exports import FORMATS, export, stored_keyframes
+from lifestream.links import link_secret
 from lifestream.pipeline.asr_models import BUILTIN_MODELS, verify_asr_model
 from lifestream.pipeline.diarization import get_diarizer
+from lifestream.pipeline.isolation import IndexScope, PipelineCrashed, PipelineRequest, process_isolated
 from lifestream.pipeline.outputs import minutes_markdown
-from lifestream.pipeline.runner import process_recording
+from lifestream.public_errors import RedactingFormatter, redact_urls
 from lifestream.samples import make_sample_video, sample_file
-from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Indexer, Scope, ask
+from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Scope, ask
 from lifestream.server import serve
 from lifestream.services import Services
 from lifestream.settings import Settings
+from lifestream.storage import StorageMissing, result_prefix
 from lifestream.web.auth import new_token
 from lifestream.workers.jobstore import Job, JobState, iso
 from lifestream.workers.runtime import run_worker
@@ -80,11 +85,19 @@ def _cmd_process(args: argparse.Namespace) -> int:
     settings = _settings(args, asr_language=args.language or None)
     services = Services(settings)
     if args.async_:
+        if args.min_speakers or args.max_speakers:
+            raise ConfigError("--min-speakers/--max-speakers are not kept with queued jobs yet; use --speakers N.")
         return _cmd_process_async(args, services)
     progress = _ProgressBars() if sys.stderr.isatty() and not args.quiet else None
-    indexer = Indexer(services.index, workspace=CLI_WORKSPACE, conversation=CLI_CONVERSATION, settings=settings)
-    meeting = process_recording(Path(args.path), settings=settings, num_speakers=args.speakers, on_event=progress,
-                                indexers=[indexer])
+    request = PipelineRequest(Path(args.path), settings, num_speakers=args.speakers, min_speakers=args.min_speakers,
+                              max_speakers=args.max_speakers,
+                              index=IndexScope(CLI_WORKSPACE, CLI_CONVERSATION))
+    try:
+        meeting = process_isolated(request, on_event=progress)
+    except PipelineCrashed as exc:
+        # One line, as a shell would say it, and the exit status a shell gives a process killed by that signal.
+        print(f"lifestream: {exc.message}", file=sys.stderr)
+        return 128 + exc.signal_number if exc.signal_number else 1
     result_dir = settings.results_dir / meeting.meeting_id
     if args.json:
         print(meeting.model_dump_json(indent=2))
@@ -143,8 +156,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_worker(args: argparse.Namespace) -> int:
     services = Services(_settings(args))
     # A worker apart from the bot's server tells the chat threads itself (progress, minutes,
-    # failures) for every platform whose credentials it has.
-    for notifier in chat_notifiers(services):
+    # failures) for every platform whose credentials it has; their links need a usable secret.
+    notifiers = chat_notifiers(services)
+    if notifiers:
+        link_secret(services.settings)
+    for notifier in notifiers:
         services.events.subscribe(notifier)
     return run_worker(services, threads=args.threads, hooks=args.hook)
 
@@ -190,6 +206,23 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
         return 0
     action = {"retry": retry_job, "rerun": rerun_job, "cancel": cancel_job}[args.action]
     print(_job_line(action(args.id, services=services)))
+    return 0
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    services = Services(_settings(args))
+    settings = services.settings
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", args.meeting_id):
+        raise LifeStreamError(f"{args.meeting_id!r} is not a meeting id.")
+    prefix = result_prefix(args.meeting_id)
+    try:
+        meeting = meetings.load(services.storage, prefix)
+    except StorageMissing:
+        where = f"s3://{settings.s3_bucket}" if settings.s3_bucket else str(settings.data_dir)
+        raise LifeStreamError(f"no processed meeting {args.meeting_id} in {where}.") from None
+    out = export(meeting, args.format, stored_keyframes(services.storage, prefix), pdf_font=settings.pdf_font)
+    path = Path(args.output) if args.output else Path(out.filename)
+    path.write_bytes(out.data)
+    print(path)
     return 0
 
 
@@ -245,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("process", help="process one recording and print its minutes")
     p.add_argument("path", help="a video or audio file (mp4, mov, mkv, webm, m4a, mp3, wav, ogg)")
     p.add_argument("--speakers", type=int, default=None, metavar="N", help="number of speakers, if known")
+    p.add_argument("--min-speakers", type=int, default=None, metavar="N", help="at least this many speakers")
+    p.add_argument("--max-speakers", type=int, default=None, metavar="N", help="at most this many speakers")
     p.add_argument("--language", default=None, help="spoken language code (default: detected)")
     p.add_argument("--data-dir", default=None, help="overrides LIFESTREAM_DATA_DIR")
     p.add_argument("--json", action="store_true", help="print meeting.json instead of the minutes")
@@ -314,6 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--yes", action="store_true", help="really delete")
     p.set_defaults(func=_cmd_workspaces)
 
+    p = sub.add_parser("export", help="write a processed meeting as Word, PDF, Markdown, subtitles or JSON")
+    p.add_argument("meeting_id", help="the meeting's id (`lifestream process --json` prints it; a job's id)")
+    p.add_argument("-f", "--format", default="pdf", choices=FORMATS)
+    p.add_argument("-o", "--output", help="the file to write (default: the minutes' title, in this folder)")
+    p.set_defaults(func=_cmd_export)
+
     p = sub.add_parser("api-token", help="make API tokens for the HTTP API (/api/v1)")
     tokens = p.add_subparsers(dest="action", required=True)
     q = tokens.add_parser("create", help="print a new token and the entry to add to LIFESTREAM_API_TOKENS")
@@ -324,15 +365,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    # Every log line, tracebacks and other libraries' lines included, with credentials in URLs masked.
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     if getattr(args, "speakers", None) is not None and args.speakers < 1:
         print("lifestream: error: --speakers must be 1 or more", file=sys.stderr)
         return 2
     try:
+        if args.command == "process":
+            from lifestream.pipeline.diarization import SpeakerCount
+
+            SpeakerCount(args.speakers, args.min_speakers, args.max_speakers)  # refuse impossible bounds up front
         return args.func(args)
     except LifeStreamError as exc:
-        print(f"lifestream: error: {exc.message}", file=sys.stderr)
+        print(f"lifestream: error: {redact_urls(exc.message)}", file=sys.stderr)
         return 2
     except ValidationError as exc:  # a LIFESTREAM_* variable that does not parse
         first = exc.errors()[0]

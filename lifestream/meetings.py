@@ -17,7 +17,8 @@ from pathlib import Path
 
 from lifestream.errors import LifeStreamError
 from lifestream.models import Meeting
-from lifestream.origin import SlackOrigin, TeamsOrigin
+from lifestream.origin import SlackOrigin, TeamsOrigin, shared_in
+from lifestream.pipeline import naming
 from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
 from lifestream.search import Indexer
 from lifestream.services import Services
@@ -42,16 +43,15 @@ def load(storage: Storage, prefix: str) -> Meeting:
 
 
 def rename_speakers(storage: Storage, prefix: str, names: dict[str, str]) -> Meeting:
-    """Give speaker labels names; the stored minutes and subtitles are rewritten to match."""
+    """Give speaker labels names; the stored minutes and subtitles are rewritten to match.
+
+    A name given here is confirmed: it replaces any guessed name, and no guess takes it from now on.
+    """
     meeting = load(storage, prefix)
-    for label, name in names.items():
-        name = " ".join(name.split())[:60]
+    for label in names:
         if not _LABEL.match(label) or label not in meeting.speakers:
             raise LifeStreamError(f"{label} is not a speaker of this meeting ({', '.join(meeting.speakers)}).")
-        if name and name != label:
-            meeting.speaker_names[label] = name
-        else:
-            meeting.speaker_names.pop(label, None)
+    naming.confirm_names(meeting, names)
     for name, text, kind in (("minutes.md", minutes_markdown(meeting), "text/markdown"),
                              ("transcript.vtt", to_vtt(meeting), "text/vtt"),
                              ("transcript.srt", to_srt(meeting), "application/x-subrip"),
@@ -69,12 +69,11 @@ def rename(services: Services, job: Job, names: dict[str, str]) -> Meeting:
     return meeting
 
 
-def latest_in(services: Services, origin_type: type[SlackOrigin] | type[TeamsOrigin], conversation: str,
-              scan: int = 200, *, workspace: str | None = None) -> Job | None:
+def latest_in(services: Services, origin_type: type[SlackOrigin] | type[TeamsOrigin], workspace: str,
+              conversation: str, scan: int = 200) -> Job | None:
     """The newest completed meeting shared in a chat conversation ("rename SPEAKER_1 Alice" names its speakers)."""
     for job in services.store.list([JobState.COMPLETED], scan):
-        if (isinstance(job.origin, origin_type) and job.origin.conversation == conversation
-                and workspace in (None, job.origin.workspace)):
+        if shared_in(job.origin, origin_type, workspace, conversation):
             return job
     return None
 

@@ -29,7 +29,9 @@ from lifestream.bot.notifiers import chat_notifiers
 from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.slack.app import SlackBot
 from lifestream.bot.slack.notify import SlackNotifier
+from lifestream.bot.teams.config import teams_problem
 from lifestream.bot.teams.endpoint import TeamsEndpoint
+from lifestream.links import link_secret
 from lifestream.services import Services
 from lifestream.web import add_api
 from lifestream.workers.actors import worker_broker
@@ -158,8 +160,20 @@ def _apply_retention(app: web.Application, services: Services) -> None:
     app.on_cleanup.append(stop)
 
 
+def check_links(services: Services) -> None:
+    """Before serving: the link secret is usable (ConfigError if too short), and links can be opened."""
+    settings = services.settings
+    link_secret(settings)
+    bots = slack_configured(services) or teams_problem(settings) is None
+    if bots and not settings.public_url:
+        log.warning("LIFESTREAM_PUBLIC_URL is not set: the links the bots post point at %s, which people on "
+                    "other machines cannot open; set it to the address people reach this server at",
+                    settings.public_base_url)
+
+
 def serve(services: Services) -> None:
     settings = services.settings
+    check_links(services)
     notifiers = chat_notifiers(services)
     for notifier in notifiers:
         services.events.subscribe(notifier)

@@ -33,6 +33,7 @@ from lifestream.installations import (
     get_workspace_store,
     server_defaults,
 )
+from lifestream.pipeline.isolation import PipelinePool
 from lifestream.search import SearchIndex, get_index
 from lifestream.settings import Settings
 from lifestream.storage import Storage, get_storage
@@ -57,6 +58,7 @@ class Services:
         self._slack: SlackInstallations | None = None
         self.queue = queue or JobQueue(settings)
         self.events = events or JobEvents()
+        self._pipelines: PipelinePool | None = None
         self._lock = threading.Lock()
 
     def _once(self, name: str, make: Callable[[], T]) -> T:
@@ -106,8 +108,18 @@ class Services:
         """The process's settings with a workspace's choices applied: what a job of that workspace runs with."""
         return applied(self.settings, self.workspace_settings(workspace))
 
+    @property
+    def pipelines(self) -> PipelinePool:
+        """The child processes recordings are processed in, so a crash in native code ends one job, not
+        the worker or the server it runs in (``LIFESTREAM_PIPELINE_PROCESSES``)."""
+        return self._once("_pipelines", lambda: PipelinePool(
+            max_processes=self.settings.pipeline_processes,
+            jobs_per_process=self.settings.pipeline_jobs_per_process))
+
     def close(self) -> None:
         """Close what was opened (the server's cleanup, the end of a worker)."""
+        if self._pipelines is not None:
+            self._pipelines.close()
         self.queue.close()
         if self._store is not None:
             self._store.close()

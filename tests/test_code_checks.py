@@ -11,8 +11,9 @@ any below it, never one above:
     domain     meetings, workspaces (what people do with a meeting or a workspace, whichever surface)
     jobs       workers/ submit, execute, recovery, actors, runtime (they take Services)
     services   services (builds the adapters below, once per process)
-    adapters   storage/, search/, pipeline/, samples, workers/ jobstore, broker, hooks, policy, installations/
-    core       errors, settings, models, origin, links, timefmt, threads
+    adapters   storage/, search/, pipeline/, exports/, samples, workers/ jobstore, broker, hooks, policy,
+               installations/
+    core       errors, settings, models, origin, links, timefmt, threads, public_errors
 
 and pipeline/, search/ and storage/ know nothing of workers/.
 """
@@ -32,9 +33,9 @@ PACKAGE = ROOT / "lifestream"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [  # bottom first
     ("core", ("lifestream", "lifestream.errors", "lifestream.settings", "lifestream.models", "lifestream.origin",
-              "lifestream.links", "lifestream.timefmt", "lifestream.threads")),
-    ("adapters", ("lifestream.storage", "lifestream.search", "lifestream.pipeline", "lifestream.samples",
-                  "lifestream.workers.jobstore", "lifestream.workers.broker", "lifestream.workers.hooks",
+              "lifestream.links", "lifestream.timefmt", "lifestream.threads", "lifestream.public_errors")),
+    ("adapters", ("lifestream.storage", "lifestream.search", "lifestream.pipeline", "lifestream.exports",
+                  "lifestream.samples", "lifestream.workers.jobstore", "lifestream.workers.broker", "lifestream.workers.hooks",
                   "lifestream.workers.policy", "lifestream.installations")),
     ("services", ("lifestream.services",)),
     ("jobs", ("lifestream.workers",)),

@@ -12,9 +12,11 @@ from functools import lru_cache
 
 from pydantic.json_schema import models_json_schema
 
+from lifestream.exports import MEDIA_TYPES
 from lifestream.search.answers import Answer
 from lifestream.settings import Settings
 from lifestream.web import schemas, settings_schema
+from lifestream.web.schemas import SUMMARY_FORMATS
 
 REF = "#/components/schemas/{model}"
 
@@ -83,7 +85,7 @@ def spec(settings: Settings) -> dict:
         "info": {"title": "LifeStream API", "version": "1.0.0",
                  "description": "Recordings in; status, minutes and cited answers out. Every operation but the "
                                 "direct upload needs a workspace's API token and sees that workspace only."},
-        "servers": [{"url": settings.public_url.rstrip("/") + "/api/v1"}],
+        "servers": [{"url": settings.public_base_url + "/api/v1"}],
         "security": security,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -125,12 +127,17 @@ def spec(settings: Settings) -> dict:
                 "responses": _responses({"200": {"description": "the job", "content": _json("JobStatus")}},
                                         400, 401, 404, 503)}},
             "/summary/{job_id}": {"get": {
-                "operationId": "getSummary", "summary": "The minutes of a completed job, as JSON or Markdown",
+                "operationId": "getSummary",
+                "summary": "The minutes of a completed job: JSON, Markdown, or a file (Word, PDF, subtitles)",
                 "parameters": [_job_id(), {"name": "format", "in": "query", "required": False,
-                                           "description": "default: Markdown if Accept asks for text/markdown",
-                                           "schema": {"type": "string", "enum": ["json", "md"]}}],
-                "responses": _responses({"200": {"description": "the minutes", "content": {
-                    **_json("MeetingSummary"), "text/markdown": {"schema": {"type": "string"}}}}},
+                                           "description": "json (default; Markdown if Accept asks for "
+                                                          "text/markdown), md, docx, pdf, vtt or srt",
+                                           "schema": {"type": "string", "enum": list(SUMMARY_FORMATS)}}],
+                "responses": _responses({"200": {"description": "the minutes; docx, pdf, vtt and srt come as an "
+                                                               "attachment (Content-Disposition)", "content": {
+                    **_json("MeetingSummary"), "text/markdown": {"schema": {"type": "string"}},
+                    **{MEDIA_TYPES[f].split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+                       for f in ("docx", "pdf", "vtt", "srt")}}}},
                     400, 401, 404, 409, 503)}},
             "/query": {"post": {
                 "operationId": "query", "summary": "Answer a question from the workspace's meetings, with citations",

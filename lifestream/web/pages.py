@@ -23,12 +23,15 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
+from lifestream.exports import FORMATS, Export, export, stored_keyframes
 from lifestream.meetings import load as load_meeting
+from lifestream.pipeline import insights
+from lifestream.public_errors import redact_urls
 from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Scope, ask
 from lifestream.services import Services
 from lifestream.storage import StorageMissing, result_prefix
 from lifestream.timefmt import clock
-from lifestream.web import auth, timeline
+from lifestream.web import auth, insights_chart, timeline
 from lifestream.web.state import services, tokens
 from lifestream.workers.jobstore import FINAL_STATES, Job, JobState
 
@@ -43,6 +46,8 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "private, no-store",
 }
+# The page's Download links, in the order people look for them.
+DOWNLOADS = (("pdf", "PDF"), ("docx", "Word"), ("md", "Markdown"), ("vtt", "Subtitles (VTT)"), ("srt", "SRT"))
 KEYFRAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\.(jpg|jpeg|png|webp)")
 FORM_LIMIT = 16 * 1024
 
@@ -108,7 +113,7 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
         active = job.state not in FINAL_STATES
         text = {"queued": "This recording is waiting for a worker.",
                 "processing": f"This recording is being processed: {job.stage or 'starting'}, {job.percent:.0f}%.",
-                "failed": f"Processing failed: {job.reason or 'unknown error'}.",
+                "failed": f"Processing failed: {redact_urls(job.reason or 'unknown error')}.",
                 "cancelled": "Processing was cancelled."}[job.state.value]
         return render("message.html", page_title=job.source_name, heading=job.source_name, text=text,
                       percent=job.percent if active else None, refresh=10 if active else None)
@@ -138,10 +143,13 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
         answer = await asyncio.to_thread(ask, question, Scope(ws, [conversation]), settings=svc.settings,
                                          index=svc.index, meeting_ids=(meeting_id,))
     title = meeting.minutes.title if meeting.minutes else meeting.source.name
-    return render("meeting.html", page_title=title, title=title, meeting=meeting,
-                  timeline=timeline.build(meeting, keyframe_url), segments=segments, stamp=stamp,
-                  names=meeting.with_names, speaker=meeting.speaker_name, ask_action=f"{base}/ask{query}#answer",
-                  question=question, answer=answer, jobs_href=None)
+    tl = timeline.build(meeting, keyframe_url)
+    ins = insights.of(meeting)
+    downloads = [(label, f"{base}/download/{fmt}{query}") for fmt, label in DOWNLOADS]
+    return render("meeting.html", page_title=title, title=title, meeting=meeting, timeline=tl, segments=segments,
+                  stamp=stamp, names=meeting.with_names, speaker=meeting.speaker_name,
+                  ask_action=f"{base}/ask{query}#answer", question=question, answer=answer, jobs_href=None,
+                  insights=ins, insights_chart=insights_chart.build(meeting, ins, tl.colors), downloads=downloads)
 
 
 async def meeting_page(request: web.Request) -> web.Response:
@@ -178,6 +186,28 @@ async def keyframe(request: web.Request) -> web.Response:
                         headers={**HEADERS, "Cache-Control": "private, max-age=3600"})
 
 
+def attachment(out: Export) -> web.Response:
+    """An export as a file to save; its name is ASCII by construction (exports.filename)."""
+    return web.Response(body=out.data, headers={**HEADERS, "Content-Type": out.media_type,
+                                                "Content-Disposition": f'attachment; filename="{out.filename}"'})
+
+
+async def download(request: web.Request) -> web.Response:
+    """The meeting as PDF, Word, Markdown, subtitles or JSON, with the page's own link (or a token)."""
+    svc = services(request)
+    meeting_id, fmt = request.match_info["meeting_id"], request.match_info["fmt"]
+    await meeting_access(request, meeting_id)
+    if fmt not in FORMATS:
+        raise PageError(404, "Not found", f"There is no {fmt} download; try one of {', '.join(FORMATS)}.")
+    try:
+        meeting = await asyncio.to_thread(_load, svc, meeting_id)
+    except StorageMissing:
+        raise NOT_FOUND from None
+    keyframes = stored_keyframes(svc.storage, result_prefix(meeting_id))
+    out = await asyncio.to_thread(export, meeting, fmt, keyframes, pdf_font=svc.settings.pdf_font)
+    return attachment(out)
+
+
 async def jobs_page(request: web.Request) -> web.Response:
     svc = services(request)
     ws = request.query.get("workspace")
@@ -190,7 +220,7 @@ async def jobs_page(request: web.Request) -> web.Response:
             raise PageError(401, "Sign-in needed", "Open this page from a jobs link, or with an API token.")
     jobs = [j for j in await asyncio.to_thread(svc.store.list, None, 100_000) if auth.job_workspace(j) == ws][:100]
     rows = [{"id": j.id, "source_name": j.source_name, "state": j.state.value, "stage": j.stage,
-             "percent": j.percent, "reason": j.reason,
+             "percent": j.percent, "reason": redact_urls(j.reason) if j.reason else None,
              "created": datetime.fromtimestamp(j.created_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
              "href": f"/meetings/{j.id}?{urlencode(auth.link_params(svc.settings, j.id))}"} for j in jobs]
     active = any(j.state not in FINAL_STATES for j in jobs)
@@ -202,4 +232,5 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/meetings/{meeting_id}", meeting_page)
     r.add_post("/meetings/{meeting_id}/ask", meeting_ask)
     r.add_get("/meetings/{meeting_id}/keyframes/{name}", keyframe)
+    r.add_get("/meetings/{meeting_id}/download/{fmt}", download)
     r.add_get("/jobs", jobs_page)

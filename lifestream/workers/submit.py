@@ -18,6 +18,7 @@ from lifestream.errors import LifeStreamError, MediaError, TransientError
 from lifestream.origin import Origin
 from lifestream.pipeline.probe import probe
 from lifestream.pipeline.runner import file_sha256
+from lifestream.public_errors import public_reason
 from lifestream.services import Services
 from lifestream.storage import Storage, upload_key
 from lifestream.workers.jobstore import Job, JobState, JobStore, job_id_for
@@ -55,7 +56,8 @@ def dispatch(job: Job, services: Services) -> None:
     try:
         services.queue.send(job.id, job.duration)
     except TransientError as exc:
-        services.store.fail_unsent(job.id, exc.message)
+        # The job's reason is shown in chat and on the jobs page: no broker URL (with its password) in it.
+        services.store.fail_unsent(job.id, public_reason(exc, log=log, context=f"queueing job {job.id}"))
         raise TransientError(f"{exc.message}. Job {job.id} is saved; run `lifestream jobs retry {job.id}` "
                              "once the queue is back.") from exc
 

@@ -42,3 +42,31 @@ def test_limits_hold_and_nothing_is_dropped():
 def test_short_minutes_are_one_message():
     messages = minutes_blocks(big_meeting(speakers=2, items=3))
     assert len(messages) == 1
+
+
+def _with_speech(meeting: Meeting) -> Meeting:
+    from lifestream.models import Segment, SpeakerTurn, Transcript
+
+    segments = [Segment(id=0, start=0.0, end=20.0, text="Shall we start with the budget?", speaker="SPEAKER_1"),
+                Segment(id=1, start=21.0, end=30.0, text="Yes, the budget is ready.", speaker="SPEAKER_2")]
+    return meeting.model_copy(update={
+        "transcript": Transcript(language="en", duration=30.0, segments=segments),
+        "turns": [SpeakerTurn(speaker=s.speaker, start=s.start, end=s.end) for s in segments]})
+
+
+def test_minutes_carry_the_insights_line_and_download_buttons():
+    meeting = _with_speech(big_meeting(speakers=2, items=1))
+    link = "https://ls.example/meetings/0123456789abcdef?exp=1900000000&sig=ab12"
+    (blocks,) = minutes_blocks(meeting, link=link, job_id="job1")
+    contexts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert any(t.startswith("Talk time Alice 69%, SPEAKER_2 31% · 2 turns") and "1 question (0 left open)" in t
+               for t in contexts), contexts
+    buttons = {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]}
+    base = "https://ls.example/meetings/0123456789abcdef/download"
+    assert buttons["download_pdf"]["url"] == f"{base}/pdf?exp=1900000000&sig=ab12"
+    assert buttons["download_docx"]["url"] == f"{base}/docx?exp=1900000000&sig=ab12"
+    # Without a link (nothing to sign with) there is nothing to download, and no insights without speech.
+    (bare,) = minutes_blocks(big_meeting(speakers=2, items=1))
+    assert not any(e["action_id"].startswith("download_") for b in bare if b["type"] == "actions"
+                   for e in b["elements"])
+    assert not any("Talk time" in e["text"] for b in bare if b["type"] == "context" for e in b["elements"])

@@ -52,6 +52,9 @@ class LlmDouble(LoopbackServer):
         self.requests: list[dict] = []
         # HTTP status codes, "invalid-json", or an answer (a dict) to give instead of the grounded one
         self.fail_next_with: list[int | str | dict] = []
+        # What it answers when asked to name the speakers (json_schema "speaker_names"): a model's
+        # answer set by the test, since which names a model reads is the model's business.
+        self.speaker_names_answer: dict = {"speakers": []}
 
     @property
     def base_url(self) -> str:
@@ -71,7 +74,8 @@ class LlmDouble(LoopbackServer):
         else:
             # A re-ask appends to the conversation; the task is still the first user message.
             task = next(m["content"] for m in body["messages"] if m["role"] == "user")
-            content = json.dumps(minutes_from_prompt(task))
+            schema = body.get("response_format", {}).get("json_schema", {}).get("name")
+            content = json.dumps(self.speaker_names_answer if schema == "speaker_names" else minutes_from_prompt(task))
         return web.json_response({
             "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": int(time.time()),
             "model": body["model"],

@@ -40,9 +40,13 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
 
-def speak(lines: list[tuple[str, str]], out: Path, pause: float = 0.7) -> Path:
-    """A WAV of the lines read in turn, each voice its own speaker."""
-    return speak_timed(lines, out, pause)[0]
+def speak(lines: list[tuple[str, str]], out: Path, pause: float = 0.7,
+          turns: list[tuple[float, float, str]] | None = None) -> Path:
+    """A WAV of the lines read in turn, each voice its own speaker; ``turns`` gets (start, end, voice)."""
+    path, spans = speak_timed(lines, out, pause)
+    if turns is not None:
+        turns.extend((start, end, who) for (start, end), (who, _) in zip(spans, lines))
+    return path
 
 
 def speak_timed(lines: list[tuple[str, str]], out: Path, pause: float = 0.7) -> tuple[Path, list[tuple[float, float]]]:

@@ -4,6 +4,7 @@ browser (headless Chromium) and deleted. The tests run in file order; the deleti
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -257,6 +258,58 @@ def test_meeting_page_with_a_signed_link(server, uploaded):
                           + keyframes[0].split("?")[1].replace("&amp;", "&")).status == 404
 
 
+def test_insights_and_downloads_on_the_page_and_in_the_api(server, uploaded, tmp_path):
+    """The page's insights card and Download links; the bots' signed download links; GET summary?format=."""
+    import docx
+
+    from lifestream.links import download_link
+
+    job_id, _ = uploaded
+    url = _page_url(server, job_id)
+    html = server.request("GET", url).text
+    meeting = json.loads((server.data_dir / "results" / job_id / "meeting.json").read_text())
+    assert 'id="insights"' in html and html.count('<rect class="talk"') == len(meeting["speakers"]) >= 2
+    assert "left open" in html and "Words/min" in html
+    links = dict(re.findall(r'<a href="([^"]+/download/(\w+)\?[^"]+)" download>', html))
+    hrefs = {fmt: href.replace("&amp;", "&") for href, fmt in links.items()}
+    assert set(hrefs) == {"pdf", "docx", "md", "vtt", "srt"}
+
+    pdf = server.request("GET", server.url + hrefs["pdf"])
+    assert pdf.status == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.headers["Content-Disposition"].startswith('attachment; filename="') and pdf.body.startswith(b"%PDF-")
+    if shutil.which("pdftotext"):
+        (tmp_path / "m.pdf").write_bytes(pdf.body)
+        text = subprocess.run(["pdftotext", str(tmp_path / "m.pdf"), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert "Diane in New Jersey" in " ".join(text.split()) and "Figure 1." in text
+    # What the bots post: the page link they sign, turned into a download link.
+    word = server.request("GET", download_link(url, "docx"))
+    assert word.status == 200 and word.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert len(docx.Document(io.BytesIO(word.body)).inline_shapes) == len(meeting["scenes"])
+    vtt = server.request("GET", server.url + hrefs["vtt"])
+    assert vtt.status == 200 and vtt.text.startswith("WEBVTT")
+    query = hrefs["pdf"].split("?", 1)[1]
+    assert server.request("GET", f"/meetings/{job_id}/download/pdf").status == 401  # the link is the permission
+    assert server.request("GET", f"/meetings/{job_id}/download/pdf?exp=1&sig=00").status == 403
+    assert server.request("GET", f"/meetings/{job_id}/download/odt?{query}").status == 404
+    assert server.request("GET", f"/meetings/{job_id}/download/pdf", token=server.tokens[W1]).status == 200
+    assert server.request("GET", f"/meetings/{job_id}/download/pdf", token=server.tokens[W2]).status == 404
+
+    t1 = server.tokens[W1]
+    summary = server.request("GET", f"/api/v1/summary/{job_id}", token=t1).json()
+    assert {s["speaker"] for s in summary["insights"]["speakers"]} == set(meeting["speakers"])
+    assert 0 <= summary["insights"]["silence_ratio"] <= 1
+    api_pdf = server.request("GET", f"/api/v1/summary/{job_id}?format=pdf", token=t1)
+    assert api_pdf.status == 200 and api_pdf.body.startswith(b"%PDF-")
+    assert "attachment" in api_pdf.headers["Content-Disposition"]
+    srt = server.request("GET", f"/api/v1/summary/{job_id}?format=srt", token=t1)
+    assert srt.status == 200 and srt.text.startswith("1\n")
+    assert server.request("GET", f"/api/v1/summary/{job_id}?format=docx", token=t1).body[:2] == b"PK"
+    bad = server.request("GET", f"/api/v1/summary/{job_id}?format=odt", token=t1)
+    assert bad.status == 400 and "docx" in bad.json()["error"]
+    assert server.request("GET", f"/api/v1/summary/{job_id}?format=pdf", token=server.tokens[W2]).status == 404
+
+
 def test_meeting_page_refuses_forged_expired_and_foreign_access(server, uploaded):
     job_id, _ = uploaded
     url = _page_url(server, job_id)
@@ -325,6 +378,7 @@ def test_meeting_page_in_headless_chromium(server, uploaded, tmp_path):
     assert dom.stdout.count('class="turn"') >= 2
     assert dom.stdout.count('<img class="keyframe"') == len(meeting["scenes"])
     assert dom.stdout.count('<li id="seg-') == len(meeting["transcript"]["segments"])
+    assert dom.stdout.count('class="talk"') == len(meeting["speakers"])  # the insights chart
     ARTIFACTS.mkdir(exist_ok=True)
     for name, size in (("meeting-page.png", "1280,2400"), ("meeting-page-phone.png", "390,2400")):
         shot = ARTIFACTS / name

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 import time
 
@@ -32,17 +33,20 @@ from lifestream import meetings
 from lifestream.bot import intake, settings_choices
 from lifestream.bot.background import BackgroundTasks
 from lifestream.bot.commands import Ask, Help, Rename, ShowSettings, parse_command
+from lifestream.bot.fetcher import Credential, origin_of
 from lifestream.bot.seen import SeenStore
+from lifestream.bot.slack import mrkdwn
 from lifestream.bot.slack.blocks import (
     answer_blocks,
     ask_modal,
-    escape,
     fallback_text,
     minutes_blocks,
     rename_modal,
     status_text,
 )
+from lifestream.bot.slack.files import file_credential
 from lifestream.bot.slack.installations import authorize, oauth_flow
+from lifestream.bot.slack.mrkdwn import escape
 from lifestream.bot.slack.notify import SlackNotifier
 from lifestream.bot.slack.settings_view import (
     ADMINS_ONLY,
@@ -54,9 +58,11 @@ from lifestream.bot.slack.settings_view import (
     submitted,
 )
 from lifestream.errors import LifeStreamError
-from lifestream.links import meeting_link
-from lifestream.origin import SlackOrigin
+from lifestream.links import ANSWER_TTL, meeting_link
+from lifestream.origin import SlackOrigin, shared_in
+from lifestream.public_errors import public_reason
 from lifestream.search import Scope, ask
+from lifestream.search.answers import Answer
 from lifestream.services import Services
 from lifestream.timefmt import clock
 from lifestream.workers.jobstore import Job
@@ -75,6 +81,8 @@ HELP = (
     "• `/ask settings` shows this workspace's settings (how long meetings are kept, and more); admins change them."
 )
 MEMBERSHIP_CACHE_S = 60
+NOT_HERE = (":warning: That meeting was shared in another conversation, so its speakers can be renamed, and it can "
+            "be re-run or asked about from its minutes, only there.")
 
 
 def _thread_root(event: dict) -> str:
@@ -83,6 +91,16 @@ def _thread_root(event: dict) -> str:
 
 def _team(context) -> str:
     return context.get("team_id") or "slack"
+
+
+def _workspace(team: str | None) -> str:
+    """The workspace a Slack origin and its search scope are recorded under."""
+    return team or "slack"
+
+
+def _cited(question: str, result: Answer) -> dict:
+    """What the "Share in channel" button carries: the question and the meetings the private answer cited."""
+    return {"question": question[:300], "cited": list(dict.fromkeys(c.meeting_id for c in result.citations))[:20]}
 
 
 class SlackBot:
@@ -207,6 +225,9 @@ class SlackBot:
         @app.action("ask_meeting")
         async def on_ask_button(ack, body, client):
             await ack()
+            if await self._job_here(body["actions"][0]["value"], body) is None:
+                await self._refuse(client, body, NOT_HERE)
+                return
             await client.views_open(trigger_id=body["trigger_id"], view=ask_modal(body["actions"][0]["value"],
                                                                                   body["channel"]["id"]))
 
@@ -221,21 +242,24 @@ class SlackBot:
         @app.action("share_answer")
         async def on_share(ack, body, client, respond):
             await ack()
-            payload = json.loads(body["actions"][0]["value"])
-            await client.chat_postMessage(channel=body["channel"]["id"], text=payload["text"],
-                                          blocks=answer_blocks(payload["question"], payload["text"], shared_by=body["user"]["id"]))
-            await respond(delete_original=True)
+            self._spawn(self.share_answer(body, json.loads(body["actions"][0]["value"]), client, respond))
 
         @app.action("retry_job")
         @app.action("rerun_job")
         async def on_retry(ack, body, client, context):
             await ack()
-            self._spawn(self.handle_retry(body, client, _team(context)))
+            self._spawn(self.handle_retry(body, client))
+
+        # The Download buttons are links (the browser fetches the export); Slack still reports the
+        # click, and an unacknowledged action shows the person a warning.
+        @app.action(re.compile(r"^download_"))
+        async def on_download(ack):
+            await ack()
 
         @app.action("rename_speaker")
         async def on_rename_button(ack, body, client, context):
             await ack()
-            self._spawn(self.open_rename_modal(body, client, _team(context)))
+            self._spawn(self.open_rename_modal(body, client))
 
         @app.view("rename_speakers_modal")
         async def on_rename_submit(ack, body, view, context):
@@ -243,7 +267,7 @@ class SlackBot:
             meta = json.loads(view["private_metadata"])
             names = {block_id: v["name"]["value"] for block_id, v in view["state"]["values"].items()
                      if v["name"].get("value")}
-            self._spawn(self.rename(meta["job_id"], names, _team(context)))
+            self._spawn(self.rename_from_modal(meta, names))
 
     # --- recordings in
 
@@ -262,16 +286,24 @@ class SlackBot:
             name = file.get("name") or file.get("title") or "recording"
             if not intake.is_media(name, file.get("mimetype")):
                 if event.get("channel_type") == "im":
-                    await self._reply(client, event, f"{name} isn't a recording; share audio or video "
+                    await self._reply(client, event, f"{escape(name)} isn't a recording; share audio or video "
                                                      f"({intake.SUPPORTED_LIST}).")
                 continue
             problem = intake.unsupported_reason(name, file.get("mimetype")) or intake.too_large(file.get("size"), self.settings)
             if problem:
-                await self._reply(client, event, f":warning: {problem[0].upper()}{problem[1:]}")
+                await self._reply(client, event, f":warning: {escape(problem[0].upper() + problem[1:])}")
                 continue
             url = file.get("url_private_download") or file.get("url_private")
-            # Slack's file URLs need the workspace's bot token; it is sent to Slack's file URL only.
-            await self._process(event, client, context, url, name, {"Authorization": f"Bearer {client.token}"})
+            # Slack's file URLs need the workspace's bot token: it goes to Slack's file host only, so a file
+            # URL anywhere else is refused, not fetched.
+            credential = file_credential(self.settings, client.token or "")
+            if not url or not credential.covers(url):
+                log.warning("file %s: its URL is not on Slack's file host (%s); not fetched", file.get("id"),
+                            origin_of(url or ""))
+                await self._reply(client, event, f":warning: I can't fetch *{escape(name)}*: Slack gave me no "
+                                                 "download link for it on its own file server. Please share it again.")
+                continue
+            await self._process(event, client, context, url, name, credential)
 
     async def handle_links(self, event: dict, links: list[str], client, context) -> None:
         for url in links:
@@ -295,32 +327,41 @@ class SlackBot:
                                          "then mention me with `minutes`.")
 
     async def _process(self, event: dict, client, context, url: str, name: str | None,
-                       headers: dict[str, str] | None) -> None:
+                       credential: Credential | None) -> None:
         label = name or url.rsplit("/", 1)[-1][:80]
         status = await self._reply(client, event, f":inbox_tray: Received *{escape(label)}*, fetching it…")
         origin = self._origin(event, context, status["ts"])
         try:
-            outcome = await intake.receive(url, services=self.services, origin=origin, name=name, headers=headers)
-        except LifeStreamError as exc:
+            outcome = await intake.receive(url, services=self.services, origin=origin, name=name,
+                                           credential=credential)
+        except Exception as exc:  # the status message must not stay at "fetching it…"
+            reason = public_reason(exc, log=log, context=f"Slack recording {label!r} in {event['channel']}")
             await client.chat_update(channel=event["channel"], ts=status["ts"],
-                                     text=f":warning: I can't process *{escape(label)}*: {escape(exc.message)}")
+                                     text=f":warning: I can't process *{escape(label)}*: {escape(reason)}")
             return
         job, shown = outcome.job, escape(outcome.name)
+        # The same recording shared in another conversation first is that conversation's job: say so.
+        elsewhere = not shared_in(job.origin, SlackOrigin, _team(context), event["channel"])
         match outcome.kind:
             case "queued":
                 text = status_text(job, outcome.name)
             case "processed_before":
                 text = f":recycle: *{shown}* was processed before; here are its minutes."
+            case "in_progress" if elsewhere:
+                text = (f":recycle: *{shown}* is already {job.state.value}: it was shared in another conversation "
+                        "first, and its minutes will be posted there. Share it here again once it has finished "
+                        "and I'll post them here too.")
             case "in_progress":
                 text = (f":recycle: *{shown}* is already {job.state.value} (job `{job.id}`); the minutes will appear "
                         "in the thread where it was first shared.")
         await client.chat_update(channel=event["channel"], ts=status["ts"], text=text)
         if outcome.kind == "processed_before":  # give this thread the minutes that already exist
-            await self._post_existing(client, event, job)
+            await self._post_existing(client, event, job, elsewhere)
 
-    async def _post_existing(self, client, event: dict, job) -> None:
+    async def _post_existing(self, client, event: dict, job, elsewhere: bool) -> None:
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
-        for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id):
+        for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
+                                     shared_elsewhere=elsewhere):
             await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event),
                                           text=fallback_text(meeting), blocks=blocks)
 
@@ -343,7 +384,7 @@ class SlackBot:
         return channels
 
     async def answer(self, question: str, user: str, team: str | None, client, meeting_id: str | None = None):
-        workspace = team or "slack"
+        workspace = _workspace(team)
         conversations = await self.user_conversations(client, workspace, user)
         settings = await asyncio.to_thread(self.services.settings_for, workspace)  # its LLM choice
         return await asyncio.to_thread(ask, question, Scope(workspace, conversations), settings=settings,
@@ -354,8 +395,7 @@ class SlackBot:
             case Help():
                 await respond(text=HELP, response_type="ephemeral")
             case Rename(label, name):
-                await respond(text=await self.rename_latest(command.get("team_id") or "slack", command["channel_id"],
-                                                            label, name),
+                await respond(text=await self.rename_latest(command.get("team_id"), command["channel_id"], label, name),
                               response_type="ephemeral")
             case ShowSettings():
                 await self.show_settings(command, respond, client)
@@ -366,83 +406,140 @@ class SlackBot:
         try:
             result = await self.answer(text, command["user_id"], command.get("team_id"), client)
         except LifeStreamError as exc:
-            await respond(text=f":warning: {exc.message}", response_type="ephemeral")
+            reason = public_reason(exc, log=log, context="/ask")
+            await respond(text=f":warning: {escape(reason)}", response_type="ephemeral")
             return
         except SlackApiError as exc:
             log.warning("/ask: Slack API error %s", exc.response.get("error"))
             await respond(text=":warning: I couldn't check which conversations you're in, so I can't answer "
                                "safely right now. Please try again in a minute.", response_type="ephemeral")
             return
-        await respond(text=result.text, blocks=answer_blocks(text, self._render_answer(result), share=True),
+        await respond(text=escape(result.text), blocks=answer_blocks(text, self._render_answer(result), share=_cited(text, result)),
                       response_type="ephemeral")
 
     def _render_answer(self, result) -> str:
         if not result.found:
-            return result.text
+            return escape(result.text)
         lines = [escape(result.text), ""]
         for n, c in enumerate(result.citations, 1):
-            link = meeting_link(self.settings, c.meeting_id)
-            lines.append(f"[{n}] <{link}|{escape(c.title)}> · {escape(c.speaker or 'unknown')} · {clock(c.start)}")
+            # Answers cite meetings from any conversation the asker is in, and can be shared: short-lived links.
+            link = mrkdwn.link(meeting_link(self.settings, c.meeting_id, ttl=ANSWER_TTL), c.title)
+            lines.append(f"[{n}] {link} · {escape(c.speaker or 'unknown')} · {clock(c.start)}")
         return "\n".join(lines)
+
+    async def share_answer(self, body: dict, asked: dict, client, respond) -> None:
+        """"Share in channel": the question answered again from this channel's own meetings only.
+
+        The private answer may cite meetings of other channels and DMs the asker is in; their words and
+        links must not reach this channel's members. What the channel gets is searched within the channel,
+        and it says when sources from elsewhere were left out.
+        """
+        workspace, channel, user = _workspace((body.get("team") or {}).get("id")), body["channel"]["id"], body["user"]["id"]
+        question = str(asked.get("question") or "")
+        meeting_id = asked.get("meeting_id")
+        try:
+            result = await asyncio.to_thread(ask, question, Scope(workspace, [channel]), settings=self.settings,
+                                             index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
+            cited = [str(m) for m in asked.get("cited") or []]
+            jobs = await asyncio.to_thread(lambda: [self.services.store.get(m) for m in dict.fromkeys(cited)])
+        except LifeStreamError as exc:
+            reason = public_reason(exc, log=log, context="sharing an answer")
+            await respond(text=f":warning: {escape(reason)}", response_type="ephemeral", replace_original=False)
+            return
+        left_out = sum(1 for job in jobs if job is None or not shared_in(job.origin, SlackOrigin, workspace, channel))
+        if not result.found:
+            await respond(text="Nothing in this channel's own meetings answers that, so I haven't shared it here"
+                               + (" (the answer came from meetings of other conversations)." if left_out else "."),
+                          response_type="ephemeral", replace_original=False)
+            return
+        note = (f"Answered from this channel's meetings only: {left_out} meeting{'s' if left_out != 1 else ''} "
+                f"from other conversations that the private answer cited {'were' if left_out != 1 else 'was'} "
+                "left out." if left_out else None)
+        await client.chat_postMessage(channel=channel, text=escape(result.text), unfurl_links=False,
+                                      blocks=answer_blocks(question, self._render_answer(result), shared_by=user,
+                                                           note=note))
+        await respond(delete_original=True)
 
     async def answer_in_modal_channel(self, user: str, meta: dict, question: str, client, team: str | None) -> None:
         try:
             result = await self.answer(question, user, team, client, meeting_id=meta.get("meeting_id"))
             text = self._render_answer(result)
+            share: dict | None = _cited(question, result)
         except LifeStreamError as exc:
-            text = f":warning: {exc.message}"
+            share = None
+            text = f":warning: {escape(public_reason(exc, log=log, context='asking about a meeting'))}"
+        if share is not None:
+            share["meeting_id"] = meta.get("meeting_id")
         await client.chat_postEphemeral(channel=meta["channel"], user=user, text=text,
-                                        blocks=answer_blocks(question, text, share=True))
+                                        blocks=answer_blocks(question, text, share=share))
 
     # --- actions on jobs and minutes
 
-    async def _own_job(self, job_id: str, team: str) -> Job | None:
-        """The job, if it is this workspace's: a button or modal never reaches another workspace's meeting."""
-        job = await asyncio.to_thread(self.services.store.get, job_id)
-        if job is None or not isinstance(job.origin, SlackOrigin) or job.origin.workspace != team:
-            return None
-        return job
+    async def _job_here(self, job_id: str | None, body: dict) -> Job | None:
+        """The job a button or form names, if it was shared in the conversation the button was used in.
 
-    async def handle_retry(self, body: dict, client, team: str) -> None:
+        A message with the bot's buttons can be forwarded, and the same recording shared in two channels is
+        one job: buttons act on the job's own channel only (its minutes, its thread), never across.
+        """
+        workspace = _workspace((body.get("team") or {}).get("id"))
+        channel = (body.get("channel") or {}).get("id")
+        job = await asyncio.to_thread(self.services.store.get, job_id) if job_id and channel else None
+        return job if job is not None and shared_in(job.origin, SlackOrigin, workspace, channel or "") else None
+
+    async def _refuse(self, client, body: dict, text: str) -> None:
+        message = body.get("message") or {}
+        await client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], text=text,
+                                        thread_ts=message.get("thread_ts") or message.get("ts"))
+
+    async def handle_retry(self, body: dict, client) -> None:
         job_id = body["actions"][0]["value"]
         action = body["actions"][0]["action_id"]
         channel = body["channel"]["id"]
         thread = (body.get("message") or {}).get("thread_ts") or (body.get("message") or {}).get("ts")
-        if await self._own_job(job_id, team) is None:
-            await client.chat_postMessage(channel=channel, thread_ts=thread,
-                                          text=":warning: I can't find that meeting in this workspace.")
+        if await self._job_here(job_id, body) is None:
+            await self._refuse(client, body, NOT_HERE)
             return
         try:
             job = await asyncio.to_thread(retry_job if action == "retry_job" else rerun_job, job_id,
                                           services=self.services)
             text = f":arrows_counterclockwise: Processing *{escape(job.source_name)}* again."
         except LifeStreamError as exc:
-            text = f":warning: {exc.message}"
+            text = f":warning: {escape(public_reason(exc, log=log, context=f'{action} {job_id}'))}"
         await client.chat_postMessage(channel=channel, thread_ts=thread, text=text)
 
-    async def open_rename_modal(self, body: dict, client, team: str) -> None:
-        job = await self._own_job(body["actions"][0]["value"], team)
+    async def open_rename_modal(self, body: dict, client) -> None:
+        job = await self._job_here(body["actions"][0]["value"], body)
         if job is None:
+            await self._refuse(client, body, NOT_HERE)
             return
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
-        await client.views_open(trigger_id=body["trigger_id"], view=rename_modal(job.id, meeting))
+        # Where the form was opened goes with it (Slack keeps private_metadata server-side) and is checked again.
+        view = rename_modal(job.id, meeting, where={"team": (body.get("team") or {}).get("id"),
+                                                     "channel": body["channel"]["id"]})
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    async def rename(self, job_id: str, names: dict[str, str], team: str) -> bool:
-        job = await self._own_job(job_id, team)
+    async def rename_from_modal(self, meta: dict, names: dict[str, str]) -> bool:
+        job = await self._job_here(meta.get("job_id"), {"team": {"id": meta.get("team")},
+                                                        "channel": {"id": meta.get("channel")}})
         if job is None:
+            log.warning("rename of job %s from %s refused: not shared there", meta.get("job_id"), meta.get("channel"))
             return False
+        return await self.rename(job, names)
+
+    async def rename(self, job: Job, names: dict[str, str]) -> bool:
         await asyncio.to_thread(meetings.rename, self.services, job, names)
         return await asyncio.to_thread(self.notifier.refresh_minutes, job)
 
-    async def rename_latest(self, team: str, channel: str, label: str, name: str) -> str:
-        job = await asyncio.to_thread(meetings.latest_in, self.services, SlackOrigin, channel, workspace=team)
+    async def rename_latest(self, team: str | None, channel: str, label: str, name: str) -> str:
+        job = await asyncio.to_thread(meetings.latest_in, self.services, SlackOrigin, _workspace(team), channel)
         if job is None:
             return "There are no processed meetings in this channel yet."
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
         if label not in meeting.speakers:
-            return f"{label} is not a speaker in *{escape(meeting.source.name)}* (speakers: {', '.join(meeting.speakers)})."
-        await self.rename(job.id, {label: name}, team)
-        return f"{label} is now *{escape(name)}* in the minutes of *{escape(meeting.source.name)}*."
+            return (f"{escape(label)} is not a speaker in *{escape(meeting.source.name)}* "
+                    f"(speakers: {escape(', '.join(meeting.speakers))}).")
+        await self.rename(job, {label: name})
+        return f"{escape(label)} is now *{escape(name)}* in the minutes of *{escape(meeting.source.name)}*."
 
 
     # --- the workspace: settings, uninstall

@@ -164,7 +164,7 @@ def oauth_flow(settings: Settings, installations: SlackInstallations, client: As
         client_secret=settings.slack_client_secret,
         scopes=list(BOT_SCOPES),
         user_scopes=[],
-        redirect_uri=settings.public_url.rstrip("/") + REDIRECT_PATH,
+        redirect_uri=settings.public_base_url.rstrip("/") + REDIRECT_PATH,
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
         authorization_url=settings.slack_authorize_url,

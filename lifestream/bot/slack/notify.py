@@ -23,6 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.slack.blocks import failure_blocks, fallback_text, minutes_blocks, status_text
+from lifestream.bot.slack.mrkdwn import escape
 from lifestream.links import meeting_link
 from lifestream.meetings import load
 from lifestream.models import Meeting
@@ -87,7 +88,7 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
         self._post_keyframes(client, job, origin, meeting)
         if origin.status_ts:
             client.chat_update(channel=origin.channel, ts=origin.status_ts,
-                               text=f":white_check_mark: Minutes of *{meeting.source.name}* "
+                               text=f":white_check_mark: Minutes of *{escape(meeting.source.name)}* "
                                     f"({clock(meeting.source.duration)}) are below.")
 
     def _post_keyframes(self, client: WebClient, job: Job, origin: SlackOrigin, meeting: Meeting) -> None:
@@ -106,12 +107,12 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
     def failed(self, job: Job, origin: SlackOrigin) -> None:
         if (client := self.client_for(origin)) is None:
             return
-        text = f"I couldn't process {job.source_name}: {job.reason}"
+        text = f"I couldn't process {escape(job.source_name)}: {escape(job.reason or 'the job failed.')}"
         client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts, text=text,
                                 blocks=failure_blocks(job))
         if origin.status_ts:
             client.chat_update(channel=origin.channel, ts=origin.status_ts,
-                               text=f":x: Processing *{job.source_name}* failed.")
+                               text=f":x: Processing *{escape(job.source_name)}* failed.")
 
     def _save_posts(self, job: Job, posts: dict) -> None:
         self.storage.put(job.result_prefix + POSTS_FILE, io.BytesIO(json.dumps(posts).encode()),

@@ -39,8 +39,9 @@ from lifestream.bot.teams.proactive import card_message, send, update_text
 from lifestream.bot.teams.settings_card import SETTINGS, settings_facts_card, settings_form_card, submitted
 from lifestream.bot.teams.tenants import REFUSED, is_admin, tenant_allowed
 from lifestream.errors import LifeStreamError
-from lifestream.links import meeting_link
-from lifestream.origin import TeamsOrigin
+from lifestream.links import ANSWER_TTL, meeting_link
+from lifestream.origin import TeamsOrigin, shared_in
+from lifestream.public_errors import public_reason
 from lifestream.search import Scope, ask
 from lifestream.services import Services
 from lifestream.workers.jobstore import Job
@@ -191,29 +192,33 @@ class TeamsBot(TeamsActivityHandler):
         reference, status_id = origin.reference, origin.status_id
         try:
             outcome = await intake.receive(url, services=self.services, origin=origin, name=name)
-        except LifeStreamError as exc:
-            await self._update(reference, status_id, f"⚠️ I can't process **{md(label)}**: {md(exc.message, 1000)}")
-            return
-        except Exception:
-            log.exception("fetching %s failed", label)
-            await self._update(reference, status_id,
-                               f"⚠️ Something went wrong on my side while fetching **{md(label)}**; please try again.")
+        except Exception as exc:
+            reason = public_reason(exc, log=log, context=f"Teams recording {label!r}")
+            await self._update(reference, status_id, f"⚠️ I can't process **{md(label)}**: {md(reason, 1000)}")
             return
         job, shown = outcome.job, md(outcome.name)
+        # The same recording shared in another conversation first is that conversation's job: say so.
+        elsewhere = not shared_in(job.origin, TeamsOrigin, origin.workspace, origin.conversation)
         match outcome.kind:
             case "queued":
                 await self._update(reference, status_id, status_text(job, outcome.name))
             case "processed_before":  # give this conversation the minutes that already exist
                 await self._update(reference, status_id, f"♻️ **{shown}** was processed before; here are its minutes.")
-                await self.post_minutes(reference, job)
+                await self.post_minutes(reference, job, elsewhere=elsewhere)
+            case "in_progress" if elsewhere:
+                await self._update(reference, status_id,
+                                   f"♻️ **{shown}** is already {job.state.value}: it was shared in another conversation "
+                                   "first, and its minutes will be posted there. Share it here again once it has "
+                                   "finished and I'll post them here too.")
             case "in_progress":
                 await self._update(reference, status_id,
                                    f"♻️ **{shown}** is already {job.state.value} (job {job.id}); the minutes "
                                    "will appear where it was first shared.")
 
-    async def post_minutes(self, reference: dict, job: Job) -> None:
+    async def post_minutes(self, reference: dict, job: Job, *, elsewhere: bool = False) -> None:
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
-        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id)
+        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
+                               shared_elsewhere=elsewhere)
         await self._send(reference, card_message(content, summary_text(meeting)))
 
     # --- questions
@@ -233,24 +238,20 @@ class TeamsBot(TeamsActivityHandler):
                                              index=self.services.index,
                                              meeting_ids=(meeting_id,) if meeting_id else ())
             message: Activity | str = card_message(
-                answer_card(question, result, lambda mid: meeting_link(self.settings, mid)), result.text[:200])
-        except LifeStreamError as exc:
-            message = f"⚠️ {md(exc.message, 1000)}"
-        except Exception:
-            log.exception("answering %r failed", question)
-            message = "⚠️ I couldn't search the meetings just now; please try again in a moment."
+                answer_card(question, result, lambda mid: meeting_link(self.settings, mid, ttl=ANSWER_TTL)),
+                md(result.text, 200))
+        except Exception as exc:
+            message = f"⚠️ I couldn't answer that: {md(public_reason(exc, log=log, context='Teams ask'), 1000)}"
         await self._send(reference, message)
 
     # --- actions on jobs and minutes
 
     async def _own_job(self, job_id: str, activity: Activity) -> Job | None:
-        """The job, if it was shared in this conversation (a card can be forwarded elsewhere)."""
+        """The job, if it was shared in this conversation of this tenant (a card can be forwarded elsewhere,
+        and the same recording shared in two conversations is the first one's job)."""
         job = await asyncio.to_thread(self.services.store.get, job_id) if job_id else None
         workspace, conversation = search_scope(activity)
-        if (job is None or not isinstance(job.origin, TeamsOrigin) or job.origin.conversation != conversation
-                or job.origin.workspace != workspace):
-            return None
-        return job
+        return job if job is not None and shared_in(job.origin, TeamsOrigin, workspace, conversation) else None
 
     async def retry(self, job_id: str, activity: Activity) -> str:
         if await self._own_job(job_id, activity) is None:
@@ -258,7 +259,7 @@ class TeamsBot(TeamsActivityHandler):
         try:
             job = await asyncio.to_thread(retry_job, job_id, services=self.services)
         except LifeStreamError as exc:
-            return f"⚠️ {md(exc.message, 1000)}"
+            return f"⚠️ {md(public_reason(exc, log=log, context=f'retry {job_id}'), 1000)}"
         return f"🔄 Processing **{md(job.source_name)}** again; progress shows in the first message about it."
 
     async def rename(self, job_id: str, names: dict[str, str], activity: Activity) -> str:
@@ -269,7 +270,7 @@ class TeamsBot(TeamsActivityHandler):
         try:
             meeting = await asyncio.to_thread(meetings.rename, self.services, job, names)
         except LifeStreamError as exc:
-            return f"⚠️ {md(exc.message, 1000)}"
+            return f"⚠️ {md(public_reason(exc, log=log, context=f'rename in {job.id}'), 1000)}"
         await self.refresh_minutes(job)
         named = ", ".join(f"{label} is **{md(meeting.speaker_name(label), 60)}**" for label in names
                           if label in meeting.speaker_names)
@@ -277,14 +278,13 @@ class TeamsBot(TeamsActivityHandler):
 
     async def rename_latest(self, workspace: str, conversation: str, label: str, name: str) -> str:
         """``rename SPEAKER_1 Alice``: the conversation's latest minutes."""
-        job = await asyncio.to_thread(meetings.latest_in, self.services, TeamsOrigin, conversation,
-                                      workspace=workspace)
+        job = await asyncio.to_thread(meetings.latest_in, self.services, TeamsOrigin, workspace, conversation)
         if job is None:
             return "There are no processed meetings in this conversation yet."
         try:
             meeting = await asyncio.to_thread(meetings.rename, self.services, job, {label: name})
         except LifeStreamError as exc:
-            return f"⚠️ {md(exc.message, 1000)}"
+            return f"⚠️ {md(public_reason(exc, log=log, context=f'rename in {job.id}'), 1000)}"
         await self.refresh_minutes(job)
         return f"✏️ {label} is now **{md(name, 60)}** in the minutes of **{md(meeting.source.name, 120)}**."
 

@@ -98,7 +98,7 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
 
     def failed(self, job: Job, origin: TeamsOrigin) -> None:
         self._run(send(self.adapter, self.settings, origin.reference,
-                       card_message(failure_card(job), f"I couldn't process {job.source_name}")))
+                       card_message(failure_card(job), f"I couldn't process {md(job.source_name, 120)}")))
         self._update_ack(job, origin, f"❌ Processing **{md(job.source_name, 120)}** failed.")
 
 
