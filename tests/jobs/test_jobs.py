@@ -269,7 +269,7 @@ def test_cloud_stack_sqs_s3_dynamodb(configure, workers, moto_url, sample_video,
     assert not (settings.results_dir).exists()  # results went to S3, not the local folder
     events = wait_for(lambda: hook_events(settings.data_dir), 10, "the completion to be announced", worker)
     assert events == [{"kind": "completed", "job": done.id, "pid": worker.proc.pid}]
-    again = submit_file(sample_video, services=services)
+    again = submit_file(sample_video, services=services, origin=ApiOrigin(workspace="W1", conversation="19:abc"))
     assert not again.created and again.job.id == done.id and again.minutes.startswith("# ")
     assert worker.stop() == 0
 
@@ -340,7 +340,9 @@ def test_duplicate_submissions_make_one_job(settings, sample_wav):
 
     copy = settings.data_dir.parent / "copy-of-sample.wav"  # same content, another name: same job
     copy.write_bytes(sample_wav.read_bytes())
-    assert submit_file(copy, services=services).job.id == first.job.id
+    assert submit_file(copy, services=services, origin=SlackOrigin(workspace="T1", conversation="C2")).job.id == first.job.id
+    # ... within a workspace: another workspace's copy is its own job (lifestream.workspaces keeps them apart).
+    assert submit_file(copy, services=services, origin=SlackOrigin(workspace="T2", conversation="C1")).job.id != first.job.id
 
     other = settings.model_copy(update={"data_dir": settings.data_dir.parent / "other"})
     barrier = threading.Barrier(2)
