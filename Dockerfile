@@ -42,7 +42,7 @@ FROM ${BASE_IMAGE}:${BASE_TAG} AS system
 # would break rebuilds; the base image tag fixes the Debian release.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg \
+ && apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \
  && groupadd --system --gid 10001 lifestream \
  && useradd --system --uid 10001 --gid lifestream --home-dir /var/lib/lifestream --no-create-home \

@@ -64,18 +64,16 @@ def run_worker(data_dir: Path, redis_url: str) -> None:
 
     import dramatiq
 
-    from lifestream.storage import get_storage
-    from lifestream.workers.broker import setup_broker
+    from lifestream.services import Services
+    from lifestream.workers.actors import worker_broker
     from lifestream.workers.execute import execute_job
-    from lifestream.workers.jobstore import get_job_store
 
-    settings = _settings(data_dir, redis_url)
-    broker = setup_broker(settings)
-    store, storage = get_job_store(settings), get_storage(settings)
+    services = Services(_settings(data_dir, redis_url))
+    broker = worker_broker(services)  # LifeStream's middleware, recovery included, as `lifestream worker` has
 
-    @dramatiq.actor(actor_name=BENCH_ACTOR, queue_name=BENCH_QUEUE)
+    @dramatiq.actor(actor_name=BENCH_ACTOR, queue_name=BENCH_QUEUE, broker=broker)
     def bench_noop(job_id: str) -> None:
-        execute_job(job_id, settings=settings, store=store, storage=storage, work=_noop)
+        execute_job(job_id, services=services, work=_noop)
 
     worker = dramatiq.Worker(broker, worker_threads=1)
     worker.queue_prefetch = 1  # as `lifestream worker` does
@@ -136,10 +134,9 @@ def main() -> int:
 
     import dramatiq
 
-    from lifestream.storage import get_storage
+    from lifestream.services import Services
     from lifestream.workers.broker import build_broker
     from lifestream.workers.execute import execute_job
-    from lifestream.workers.jobstore import get_job_store
 
     tmp = Path(tempfile.mkdtemp(prefix="lifestream-bench-queue-"))
     procs: list[subprocess.Popen] = []
@@ -155,14 +152,15 @@ def main() -> int:
             time.sleep(0.3)
         data_dir = tmp / "data"
         settings = _settings(data_dir, redis_url)
-        store, storage = get_job_store(settings), get_storage(settings)
+        services = Services(settings)
+        store = services.store
 
         # 1. direct
         direct_ids = _make_jobs(store, args.jobs, "direct")
         direct_ms = []
         for job_id in direct_ids:
             t0 = time.perf_counter()
-            execute_job(job_id, settings=settings, store=store, storage=storage, work=_noop)
+            execute_job(job_id, services=services, work=_noop)
             direct_ms.append((time.perf_counter() - t0) * 1000)
 
         # 2. workers

@@ -96,6 +96,8 @@ module "queue" {
   kms_key_arn                = module.kms.key_arn
   visibility_timeout_seconds = var.queue_visibility_timeout_seconds
   max_receive_count          = var.queue_max_receive_count
+
+  enable_redrive_allow_policy = var.enable_dlq_redrive_allow_policy
 }
 
 module "tables" {
@@ -176,6 +178,8 @@ module "ecs" {
   worker_ephemeral_storage_gib = var.worker_ephemeral_storage_gib
   worker_use_spot              = var.worker_use_spot
   worker_idle_minutes          = var.worker_idle_minutes
+
+  enable_autoscaling = var.enable_autoscaling
 }
 
 module "monitoring" {

@@ -154,6 +154,12 @@ variable "worker_idle_minutes" {
   default     = 15
 }
 
+variable "enable_autoscaling" {
+  description = "Scale the bot on CPU and the workers on queue depth (to zero when idle) with Application Auto Scaling. Keep true: without it the worker service stays at zero tasks. false only for AWS emulators without Application Auto Scaling tagging, such as moto's server in the apply test (DEPLOY.md)."
+  type        = bool
+  default     = true
+}
+
 # ----------------------------------------------------------------------------- data
 variable "uploads_expiration_days" {
   description = "Days before uploaded recordings (uploads/) are deleted; minutes and transcripts (results/) are kept."
@@ -182,6 +188,12 @@ variable "queue_visibility_timeout_seconds" {
   description = "Default visibility timeout of the broker queue: longer than the longest pipeline run."
   type        = number
   default     = 7200
+}
+
+variable "enable_dlq_redrive_allow_policy" {
+  description = "Let only the jobs queue use the dead-letter queue (SQS redrive-allow policy). Keep true; false only for AWS emulators that do not return RedriveAllowPolicy, such as moto's server in the apply test (DEPLOY.md)."
+  type        = bool
+  default     = true
 }
 
 variable "jobs_hash_key" {

@@ -5,29 +5,59 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import shutil
 import sys
 from pathlib import Path
 
-from lifestream.errors import LifeStreamError
+from pydantic import ValidationError
+from tqdm import tqdm
+
 from lifestream.threads import cap_threads
+
+# Before numpy, CTranslate2 and torch are imported below: they size their thread pools when they load.
+cap_threads()
+
+from lifestream import meetings  # noqa: E402  (these imports load the heavy libraries)
+from lifestream.bot.notifiers import chat_notifiers
+from lifestream.errors import ConfigError, LifeStreamError
+from lifestream.exports import FORMATS, export, stored_keyframes
+from lifestream.pipeline.asr_models import BUILTIN_MODELS, verify_asr_model
+from lifestream.pipeline.diarization import get_diarizer
+from lifestream.pipeline.isolation import IndexScope, PipelineCrashed, PipelineRequest, process_isolated
+from lifestream.pipeline.outputs import minutes_markdown
+from lifestream.samples import make_sample_video, sample_file
+from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Scope, ask
+from lifestream.server import serve
+from lifestream.services import Services
+from lifestream.settings import Settings
+from lifestream.storage import StorageMissing, result_prefix
+from lifestream.web.auth import new_token
+from lifestream.workers.jobstore import Job, JobState, iso
+from lifestream.workers.runtime import run_worker
+from lifestream.workers.submit import (
+    JobStateError,
+    cancel_job,
+    get_job,
+    read_minutes,
+    rerun_job,
+    retry_job,
+    submit_file,
+)
 
 
 class _ProgressBars:
     """One tqdm bar per stage on a terminal; nothing at all when not a TTY."""
 
     def __init__(self) -> None:
-        from tqdm import tqdm
-
-        self._tqdm = tqdm
-        self._bars: dict = {}
+        self._bars: dict[str, tqdm] = {}
 
     def __call__(self, event) -> None:
         bar = self._bars.get(event.stage)
         if event.state == "skipped":
             return
         if bar is None:
-            bar = self._bars[event.stage] = self._tqdm(
+            bar = self._bars[event.stage] = tqdm(
                 total=100, desc=f"{event.stage:<11}", unit="%", leave=True, file=sys.stderr,
                 # A terminal that reports no size (0 columns) would get empty bars.
                 ncols=min(100, shutil.get_terminal_size().columns),
@@ -39,23 +69,31 @@ class _ProgressBars:
             bar.close()
 
 
-def _cmd_process(args: argparse.Namespace) -> int:
-    from lifestream.pipeline.outputs import minutes_markdown
-    from lifestream.pipeline.runner import process_recording
-    from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Indexer, get_index
-    from lifestream.settings import get_settings
+def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
+    """The process's one Settings (LIFESTREAM_* variables), with the command line's overrides."""
+    updates = {k: v for k, v in overrides.items() if v is not None}
+    if getattr(args, "data_dir", None):
+        updates["data_dir"] = Path(args.data_dir)
+    return Settings().model_copy(update=updates)
 
-    settings = get_settings()
-    if args.language:
-        settings = settings.model_copy(update={"asr_language": args.language})
-    if args.data_dir:
-        settings = settings.model_copy(update={"data_dir": Path(args.data_dir)})
+
+def _cmd_process(args: argparse.Namespace) -> int:
+    settings = _settings(args, asr_language=args.language or None)
+    services = Services(settings)
     if args.async_:
-        return _cmd_process_async(args, settings)
+        if args.min_speakers or args.max_speakers:
+            raise ConfigError("--min-speakers/--max-speakers are not kept with queued jobs yet; use --speakers N.")
+        return _cmd_process_async(args, services)
     progress = _ProgressBars() if sys.stderr.isatty() and not args.quiet else None
-    indexer = Indexer(get_index(settings), workspace=CLI_WORKSPACE, conversation=CLI_CONVERSATION, settings=settings)
-    meeting = process_recording(Path(args.path), settings=settings, num_speakers=args.speakers, on_event=progress,
-                                indexers=[indexer])
+    request = PipelineRequest(Path(args.path), settings, num_speakers=args.speakers, min_speakers=args.min_speakers,
+                              max_speakers=args.max_speakers,
+                              index=IndexScope(CLI_WORKSPACE, CLI_CONVERSATION))
+    try:
+        meeting = process_isolated(request, on_event=progress)
+    except PipelineCrashed as exc:
+        # One line, as a shell would say it, and the exit status a shell gives a process killed by that signal.
+        print(f"lifestream: {exc.message}", file=sys.stderr)
+        return 128 + exc.signal_number if exc.signal_number else 1
     result_dir = settings.results_dir / meeting.meeting_id
     if args.json:
         print(meeting.model_dump_json(indent=2))
@@ -66,23 +104,16 @@ def _cmd_process(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from lifestream.pipeline.asr_models import BUILTIN_MODELS, verify_asr_model
-    from lifestream.settings import get_settings
-
-    settings = get_settings()
+    settings = _settings(args)
     for name in BUILTIN_MODELS:
         print(verify_asr_model(name, settings.model_dir))
     if args.diarization:
-        from lifestream.pipeline.diarization import get_diarizer
-
         get_diarizer(settings.diarization_backend, None)
         print(f"diarization: {settings.diarization_backend} loads")
     return 0
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from lifestream.samples import make_sample_video, sample_file
-
     if args.video:
         print(make_sample_video(Path(args.video)))
     else:
@@ -91,28 +122,20 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Scope, ask
-    from lifestream.settings import get_settings
-
-    settings = get_settings()
-    if args.data_dir:
-        settings = settings.model_copy(update={"data_dir": Path(args.data_dir)})
+    services = Services(_settings(args))
     scope = Scope(args.workspace or CLI_WORKSPACE, args.channel or [CLI_CONVERSATION])
-    answer = ask(args.question, scope, settings=settings, meeting_ids=tuple(args.meeting or ()))
+    answer = ask(args.question, scope, settings=services.settings, index=services.index,
+                 meeting_ids=tuple(args.meeting or ()))
     print(answer.model_dump_json(indent=2) if args.json else answer.text)
     return 0 if answer.found else 1
 
 
-def _cmd_process_async(args: argparse.Namespace, settings) -> int:
-    from lifestream.workers.broker import parse_broker_url
-    from lifestream.workers.submit import submit_file
-
-    sub = submit_file(Path(args.path), settings=settings, num_speakers=args.speakers)
+def _cmd_process_async(args: argparse.Namespace, services: Services) -> int:
+    sub = submit_file(Path(args.path), services=services, num_speakers=args.speakers)
     job = sub.job
     print(job.id)
     if sub.created:
-        embedded = parse_broker_url(settings.broker_url).kind == "embedded"
-        hint = " (start `lifestream worker` to process it)" if embedded else ""
+        hint = " (start `lifestream worker` to process it)" if services.queue.embedded else ""
         print(f"queued job {job.id}{hint}; follow it with `lifestream jobs show {job.id}`", file=sys.stderr)
     else:
         print(f"already submitted: job {job.id} is {job.state.value}"
@@ -122,36 +145,28 @@ def _cmd_process_async(args: argparse.Namespace, settings) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from lifestream.bot.web import serve
-    from lifestream.settings import get_settings
-
-    settings = get_settings()
-    updates = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    serve(settings.model_copy(update=updates))
+    serve(Services(_settings(args, host=args.host, port=args.port)))
     return 0
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from lifestream.workers.runtime import run_worker
+    services = Services(_settings(args))
+    # A worker apart from the bot's server tells the chat threads itself (progress, minutes,
+    # failures) for every platform whose credentials it has.
+    for notifier in chat_notifiers(services):
+        services.events.subscribe(notifier)
+    return run_worker(services, threads=args.threads, hooks=args.hook)
 
-    return run_worker(threads=args.threads, hooks=args.hook)
 
-
-def _job_line(job) -> str:
-    from lifestream.workers.jobstore import iso
-
+def _job_line(job: Job) -> str:
     progress = f"{job.stage or '-'} {job.percent:.0f}%" if job.state.value == "processing" else "-"
     return (f"{job.id:<16}  {job.state.value:<10}  {progress:<16}  {job.attempts:>3}  {iso(job.updated_at):<25}  "
             f"{job.source_name}" + (f"  ({job.reason})" if job.reason else ""))
 
 
 def _cmd_jobs(args: argparse.Namespace) -> int:
-    from lifestream.settings import get_settings
-    from lifestream.workers.jobstore import JobState, get_job_store, iso
-    from lifestream.workers.submit import JobStateError, cancel_job, get_job, read_minutes, retry_job
-
-    settings = get_settings()
-    store = get_job_store(settings)
+    services = Services(_settings(args))
+    store = services.store
     if args.action == "list":
         jobs = store.list([JobState(args.state)] if args.state else None, limit=args.limit)
         if args.json:
@@ -164,9 +179,7 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
     if args.action == "show":
         job = get_job(args.id, store)
         if args.minutes:
-            from lifestream.storage import get_storage
-
-            minutes = read_minutes(job, get_storage(settings))
+            minutes = read_minutes(job, services.storage)
             if minutes is None:
                 raise JobStateError(f"job {job.id} is {job.state.value}; it has minutes once it has completed.")
             print(minutes)
@@ -180,13 +193,33 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
             if job.state is JobState.COMPLETED:
                 print(f"{'results':<21} {job.result_prefix}")
         return 0
-    action = retry_job if args.action == "retry" else cancel_job
-    print(_job_line(action(args.id, settings=settings, store=store)))
+    if args.action == "delete":
+        meetings.delete(services, get_job(args.id, store))
+        print(f"deleted {args.id}: its recording, results, search records and job", file=sys.stderr)
+        return 0
+    action = {"retry": retry_job, "rerun": rerun_job, "cancel": cancel_job}[args.action]
+    print(_job_line(action(args.id, services=services)))
     return 0
 
-def _cmd_api_token(args: argparse.Namespace) -> int:
-    from lifestream.web.auth import new_token
+def _cmd_export(args: argparse.Namespace) -> int:
+    services = Services(_settings(args))
+    settings = services.settings
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", args.meeting_id):
+        raise LifeStreamError(f"{args.meeting_id!r} is not a meeting id.")
+    prefix = result_prefix(args.meeting_id)
+    try:
+        meeting = meetings.load(services.storage, prefix)
+    except StorageMissing:
+        where = f"s3://{settings.s3_bucket}" if settings.s3_bucket else str(settings.data_dir)
+        raise LifeStreamError(f"no processed meeting {args.meeting_id} in {where}.") from None
+    out = export(meeting, args.format, stored_keyframes(services.storage, prefix), pdf_font=settings.pdf_font)
+    path = Path(args.output) if args.output else Path(out.filename)
+    path.write_bytes(out.data)
+    print(path)
+    return 0
 
+
+def _cmd_api_token(args: argparse.Namespace) -> int:
     token, entry = new_token(args.workspace)
     print(token)
     print(entry)
@@ -204,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("process", help="process one recording and print its minutes")
     p.add_argument("path", help="a video or audio file (mp4, mov, mkv, webm, m4a, mp3, wav, ogg)")
     p.add_argument("--speakers", type=int, default=None, metavar="N", help="number of speakers, if known")
+    p.add_argument("--min-speakers", type=int, default=None, metavar="N", help="at least this many speakers")
+    p.add_argument("--max-speakers", type=int, default=None, metavar="N", help="at most this many speakers")
     p.add_argument("--language", default=None, help="spoken language code (default: detected)")
     p.add_argument("--data-dir", default=None, help="overrides LIFESTREAM_DATA_DIR")
     p.add_argument("--json", action="store_true", help="print meeting.json instead of the minutes")
@@ -253,9 +288,19 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--minutes", action="store_true", help="print the minutes of a completed job")
     q = jobs.add_parser("retry", help="queue a failed or cancelled job again")
     q.add_argument("id")
+    q = jobs.add_parser("rerun", help="process a finished job's recording again (its new results replace the old)")
+    q.add_argument("id")
     q = jobs.add_parser("cancel", help="cancel a queued or running job")
     q.add_argument("id")
+    q = jobs.add_parser("delete", help="delete a meeting: its recording, results, search records and job")
+    q.add_argument("id")
     p.set_defaults(func=_cmd_jobs)
+
+    p = sub.add_parser("export", help="write a processed meeting as Word, PDF, Markdown, subtitles or JSON")
+    p.add_argument("meeting_id", help="the meeting's id (`lifestream process --json` prints it; a job's id)")
+    p.add_argument("-f", "--format", default="pdf", choices=FORMATS)
+    p.add_argument("-o", "--output", help="the file to write (default: the minutes' title, in this folder)")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("api-token", help="make API tokens for the HTTP API (/api/v1)")
     tokens = p.add_subparsers(dest="action", required=True)
@@ -269,14 +314,22 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    cap_threads()
     if getattr(args, "speakers", None) is not None and args.speakers < 1:
         print("lifestream: error: --speakers must be 1 or more", file=sys.stderr)
         return 2
     try:
+        if args.command == "process":
+            from lifestream.pipeline.diarization import SpeakerCount
+
+            SpeakerCount(args.speakers, args.min_speakers, args.max_speakers)  # refuse impossible bounds up front
         return args.func(args)
     except LifeStreamError as exc:
         print(f"lifestream: error: {exc.message}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # a LIFESTREAM_* variable that does not parse
+        first = exc.errors()[0]
+        name = "LIFESTREAM_" + "_".join(str(p) for p in first["loc"]).upper()
+        print(f"lifestream: error: {name}: {first['msg']}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("lifestream: interrupted", file=sys.stderr)

@@ -1,19 +1,38 @@
-"""A processed meeting in storage: read it, and change what people may change (speaker names)."""
+"""What people do with a processed meeting, whichever surface they use: read it, name its speakers, delete it.
+
+The bots, the HTTP API, the pages and the command line call these; a surface
+only turns its request into arguments and the result (or the error, whose
+message is meant for the person) into its own kind of reply. Re-running and
+retrying a job live with the other job operations in ``lifestream.workers.submit``.
+"""
 
 from __future__ import annotations
 
 import io
 import re
 import tempfile
+import time
 from pathlib import Path
 
 from lifestream.errors import LifeStreamError
 from lifestream.models import Meeting
-from lifestream.settings import Settings
+from lifestream.origin import SlackOrigin, TeamsOrigin
+from lifestream.pipeline import naming
 from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
-from lifestream.storage import Storage
+from lifestream.search import Indexer
+from lifestream.services import Services
+from lifestream.storage import Storage, api_upload_prefix
+from lifestream.workers.jobstore import Job, JobState
 
 _LABEL = re.compile(r"^SPEAKER_\d+$")
+
+
+class MeetingBusy(LifeStreamError):
+    """The meeting's job is running, or has only just been stopped: deleting now could race its last writes."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds after which trying again will work
 
 
 def load(storage: Storage, prefix: str) -> Meeting:
@@ -23,16 +42,15 @@ def load(storage: Storage, prefix: str) -> Meeting:
 
 
 def rename_speakers(storage: Storage, prefix: str, names: dict[str, str]) -> Meeting:
-    """Give speaker labels names; the stored minutes and subtitles are rewritten to match."""
+    """Give speaker labels names; the stored minutes and subtitles are rewritten to match.
+
+    A name given here is confirmed: it replaces any guessed name, and no guess takes it from now on.
+    """
     meeting = load(storage, prefix)
-    for label, name in names.items():
-        name = " ".join(name.split())[:60]
+    for label in names:
         if not _LABEL.match(label) or label not in meeting.speakers:
             raise LifeStreamError(f"{label} is not a speaker of this meeting ({', '.join(meeting.speakers)}).")
-        if name and name != label:
-            meeting.speaker_names[label] = name
-        else:
-            meeting.speaker_names.pop(label, None)
+    naming.confirm_names(meeting, names)
     for name, text, kind in (("minutes.md", minutes_markdown(meeting), "text/markdown"),
                              ("transcript.vtt", to_vtt(meeting), "text/vtt"),
                              ("transcript.srt", to_srt(meeting), "application/x-subrip"),
@@ -41,12 +59,46 @@ def rename_speakers(storage: Storage, prefix: str, names: dict[str, str]) -> Mee
     return meeting
 
 
-def rename_and_reindex(settings: Settings, storage: Storage, job, names: dict[str, str]) -> Meeting:
-    """Rename speakers of a job's meeting and re-index it, so "what did Alice promise?" finds Alice."""
-    from lifestream.search import Indexer, get_index
-
-    meeting = rename_speakers(storage, job.result_prefix, names)
-    workspace, conversation = job.origin.get("workspace"), job.origin.get("conversation")
-    if workspace and conversation:
-        Indexer(get_index(settings), workspace=workspace, conversation=conversation, settings=settings).index_meeting(meeting)
+def rename(services: Services, job: Job, names: dict[str, str]) -> Meeting:
+    """Name a job's speakers and re-index its meeting, so "what did Alice promise?" finds Alice."""
+    meeting = rename_speakers(services.storage, job.result_prefix, names)
+    if job.origin is not None:
+        Indexer(services.index, workspace=job.origin.workspace, conversation=job.origin.conversation,
+                settings=services.settings).index_meeting(meeting)
     return meeting
+
+
+def latest_in(services: Services, origin_type: type[SlackOrigin] | type[TeamsOrigin], conversation: str,
+              scan: int = 200) -> Job | None:
+    """The newest completed meeting shared in a chat conversation ("rename SPEAKER_1 Alice" names its speakers)."""
+    for job in services.store.list([JobState.COMPLETED], scan):
+        if isinstance(job.origin, origin_type) and job.origin.conversation == conversation:
+            return job
+    return None
+
+
+def delete(services: Services, job: Job) -> None:
+    """The recording (unless another job uses it), the results, the search records, then the job record.
+
+    The record goes last, so a delete that fails half-way can be repeated. A job that is running is
+    cancelled first; its worker notices at its next lease renewal, and until then ``MeetingBusy`` says
+    when to try again.
+    """
+    store, storage = services.store, services.storage
+    wait = int(services.settings.job_lease_seconds) + 5
+    if job.state is JobState.PROCESSING:
+        store.cancel(job.id)
+        raise MeetingBusy(f"job {job.id} was processing and is now cancelled; delete it again in {wait} s", wait)
+    if job.state is JobState.QUEUED:
+        if store.cancel(job.id) is None:  # a worker claimed it just now
+            raise MeetingBusy(f"job {job.id} has just started; delete it again in {wait} s", wait)
+    elif job.state is JobState.CANCELLED and job.started_at and (job.finished_at or 0) > time.time() - wait:
+        raise MeetingBusy(f"job {job.id} is still stopping; delete it again in {wait} s", wait)
+    storage.delete(job.result_prefix)
+    upload_folder = api_upload_prefix(job.id)
+    if job.storage_key.startswith(upload_folder):
+        storage.delete(upload_folder)
+    elif not any(j.storage_key == job.storage_key and j.id != job.id for j in store.list(None, 100_000)):
+        storage.delete(job.storage_key)  # a recording stored by content: kept while another job still uses it
+    services.index.delete_meeting(job.id)
+    store.delete(job.id)

@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-SCHEMA_VERSION = "1.0"
+# 1.1: speaker names carry where they came from (speaker_name_sources, name_candidates).
+SCHEMA_VERSION = "1.1"
 
 
 class Word(BaseModel):
@@ -135,6 +136,95 @@ class SourceInfo(BaseModel):
     height: int | None = None
 
 
+# Where a speaker's name came from. Recording cues first; "chat-member" (a member of the conversation
+# the recording was shared in) and "voiceprint" (a remembered voice) are fed by the chat and voice features.
+NameSource = Literal["introduction", "addressed", "llm", "rename", "chat-member", "voiceprint"]
+
+
+class NameCandidate(BaseModel):
+    """One piece of evidence that a speaker is (or, with ``supports=False``, is not) someone."""
+
+    speaker: str
+    name: str
+    source: NameSource
+    confidence: float = Field(ge=0.0, le=1.0)
+    supports: bool = True
+    evidence: str = ""  # the words that gave it: "This is Diane in New Jersey."
+    timestamp: float | None = None
+    person_id: str | None = None  # a chat member's id (Slack user id, Teams AAD object id) once linked
+
+
+class SpeakerName(BaseModel):
+    """The name a speaker is shown with, and why."""
+
+    name: str
+    source: NameSource  # the strongest evidence's source
+    confidence: float = Field(ge=0.0, le=1.0)
+    confirmed: bool = False  # a person gave it (rename): no guess ever replaces it
+    person_id: str | None = None
+    evidence: list[NameCandidate] = Field(default_factory=list)
+
+    @property
+    def described(self) -> str:
+        """For people: how the name was found ("introduced: “This is Diane in New Jersey.”")."""
+        how = {"introduction": "introduced", "addressed": "addressed by name", "llm": "read by the model",
+               "rename": "named by a person", "chat-member": "chat member", "voiceprint": "recognised by voice"}
+        quote = next((c.evidence for c in self.evidence if c.supports and c.evidence), "")
+        return how[self.source] + (f": “{quote}”" if quote and self.source in ("introduction", "addressed", "llm") else "")
+
+
+class SpeakerInsight(BaseModel):
+    """One speaker's share of the conversation."""
+
+    speaker: str
+    talk_seconds: float
+    share: float  # of all speaking time, 0..1
+    turns: int
+    words: int
+    words_per_minute: float | None = None  # None below a few seconds of speech
+    questions: int = 0
+    longest_turn_seconds: float = 0.0
+
+
+class Monologue(BaseModel):
+    speaker: str
+    start: float
+    end: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+class QuestionAsked(BaseModel):
+    speaker: str
+    text: str
+    timestamp: float
+    answered: bool  # another speaker replied with a statement soon after
+
+
+class Insights(BaseModel):
+    """Numbers about how the meeting went, computed from the transcript and the speaker turns."""
+
+    duration: float
+    speech_seconds: float  # time anyone was speaking, overlaps counted once
+    silence_ratio: float  # of the duration, 0..1
+    turns: int
+    words: int
+    words_per_minute: float | None = None
+    speakers: list[SpeakerInsight] = Field(default_factory=list)
+    longest_monologue: Monologue | None = None
+    questions: list[QuestionAsked] = Field(default_factory=list)
+
+    @property
+    def questions_asked(self) -> int:
+        return len(self.questions)
+
+    @property
+    def questions_open(self) -> int:
+        return sum(not q.answered for q in self.questions)
+
+
 class Meeting(BaseModel):
     schema_version: str = SCHEMA_VERSION
     meeting_id: str
@@ -142,7 +232,12 @@ class Meeting(BaseModel):
     source: SourceInfo
     language: str | None = None
     speakers: list[str] = Field(default_factory=list)
+    # label → the name every surface shows (guessed or confirmed); kept beside its provenance so
+    # readers of schema 1.0 keep working.
     speaker_names: dict[str, str] = Field(default_factory=dict)
+    speaker_name_sources: dict[str, SpeakerName] = Field(default_factory=dict)
+    # All the naming evidence, kept so that a rename can settle the other speakers again.
+    name_candidates: list[NameCandidate] = Field(default_factory=list)
     transcript: Transcript | None = None
     turns: list[SpeakerTurn] = Field(default_factory=list)
     scenes: list[Scene] = Field(default_factory=list)
@@ -152,11 +247,23 @@ class Meeting(BaseModel):
     classification: Classification | None = None
     timings: dict[str, float] = Field(default_factory=dict)
     models: dict[str, str] = Field(default_factory=dict)
+    # Absent in meetings processed before these existed; readers compute insights on the fly then.
+    insights: Insights | None = None
+    # What personal-data redaction masked in the transcript, by kind; None: redaction was off.
+    redactions: dict[str, int] | None = None
 
     def speaker_name(self, label: str | None) -> str:
         if not label:
             return "Unknown"
         return self.speaker_names.get(label, label)
+
+    def name_source(self, label: str) -> SpeakerName | None:
+        """Where a speaker's name came from; a name from before provenance was kept counts as a rename."""
+        if label in self.speaker_name_sources:
+            return self.speaker_name_sources[label]
+        if label in self.speaker_names:
+            return SpeakerName(name=self.speaker_names[label], source="rename", confidence=1.0, confirmed=True)
+        return None
 
     def with_names(self, text: str) -> str:
         """Speaker labels inside generated text (summaries) replaced by the names people gave them."""

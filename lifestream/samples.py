@@ -57,3 +57,20 @@ def reference_words() -> str:
     """The sample's reference transcript (sample.stm) as one lower-case string."""
     lines = sample_file("sample.stm").read_text().splitlines()
     return " ".join(" ".join(line.split()[5:]) for line in lines if line.strip())
+
+
+def reference_named_turns() -> list[tuple[float, float, str]]:
+    """The sample's reference speaker turns (sample.rttm), each named through its reference words
+    (sample.stm): the turns of "speaker90" overlap Diane's words, so they are Diane's."""
+    from collections import defaultdict
+
+    rows = [line.split() for line in sample_file("sample.rttm").read_text().splitlines() if line.strip()]
+    turns = [(float(p[3]), float(p[3]) + float(p[4]), p[7]) for p in rows]
+    rows = [line.split() for line in sample_file("sample.stm").read_text().splitlines() if line.strip()]
+    said = [(float(p[3]), float(p[4]), p[2]) for p in rows]
+    overlap: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for start, end, speaker in turns:
+        for s, e, name in said:
+            overlap[speaker][name] += max(0.0, min(end, e) - max(start, s))
+    name_of = {speaker: max(names, key=lambda n: names[n]) for speaker, names in overlap.items()}
+    return [(start, end, name_of[speaker]) for start, end, speaker in turns]

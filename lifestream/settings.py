@@ -7,7 +7,7 @@ differ only in configuration.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     llm_concurrency: int = 4
     llm_timeout_seconds: float = 120.0
     llm_max_retries: int = 4
+    # Speakers named from what the recording says ("this is Diane…"); off: labels until someone renames.
+    guess_speaker_names: bool = True
+
+    # --- personal data and exports
+    # Mask e-mail addresses, phone numbers, card numbers, IBANs and SSNs in the transcript, minutes,
+    # search records and exports before anything is stored or posted (lifestream.pipeline.redaction).
+    redact: bool = False
+    # Regions whose national phone numbers (written without +country code) are recognised.
+    redact_phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB", "DE", "FR", "ES"])
+    # A TrueType font for PDF exports; default DejaVu Sans from fonts-dejavu-core.
+    pdf_font: Path | None = None
 
     # --- storage: a local folder (default) or S3 / any S3-compatible server
     s3_bucket: str | None = None
@@ -66,8 +77,9 @@ class Settings(BaseSettings):
     sqs_visibility_seconds: int = 900
     # A running job renews its lease every third of this; an expired lease means its worker died.
     job_lease_seconds: float = 30.0
-    # Transient failures only (see lifestream.workers.policy); permanent ones fail at once.
-    job_max_retries: int = 5
+    # Attempts a job gets before it fails for good, whatever ended them: transient errors, a crash of
+    # its pipeline process, a worker that died holding it. A manual retry starts the count again.
+    max_attempts: int = Field(default=3, ge=1)
     job_retry_min_backoff_ms: int = 15_000
     job_retry_max_backoff_ms: int = 600_000  # SQS cannot delay a message longer than 15 min
 
@@ -114,6 +126,15 @@ class Settings(BaseSettings):
     # --- resources
     # Worker threads shared by the parallel branches (ASR, diarization, scenes).
     threads: int = Field(default=0, description="0: one per CPU core")
+    # The longest recording accepted, in seconds (checked at intake and again by the worker).
+    max_duration: float = Field(default=4 * 3600.0, gt=0)
+    # The most time one job may take, in seconds; by default 5 min + 2x the recording's length
+    # (see lifestream.workers.policy), so at most that for a max_duration recording.
+    job_time_limit_seconds: float | None = Field(default=None, gt=0)
+    # The pipeline runs in child processes (lifestream.pipeline.isolation): at most this many at
+    # once (0: one per job running at once), each replaced after this many jobs.
+    pipeline_processes: int = Field(default=0, ge=0)
+    pipeline_jobs_per_process: int = Field(default=20, ge=1)
 
     @property
     def results_dir(self) -> Path:
@@ -121,11 +142,5 @@ class Settings(BaseSettings):
 
     @property
     def cpu_threads(self) -> int:
-        import os
-
         return self.threads or os.cpu_count() or 1
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()

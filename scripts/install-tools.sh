@@ -6,7 +6,7 @@
 #   bash scripts/install-tools.sh            # creates/updates ./.venv-tools
 #   LIFESTREAM_TOOLS_VENV=/elsewhere bash scripts/install-tools.sh
 #
-# tests/test_infrastructure.py finds the tools in .venv-tools/bin (or through
+# tests/infra/test_infrastructure.py finds the tools in .venv-tools/bin (or through
 # LIFESTREAM_CHECKOV / LIFESTREAM_HADOLINT).
 set -euo pipefail
 

@@ -1,4 +1,8 @@
-"""What the chat bots share: is this a recording, where are the links, and getting it into a job."""
+"""What the chat bots share: is this a recording, where are the links, and one intake (fetch → submit → outcome).
+
+The parsers at the top are pure (a file name, a MIME type, a message's text);
+``receive`` does the work, and both bots render its ``Outcome``.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,19 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Literal
 from urllib.parse import urlsplit
 
-from lifestream.bot.fetcher import SHARE_PAGES, LinkError, fetch
+from lifestream.bot.fetcher import SHARE_PAGES, fetch
 from lifestream.errors import MediaError
-from lifestream.pipeline.probe import SUPPORTED_EXTENSIONS
+from lifestream.origin import Origin
+from lifestream.pipeline.limits import check_duration
+from lifestream.pipeline.probe import SUPPORTED_EXTENSIONS, probe
+from lifestream.services import Services
 from lifestream.settings import Settings
-from lifestream.storage.base import safe_name
+from lifestream.storage import safe_name
+from lifestream.workers.jobstore import Job, JobState
+from lifestream.workers.submit import submit_file
 
 # Audio/video containers people do share that the pipeline does not take.
 OTHER_MEDIA_EXTENSIONS = (".avi", ".wmv", ".flv", ".flac", ".aac", ".opus", ".wma", ".3gp", ".mpeg", ".mpg", ".m4v",
@@ -67,28 +76,32 @@ def too_large(size: int | None, settings: Settings) -> str | None:
     return None
 
 
+OutcomeKind = Literal["queued", "processed_before", "in_progress"]
+
+
 @dataclass(frozen=True)
-class Received:
-    submission: Any  # lifestream.workers.submit.Submission
-    name: str
-    duration: float | None
+class Outcome:
+    """What became of a shared recording. The platforms only put it in their own words (and, for
+    "processed_before", post the minutes that already exist)."""
+
+    kind: OutcomeKind
+    job: Job  # for "queued", with the recording's duration, for the status text's "(≈N min)"
+    name: str  # the recording's name as shared
 
 
-async def download_and_submit(
+async def receive(
     url: str,
     *,
-    settings: Settings,
-    origin: dict[str, Any],
+    services: Services,
+    origin: Origin,
     name: str | None = None,
     headers: dict[str, str] | None = None,
-) -> Received:
-    """Stream ``url`` to a temporary file, check it is media, and make (or find) its job.
+) -> Outcome:
+    """Fetch → check → submit: stream ``url`` to a temporary file, check it is media, make (or find) its job.
 
-    Raises LinkError/MediaError with a message for the person who shared it.
+    Raises LifeStreamError (LinkError, MediaError…) with a message for the person who shared it.
     """
-    from lifestream.pipeline.probe import probe
-    from lifestream.workers.submit import submit_file
-
+    settings = services.settings
     with tempfile.TemporaryDirectory(prefix="lifestream-in-") as tmp:
         fetched = await fetch(url, Path(tmp) / "recording", max_bytes=settings.max_upload_mb * 1024 * 1024,
                               timeout_seconds=settings.fetch_timeout_seconds,
@@ -99,9 +112,10 @@ async def download_and_submit(
         # Sniff the content: a web page or a PDF behind a .mp4 link is refused here, before any job.
         path = fetched.path.rename(Path(tmp) / safe_name(display))
         media = await asyncio.to_thread(probe, path)
-        submission = await asyncio.to_thread(submit_file, path, settings=settings, origin=origin, display_name=display)
-    return Received(submission=submission, name=display, duration=media.duration)
-
-
-__all__ = ["LinkError", "MediaError", "Received", "download_and_submit", "find_links", "is_media", "is_recording_link",
-           "too_large", "unsupported_reason"]
+        check_duration(media.duration, display, settings)
+        submission = await asyncio.to_thread(submit_file, path, services=services, origin=origin,
+                                             display_name=display)
+    job = submission.job
+    if submission.created:
+        return Outcome("queued", job.model_copy(update={"duration": media.duration}), display)
+    return Outcome("processed_before" if job.state is JobState.COMPLETED else "in_progress", job, display)

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Generic, TypeVar
 
+from lifestream.origin import SlackOrigin, TeamsOrigin
 from lifestream.workers.hooks import JobEvent
 from lifestream.workers.jobstore import Job
 
 # A chat message edited more often than this is noise (and meets rate limits); a new stage always shows.
 PROGRESS_EVERY_S = 3.0
 
+OriginT = TypeVar("OriginT", SlackOrigin, TeamsOrigin)
 
-class ChatNotifier:
-    platform: str
-    # The origin field without which this platform cannot reach the conversation.
-    address_field: str
+
+class ChatNotifier(Generic[OriginT]):
+    # The origins this platform posts to; a job from elsewhere is not its business.
+    origin_type: type[OriginT]
 
     def __init__(self) -> None:
         self._last_progress: dict[str, tuple[float, str | None]] = {}
@@ -27,18 +30,18 @@ class ChatNotifier:
 
     def __call__(self, event: JobEvent) -> None:
         origin = event.job.origin
-        if origin.get("platform") != self.platform or not origin.get(self.address_field):
+        if not isinstance(origin, self.origin_type):
             return
         if event.kind == "progress":
             if self._progress_due(event.job):
-                self.progress(event.job)
+                self.progress(event.job, origin)
             return
         with self._lock:
             self._last_progress.pop(event.job.id, None)
         if event.kind == "completed":
-            self.completed(event.job)
+            self.completed(event.job, origin)
         elif event.kind == "failed":
-            self.failed(event.job)
+            self.failed(event.job, origin)
 
     def _progress_due(self, job: Job) -> bool:
         now = time.monotonic()
@@ -49,11 +52,11 @@ class ChatNotifier:
             self._last_progress[job.id] = (now, job.stage)
         return True
 
-    def progress(self, job: Job) -> None:
+    def progress(self, job: Job, origin: OriginT) -> None:
         raise NotImplementedError
 
-    def completed(self, job: Job) -> None:
+    def completed(self, job: Job, origin: OriginT) -> None:
         raise NotImplementedError
 
-    def failed(self, job: Job) -> None:
+    def failed(self, job: Job, origin: OriginT) -> None:
         raise NotImplementedError

@@ -6,8 +6,40 @@ import os
 import tempfile
 from pathlib import Path
 
-from lifestream.models import Meeting, Minutes
+from lifestream.models import ActionItem, Meeting, Minutes
+from lifestream.pipeline import insights
+from lifestream.pipeline.phrasing import TEAM, action_sentence
 from lifestream.timefmt import clock, cue
+
+
+def _due(a: ActionItem) -> str:
+    if not (a.due or a.due_date):
+        return ""
+    return f"due {a.due_date or a.due}" + (f" ({a.due})" if a.due_date and a.due else "")
+
+
+def _listener(meeting: Meeting, a: ActionItem) -> str | None:
+    """Who the speaker of an action item was talking to: the last other speaker within half a minute."""
+    if a.timestamp is None or meeting.transcript is None:
+        return None
+    before = [s for s in meeting.transcript.segments
+              if s.start < a.timestamp and s.speaker and s.speaker != a.speaker and a.timestamp - s.end < 30]
+    return before[-1].speaker if before else None
+
+
+def action_line(meeting: Meeting, a: ActionItem, generator: str) -> str:
+    """One action item for minutes.md: a sentence about the owner by name where the task came from speech."""
+    name = meeting.speaker_name
+    if generator.startswith("offline"):
+        # The offline task is the words said after "I'll" / "can you" / "we need to": a verb phrase.
+        sentence, due = action_sentence(a, name, _listener(meeting, a)), _due(a)
+        owner = "The team" if a.owner == TEAM else name(a.owner) if a.owner else None
+        if owner and sentence.startswith(f"{owner} will "):
+            sentence = f"**{owner}**{sentence[len(owner):]}"
+        return f"- [ ] {sentence}" + (f" — {due}" if due else "") + f" [{clock(a.timestamp)}]"
+    owner = name(a.owner) if a.owner and a.owner != TEAM else (a.owner or "unassigned")
+    due = f", {_due(a)}" if _due(a) else ""
+    return f"- [ ] {meeting.with_names(a.task)} — **{owner}**{due} [{clock(a.timestamp)}]"
 
 
 def minutes_markdown(meeting: Meeting, minutes: Minutes | None = None) -> str:
@@ -23,6 +55,8 @@ def minutes_markdown(meeting: Meeting, minutes: Minutes | None = None) -> str:
         + (f" · {'meeting' if c.is_meeting else 'not a meeting'} ({c.reason})" if c else "")
         + f" · {meeting.language or '?'} · minutes by {m.generator}_"
     )
+    if meeting.transcript and meeting.transcript.segments:
+        lines += ["", f"_{insights.compact_line(insights.of(meeting), name)}_"]
     lines += ["", "## Summary" if m.kind == "minutes" else "## Diary", "", meeting.with_names(m.summary), ""]
     if m.decisions:
         lines += ["## Decisions", ""]
@@ -30,10 +64,7 @@ def minutes_markdown(meeting: Meeting, minutes: Minutes | None = None) -> str:
         lines.append("")
     lines += ["## Action items", ""]
     if m.action_items:
-        for a in m.action_items:
-            owner = name(a.owner) if a.owner and a.owner != "team" else (a.owner or "unassigned")
-            due = f", due {a.due_date or a.due}" + (f" ({a.due})" if a.due_date and a.due else "") if (a.due or a.due_date) else ""
-            lines.append(f"- [ ] {a.task} — **{owner}**{due} [{clock(a.timestamp)}]")
+        lines += [action_line(meeting, a, m.generator) for a in m.action_items]
     else:
         lines.append("- none recorded")
     lines.append("")

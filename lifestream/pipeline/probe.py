@@ -61,13 +61,28 @@ def probe(path: Path) -> MediaInfo:
         raise MediaError(f"{path.name}: file not found.")
     if path.stat().st_size == 0:
         raise MediaError(f"{path.name}: the file is empty (0 bytes).")
+    return _probe(str(path), path)
+
+
+def probe_url(url: str, name: str) -> MediaInfo:
+    """A stored object by its (presigned) http(s) URL: ffprobe reads only the bytes it needs.
+
+    Network protocols only, so a playlist uploaded in place of a recording cannot make
+    ffprobe read local files. ``name`` (the uploader's file name) is what errors mention.
+    """
+    return _probe(url, Path(name), protocols="http,https,tcp,tls")
+
+
+def _probe(target: str, path: Path, *, protocols: str | None = None) -> MediaInfo:
+    whitelist = ["-protocol_whitelist", protocols] if protocols else []
     proc = subprocess.run(
-        [require_tool("ffprobe"), "-v", "error", "-print_format", "json",
-         "-show_format", "-show_streams", str(path)],
+        [require_tool("ffprobe"), "-v", "error", *whitelist, "-print_format", "json",
+         "-show_format", "-show_streams", target],
         capture_output=True, text=True, timeout=120,
     )
     if proc.returncode != 0:
-        raise MediaError(f"{path.name}: not a readable audio or video file ({tool_detail(proc.stderr, path)}).")
+        detail = tool_detail(proc.stderr.replace(target, path.name), path)
+        raise MediaError(f"{path.name}: not a readable audio or video file ({detail}).")
     info = json.loads(proc.stdout or "{}")
     fmt = info.get("format", {})
     names = set(fmt.get("format_name", "").split(","))

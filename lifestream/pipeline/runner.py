@@ -1,9 +1,9 @@
 """The whole pipeline for one recording, stage by stage, each timed.
 
 probe → extract → (ASR ‖ diarization ‖ scenes) → align → chunks → classify →
-minutes → index → write. The three middle branches run at the same time: on
-a small machine diarization and scene detection hide behind ASR instead of
-adding to it.
+redact (opt-in) → names → insights → minutes → index → write. The three
+middle branches run at the same time: on a small machine diarization and scene
+detection hide behind ASR instead of adding to it.
 """
 
 from __future__ import annotations
@@ -21,10 +21,26 @@ from typing import Protocol
 
 from lifestream.errors import NoSpeechError
 from lifestream.models import Meeting, SourceInfo, Transcript
-from lifestream.pipeline import align, asr, chunking, classify, diarization, extract, minutes, outputs, probe, scenes
+from lifestream.pipeline import (
+    align,
+    asr,
+    chunking,
+    classify,
+    diarization,
+    extract,
+    insights,
+    limits,
+    minutes,
+    outputs,
+    probe,
+    redaction,
+    scenes,
+)
+from lifestream.pipeline.naming import name_speakers
 from lifestream.settings import Settings
 
-STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "minutes", "index", "write")
+STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "redact", "names",
+          "insights", "minutes", "index", "write")
 
 
 @dataclass(frozen=True)
@@ -41,7 +57,7 @@ EventCallback = Callable[[StageEvent], None]
 class Indexer(Protocol):
     """Anything that wants the finished meeting before its results are written (the search index)."""
 
-    def index_meeting(self, meeting: Meeting) -> None: ...
+    def index_meeting(self, meeting: Meeting) -> object: ...
 
 
 def file_sha256(path: Path) -> str:
@@ -88,6 +104,8 @@ def process_recording(
     meeting_id: str | None = None,
     result_dir: Path | None = None,
     num_speakers: int | None = None,
+    min_speakers: int | None = None,
+    max_speakers: int | None = None,
     display_name: str | None = None,
     reference_date: date | None = None,
     indexers: Iterable[Indexer] = (),
@@ -98,13 +116,15 @@ def process_recording(
     started = time.perf_counter()
 
     media = stages.run("probe", probe.probe, path)
+    limits.check_duration(media.duration, display_name or path.name, settings)
     sha = file_sha256(path)
     meeting_id = meeting_id or sha[:16]
     result_dir = result_dir or settings.results_dir / meeting_id
     work_dir = result_dir / ".work"
     try:
-        wav = stages.run("extract", extract.extract_audio, media, work_dir / "audio.wav")
-        audio = extract.load_wav(wav)
+        wav = stages.run("extract", extract.extract_audio, media, work_dir / "audio.wav",
+                         max_seconds=settings.max_duration)
+        audio = extract.load_wav(wav)  # memory-mapped: the stages page in what they read
 
         threads = settings.cpu_threads
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="lifestream-stage") as pool:
@@ -118,7 +138,8 @@ def process_recording(
                     settings.diarization_backend,
                     str(settings.pyannote_pipeline) if settings.pyannote_pipeline else None,
                 )
-                diar_future = pool.submit(stages.run, "diarization", diarizer.diarize, audio, num_speakers)
+                diar_future = pool.submit(stages.run, "diarization", diarizer.diarize, audio,
+                                          diarization.SpeakerCount(num_speakers, min_speakers, max_speakers))
             else:
                 stages.skip("diarization")
                 diar_future = None
@@ -132,13 +153,14 @@ def process_recording(
                 stages.skip("scenes")
                 scene_future = None
             asr_result = asr_future.result()
-            turns = diarization.normalise_labels(diar_future.result()) if diar_future else []
+            diarized = diar_future.result() if diar_future else diarization.Diarization(turns=[])
+            turns = diarized.turns
             scene_list = scene_future.result() if scene_future else []
 
         if not asr_result.segments:
             raise NoSpeechError(f"{display_name or path.name}: no speech was found in the recording.")
 
-        segments = stages.run("align", align.assign_speakers, asr_result.segments, turns)
+        segments = stages.run("align", align.assign_speakers, asr_result.segments, diarized.exclusive or turns)
         transcript = Transcript(language=asr_result.language, language_probability=asr_result.language_probability,
                                 duration=round(media.duration, 3), segments=segments)
         chunks = stages.run("chunks", chunking.make_chunks, segments, scene_list, media.duration, settings.chunk_seconds)
@@ -159,9 +181,20 @@ def process_recording(
             classification=verdict,
             models={"asr": asr_result.model_path, "diarization": settings.diarization_backend},
         )
+        if settings.redact:
+            # Before the minutes (an LLM never sees the originals), the index and the files.
+            meeting = stages.run("redact", redaction.redact_meeting, meeting, settings.redact_phone_regions)
+            segments = meeting.transcript.segments if meeting.transcript else []
+            chunks = meeting.chunks
+        else:
+            stages.skip("redact")
+        # After redaction, so a model asked for names never sees what was masked.
+        stages.run("names", name_speakers, meeting, settings)
+        meeting.insights = stages.run("insights", insights.compute, meeting)
         chunk_minutes, whole = stages.run(
             "minutes", minutes.write_minutes, segments, chunks, diary=not verdict.is_meeting,
             reference_date=reference_date or meeting.created_at.date(), settings=settings,
+            speaker_names=meeting.speaker_names,  # to find who "Sheila, can you…" asks; text keeps the labels
         )
         meeting.chunk_minutes, meeting.minutes = chunk_minutes, whole
 

@@ -1,16 +1,16 @@
 """Search and cited answers over past meetings (what ``/ask`` and ``lifestream ask`` stand on).
 
-    index = get_index(settings)
+    index = services.index  # get_index(settings) opens one; a process keeps one in its Services
     process_recording(path, settings=settings, indexers=[Indexer(index, workspace="T123", conversation="C456")])
-    answer = ask("What did Alice promise?", Scope("T123", ["C456", "C789"]), settings=settings)
+    answer = ask("What did Alice promise?", Scope("T123", ["C456", "C789"]), settings=settings, index=index)
 
 Heavy libraries (torch, the SDKs) load on first use, not on import.
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lifestream.search.index_base import Hit, Scope, SearchFilter, SearchIndex
@@ -29,34 +29,21 @@ __all__ = ["CLI_CONVERSATION", "CLI_WORKSPACE", "Hit", "Indexer", "Scope", "Sear
 CLI_WORKSPACE = "local"
 CLI_CONVERSATION = "cli"
 
-_indexes: dict[tuple, SearchIndex] = {}
-_indexes_lock = threading.Lock()
 
-
-def local_index_path(settings: Settings):
+def local_index_path(settings: Settings) -> Path:
     return settings.data_dir / "search.sqlite3"
 
 
 def get_index(settings: Settings) -> SearchIndex:
-    """The configured index, one per process and configuration."""
+    """A new index for ``settings`` (the process's one is ``Services.index``)."""
     if settings.index_backend == "pinecone":
-        key = ("pinecone", settings.pinecone_index, settings.pinecone_host, settings.pinecone_api_key)
-    else:
-        key = ("local", str(local_index_path(settings).resolve()))
-    with _indexes_lock:
-        index = _indexes.get(key)
-        if index is None:
-            if settings.index_backend == "pinecone":
-                from lifestream.search.pinecone_index import PineconeIndex
+        from lifestream.search.pinecone_index import PineconeIndex
 
-                index = PineconeIndex(api_key=settings.pinecone_api_key or "", index_name=settings.pinecone_index,
-                                      host=settings.pinecone_host)
-            else:
-                from lifestream.search.local_index import LocalIndex
+        return PineconeIndex(api_key=settings.pinecone_api_key or "", index_name=settings.pinecone_index,
+                             host=settings.pinecone_host)
+    from lifestream.search.local_index import LocalIndex
 
-                index = LocalIndex(local_index_path(settings))
-            _indexes[key] = index
-    return index
+    return LocalIndex(local_index_path(settings))
 
 
 def get_embedder_for(settings: Settings) -> Embedder:
@@ -65,10 +52,10 @@ def get_embedder_for(settings: Settings) -> Embedder:
     return get_embedder(settings.embedding_model)
 
 
-def get_retriever(settings: Settings, index: SearchIndex | None = None) -> Retriever:
+def get_retriever(settings: Settings, index: SearchIndex) -> Retriever:
     from lifestream.search.retrieval import Retriever
 
-    return Retriever(index=index or get_index(settings), embedder=get_embedder_for(settings),
+    return Retriever(index=index, embedder=get_embedder_for(settings),
                      min_similarity=settings.search_min_similarity)
 
 
@@ -81,7 +68,7 @@ def answer_writer(settings: Settings) -> LlmAnswerWriter | None:
                            timeout=settings.llm_timeout_seconds)
 
 
-def ask(question: str, scope: Scope, *, settings: Settings, index: SearchIndex | None = None,
+def ask(question: str, scope: Scope, *, settings: Settings, index: SearchIndex,
         meeting_ids: tuple[str, ...] = (), speakers: tuple[str, ...] = (), date_from: date | None = None,
         date_to: date | None = None) -> Answer:
     """Answer ``question`` from the meetings ``scope`` may see: LLM when configured, quotes otherwise."""

@@ -59,7 +59,10 @@ class Embedder:
         self.name = name or path.name
         self.batch_size = batch_size
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dimension = int(dimension())
+        size = dimension()
+        if size is None:
+            raise ModelError(f"The embedding model at {path} does not say its vector size.")
+        self.dimension = int(size)
         # torch modules are not documented as re-entrant; one encode at a time keeps it simple.
         self._lock = threading.Lock()
 
@@ -76,6 +79,7 @@ class Embedder:
         return self.encode([text])[0]
 
 
+# A model cache, not a service: loading one takes seconds and hundreds of MB, so a process loads each once.
 _embedders: dict[Path, Embedder] = {}
 _embedders_lock = threading.Lock()
 

@@ -78,8 +78,14 @@ def metadata_filter(flt: SearchFilter) -> dict[str, Any]:
 
 
 def _pinecone_call(what: str, fn, *args, **kwargs):
-    from pinecone.errors import (ApiError, ForbiddenError, NotFoundError, PineconeError, PineconeValueError,
-                                 UnauthorizedError)
+    from pinecone.errors import (
+        ApiError,
+        ForbiddenError,
+        NotFoundError,
+        PineconeError,
+        PineconeValueError,
+        UnauthorizedError,
+    )
 
     try:
         return fn(*args, **kwargs)
@@ -172,6 +178,8 @@ class PineconeIndex:
         # prefix (record ids are "<meeting_id>:<kind><n>").
         total = 0
         for namespace in self._namespaces():
-            pages = lambda ns=namespace: self._index.list(prefix=f"{meeting_id}:", namespace=ns)  # noqa: E731
-            total += _pinecone_call("list a meeting's records", lambda: sum(len(p.vectors) for p in pages()))
+            total += _pinecone_call("list a meeting's records", self._count_listed, f"{meeting_id}:", namespace)
         return total
+
+    def _count_listed(self, prefix: str, namespace: str) -> int:
+        return sum(len(page.vectors) for page in self._index.list(prefix=prefix, namespace=namespace))

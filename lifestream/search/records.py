@@ -92,14 +92,14 @@ def _keyframe_within(meeting: Meeting, start: float, end: float) -> str | None:
               if s.keyframe and s.keyframe_time is not None and start <= s.keyframe_time <= end]
     if not inside:
         return None
-    return min(inside, key=lambda s: abs(s.keyframe_time - middle)).keyframe
+    return min(inside, key=lambda s: abs((s.keyframe_time or 0.0) - middle)).keyframe
 
 
 def _dominant_speaker(lines: Sequence[Line]) -> str:
     talk: dict[str, float] = {}
     for line in lines:
         talk[line.speaker] = talk.get(line.speaker, 0.0) + max(line.end - line.start, 0.01)
-    return max(talk, key=talk.get) if talk else "Unknown"
+    return max(talk, key=lambda speaker: talk[speaker]) if talk else "Unknown"
 
 
 def meeting_title(meeting: Meeting) -> str:

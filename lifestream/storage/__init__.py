@@ -9,13 +9,14 @@ from lifestream.storage.base import (
     Storage,
     StorageMissing,
     StoredObject,
+    api_upload_prefix,
     result_prefix,
     safe_name,
     upload_key,
 )
 
-__all__ = ["RESULTS", "UPLOADS", "Storage", "StorageMissing", "StoredObject", "get_storage", "result_prefix",
-           "safe_name", "upload_key"]
+__all__ = ["RESULTS", "UPLOADS", "Storage", "StorageMissing", "StoredObject", "api_upload_prefix", "get_storage",
+           "result_prefix", "safe_name", "upload_key"]
 
 
 def get_storage(settings: Settings) -> Storage:

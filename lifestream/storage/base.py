@@ -7,6 +7,7 @@ under ``results/<job_id>/``.
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -46,7 +47,7 @@ class Storage(Protocol):
     def delete(self, prefix: str) -> int:
         """Delete every object under a prefix; returns how many."""
 
-    def put_dir(self, local_dir: Path, prefix: str) -> list[str]:
+    def put_dir(self, local_dir: Path, prefix: str) -> builtins.list[str]:
         """Publish a finished local folder under prefix, replacing what was there."""
 
     def presign_get(self, key: str, expires: int | None = None) -> str | None: ...
@@ -80,3 +81,8 @@ def upload_key(sha256: str, source_name: str) -> str:
 
 def result_prefix(job_id: str) -> str:
     return f"{RESULTS}{job_id}/"
+
+
+def api_upload_prefix(job_id: str) -> str:
+    """Where an API upload goes: one folder per upload, deleted with its meeting."""
+    return f"{UPLOADS}api/{job_id}/"

@@ -10,6 +10,7 @@ and ``presign_put`` returns None: callers then upload through ``put``.
 
 from __future__ import annotations
 
+import builtins
 import os
 import shutil
 import tempfile
@@ -97,7 +98,7 @@ class LocalStorage:
             shutil.rmtree(self.root / prefix, ignore_errors=True)
         return len(found)
 
-    def put_dir(self, local_dir: Path, prefix: str) -> list[str]:
+    def put_dir(self, local_dir: Path, prefix: str) -> builtins.list[str]:
         """Rename the finished folder into place: readers see the old results or the new, never a mix."""
         target = self._path(prefix.rstrip("/"))
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ the uploader must send exactly that header or S3 rejects the signature.
 
 from __future__ import annotations
 
+import builtins
 import mimetypes
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -118,7 +119,7 @@ class S3Storage:
             raise _s3_error(exc, f"listing {prefix or '/'}") from exc
         return found
 
-    def _delete_keys(self, keys: list[str]) -> None:
+    def _delete_keys(self, keys: builtins.list[str]) -> None:
         for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
             batch = [{"Key": self.prefix + k} for k in keys[start:start + 1000]]
             try:
@@ -132,7 +133,7 @@ class S3Storage:
         self._delete_keys(keys)
         return len(keys)
 
-    def put_dir(self, local_dir: Path, prefix: str) -> list[str]:
+    def put_dir(self, local_dir: Path, prefix: str) -> builtins.list[str]:
         local_dir = Path(local_dir)
         prefix = check_key(prefix.rstrip("/") + "/", prefix=True)
         files = sorted(p for p in local_dir.rglob("*") if p.is_file())

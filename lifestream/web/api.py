@@ -13,18 +13,30 @@ import logging
 import secrets
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from lifestream import meetings
 from lifestream.errors import MediaError, TransientError
+from lifestream.exports import export, stored_keyframes
+from lifestream.links import meeting_link
+from lifestream.origin import ApiOrigin
+from lifestream.pipeline import insights
+from lifestream.pipeline.limits import check_duration, stored_duration
+from lifestream.pipeline.outputs import minutes_markdown
+from lifestream.search import Scope, ask
+from lifestream.search.answers import NOT_FOUND_TEXT, Answer
+from lifestream.services import Services
 from lifestream.settings import Settings
-from lifestream.storage import UPLOADS, Storage, StorageMissing, get_storage, safe_name
+from lifestream.storage import StorageMissing, api_upload_prefix, safe_name
 from lifestream.web import auth, schemas
-from lifestream.workers.jobstore import Job, JobState, JobStore, get_job_store, iso, job_id_for
+from lifestream.web.openapi import spec
+from lifestream.web.state import services, tokens
+from lifestream.workers.jobstore import Job, JobState, iso, job_id_for
+from lifestream.workers.submit import submit_stored
 
 log = logging.getLogger(__name__)
 
@@ -67,34 +79,11 @@ async def api_errors(request: web.Request, handler):
         return error_response(500, "internal error")
 
 
-@dataclass
-class Services:
-    settings: Settings
-    store: JobStore
-    storage: Storage
-    tokens: dict[str, str]
-
-    async def run(self, fn, *args, **kwargs):
-        return await asyncio.to_thread(fn, *args, **kwargs)
-
-
-SERVICES = web.AppKey("lifestream_api", Services)
-
-
-def services(request: web.Request) -> Services:
-    return request.app[SERVICES]
-
-
-def make_services(settings: Settings) -> Services:
-    return Services(settings=settings, store=get_job_store(settings), storage=get_storage(settings),
-                    tokens=auth.token_table(settings))
-
-
 # --- request helpers
 
 
 def workspace(request: web.Request) -> str:
-    found = auth.bearer_workspace(request, services(request).tokens)
+    found = auth.bearer_workspace(request, tokens(request))
     if found is None:
         raise ApiError(401, "a valid API token is required (Authorization: Bearer <token>)",
                        {"WWW-Authenticate": 'Bearer realm="lifestream"'})
@@ -129,7 +118,7 @@ def job_id_param(request: web.Request) -> str:
 async def owned_job(request: web.Request, ws: str) -> Job:
     svc = services(request)
     job_id = job_id_param(request)
-    job = await svc.run(svc.store.get, job_id)
+    job = await asyncio.to_thread(svc.store.get, job_id)
     if job is None or auth.job_workspace(job) != ws:  # another workspace's job is not there, for this token
         raise ApiError(404, f"no meeting {job_id} in this workspace")
     return job
@@ -141,15 +130,11 @@ def status_body(settings: Settings, job: Job) -> dict:
         job_id=job.id, state=job.state.value, stage=job.stage, percent=job.percent, error=error,
         retryable=job.retryable, source_name=job.source_name, created_at=iso(job.created_at),
         updated_at=iso(job.updated_at), finished_at=iso(job.finished_at) if job.finished_at else None,
-        page_url=auth.meeting_url(settings, job.id)).model_dump(mode="json")
+        page_url=meeting_link(settings, job.id, ttl=auth.PAGE_LINK_TTL)).model_dump(mode="json")
 
 
 def _max_bytes(settings: Settings) -> int:
     return settings.max_upload_mb * MiB
-
-
-def _ticket_job_id(ticket: dict) -> str:
-    return job_id_for(f"api-upload:{ticket['n']}")
 
 
 # --- handlers
@@ -162,13 +147,14 @@ async def presigned_url(request: web.Request) -> web.Response:
     if body.size > _max_bytes(svc.settings):
         raise ApiError(413, f"the recording is over the limit of {svc.settings.max_upload_mb} MiB")
     nonce = secrets.token_hex(16)
-    job_id = job_id_for(f"api-upload:{nonce}")
+    job_id = job_id_for(auth.upload_idempotency_key(nonce))
     source_name = (PurePosixPath(body.filename.replace("\\", "/")).name.strip() or safe_name(body.filename))[:200]
-    key = f"{UPLOADS}api/{job_id}/{safe_name(body.filename)}"
+    key = api_upload_prefix(job_id) + safe_name(body.filename)
     expires = int(time.time()) + svc.settings.presign_seconds
-    ticket = auth.make_ticket(svc.settings, {"v": 1, "n": nonce, "w": ws, "c": body.conversation or "api",
-                                             "k": key, "f": source_name, "s": body.size, "e": expires})
-    url = await svc.run(svc.storage.presign_put, key, svc.settings.presign_seconds)
+    ticket = auth.make_ticket(svc.settings, auth.UploadClaim(
+        nonce=nonce, workspace=ws, conversation=body.conversation or "api", key=key, filename=source_name,
+        size=body.size, expires=expires))
+    url = await asyncio.to_thread(svc.storage.presign_put, key, svc.settings.presign_seconds)
     if not url:  # local storage: upload to this server instead
         url = f"{svc.settings.public_url.rstrip('/')}{API}/upload/direct?token={ticket}"
     return web.json_response(schemas.UploadTicket(
@@ -179,15 +165,15 @@ async def presigned_url(request: web.Request) -> web.Response:
 async def direct_upload(request: web.Request) -> web.Response:
     """The upload URL when storage has no presigned URLs: the signed token is the permission."""
     svc = services(request)
-    ticket = auth.read_ticket(svc.settings, request.query.get("token"))
-    if ticket is None:
+    claim = auth.read_ticket(svc.settings, request.query.get("token"))
+    if claim is None:
         raise ApiError(403, "this upload URL is not valid")
-    if ticket["e"] < time.time():
+    if claim.expires < time.time():
         raise ApiError(403, "this upload URL has expired; ask for a new one")
-    job_id = _ticket_job_id(ticket)
-    if await svc.run(svc.store.get, job_id) is not None:
+    job_id = claim.job_id
+    if await asyncio.to_thread(svc.store.get, job_id) is not None:
         raise ApiError(409, f"upload {job_id} is already confirmed")
-    cap = min(int(ticket["s"]), _max_bytes(svc.settings))
+    cap = min(claim.size, _max_bytes(svc.settings))
     if request.content_length is not None and request.content_length > cap:
         raise ApiError(413, f"the body is larger than the {cap} bytes announced")
     scratch = svc.settings.data_dir / "tmp"
@@ -202,34 +188,38 @@ async def direct_upload(request: web.Request) -> web.Response:
         if size == 0:
             raise ApiError(400, "the body is empty")
         tmp.seek(0)
-        await svc.run(svc.storage.put, ticket["k"], tmp, content_type="application/octet-stream")
+        await asyncio.to_thread(svc.storage.put, claim.key, tmp, content_type="application/octet-stream")
     return web.json_response(schemas.UploadReceived(job_id=job_id, size=size).model_dump())
 
 
 async def confirm(request: web.Request) -> web.Response:
-    from lifestream.workers.submit import submit_stored
-
     svc = services(request)
     ws = workspace(request)
     body = await read_body(request, schemas.ConfirmRequest)
-    ticket = auth.read_ticket(svc.settings, body.upload_token)
-    if ticket is None or ticket.get("w") != ws:
+    claim = auth.read_ticket(svc.settings, body.upload_token)
+    if claim is None or claim.workspace != ws:
         raise ApiError(404, "no such upload in this workspace")
-    job_id = _ticket_job_id(ticket)
-    existing = await svc.run(svc.store.get, job_id)
+    job_id = claim.job_id
+    existing = await asyncio.to_thread(svc.store.get, job_id)
     if existing is not None:  # confirmed before: the same job, whatever its state
         return web.json_response(status_body(svc.settings, existing))
-    found = await svc.run(svc.storage.stat, ticket["k"])
+    found = await asyncio.to_thread(svc.storage.stat, claim.key)
     if found is None:
         raise ApiError(409, "nothing has been uploaded yet: PUT the file to upload_url first")
-    if found.size > min(int(ticket["s"]), _max_bytes(svc.settings)):
-        await svc.run(svc.storage.delete, ticket["k"])
+    if found.size > min(claim.size, _max_bytes(svc.settings)):
+        await asyncio.to_thread(svc.storage.delete, claim.key)
         raise ApiError(413, "the uploaded file is larger than announced; it was discarded")
-    origin = {"platform": "api", "workspace": ws, "conversation": ticket["c"]}
+    duration = await asyncio.to_thread(stored_duration, svc.storage, claim.key, claim.filename)
     try:
-        sub = await svc.run(submit_stored, ticket["k"], settings=svc.settings, source_name=ticket["f"],
-                            origin=origin, num_speakers=body.num_speakers, idempotency_key=f"api-upload:{ticket['n']}",
-                            store=svc.store, storage=svc.storage)
+        check_duration(duration, claim.filename, svc.settings)
+    except MediaError as exc:
+        await asyncio.to_thread(svc.storage.delete, claim.key)
+        raise ApiError(413, f"{exc.message} It was discarded.") from None
+    origin = ApiOrigin(workspace=ws, conversation=claim.conversation)
+    try:
+        sub = await asyncio.to_thread(submit_stored, claim.key, services=svc, source_name=claim.filename,
+                                      origin=origin, num_speakers=body.num_speakers, duration=duration,
+                                      idempotency_key=claim.idempotency_key)
     except MediaError as exc:
         raise ApiError(409, exc.message) from None
     return web.json_response(status_body(svc.settings, sub.job), status=201 if sub.created else 200)
@@ -244,15 +234,12 @@ def _summary_format(request: web.Request) -> str:
     fmt = request.query.get("format")
     if fmt is None:
         return "md" if "text/markdown" in request.headers.get("Accept", "") else "json"
-    if fmt not in ("json", "md"):
-        raise ApiError(400, "format must be json or md")
+    if fmt not in schemas.SUMMARY_FORMATS:
+        raise ApiError(400, f"format must be one of {', '.join(schemas.SUMMARY_FORMATS)}")
     return fmt
 
 
 async def summary(request: web.Request) -> web.Response:
-    from lifestream.meetings import load
-    from lifestream.pipeline.outputs import minutes_markdown
-
     svc = services(request)
     ws = workspace(request)
     fmt = _summary_format(request)
@@ -261,28 +248,31 @@ async def summary(request: web.Request) -> web.Response:
         detail = f" ({job.stage} {job.percent:.0f}%)" if job.state is JobState.PROCESSING and job.stage else ""
         raise ApiError(409, f"job {job.id} is {job.state.value}{detail}; minutes come once it has completed")
     try:
-        meeting = await svc.run(load, svc.storage, job.result_prefix)
+        meeting = await asyncio.to_thread(meetings.load, svc.storage, job.result_prefix)
     except StorageMissing:
         raise ApiError(404, f"the results of {job.id} are gone") from None
     if fmt == "md":
         return web.Response(text=minutes_markdown(meeting), content_type="text/markdown", charset="utf-8")
+    if fmt != "json":  # a file: Word, PDF or subtitles
+        out = await asyncio.to_thread(export, meeting, fmt, stored_keyframes(svc.storage, job.result_prefix),
+                                      pdf_font=svc.settings.pdf_font)
+        return web.Response(body=out.data, headers={"Content-Type": out.media_type,
+                                                    "Content-Disposition": f'attachment; filename="{out.filename}"'})
     minutes = meeting.minutes
     return web.json_response(schemas.MeetingSummary(
         job_id=job.id, title=minutes.title if minutes else meeting.source.name, source_name=job.source_name,
         duration=meeting.source.duration, language=meeting.language,
         speakers=[schemas.SpeakerName(label=s, name=meeting.speaker_name(s)) for s in meeting.speakers],
-        minutes=minutes, page_url=auth.meeting_url(svc.settings, job.id)).model_dump(mode="json"))
+        minutes=minutes, insights=insights.of(meeting),
+        page_url=meeting_link(svc.settings, job.id, ttl=auth.PAGE_LINK_TTL)).model_dump(mode="json"))
 
 
 async def workspace_jobs(svc: Services, ws: str, states=None) -> list[Job]:
-    jobs = await svc.run(svc.store.list, states, 100_000)
+    jobs = await asyncio.to_thread(svc.store.list, states, 100_000)
     return [j for j in jobs if auth.job_workspace(j) == ws]
 
 
 async def query(request: web.Request) -> web.Response:
-    from lifestream.search import Scope, ask
-    from lifestream.search.answers import NOT_FOUND_TEXT, Answer
-
     svc = services(request)
     ws = workspace(request)
     body = await read_body(request, schemas.QueryRequest)
@@ -290,14 +280,14 @@ async def query(request: web.Request) -> web.Response:
     if not question:
         raise ApiError(400, "question: empty")
     jobs = await workspace_jobs(svc, ws, [JobState.COMPLETED])
-    conversations = {c for j in jobs if isinstance(c := j.origin.get("conversation"), str)}
+    conversations = {j.origin.conversation for j in jobs if j.origin is not None}
     if body.conversations:
         conversations &= set(body.conversations)
     if not conversations:
         answer = Answer(text=NOT_FOUND_TEXT, found=False)
     else:
-        answer = await svc.run(ask, question, Scope(ws, sorted(conversations)), settings=svc.settings,
-                               meeting_ids=tuple(body.meeting_ids))
+        answer = await asyncio.to_thread(ask, question, Scope(ws, sorted(conversations)), settings=svc.settings,
+                                         index=svc.index, meeting_ids=tuple(body.meeting_ids))
     return web.json_response(answer.model_dump(mode="json"))
 
 
@@ -320,46 +310,23 @@ async def list_meetings(request: web.Request) -> web.Response:
     jobs = await workspace_jobs(svc, ws, [JobState(state)] if state else None)
     items = [schemas.MeetingItem(
         job_id=j.id, source_name=j.source_name, state=j.state.value, stage=j.stage, percent=j.percent,
-        conversation=j.origin.get("conversation"), created_at=iso(j.created_at),
-        page_url=auth.meeting_url(svc.settings, j.id)) for j in jobs[:limit]]
+        conversation=j.origin.conversation if j.origin else None, created_at=iso(j.created_at),
+        page_url=meeting_link(svc.settings, j.id, ttl=auth.PAGE_LINK_TTL)) for j in jobs[:limit]]
     return web.json_response(schemas.MeetingList(meetings=items, jobs_page_url=auth.jobs_url(svc.settings, ws))
                              .model_dump(mode="json"))
 
 
 async def delete_meeting(request: web.Request) -> web.Response:
-    """Files, index records, then the job record (last: a failed delete can be repeated)."""
-    from lifestream.search import get_index
-
     svc = services(request)
     job = await owned_job(request, workspace(request))
-    wait = int(svc.settings.job_lease_seconds) + 5
-    if job.state is JobState.PROCESSING:
-        # Its worker notices at its next lease renewal and stops; deleting now could race its last writes.
-        await svc.run(svc.store.cancel, job.id)
-        raise ApiError(409, f"job {job.id} was processing and is now cancelled; delete it again in {wait} s",
-                       {"Retry-After": str(wait)})
-    if job.state is JobState.QUEUED:
-        if await svc.run(svc.store.cancel, job.id) is None:  # a worker claimed it just now
-            raise ApiError(409, f"job {job.id} has just started; delete it again in {wait} s",
-                           {"Retry-After": str(wait)})
-    elif job.state is JobState.CANCELLED and job.started_at and (job.finished_at or 0) > time.time() - wait:
-        raise ApiError(409, f"job {job.id} is still stopping; delete it again in {wait} s", {"Retry-After": str(wait)})
-    await svc.run(svc.storage.delete, job.result_prefix)
-    upload_folder = f"{UPLOADS}api/{job.id}/"
-    if job.storage_key.startswith(upload_folder):
-        await svc.run(svc.storage.delete, upload_folder)
-    else:  # a recording stored by content: keep it while another job still uses it
-        others = await svc.run(svc.store.list, None, 100_000)
-        if not any(j.storage_key == job.storage_key and j.id != job.id for j in others):
-            await svc.run(svc.storage.delete, job.storage_key)
-    await svc.run(get_index(svc.settings).delete_meeting, job.id)
-    await svc.run(svc.store.delete, job.id)
+    try:
+        await asyncio.to_thread(meetings.delete, svc, job)
+    except meetings.MeetingBusy as exc:
+        raise ApiError(409, exc.message, {"Retry-After": str(exc.retry_after)}) from None
     return web.Response(status=204)
 
 
 async def openapi(request: web.Request) -> web.Response:
-    from lifestream.web.openapi import spec
-
     return web.json_response(spec(services(request).settings))
 
 

@@ -5,11 +5,11 @@ holds ``workspace:sha256(token)`` entries, so a leaked setting (or a logged
 environment) does not leak a usable token. A request proves a workspace with
 ``Authorization: Bearer <token>``.
 
-A meeting belongs to the workspace in its job's ``origin["workspace"]``; a
+A meeting belongs to the workspace of its job's origin (``job.origin.workspace``); a
 token of another workspace gets the same 404 as an id that does not exist,
 so ids cannot be probed across workspaces.
 
-Signed links (``lifestream.bot.links``) carry their own permission: one
+Signed links (``lifestream.links``) carry their own permission: one
 meeting, until they expire. A jobs-page link is signed the same way over
 ``jobs:<workspace>``; no meeting id can look like that (ids are 16 hex digits).
 """
@@ -23,14 +23,15 @@ import json
 import re
 import secrets
 import time
-from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
-from lifestream.bot.links import link_secret, sign, verify
 from lifestream.errors import ConfigError
+from lifestream.links import link_secret, sign, verify
 from lifestream.settings import Settings
+from lifestream.workers.jobstore import Job, job_id_for
 
 # Job ids (= meeting ids) are the first 16 hex digits of a SHA-256: nothing else is an id.
 JOB_ID = re.compile(r"[0-9a-f]{16}")
@@ -40,7 +41,7 @@ PAGE_LINK_TTL = 24 * 3600  # links minted for someone already authorized (a toke
 
 
 def valid_id(value: str | None) -> bool:
-    return bool(value) and JOB_ID.fullmatch(value) is not None
+    return value is not None and JOB_ID.fullmatch(value) is not None
 
 
 def token_hash(token: str) -> str:
@@ -76,10 +77,8 @@ def bearer_workspace(request: web.Request, table: dict[str, str]) -> str | None:
     return table.get(token_hash(value))
 
 
-def job_workspace(job: Any) -> str | None:
-    origin = getattr(job, "origin", None) or {}
-    workspace = origin.get("workspace")
-    return workspace if isinstance(workspace, str) else None
+def job_workspace(job: Job) -> str | None:
+    return job.origin.workspace if job.origin is not None else None
 
 
 # --- signed links to pages
@@ -88,10 +87,6 @@ def job_workspace(job: Any) -> str | None:
 def link_params(settings: Settings, meeting_id: str, ttl: int = PAGE_LINK_TTL) -> dict[str, str]:
     expires = int(time.time() + ttl)
     return {"exp": str(expires), "sig": sign(settings, meeting_id, expires)}
-
-
-def meeting_url(settings: Settings, meeting_id: str, ttl: int = PAGE_LINK_TTL) -> str:
-    return f"{settings.public_url.rstrip('/')}/meetings/{quote(meeting_id)}?{urlencode(link_params(settings, meeting_id, ttl))}"
 
 
 def jobs_subject(workspace: str) -> str:
@@ -121,21 +116,52 @@ def _ticket_mac(settings: Settings, body: str) -> str:
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
-def make_ticket(settings: Settings, payload: dict[str, Any]) -> str:
-    body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()).rstrip(b"=").decode()
+def upload_idempotency_key(nonce: str) -> str:
+    """An API upload's job id is fixed by its nonce, so the uploader knows it before uploading."""
+    return f"api-upload:{nonce}"
+
+
+class UploadClaim(BaseModel):
+    """What an upload ticket promises. Signed and handed to the uploader; read back, unchanged, at confirm.
+
+    The one-letter names are the signed wire format (tickets in flight stay valid across a deploy).
+    """
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    version: int = Field(1, alias="v")
+    nonce: str = Field(alias="n")  # random: the upload's idempotency key, hence its job id
+    workspace: str = Field(alias="w")
+    conversation: str = Field(alias="c")  # what questions scope the meeting by
+    key: str = Field(alias="k")  # where in storage the recording goes
+    filename: str = Field(alias="f")  # the recording's name, as the uploader gave it
+    size: int = Field(alias="s")  # bytes announced: the upload may not be larger
+    expires: int = Field(alias="e")  # unix time after which the upload URL refuses
+
+    @property
+    def idempotency_key(self) -> str:
+        return upload_idempotency_key(self.nonce)
+
+    @property
+    def job_id(self) -> str:
+        return job_id_for(self.idempotency_key)
+
+
+def make_ticket(settings: Settings, claim: UploadClaim) -> str:
+    payload = json.dumps(claim.model_dump(by_alias=True), separators=(",", ":"), ensure_ascii=False)
+    body = base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode()
     return f"{body}.{_ticket_mac(settings, body)}"
 
 
-def read_ticket(settings: Settings, ticket: str | None) -> dict[str, Any] | None:
-    """The payload of a ticket this server signed, else None. Expiry is the caller's to check."""
+def read_ticket(settings: Settings, ticket: str | None) -> UploadClaim | None:
+    """What a ticket this server signed promises, else None. Expiry is the caller's to check."""
     if not ticket or len(ticket) > 2048 or not ticket.isascii() or ticket.count(".") != 1:
         return None
     body, mac = ticket.split(".")
     if not hmac.compare_digest(_ticket_mac(settings, body), mac):
         return None
     try:
-        payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    except ValueError:
+        return UploadClaim.model_validate_json(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except ValueError:  # not base64, not JSON, not a claim (pydantic's ValidationError is a ValueError)
         return None
-    return payload if isinstance(payload, dict) else None
 

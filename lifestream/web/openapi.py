@@ -12,7 +12,11 @@ from functools import lru_cache
 
 from pydantic.json_schema import models_json_schema
 
+from lifestream.exports import MEDIA_TYPES
+from lifestream.search.answers import Answer
 from lifestream.settings import Settings
+from lifestream.web import schemas
+from lifestream.web.schemas import SUMMARY_FORMATS
 
 REF = "#/components/schemas/{model}"
 
@@ -63,20 +67,17 @@ def _body(name: str) -> dict:
 
 @lru_cache(maxsize=1)
 def _schemas() -> dict:
-    from lifestream.search.answers import Answer
-    from lifestream.web import schemas as s
-
     _, top = models_json_schema(
-        [(s.UploadRequest, "validation"), (s.ConfirmRequest, "validation"), (s.QueryRequest, "validation"),
-         (s.ErrorBody, "serialization"), (s.UploadTicket, "serialization"), (s.UploadReceived, "serialization"),
-         (s.JobStatus, "serialization"), (s.MeetingSummary, "serialization"), (s.MeetingList, "serialization"),
+        [(schemas.UploadRequest, "validation"), (schemas.ConfirmRequest, "validation"), (schemas.QueryRequest, "validation"),
+         (schemas.ErrorBody, "serialization"), (schemas.UploadTicket, "serialization"), (schemas.UploadReceived, "serialization"),
+         (schemas.JobStatus, "serialization"), (schemas.MeetingSummary, "serialization"), (schemas.MeetingList, "serialization"),
          (Answer, "serialization")],
         ref_template=REF)
     return top["$defs"]
 
 
 def spec(settings: Settings) -> dict:
-    security = [{"bearer": []}]
+    security: list[dict[str, list[str]]] = [{"bearer": []}]
     schemas = copy.deepcopy(_schemas())
     schemas["UploadRequest"]["properties"]["size"]["maximum"] = settings.max_upload_mb * (1 << 20)
     return {
@@ -126,12 +127,17 @@ def spec(settings: Settings) -> dict:
                 "responses": _responses({"200": {"description": "the job", "content": _json("JobStatus")}},
                                         400, 401, 404, 503)}},
             "/summary/{job_id}": {"get": {
-                "operationId": "getSummary", "summary": "The minutes of a completed job, as JSON or Markdown",
+                "operationId": "getSummary",
+                "summary": "The minutes of a completed job: JSON, Markdown, or a file (Word, PDF, subtitles)",
                 "parameters": [_job_id(), {"name": "format", "in": "query", "required": False,
-                                           "description": "default: Markdown if Accept asks for text/markdown",
-                                           "schema": {"type": "string", "enum": ["json", "md"]}}],
-                "responses": _responses({"200": {"description": "the minutes", "content": {
-                    **_json("MeetingSummary"), "text/markdown": {"schema": {"type": "string"}}}}},
+                                           "description": "json (default; Markdown if Accept asks for "
+                                                          "text/markdown), md, docx, pdf, vtt or srt",
+                                           "schema": {"type": "string", "enum": list(SUMMARY_FORMATS)}}],
+                "responses": _responses({"200": {"description": "the minutes; docx, pdf, vtt and srt come as an "
+                                                               "attachment (Content-Disposition)", "content": {
+                    **_json("MeetingSummary"), "text/markdown": {"schema": {"type": "string"}},
+                    **{MEDIA_TYPES[f].split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+                       for f in ("docx", "pdf", "vtt", "srt")}}}},
                     400, 401, 404, 409, 503)}},
             "/query": {"post": {
                 "operationId": "query", "summary": "Answer a question from the workspace's meetings, with citations",

@@ -10,6 +10,7 @@ other sites' logs.
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import re
 import tempfile
@@ -22,10 +23,15 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from lifestream.storage import StorageMissing
+from lifestream.exports import FORMATS, Export, export, stored_keyframes
+from lifestream.meetings import load as load_meeting
+from lifestream.pipeline import insights
+from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Scope, ask
+from lifestream.services import Services
+from lifestream.storage import StorageMissing, result_prefix
 from lifestream.timefmt import clock
-from lifestream.web import auth, timeline
-from lifestream.web.api import Services, services
+from lifestream.web import auth, insights_chart, timeline
+from lifestream.web.state import services, tokens
 from lifestream.workers.jobstore import FINAL_STATES, Job, JobState
 
 _env = jinja2.Environment(loader=jinja2.PackageLoader("lifestream.web", "templates"), autoescape=True,
@@ -39,6 +45,8 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "private, no-store",
 }
+# The page's Download links, in the order people look for them.
+DOWNLOADS = (("pdf", "PDF"), ("docx", "Word"), ("md", "Markdown"), ("vtt", "Subtitles (VTT)"), ("srt", "SRT"))
 KEYFRAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\.(jpg|jpeg|png|webp)")
 FORM_LIMIT = 16 * 1024
 
@@ -75,10 +83,10 @@ async def meeting_access(request: web.Request, meeting_id: str) -> tuple[Job | N
     if link is False:
         raise PageError(403, "This link has expired",
                         "This link is not valid any more. Ask the bot for the meeting again to get a fresh link.")
-    job = await svc.run(svc.store.get, meeting_id)
+    job = await asyncio.to_thread(svc.store.get, meeting_id)
     if link:
         return job, {"exp": request.query["exp"], "sig": request.query["sig"]}
-    ws = auth.bearer_workspace(request, svc.tokens)
+    ws = auth.bearer_workspace(request, tokens(request))
     if ws is None:
         raise PageError(401, "Sign-in needed", "Open this page from the link the bot posted with the minutes.")
     if job is None or auth.job_workspace(job) != ws:
@@ -87,18 +95,12 @@ async def meeting_access(request: web.Request, meeting_id: str) -> tuple[Job | N
 
 
 def _load(svc: Services, meeting_id: str):
-    from lifestream.meetings import load
-    from lifestream.storage import result_prefix
-
-    return load(svc.storage, result_prefix(meeting_id))
+    return load_meeting(svc.storage, result_prefix(meeting_id))
 
 
 def _scope(job: Job | None) -> tuple[str, str]:
-    from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE
-
-    origin = job.origin if job else {}
-    if origin.get("workspace") and origin.get("conversation"):
-        return origin["workspace"], origin["conversation"]
+    if job is not None and job.origin is not None:
+        return job.origin.workspace, job.origin.conversation
     return CLI_WORKSPACE, CLI_CONVERSATION  # processed by `lifestream process`, which indexes there
 
 
@@ -115,7 +117,7 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
         return render("message.html", page_title=job.source_name, heading=job.source_name, text=text,
                       percent=job.percent if active else None, refresh=10 if active else None)
     try:
-        meeting = await svc.run(_load, svc, meeting_id)
+        meeting = await asyncio.to_thread(_load, svc, meeting_id)
     except StorageMissing:
         raise NOT_FOUND from None
     query = "?" + urlencode(params)
@@ -136,16 +138,17 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
 
     answer = None
     if question is not None:
-        from lifestream.search import Scope, ask
-
         ws, conversation = _scope(job)
-        answer = await svc.run(ask, question, Scope(ws, [conversation]), settings=svc.settings,
-                               meeting_ids=(meeting_id,))
+        answer = await asyncio.to_thread(ask, question, Scope(ws, [conversation]), settings=svc.settings,
+                                         index=svc.index, meeting_ids=(meeting_id,))
     title = meeting.minutes.title if meeting.minutes else meeting.source.name
-    return render("meeting.html", page_title=title, title=title, meeting=meeting,
-                  timeline=timeline.build(meeting, keyframe_url), segments=segments, stamp=stamp,
-                  names=meeting.with_names, speaker=meeting.speaker_name, ask_action=f"{base}/ask{query}#answer",
-                  question=question, answer=answer, jobs_href=None)
+    tl = timeline.build(meeting, keyframe_url)
+    ins = insights.of(meeting)
+    downloads = [(label, f"{base}/download/{fmt}{query}") for fmt, label in DOWNLOADS]
+    return render("meeting.html", page_title=title, title=title, meeting=meeting, timeline=tl, segments=segments,
+                  stamp=stamp, names=meeting.with_names, speaker=meeting.speaker_name,
+                  ask_action=f"{base}/ask{query}#answer", question=question, answer=answer, jobs_href=None,
+                  insights=ins, insights_chart=insights_chart.build(meeting, ins, tl.colors), downloads=downloads)
 
 
 async def meeting_page(request: web.Request) -> web.Response:
@@ -175,11 +178,33 @@ async def keyframe(request: web.Request) -> web.Response:
             return svc.storage.get(key, Path(tmp) / name).read_bytes()
 
     try:
-        data = await svc.run(read)
+        data = await asyncio.to_thread(read)
     except StorageMissing:
         raise PageError(404, "Not found", "No such keyframe.") from None
     return web.Response(body=data, content_type=mimetypes.guess_type(name)[0] or "image/jpeg",
                         headers={**HEADERS, "Cache-Control": "private, max-age=3600"})
+
+
+def attachment(out: Export) -> web.Response:
+    """An export as a file to save; its name is ASCII by construction (exports.filename)."""
+    return web.Response(body=out.data, headers={**HEADERS, "Content-Type": out.media_type,
+                                                "Content-Disposition": f'attachment; filename="{out.filename}"'})
+
+
+async def download(request: web.Request) -> web.Response:
+    """The meeting as PDF, Word, Markdown, subtitles or JSON, with the page's own link (or a token)."""
+    svc = services(request)
+    meeting_id, fmt = request.match_info["meeting_id"], request.match_info["fmt"]
+    await meeting_access(request, meeting_id)
+    if fmt not in FORMATS:
+        raise PageError(404, "Not found", f"There is no {fmt} download; try one of {', '.join(FORMATS)}.")
+    try:
+        meeting = await asyncio.to_thread(_load, svc, meeting_id)
+    except StorageMissing:
+        raise NOT_FOUND from None
+    keyframes = stored_keyframes(svc.storage, result_prefix(meeting_id))
+    out = await asyncio.to_thread(export, meeting, fmt, keyframes, pdf_font=svc.settings.pdf_font)
+    return attachment(out)
 
 
 async def jobs_page(request: web.Request) -> web.Response:
@@ -189,10 +214,10 @@ async def jobs_page(request: web.Request) -> web.Response:
         if not auth.WORKSPACE.fullmatch(ws) or not auth.link_ok(svc.settings, auth.jobs_subject(ws), request):
             raise PageError(403, "This link has expired", "This link is not valid any more.")
     else:
-        ws = auth.bearer_workspace(request, svc.tokens)
+        ws = auth.bearer_workspace(request, tokens(request))
         if ws is None:
             raise PageError(401, "Sign-in needed", "Open this page from a jobs link, or with an API token.")
-    jobs = [j for j in await svc.run(svc.store.list, None, 100_000) if auth.job_workspace(j) == ws][:100]
+    jobs = [j for j in await asyncio.to_thread(svc.store.list, None, 100_000) if auth.job_workspace(j) == ws][:100]
     rows = [{"id": j.id, "source_name": j.source_name, "state": j.state.value, "stage": j.stage,
              "percent": j.percent, "reason": j.reason,
              "created": datetime.fromtimestamp(j.created_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -206,4 +231,5 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/meetings/{meeting_id}", meeting_page)
     r.add_post("/meetings/{meeting_id}/ask", meeting_ask)
     r.add_get("/meetings/{meeting_id}/keyframes/{name}", keyframe)
+    r.add_get("/meetings/{meeting_id}/download/{fmt}", download)
     r.add_get("/jobs", jobs_page)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from lifestream.models import Minutes
+from lifestream.models import Insights, Minutes
 
 JobId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$", description="a job id, which is also the meeting id")]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
@@ -87,6 +87,10 @@ class SpeakerName(BaseModel):
     name: str
 
 
+# GET summary/<id>?format=: the JSON below, Markdown, or a file (lifestream.exports).
+SUMMARY_FORMATS = ("json", "md", "docx", "pdf", "vtt", "srt")
+
+
 class MeetingSummary(BaseModel):
     job_id: str
     title: str
@@ -95,6 +99,7 @@ class MeetingSummary(BaseModel):
     language: str | None = None
     speakers: list[SpeakerName]
     minutes: Minutes
+    insights: Insights  # talk time, turns, questions, pace, silence (lifestream.pipeline.insights)
     page_url: str
 
 

@@ -11,7 +11,8 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lifestream.models import Meeting, SpeakerTurn
+from lifestream.models import Meeting
+from lifestream.pipeline.insights import speaker_turns
 from lifestream.timefmt import clock
 
 # Distinguishable, and readable with white text; repeats past eight speakers.
@@ -80,14 +81,6 @@ class Timeline:
     @property
     def plot_bottom(self) -> float:
         return self.axis_y
-
-
-def speaker_turns(meeting: Meeting) -> list[SpeakerTurn]:
-    """Diarization's turns, or (without diarization) the transcript's segments by speaker."""
-    if meeting.turns:
-        return meeting.turns
-    segments = meeting.transcript.segments if meeting.transcript else []
-    return [SpeakerTurn(speaker=s.speaker, start=s.start, end=s.end) for s in segments if s.speaker]
 
 
 def build(meeting: Meeting, keyframe_url: Callable[[str], str | None]) -> Timeline:

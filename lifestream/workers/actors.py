@@ -1,44 +1,40 @@
-"""LifeStream's Dramatiq actors.
+"""LifeStream's Dramatiq actor, declared on the broker of one worker process.
 
-Importing this module sets up the broker from ``LIFESTREAM_*`` settings and
-then declares the actors on it, as Dramatiq requires; so besides
-``lifestream worker``, ``dramatiq lifestream.workers.actors`` runs them too.
+Dramatiq's rule is "set the broker up, then declare the actors"; here both
+happen in ``worker_broker``, called once by whatever runs a worker
+(``lifestream worker``, or ``lifestream serve`` with the embedded broker)
+with that process's ``Services``. The actor does its work with those
+services: nothing is read from the environment or cached at import.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import dramatiq
-from dramatiq.middleware import CurrentMessage
 
 from lifestream.errors import LifeStreamError
-from lifestream.settings import get_settings
-from lifestream.workers.broker import ACTOR_NAME, parse_broker_url, setup_broker
-
-settings = get_settings()
-broker = setup_broker(settings)
-
-
-@lru_cache(maxsize=1)
-def _services():
-    from lifestream.storage import get_storage
-    from lifestream.workers.jobstore import get_job_store
-
-    return get_job_store(settings), get_storage(settings)
+from lifestream.services import Services
+from lifestream.workers.broker import ACTOR_NAME, build_broker
+from lifestream.workers.execute import execute_job
+from lifestream.workers.recovery import JobRecovery
 
 
-@dramatiq.actor(
-    actor_name=ACTOR_NAME,
-    queue_name=parse_broker_url(settings.broker_url).queue,
-    # A LifeStreamError that reaches Dramatiq has already been recorded as the job's failure
-    # reason: expected, so logged without a traceback and never retried.
-    throws=(LifeStreamError,),
-)
-def process_recording(job_id: str) -> None:
-    from lifestream.workers.execute import execute_job, run_pipeline
+def worker_broker(services: Services) -> dramatiq.Broker:
+    """A broker with the recovery middleware and the actor declared on it, for a worker of this process."""
+    broker = build_broker(services.settings, recovery=JobRecovery(services))
+    declare_actor(broker, services)
+    return broker
 
-    message = CurrentMessage.get_current_message()
-    store, storage = _services()
-    execute_job(job_id, settings=settings, store=store, storage=storage, work=run_pipeline,
-                retries=message.options.get("retries", 0) if message else 0)
+
+def declare_actor(broker: dramatiq.Broker, services: Services) -> dramatiq.Actor:
+    def process_recording(job_id: str) -> None:
+        execute_job(job_id, services=services)  # attempts are counted in the job store, whatever the broker
+
+    declare = dramatiq.actor(
+        broker=broker,
+        actor_name=ACTOR_NAME,
+        queue_name=services.queue.spec.queue,
+        # A LifeStreamError that reaches Dramatiq has already been recorded as the job's failure
+        # reason: expected, so logged without a traceback and never retried.
+        throws=(LifeStreamError,),
+    )
+    return declare(process_recording)

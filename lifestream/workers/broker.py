@@ -6,8 +6,10 @@
   (``LIFESTREAM_SQS_ENDPOINT_URL`` points it at any SQS-compatible server).
   Failed messages go to ``<queue-name>_dlq``.
 
-Following Dramatiq's rule, the broker is set up before any actor is
-declared: ``lifestream.workers.actors`` calls ``setup_broker`` at import.
+A worker's broker (``lifestream.workers.actors.worker_broker``) carries the
+recovery middleware (``lifestream.workers.recovery``), which sends messages
+through this module; a process that only submits jobs sends them through its
+``JobQueue`` (``Services.queue``), whose broker needs no middleware of its own.
 
 Why the embedded broker is Dramatiq's StubBroker fed from the job store, and
 not dramatiq-sqlite (0.1.0, evaluated from its wheel):
@@ -33,12 +35,21 @@ start; nothing exists only in memory.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlparse
 
 import dramatiq
-from dramatiq.middleware import Callbacks, CurrentMessage, Pipelines, Retries, ShutdownNotifications, TimeLimit
+from dramatiq.middleware import (
+    Callbacks,
+    CurrentMessage,
+    Middleware,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
 
 from lifestream.errors import ConfigError, TransientError
 from lifestream.settings import Settings
@@ -79,14 +90,15 @@ def _retry_when(retries: int, exc: BaseException) -> bool:
     return isinstance(exc, dramatiq.Retry) and retries < _MAX_REDELIVERIES
 
 
-def build_broker(settings: Settings) -> dramatiq.Broker:
-    """A new broker with LifeStream's middleware and its queue declared."""
-    from lifestream.workers.recovery import JobRecovery
+def build_broker(settings: Settings, *, recovery: Middleware | None = None) -> dramatiq.Broker:
+    """A new broker with LifeStream's middleware and its queue declared.
 
+    A worker's broker gets ``recovery`` (``JobRecovery``); one that only sends messages needs none.
+    """
     spec = parse_broker_url(settings.broker_url)
-    middleware = [
+    middleware: list[Middleware] = [
         # First in the list, so its after_* hooks run last: it sees whether Retries kept the message.
-        JobRecovery(settings, spec),
+        *([recovery] if recovery is not None else []),
         TimeLimit(),
         ShutdownNotifications(),
         Callbacks(),
@@ -117,18 +129,12 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     return broker
 
 
-def setup_broker(settings: Settings) -> dramatiq.Broker:
-    """Build the broker and make it Dramatiq's global one: call before declaring actors."""
-    broker = build_broker(settings)
-    dramatiq.set_broker(broker)
-    return broker
-
-
 def send_job(broker: dramatiq.Broker, settings: Settings, job_id: str, duration: float | None) -> None:
     """Enqueue a job's message, with a time limit scaled to the recording's length."""
     spec = parse_broker_url(settings.broker_url)
-    message = dramatiq.Message(queue_name=spec.queue, actor_name=ACTOR_NAME, args=(job_id,), kwargs={},
-                               options={"time_limit": policy.time_limit_ms(duration)})
+    message: dramatiq.Message[None] = dramatiq.Message(
+        queue_name=spec.queue, actor_name=ACTOR_NAME, args=(job_id,), kwargs={},
+        options={"time_limit": policy.time_limit_ms(duration, settings)})
     try:
         broker.enqueue(message)
     except dramatiq.BrokerError as exc:
@@ -137,3 +143,55 @@ def send_job(broker: dramatiq.Broker, settings: Settings, job_id: str, duration:
         if policy.is_transient(exc):
             raise TransientError(f"cannot reach the queue ({settings.broker_url}): {exc}") from exc
         raise
+
+
+class JobQueue:
+    """How this process gets a queued job to a worker: a message on the broker or, with the embedded
+    broker, a nudge to this process's own workers (there the job store is the queue, see above)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.spec = parse_broker_url(settings.broker_url)
+        self._broker: dramatiq.Broker | None = None
+        self._lock = threading.Lock()
+        self._wakeups: list[threading.Event] = []  # this process's embedded workers
+
+    @property
+    def embedded(self) -> bool:
+        return self.spec.kind == "embedded"
+
+    def send(self, job_id: str, duration: float | None) -> None:
+        """Raises TransientError when the broker cannot be reached."""
+        if self.embedded:
+            self.wake()  # a worker in this process looks at the job store now, not at its next poll
+            return
+        send_job(self._sender(), self.settings, job_id, duration)
+
+    def _sender(self) -> dramatiq.Broker:
+        # Built on first use: `lifestream jobs list` never connects to the broker.
+        with self._lock:
+            if self._broker is None:
+                self._broker = build_broker(self.settings)
+            return self._broker
+
+    def watch(self, wakeup: threading.Event) -> None:
+        """An embedded worker's recovery loop: set ``wakeup`` when a job is submitted in this process."""
+        with self._lock:
+            self._wakeups.append(wakeup)
+
+    def unwatch(self, wakeup: threading.Event) -> None:
+        with self._lock:
+            if wakeup in self._wakeups:
+                self._wakeups.remove(wakeup)
+
+    def wake(self) -> None:
+        with self._lock:
+            wakeups = list(self._wakeups)
+        for wakeup in wakeups:
+            wakeup.set()
+
+    def close(self) -> None:
+        with self._lock:
+            broker, self._broker = self._broker, None
+        if broker is not None:
+            broker.close()

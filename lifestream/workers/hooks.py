@@ -1,13 +1,15 @@
-"""Job events for whoever wants them (the chat bots): ``on_job_event(callback)``.
+"""Job events for whoever wants them (the chat notifiers, ``--hook`` callables): ``JobEvents``.
 
 Events are ``progress`` (a stage started, advanced or finished),
 ``completed`` and ``failed``. A callback runs in the process that sees the
-event; one that raises is logged and never fails the job.
+event; one that raises is logged and never fails the job. Each process has
+one ``JobEvents`` (``Services.events``); its entry point subscribes the
+callbacks, so a worker is handed its notifiers rather than importing them.
 
 "completed" is announced at most once per job across every process and
 every redelivery: the announcer must first win the job store's
 compare-and-set on ``completion_announced``. A process only claims
-announcements while it has callbacks registered, so a worker without hooks
+announcements while it has callbacks subscribed, so a worker without any
 never swallows an announcement a bot process is waiting for; such a bot
 calls ``announce_pending`` from time to time (workers do so after each job
 and periodically), which also covers a worker that died between finishing a
@@ -22,7 +24,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,57 +44,63 @@ class JobEvent:
 
 JobCallback = Callable[[JobEvent], None]
 
-_callbacks: list[JobCallback] = []
-_lock = threading.Lock()
 
+class JobEvents:
+    """The job-event callbacks of one process."""
 
-def on_job_event(callback: JobCallback) -> JobCallback:
-    """Register a callback (usable as a decorator); returns it unchanged."""
-    with _lock:
-        if callback not in _callbacks:
-            _callbacks.append(callback)
-    return callback
+    def __init__(self, callbacks: Iterable[JobCallback] = ()) -> None:
+        self._callbacks: list[JobCallback] = []
+        self._lock = threading.Lock()
+        for callback in callbacks:
+            self.subscribe(callback)
 
+    def subscribe(self, callback: JobCallback) -> JobCallback:
+        """Add a callback (once: subscribing the same one again changes nothing); returns it unchanged."""
+        with self._lock:
+            if callback not in self._callbacks:
+                self._callbacks.append(callback)
+        return callback
 
-def remove_job_event(callback: JobCallback) -> None:
-    with _lock:
-        if callback in _callbacks:
-            _callbacks.remove(callback)
+    def unsubscribe(self, callback: JobCallback) -> None:
+        with self._lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
 
+    @property
+    def callbacks(self) -> list[JobCallback]:
+        return list(self._callbacks)
 
-def has_listeners() -> bool:
-    return bool(_callbacks)
+    @property
+    def listening(self) -> bool:
+        return bool(self._callbacks)
 
+    def emit(self, kind: EventKind, job: Job) -> None:
+        event = JobEvent(kind, job)
+        for callback in self.callbacks:
+            try:
+                callback(event)
+            except Exception:
+                log.exception("job event callback %r failed on %s %s", callback, kind, job.id)
 
-def emit(kind: EventKind, job: Job) -> None:
-    event = JobEvent(kind, job)
-    for callback in list(_callbacks):
-        try:
-            callback(event)
-        except Exception:
-            log.exception("job event callback %r failed on %s %s", callback, kind, job.id)
+    def announce_completed(self, store: JobStore, job_id: str) -> bool:
+        """Emit "completed" if this process wins the announcement; True if it did."""
+        if not self.listening:
+            return False
+        job = store.claim_announcement(job_id)
+        if job is None:
+            return False
+        self.emit("completed", job)
+        return True
 
-
-def announce_completed(store: JobStore, job_id: str) -> bool:
-    """Emit "completed" if this process wins the announcement; True if it did."""
-    if not has_listeners():
-        return False
-    job = store.claim_announcement(job_id)
-    if job is None:
-        return False
-    emit("completed", job)
-    return True
-
-
-def announce_pending(store: JobStore) -> int:
-    """Announce every completed job nobody has announced yet; how many this call announced."""
-    if not has_listeners():
-        return 0
-    return sum(announce_completed(store, job.id) for job in store.unannounced())
+    def announce_pending(self, store: JobStore) -> int:
+        """Announce every completed job nobody has announced yet; how many this call announced."""
+        if not self.listening:
+            return 0
+        return sum(self.announce_completed(store, job.id) for job in store.unannounced())
 
 
 def load_hook(spec: str) -> JobCallback:
-    """Register ``package.module:function`` (as given to ``lifestream worker --hook``)."""
+    """The callable ``package.module:function`` names (as given to ``lifestream worker --hook``)."""
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         raise ConfigError(f"hook {spec!r}: write it as package.module:function")
@@ -102,4 +110,4 @@ def load_hook(spec: str) -> JobCallback:
         raise ConfigError(f"hook {spec!r} cannot be loaded: {exc}") from exc
     if not callable(callback):
         raise ConfigError(f"hook {spec!r} is not callable")
-    return on_job_event(callback)
+    return callback

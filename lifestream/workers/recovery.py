@@ -16,56 +16,44 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
 
 import dramatiq
 from dramatiq import Middleware
 
-from lifestream.settings import Settings
-
-if TYPE_CHECKING:
-    from lifestream.workers.broker import BrokerSpec
-    from lifestream.workers.jobstore import JobStore
+from lifestream.services import Services
+from lifestream.workers import attempts
+from lifestream.workers.broker import send_job
 
 log = logging.getLogger(__name__)
 
 _EMBEDDED_POLL_S = 0.5  # how soon an embedded worker notices a job submitted by another process
-_wakeups: list[threading.Event] = []  # embedded workers in this process: a submission wakes them at once
-
-
-def wake_embedded_workers() -> None:
-    for event in list(_wakeups):
-        event.set()
 
 
 class JobRecovery(Middleware):
-    def __init__(self, settings: Settings, spec: BrokerSpec) -> None:
-        self.settings = settings
-        self.spec = spec
-        self.interval = _EMBEDDED_POLL_S if spec.kind == "embedded" else max(0.5, settings.job_lease_seconds / 3)
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.spec = services.queue.spec
+        self.interval = (_EMBEDDED_POLL_S if self.spec.kind == "embedded"
+                         else max(0.5, self.settings.job_lease_seconds / 3))
         self._in_flight: set[str] = set()  # embedded: jobs with a message in this process's broker
         self._lock = threading.Lock()
-        self._wake = threading.Event()
+        self._wake = threading.Event()  # set by the process's JobQueue when it submits a job
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._store: JobStore | None = None
 
     # --- Dramatiq hooks
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        from lifestream.workers.jobstore import get_job_store
-
-        self._store = get_job_store(self.settings)
         self._stopping.clear()
-        _wakeups.append(self._wake)
+        self.services.queue.watch(self._wake)
         self._thread = threading.Thread(target=self._loop, args=(broker,), name="lifestream-recovery", daemon=True)
         self._thread.start()
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self._stopping.set()
         self._wake.set()
-        if self._wake in _wakeups:
-            _wakeups.remove(self._wake)
+        self.services.queue.unwatch(self._wake)
         if self._thread is not None:
             self._thread.join(timeout=10)
 
@@ -95,13 +83,10 @@ class JobRecovery(Middleware):
             self._wake.clear()
 
     def scan(self, broker: dramatiq.Broker) -> None:
-        from lifestream.workers import hooks
-        from lifestream.workers.broker import send_job
-
-        store = self._store
-        assert store is not None
+        store = self.services.store
         for job in store.expired():
-            released = store.release_expired(job.id)
+            # Queued again, or failed for good past the attempt cap (a poison job must not loop forever).
+            released = attempts.settle_expired(store, job, self.settings, self.services.events)
             if released is not None:
                 log.warning("job %s: its worker %s stopped renewing its lease; queued again", job.id, job.owner)
                 if self.spec.kind != "embedded":
@@ -118,4 +103,4 @@ class JobRecovery(Middleware):
                     with self._lock:
                         self._in_flight.discard(job.id)
                     raise
-        hooks.announce_pending(store)
+        self.services.events.announce_pending(store)

@@ -1,4 +1,4 @@
-"""``lifestream worker``: Dramatiq workers for the configured broker, in this process."""
+"""Running Dramatiq workers in this process: ``lifestream worker``, and the embedded one of ``lifestream serve``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ import sys
 import threading
 from collections.abc import Sequence
 
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+
 from lifestream.errors import ConfigError, TransientError
+from lifestream.services import Services
+from lifestream.workers.actors import worker_broker
+from lifestream.workers.broker import BrokerSpec
+from lifestream.workers.hooks import load_hook
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +24,10 @@ log = logging.getLogger(__name__)
 _GRACE_MS = 30_000
 
 
-def _preflight(broker, spec) -> None:
+def _preflight(broker: dramatiq.Broker, spec: BrokerSpec) -> None:
     """Fail at start with a clear message rather than log connection errors forever."""
     try:
-        if spec.kind == "redis":
+        if isinstance(broker, RedisBroker):
             broker.client.ping()
         elif spec.kind == "sqs":  # also creates the queue (and its dead-letter queue) if missing
             broker.consume(spec.queue, timeout=1000).close()
@@ -28,30 +35,29 @@ def _preflight(broker, spec) -> None:
         raise TransientError(f"cannot reach the queue broker ({spec.url}): {exc}") from exc
 
 
-def run_worker(*, threads: int = 1, hooks: Sequence[str] = ()) -> int:
-    import dramatiq
-
-    from lifestream.workers.hooks import load_hook
-
-    if threads < 1:
-        raise ConfigError("--threads must be 1 or more")
-    for spec in hooks:
-        load_hook(spec)
-    from lifestream.bot.web import register_notifiers
-    from lifestream.workers import actors  # sets the broker up, then declares the actors on it
-    from lifestream.workers.broker import parse_broker_url
-
-    # A worker apart from the bot's server tells the chat threads itself (progress, minutes,
-    # failures) for every platform whose credentials it has.
-    register_notifiers(actors.settings)
-
-    broker = actors.broker
-    spec = parse_broker_url(actors.settings.broker_url)
-    _preflight(broker, spec)
+def start_worker(broker: dramatiq.Broker, *, threads: int = 1) -> dramatiq.Worker:
+    """Start a worker on ``broker`` (from ``worker_broker``); stop it with ``worker.stop``."""
     worker = dramatiq.Worker(broker, worker_threads=threads)
     # Fetch no more messages than there are threads: a message prefetched by a worker that is
     # then killed waits for the broker's own recovery, while one never fetched goes to a live worker.
     worker.queue_prefetch = threads
+    worker.start()
+    return worker
+
+
+def run_worker(services: Services, *, threads: int = 1, hooks: Sequence[str] = ()) -> int:
+    """``lifestream worker``: work the queue until SIGTERM/SIGINT.
+
+    The job events go to ``services.events``: the chat notifiers its entry point subscribed, and the
+    ``hooks`` named here (``package.module:function``).
+    """
+    if threads < 1:
+        raise ConfigError("--threads must be 1 or more")
+    for spec in hooks:
+        services.events.subscribe(load_hook(spec))
+    queue = services.queue.spec
+    broker = worker_broker(services)
+    _preflight(broker, queue)
 
     stop = threading.Event()
 
@@ -62,12 +68,13 @@ def run_worker(*, threads: int = 1, hooks: Sequence[str] = ()) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    worker.start()
-    print(f"lifestream worker: ready ({spec.kind} broker, queue {spec.queue}, {threads} thread(s))",
+    worker = start_worker(broker, threads=threads)
+    print(f"lifestream worker: ready ({queue.kind} broker, queue {queue.queue}, {threads} thread(s))",
           file=sys.stderr, flush=True)
     while not stop.wait(1.0):
         pass
     print("lifestream worker: stopping", file=sys.stderr, flush=True)
     worker.stop(timeout=_GRACE_MS)
     broker.close()
+    services.close()
     return 0

@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from lifestream.errors import LifeStreamError, MediaError, TransientError
-from lifestream.settings import Settings
-from lifestream.storage import Storage, get_storage, upload_key
-from lifestream.workers.jobstore import Job, JobState, JobStore, get_job_store, job_id_for
+from lifestream.origin import Origin
+from lifestream.pipeline.probe import probe
+from lifestream.pipeline.runner import file_sha256
+from lifestream.services import Services
+from lifestream.storage import Storage, upload_key
+from lifestream.workers.jobstore import Job, JobState, JobStore, job_id_for
 
 log = logging.getLogger(__name__)
 
@@ -41,42 +42,20 @@ class Submission:
     minutes: str | None = None  # when the job already existed and has completed
 
 
-def _sha256(path: Path) -> str:
-    from lifestream.pipeline.runner import file_sha256
-
-    return file_sha256(path)
-
-
 def _duration(path: Path) -> float | None:
     """For the time limit; a file ffprobe cannot read is the worker's to reject, with its reason."""
-    from lifestream.pipeline.probe import probe
-
     try:
         return probe(path).duration
     except LifeStreamError:
         return None
 
 
-@lru_cache(maxsize=4)
-def _sender(settings_json: str):
-    """One sending broker per configuration, for processes that submit but do not work."""
-    from lifestream.workers.broker import build_broker
-
-    return build_broker(Settings.model_validate_json(settings_json))
-
-
-def dispatch(job: Job, settings: Settings, store: JobStore) -> None:
+def dispatch(job: Job, services: Services) -> None:
     """Get a queued job to a worker. If the queue cannot be reached the job is kept, failed and retryable."""
-    from lifestream.workers.broker import parse_broker_url, send_job
-    from lifestream.workers.recovery import wake_embedded_workers
-
-    if parse_broker_url(settings.broker_url).kind == "embedded":
-        wake_embedded_workers()  # the job store is the queue; a worker in this process looks now
-        return
     try:
-        send_job(_sender(settings.model_dump_json()), settings, job.id, job.duration)
+        services.queue.send(job.id, job.duration)
     except TransientError as exc:
-        store.fail_unsent(job.id, exc.message)
+        services.store.fail_unsent(job.id, exc.message)
         raise TransientError(f"{exc.message}. Job {job.id} is saved; run `lifestream jobs retry {job.id}` "
                              "once the queue is back.") from exc
 
@@ -92,7 +71,8 @@ def read_minutes(job: Job, storage: Storage) -> str | None:
         return path.read_text(encoding="utf-8")
 
 
-def _submit(job: Job, upload: Path | None, *, settings: Settings, store: JobStore, storage: Storage) -> Submission:
+def _submit(job: Job, upload: Path | None, services: Services) -> Submission:
+    store, storage = services.store, services.storage
     existing = store.get(job.id)
     if existing is None:
         if upload is not None and storage.stat(job.storage_key) is None:
@@ -100,49 +80,43 @@ def _submit(job: Job, upload: Path | None, *, settings: Settings, store: JobStor
                 storage.put(job.storage_key, fh)
         existing, created = store.create(job)
         if created:
-            dispatch(existing, settings, store)
+            dispatch(existing, services)
             return Submission(existing, True)
     return Submission(existing, False, read_minutes(existing, storage))
 
 
-def submit_file(path: Path, *, settings: Settings, origin: dict[str, Any] | None = None,
-                num_speakers: int | None = None, display_name: str | None = None,
-                store: JobStore | None = None, storage: Storage | None = None) -> Submission:
+def submit_file(path: Path, *, services: Services, origin: Origin | None = None,
+                num_speakers: int | None = None, display_name: str | None = None) -> Submission:
     """Store a local recording under uploads/ (once per content) and make or find its job."""
     path = Path(path)
     if not path.is_file():
         raise MediaError(f"{path.name}: file not found.")
     if path.stat().st_size == 0:
         raise MediaError(f"{path.name}: the file is empty (0 bytes).")
-    store = store or get_job_store(settings)
-    storage = storage or get_storage(settings)
-    sha = _sha256(path)
+    sha = file_sha256(path)
     name = display_name or path.name
     key = f"sha256:{sha}"
     job = Job(id=job_id_for(key), storage_key=upload_key(sha, name), idempotency_key=key, source_name=name,
-              origin=origin or {}, num_speakers=num_speakers, duration=_duration(path))
-    return _submit(job, path, settings=settings, store=store, storage=storage)
+              origin=origin, num_speakers=num_speakers, duration=_duration(path))
+    return _submit(job, path, services)
 
 
-def submit_stored(storage_key: str, *, settings: Settings, source_name: str | None = None,
-                  origin: dict[str, Any] | None = None, num_speakers: int | None = None,
-                  duration: float | None = None, store: JobStore | None = None,
-                  storage: Storage | None = None, idempotency_key: str | None = None) -> Submission:
+def submit_stored(storage_key: str, *, services: Services, source_name: str | None = None,
+                  origin: Origin | None = None, num_speakers: int | None = None,
+                  duration: float | None = None, idempotency_key: str | None = None) -> Submission:
     """Make or find the job for an object already in storage (e.g. uploaded to a presigned PUT URL).
 
     ``idempotency_key`` (default: the object's key and ETag) fixes the job id in advance, e.g. the
     API's upload id, whose job id the uploader is told before the upload.
     """
-    store = store or get_job_store(settings)
-    storage = storage or get_storage(settings)
-    found = storage.stat(storage_key)
+    found = services.storage.stat(storage_key)
     if found is None:
         raise MediaError(f"{storage_key}: not found in storage; upload it before submitting.")
     key = idempotency_key or f"etag:{storage_key}:{found.etag}"
     job = Job(id=job_id_for(key), storage_key=storage_key, idempotency_key=key,
-              source_name=source_name or Path(storage_key).name, origin=origin or {}, num_speakers=num_speakers,
+              source_name=source_name or Path(storage_key).name, origin=origin, num_speakers=num_speakers,
               duration=duration)
-    return _submit(job, None, settings=settings, store=store, storage=storage)
+    return _submit(job, None, services)
 
 
 def get_job(job_id: str, store: JobStore) -> Job:
@@ -152,30 +126,29 @@ def get_job(job_id: str, store: JobStore) -> Job:
     return job
 
 
-def _requeue(job_id: str, settings: Settings, store: JobStore | None, reset: str, refusal: str) -> Job:
-    store = store or get_job_store(settings)
+def _requeue(job_id: str, services: Services, reset: str, refusal: str) -> Job:
+    store = services.store
     job = get_job(job_id, store)
     again = getattr(store, reset)(job_id)
     if again is None:
         raise JobStateError(f"job {job_id} is {job.state.value}; {refusal}")
-    dispatch(again, settings, store)
+    dispatch(again, services)
     return again
 
 
-def retry_job(job_id: str, *, settings: Settings, store: JobStore | None = None) -> Job:
+def retry_job(job_id: str, *, services: Services) -> Job:
     """Queue a failed or cancelled job again; it keeps its id, upload and history (attempts)."""
-    return _requeue(job_id, settings, store, "reset_for_retry", "only failed or cancelled jobs can be retried.")
+    return _requeue(job_id, services, "reset_for_retry", "only failed or cancelled jobs can be retried.")
 
 
-def rerun_job(job_id: str, *, settings: Settings, store: JobStore | None = None) -> Job:
+def rerun_job(job_id: str, *, services: Services) -> Job:
     """Process a finished job's recording again (the "Re-run" button); the new results replace the old."""
-    return _requeue(job_id, settings, store, "reset_for_rerun", "it can be re-run once it has finished.")
+    return _requeue(job_id, services, "reset_for_rerun", "it can be re-run once it has finished.")
 
 
-def cancel_job(job_id: str, *, settings: Settings, store: JobStore | None = None) -> Job:
-    store = store or get_job_store(settings)
-    job = get_job(job_id, store)
-    cancelled = store.cancel(job_id)
+def cancel_job(job_id: str, *, services: Services) -> Job:
+    job = get_job(job_id, services.store)
+    cancelled = services.store.cancel(job_id)
     if cancelled is None:
         raise JobStateError(f"job {job_id} is {job.state.value}; only queued or processing jobs can be cancelled.")
     return cancelled

@@ -483,9 +483,17 @@ resource "aws_ecs_service" "worker" {
   enable_execute_command             = false
   propagate_tags                     = "SERVICE"
 
-  capacity_provider_strategy {
-    capacity_provider = var.worker_use_spot ? "FARGATE_SPOT" : "FARGATE"
-    weight            = 1
+  # On demand: the FARGATE launch type. Spot: the cluster's FARGATE_SPOT
+  # capacity provider (a service takes one or the other, never both).
+  launch_type = var.worker_use_spot ? null : "FARGATE"
+
+  dynamic "capacity_provider_strategy" {
+    for_each = var.worker_use_spot ? ["FARGATE_SPOT"] : []
+
+    content {
+      capacity_provider = capacity_provider_strategy.value
+      weight            = 1
+    }
   }
 
   deployment_circuit_breaker {
@@ -507,7 +515,11 @@ resource "aws_ecs_service" "worker" {
 }
 
 # --------------------------------------------------------------------------- bot autoscaling (CPU)
+# Everything below exists only with enable_autoscaling (see its description):
+# without it the counts stay where the services start them.
 resource "aws_appautoscaling_target" "bot" {
+  count = var.enable_autoscaling ? 1 : 0
+
   service_namespace  = "ecs"
   resource_id        = "service/${aws_ecs_cluster.this.name}/${aws_ecs_service.bot.name}"
   scalable_dimension = "ecs:service:DesiredCount"
@@ -516,11 +528,13 @@ resource "aws_appautoscaling_target" "bot" {
 }
 
 resource "aws_appautoscaling_policy" "bot_cpu" {
+  count = var.enable_autoscaling ? 1 : 0
+
   name               = "${var.name}-bot-cpu"
   policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.bot.service_namespace
-  resource_id        = aws_appautoscaling_target.bot.resource_id
-  scalable_dimension = aws_appautoscaling_target.bot.scalable_dimension
+  service_namespace  = aws_appautoscaling_target.bot[0].service_namespace
+  resource_id        = aws_appautoscaling_target.bot[0].resource_id
+  scalable_dimension = aws_appautoscaling_target.bot[0].scalable_dimension
 
   target_tracking_scaling_policy_configuration {
     target_value       = var.bot_cpu_target
@@ -535,6 +549,8 @@ resource "aws_appautoscaling_policy" "bot_cpu" {
 
 # --------------------------------------------------------------------------- worker autoscaling (SQS)
 resource "aws_appautoscaling_target" "worker" {
+  count = var.enable_autoscaling ? 1 : 0
+
   service_namespace  = "ecs"
   resource_id        = "service/${aws_ecs_cluster.this.name}/${aws_ecs_service.worker.name}"
   scalable_dimension = "ecs:service:DesiredCount"
@@ -546,11 +562,13 @@ resource "aws_appautoscaling_target" "worker" {
 # how many wait, again every cooldown while any still wait. Bounds are
 # relative to the alarm threshold of 0.5 messages.
 resource "aws_appautoscaling_policy" "worker_out" {
+  count = var.enable_autoscaling ? 1 : 0
+
   name               = "${var.name}-worker-scale-out"
   policy_type        = "StepScaling"
-  service_namespace  = aws_appautoscaling_target.worker.service_namespace
-  resource_id        = aws_appautoscaling_target.worker.resource_id
-  scalable_dimension = aws_appautoscaling_target.worker.scalable_dimension
+  service_namespace  = aws_appautoscaling_target.worker[0].service_namespace
+  resource_id        = aws_appautoscaling_target.worker[0].resource_id
+  scalable_dimension = aws_appautoscaling_target.worker[0].scalable_dimension
 
   step_scaling_policy_configuration {
     adjustment_type         = "ChangeInCapacity"
@@ -577,6 +595,8 @@ resource "aws_appautoscaling_policy" "worker_out" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "worker_jobs_waiting" {
+  count = var.enable_autoscaling ? 1 : 0
+
   alarm_name          = "${var.name}-worker-jobs-waiting"
   alarm_description   = "Jobs wait in ${var.queue_name} with no free worker: scale the workers out."
   namespace           = "AWS/SQS"
@@ -588,17 +608,19 @@ resource "aws_cloudwatch_metric_alarm" "worker_jobs_waiting" {
   threshold           = 0.5
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_appautoscaling_policy.worker_out.arn]
+  alarm_actions       = [aws_appautoscaling_policy.worker_out[0].arn]
 }
 
 # Scale in only to zero, and only when nothing is waiting AND nothing is in
 # flight: stopping one of several busy workers would kill a running job.
 resource "aws_appautoscaling_policy" "worker_in" {
+  count = var.enable_autoscaling ? 1 : 0
+
   name               = "${var.name}-worker-scale-to-zero"
   policy_type        = "StepScaling"
-  service_namespace  = aws_appautoscaling_target.worker.service_namespace
-  resource_id        = aws_appautoscaling_target.worker.resource_id
-  scalable_dimension = aws_appautoscaling_target.worker.scalable_dimension
+  service_namespace  = aws_appautoscaling_target.worker[0].service_namespace
+  resource_id        = aws_appautoscaling_target.worker[0].resource_id
+  scalable_dimension = aws_appautoscaling_target.worker[0].scalable_dimension
 
   step_scaling_policy_configuration {
     adjustment_type         = "ExactCapacity"
@@ -613,6 +635,8 @@ resource "aws_appautoscaling_policy" "worker_in" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "worker_idle" {
+  count = var.enable_autoscaling ? 1 : 0
+
   alarm_name          = "${var.name}-worker-idle"
   alarm_description   = "${var.queue_name} has had no waiting or running job for ${var.worker_idle_minutes} minutes: scale the workers to zero."
   comparison_operator = "LessThanThreshold"
@@ -621,7 +645,7 @@ resource "aws_cloudwatch_metric_alarm" "worker_idle" {
   datapoints_to_alarm = var.worker_idle_minutes
   # SQS stops publishing metrics for a queue that has been inactive for hours: that is idle too.
   treat_missing_data = "breaching"
-  alarm_actions      = [aws_appautoscaling_policy.worker_in.arn]
+  alarm_actions      = [aws_appautoscaling_policy.worker_in[0].arn]
 
   metric_query {
     id          = "jobs"
@@ -653,4 +677,40 @@ resource "aws_cloudwatch_metric_alarm" "worker_idle" {
       stat        = "Maximum"
     }
   }
+}
+
+# Addresses from before enable_autoscaling put a count on these resources.
+moved {
+  from = aws_appautoscaling_target.bot
+  to   = aws_appautoscaling_target.bot[0]
+}
+
+moved {
+  from = aws_appautoscaling_policy.bot_cpu
+  to   = aws_appautoscaling_policy.bot_cpu[0]
+}
+
+moved {
+  from = aws_appautoscaling_target.worker
+  to   = aws_appautoscaling_target.worker[0]
+}
+
+moved {
+  from = aws_appautoscaling_policy.worker_out
+  to   = aws_appautoscaling_policy.worker_out[0]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.worker_jobs_waiting
+  to   = aws_cloudwatch_metric_alarm.worker_jobs_waiting[0]
+}
+
+moved {
+  from = aws_appautoscaling_policy.worker_in
+  to   = aws_appautoscaling_policy.worker_in[0]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.worker_idle
+  to   = aws_cloudwatch_metric_alarm.worker_idle[0]
 }

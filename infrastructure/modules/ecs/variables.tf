@@ -175,6 +175,12 @@ variable "worker_use_spot" {
   default     = false
 }
 
+variable "enable_autoscaling" {
+  description = "Scale the services with Application Auto Scaling: the bot on CPU, the workers out on waiting jobs and to zero when idle. Keep true: without it the worker service stays at zero tasks. false is for AWS emulators that lack Application Auto Scaling tagging (moto's server, in the apply test)."
+  type        = bool
+  default     = true
+}
+
 variable "worker_idle_minutes" {
   description = "Minutes the queue must be completely empty (nothing waiting, nothing in flight) before the workers scale to zero."
   type        = number

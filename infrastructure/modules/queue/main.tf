@@ -22,7 +22,10 @@ resource "aws_sqs_queue" "main" {
   })
 }
 
+# Only the jobs queue may send its dead letters here.
 resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
+  count = var.enable_redrive_allow_policy ? 1 : 0
+
   queue_url = aws_sqs_queue.dlq.id
 
   redrive_allow_policy = jsonencode({
@@ -64,4 +67,9 @@ resource "aws_sqs_queue_policy" "main" {
 resource "aws_sqs_queue_policy" "dlq" {
   queue_url = aws_sqs_queue.dlq.id
   policy    = data.aws_iam_policy_document.tls_only["dlq"].json
+}
+
+moved {
+  from = aws_sqs_queue_redrive_allow_policy.dlq
+  to   = aws_sqs_queue_redrive_allow_policy.dlq[0]
 }

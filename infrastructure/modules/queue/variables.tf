@@ -31,3 +31,9 @@ variable "dlq_retention_seconds" {
   type        = number
   default     = 1209600
 }
+
+variable "enable_redrive_allow_policy" {
+  description = "Let only the jobs queue use the dead-letter queue (a redrive-allow policy on it). Keep true; false is for AWS emulators whose GetQueueAttributes never returns RedriveAllowPolicy (moto's server, in the apply test), where Terraform would wait for it forever."
+  type        = bool
+  default     = true
+}

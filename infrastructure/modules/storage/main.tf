@@ -10,6 +10,10 @@ locals {
   suffix      = "${data.aws_caller_identity.current.account_id}-${data.aws_region.current.name}"
   bucket_name = coalesce(var.bucket_name, "${var.name}-data-${local.suffix}")
   logs_name   = "${var.name}-logs-${local.suffix}"
+
+  # Where S3 server access logs of the data bucket land in the log bucket; the
+  # log bucket's policy lets the logging service write under this prefix only.
+  access_log_prefix = "s3-access/${local.bucket_name}/"
 }
 
 # --------------------------------------------------------------------------- data bucket
@@ -61,7 +65,11 @@ resource "aws_s3_bucket_logging" "data" {
   bucket = aws_s3_bucket.data.id
 
   target_bucket = aws_s3_bucket.logs.id
-  target_prefix = "s3-access/${local.bucket_name}/"
+  target_prefix = local.access_log_prefix
+
+  # S3 refuses a logging target (InvalidTargetBucketForLogging) until the
+  # target's policy lets the logging service write there.
+  depends_on = [aws_s3_bucket_policy.logs]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "data" {
@@ -231,6 +239,32 @@ resource "aws_s3_bucket_lifecycle_configuration" "logs" {
 }
 
 data "aws_iam_policy_document" "logs" {
+  # The logging grant comes first: moto's server (the apply test) checks a
+  # PutBucketLogging target by reading the statements in order and fails on
+  # a statement with Principal "*" before it. AWS ignores the order.
+  statement {
+    sid       = "S3ServerAccessLogs"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.logs.arn}/${local.access_log_prefix}*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logging.s3.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = [aws_s3_bucket.data.arn]
+    }
+  }
+
   statement {
     sid     = "DenyInsecureTransport"
     effect  = "Deny"
@@ -249,29 +283,6 @@ data "aws_iam_policy_document" "logs" {
       test     = "Bool"
       variable = "aws:SecureTransport"
       values   = ["false"]
-    }
-  }
-
-  statement {
-    sid       = "S3ServerAccessLogs"
-    actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.logs.arn}/s3-access/*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logging.s3.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = [aws_s3_bucket.data.arn]
     }
   }
 

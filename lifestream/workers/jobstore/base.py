@@ -13,6 +13,7 @@ once the lease has run out any worker may claim the job again.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import time
 from abc import ABC, abstractmethod
@@ -23,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from lifestream.origin import OptionalOrigin
 from lifestream.storage.base import result_prefix
 
 
@@ -59,7 +61,7 @@ class Job(BaseModel):
     storage_key: str
     idempotency_key: str
     source_name: str
-    origin: dict[str, Any] = Field(default_factory=dict)  # the bot's context: platform, channel, thread_ts, user
+    origin: OptionalOrigin = None  # where it came from (Slack, Teams, the API); None from the command line
     num_speakers: int | None = None
     duration: float | None = None  # seconds, when known at submission; sets the time limit
     attempts: int = 0
@@ -175,16 +177,23 @@ class JobStore(ABC):
                                   "reason": "its worker stopped; queued again"},
                          states=[JobState.PROCESSING], lease_before=time.time())
 
+    def give_up(self, job_id: str, reason: str) -> Job | None:
+        """Failed instead of queued again: its worker's lease ran out on its last allowed attempt."""
+        return self._cas(job_id, {"state": JobState.FAILED, "owner": None, "lease_until": None, "reason": reason,
+                                  "retryable": True, "finished_at": time.time()},
+                         states=[JobState.PROCESSING], lease_before=time.time())
+
     def reset_for_retry(self, job_id: str) -> Job | None:
-        """A failed or cancelled job, queued again (``lifestream jobs retry``)."""
+        """A failed or cancelled job, queued again (``lifestream jobs retry``), with its attempts counted anew."""
         return self._cas(job_id, {"state": JobState.QUEUED, "reason": None, "retryable": None, "not_before": None,
-                                  "finished_at": None, "stage": None, "percent": 0.0},
+                                  "finished_at": None, "stage": None, "percent": 0.0, "attempts": 0},
                          states=[JobState.FAILED, JobState.CANCELLED])
 
     def reset_for_rerun(self, job_id: str) -> Job | None:
         """A finished job (completed too), queued again to make its results anew; announced again when done."""
         return self._cas(job_id, {"state": JobState.QUEUED, "reason": None, "retryable": None, "not_before": None,
-                                  "finished_at": None, "stage": None, "percent": 0.0, "completion_announced": False},
+                                  "finished_at": None, "stage": None, "percent": 0.0, "completion_announced": False,
+                                  "attempts": 0},
                          states=list(FINAL_STATES))
 
     def cancel(self, job_id: str) -> Job | None:
@@ -199,15 +208,16 @@ class JobStore(ABC):
 
     # --- queries
 
-    def expired(self) -> list[Job]:
+    # (builtins.list: inside this class, `list` is the method above)
+    def expired(self) -> builtins.list[Job]:
         now = time.time()
         return [j for j in self.list([JobState.PROCESSING], limit=10_000) if (j.lease_until or 0) < now]
 
-    def due(self) -> list[Job]:
+    def due(self) -> builtins.list[Job]:
         """Queued jobs whose retry delay (if any) has passed, oldest first."""
         now = time.time()
         jobs = [j for j in self.list([JobState.QUEUED], limit=10_000) if (j.not_before or 0) <= now]
         return sorted(jobs, key=lambda j: j.created_at)
 
-    def unannounced(self) -> list[Job]:
+    def unannounced(self) -> builtins.list[Job]:
         return self.list([JobState.COMPLETED], limit=10_000, announced=False)

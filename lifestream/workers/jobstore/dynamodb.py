@@ -27,8 +27,8 @@ def _to_dynamo(value: Any) -> Any:
         return value.value
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
+    if isinstance(value, float):  # float(): numpy floats (stage fractions) repr as "np.float64(...)"
+        return Decimal(repr(float(value)))
     if isinstance(value, dict):  # the origin map: kept as JSON so any value type survives
         return json.dumps(value, sort_keys=True)
     return value

@@ -96,7 +96,8 @@ class SQLiteJobStore(JobStore):
 
     def list(self, states: Collection[JobState] | None = None, limit: int = 100, *,
              announced: bool | None = None) -> list[Job]:
-        where, params = ["1"], []
+        where: list[str] = ["1"]
+        params: list[Any] = []
         if states:
             where.append(f"state IN ({', '.join('?' for _ in states)})")
             params += [JobState(s).value for s in states]

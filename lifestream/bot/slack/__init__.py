@@ -1,0 +1,1 @@
+"""Slack: a bolt AsyncApp (``app``), its Block Kit (``blocks``), and the notifier that posts job events (``notify``)."""

@@ -1,0 +1,156 @@
+"""What the Slack bot shows, in Block Kit and mrkdwn: minutes, status, failures, answers, modals.
+
+A message holds at most 50 blocks and a section's text at most 3000
+characters; long minutes continue in further messages of the same thread
+rather than being cut.
+"""
+
+from __future__ import annotations
+
+import json
+
+from lifestream.links import download_link
+from lifestream.models import Meeting
+from lifestream.pipeline import insights
+from lifestream.timefmt import clock
+from lifestream.workers.jobstore import Job
+
+# The Download buttons under the minutes: a signed link to each export.
+DOWNLOADS = (("pdf", "Download PDF"), ("docx", "Download Word"))
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn treats &, < and > as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _sections(title: str, lines: list[str]) -> list[dict]:
+    """One or more section blocks for ``lines``, each under the 3000-character limit."""
+    blocks, current = [], f"*{title}*"
+    for line in lines:
+        if len(line) > MAX_SECTION - 100:
+            line = line[: MAX_SECTION - 101] + "…"
+        if len(current) + 1 + len(line) > MAX_SECTION:
+            blocks.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    blocks.append(current)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": t}} for t in blocks]
+
+
+def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | None = None) -> list[list[dict]]:
+    """The minutes as a list of messages (each a list of blocks) for one thread."""
+    m = meeting.minutes
+    name = meeting.speaker_name
+    if m is None:
+        return [[{"type": "section", "text": {"type": "mrkdwn", "text": "No minutes were produced."}}]]
+    facts = [escape(meeting.source.name), clock(meeting.source.duration),
+             f"{len(meeting.speakers)} speaker{'s' if len(meeting.speakers) != 1 else ''}"]
+    if meeting.classification and not meeting.classification.is_meeting:
+        facts.append("not a meeting: diary-style summary")
+    if link:
+        facts.append(f"<{link}|Full minutes and transcript>")
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": m.title[:MAX_HEADER], "emoji": False}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(facts)}]},
+    ]
+    if meeting.transcript and meeting.transcript.segments:
+        line = insights.compact_line(insights.of(meeting), meeting.speaker_name)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(line)}]})
+    blocks += _sections("Summary" if m.kind == "minutes" else "Diary", [escape(meeting.with_names(m.summary))])
+    if m.decisions:
+        blocks += _sections("Decisions", [f"• {escape(d.text)} — {escape(name(d.speaker))} `{clock(d.timestamp)}`"
+                                          for d in m.decisions])
+    items = []
+    for a in m.action_items:
+        owner = "team" if a.owner == "team" else escape(name(a.owner)) if a.owner else "unassigned"
+        due = f", due {a.due_date or escape(a.due or '')}" if (a.due_date or a.due) else ""
+        items.append(f"• {escape(a.task)} — *{owner}*{due} `{clock(a.timestamp)}`")
+    blocks += _sections("Action items", items or ["_none recorded_"])
+    for group in m.key_points:
+        blocks += _sections(f"{escape(name(group.speaker))} ({group.speaker})",
+                            [f"• {escape(p.text)} `{clock(p.timestamp)}`" for p in group.points])
+    if m.open_questions:
+        blocks += _sections("Open questions", [f"• {escape(q.text)} — {escape(name(q.speaker))}" for q in m.open_questions])
+
+    buttons: list[dict] = [
+        {"type": "button", "action_id": "ask_meeting", "text": {"type": "plain_text", "text": "Ask about this meeting"},
+         "value": meeting.meeting_id},
+        {"type": "button", "action_id": "rename_speaker", "text": {"type": "plain_text", "text": "Rename speakers"},
+         "value": meeting.meeting_id},
+    ]
+    if link:
+        # URL buttons: Slack opens the signed export link in the browser, which saves the file.
+        buttons += [{"type": "button", "action_id": f"download_{fmt}", "url": download_link(link, fmt),
+                     "text": {"type": "plain_text", "text": label}} for fmt, label in DOWNLOADS]
+    if job_id:
+        buttons.append({"type": "button", "action_id": "rerun_job", "text": {"type": "plain_text", "text": "Re-run"},
+                        "value": job_id})
+    actions = {"type": "actions", "block_id": "minutes_actions", "elements": buttons}
+    # Messages of at most 50 blocks; the buttons end the last one.
+    blocks.append(actions)
+    return [blocks[i:i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
+
+
+def fallback_text(meeting: Meeting) -> str:
+    """The notification / screen-reader text that accompanies blocks."""
+    m = meeting.minutes
+    return f"Minutes: {m.title}" if m else f"Processed {meeting.source.name}"
+
+
+def status_text(job: Job, name: str | None = None) -> str:
+    name = name or job.source_name
+    length = f" (≈{max(1, round(job.duration / 60))} min)" if job.duration else ""
+    if job.stage:
+        return f":hourglass_flowing_sand: Processing *{name}*{length}… {job.stage}, {job.percent:.0f}%"
+    return f":hourglass_flowing_sand: Processing *{name}*{length}…"
+
+
+def failure_blocks(job: Job) -> list[dict]:
+    hint = "Retrying may help." if job.retryable else "Retrying will not fix this recording."
+    return [
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": f":warning: I couldn't process *{job.source_name}*: {job.reason}\n{hint}"}},
+        {"type": "actions", "block_id": "failed_actions", "elements": [
+            {"type": "button", "action_id": "retry_job", "text": {"type": "plain_text", "text": "Retry"},
+             "value": job.id}]},
+    ]
+
+
+def answer_blocks(question: str, text: str, *, share: bool = False, shared_by: str | None = None) -> list[dict]:
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*Q:* {escape(question)}"[:3000]}},
+              {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000] or "_no answer_"}}]
+    if shared_by:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Shared by <@{shared_by}>"}]})
+    if share:
+        value = json.dumps({"question": question[:300], "text": text[:1500]})
+        blocks.append({"type": "actions", "elements": [{"type": "button", "action_id": "share_answer",
+                                                        "text": {"type": "plain_text", "text": "Share in channel"},
+                                                        "value": value}]})
+    return blocks
+
+
+def ask_modal(meeting_id: str, channel: str) -> dict:
+    return {
+        "type": "modal", "callback_id": "ask_meeting_modal", "title": {"type": "plain_text", "text": "Ask LifeStream"},
+        "submit": {"type": "plain_text", "text": "Ask"},
+        "private_metadata": json.dumps({"meeting_id": meeting_id, "channel": channel}),
+        "blocks": [{"type": "input", "block_id": "question", "label": {"type": "plain_text", "text": "Your question"},
+                    "element": {"type": "plain_text_input", "action_id": "text"}}],
+    }
+
+
+def rename_modal(job_id: str, meeting: Meeting) -> dict:
+    return {
+        "type": "modal", "callback_id": "rename_speakers_modal",
+        "title": {"type": "plain_text", "text": "Name the speakers"}, "submit": {"type": "plain_text", "text": "Save"},
+        "private_metadata": json.dumps({"job_id": job_id}),
+        "blocks": [{"type": "input", "block_id": label, "optional": True,
+                    "label": {"type": "plain_text", "text": label},
+                    "element": {"type": "plain_text_input", "action_id": "name",
+                                **({"initial_value": meeting.speaker_names[label]} if label in meeting.speaker_names else {})}}
+                   for label in meeting.speakers[:20]],
+    }

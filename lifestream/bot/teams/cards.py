@@ -1,0 +1,209 @@
+"""Minutes, answers and failures as Adaptive Cards for Teams, and the short status texts around them.
+
+Teams renders Adaptive Cards up to schema 1.5 on desktop and web but older
+mobile clients stop at 1.4, so the cards stay at 1.4. A whole message may
+be at most about 28 KB; long minutes are shortened (fewer points per list,
+"… and N more") until the card fits, and the link to the full minutes holds
+the rest.
+
+Card actions come back to the bot as a message activity whose ``value`` is
+the action's ``data`` merged with the card's inputs; ``action`` names what to
+do (``ask``, ``retry``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from botbuilder.core import CardFactory
+from botbuilder.schema import Attachment
+
+from lifestream.links import download_link
+from lifestream.models import Meeting
+from lifestream.pipeline import insights
+from lifestream.timefmt import clock
+from lifestream.workers.jobstore import Job
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.4"
+MAX_CARD_BYTES = 26_000  # under Teams' ~28 KB message limit, leaving room for the activity around it
+MAX_TEXT = 600  # one point or quote; longer ones are cut with "…"
+
+ASK = "ask"
+RETRY = "retry"
+RENAME = "rename"
+DOWNLOADS = (("pdf", "Download PDF"), ("docx", "Download Word"))  # signed links to the exports
+MAX_RENAMED = 20  # speakers offered in the rename form (as Slack's modal)
+
+
+def md(text: str | None, limit: int = MAX_TEXT, *, lines: bool = False) -> str:
+    """Text from a recording, safe inside card markdown.
+
+    Transcripts are other people's words: they must not become links (``[x](url)``)
+    or turn the rest of a line bold. The zero-width space breaks the syntax and
+    shows nothing. Whitespace is collapsed (a newline would end a list item) unless
+    ``lines`` keeps the line breaks of a multi-line text.
+    """
+    if lines:
+        text = "\n".join(" ".join(line.split()) for line in (text or "").splitlines()).strip()
+    else:
+        text = " ".join((text or "").split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    for token in ("](", "**", "__"):
+        text = text.replace(token, token[0] + "\u200b" + token[1:])
+    return text
+
+
+def _text(text: str, **style: Any) -> dict:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _heading(text: str) -> dict:
+    return _text(text, weight="Bolder", size="Medium", spacing="Medium", separator=True)
+
+
+def _none() -> dict:
+    return _text("_None recorded._", isSubtle=True)
+
+
+def _bullets(lines: list[str], limit: int, more_hint: str = "in the full minutes") -> dict:
+    shown = lines[:limit]
+    if len(lines) > limit:
+        shown.append(f"… and {len(lines) - limit} more {more_hint}")
+    # Adaptive Card markdown: a list is lines starting with "- ", separated by single newlines.
+    return _text("\n".join(f"- {line}" for line in shown))
+
+
+def card(body: list[dict], actions: list[dict] | None = None) -> dict:
+    content: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body,
+                               "msteams": {"width": "Full"}}
+    if actions:
+        content["actions"] = actions
+    return content
+
+
+def attachment(content: dict) -> Attachment:
+    return CardFactory.adaptive_card(content)
+
+
+def ask_action(meeting_id: str | None, title: str = "Ask about this meeting") -> dict:
+    """A question box that opens in place; its Submit comes back as {"action": "ask", "question": …}."""
+    return {"type": "Action.ShowCard", "title": title, "card": {
+        "type": "AdaptiveCard", "body": [
+            {"type": "Input.Text", "id": "question", "placeholder": "What did we decide about…?",
+             "isMultiline": False, "maxLength": 500, "isRequired": True, "errorMessage": "Type a question"}],
+        "actions": [{"type": "Action.Submit", "title": "Ask",
+                     "data": {"action": ASK, **({"meeting_id": meeting_id} if meeting_id else {})}}]}}
+
+
+def rename_action(meeting: Meeting, job_id: str) -> dict:
+    """A form with a box per speaker; its Submit comes back as {"action": "rename", "job_id", "name:SPEAKER_1": …}."""
+    return {"type": "Action.ShowCard", "title": "Rename speakers", "card": {
+        "type": "AdaptiveCard", "body": [
+            {"type": "Input.Text", "id": f"name:{label}", "label": label, "maxLength": 60,
+             "placeholder": "Name", "value": meeting.speaker_names.get(label, "")}
+            for label in meeting.speakers[:MAX_RENAMED]],
+        "actions": [{"type": "Action.Submit", "title": "Save", "data": {"action": RENAME, "job_id": job_id}}]}}
+
+
+def minutes_card(meeting: Meeting, *, link: str | None = None, job_id: str | None = None) -> dict:
+    """The minutes of one meeting, shortened as much as needed to fit in one Teams message.
+
+    With the meeting's ``job_id`` the card offers the rename form too.
+    """
+    for limit in (25, 12, 6, 3, 1):
+        content = _minutes_card(meeting, link=link, job_id=job_id, limit=limit)
+        if len(json.dumps(content).encode()) <= MAX_CARD_BYTES:
+            return content
+    # Dozens of speakers: their points stay behind the link, the rest still fits.
+    return _minutes_card(meeting, link=link, job_id=job_id, limit=1, per_speaker=False)
+
+
+def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, limit: int,
+                  per_speaker: bool = True) -> dict:
+    m = meeting.minutes
+    name = meeting.speaker_name
+    facts = [md(meeting.source.name, 120), clock(meeting.source.duration),
+             f"{len(meeting.speakers)} speaker{'s' if len(meeting.speakers) != 1 else ''}"]
+    if meeting.classification and not meeting.classification.is_meeting:
+        facts.append("not a meeting: diary-style summary")
+    actions: list[dict] = []
+    if link:
+        actions.append({"type": "Action.OpenUrl", "title": "Full minutes and transcript", "url": link})
+        actions += [{"type": "Action.OpenUrl", "title": title, "url": download_link(link, fmt)}
+                    for fmt, title in DOWNLOADS]
+    actions.append(ask_action(meeting.meeting_id))
+    if job_id and meeting.speakers:
+        actions.append(rename_action(meeting, job_id))
+    if m is None:
+        return card([_text("No minutes were produced.", weight="Bolder"), _text(" · ".join(facts), isSubtle=True)],
+                    actions)
+
+    body: list[dict] = [
+        _text(md(m.title, 150), weight="Bolder", size="Large"),
+        _text(" · ".join(facts), isSubtle=True, spacing="None"),
+        *([_text(md(insights.compact_line(insights.of(meeting), name), 400), isSubtle=True, spacing="None")]
+          if meeting.transcript and meeting.transcript.segments else []),
+        _heading("Summary" if m.kind == "minutes" else "Diary"),
+        _text(md(meeting.with_names(m.summary), 4 * MAX_TEXT, lines=True)),
+    ]
+    decisions = [f"{md(d.text)} — {md(name(d.speaker), 60)} ({clock(d.timestamp)})" for d in m.decisions]
+    body += [_heading("Decisions"), _bullets(decisions, limit) if decisions else _none()]
+    items = []
+    for a in m.action_items:
+        owner = "team" if a.owner == "team" else md(name(a.owner), 60) if a.owner else "unassigned"
+        due = f", due {a.due_date or md(a.due, 60)}" if (a.due_date or a.due) else ""
+        items.append(f"{md(a.task)} — **{owner}**{due} ({clock(a.timestamp)})")
+    body += [_heading("Action items"), _bullets(items, limit) if items else _none()]
+    if not per_speaker and m.key_points:
+        body.append(_text("Each speaker's points are in the full minutes.", isSubtle=True))
+    for group in m.key_points if per_speaker else ():
+        if not group.points:
+            continue
+        who = name(group.speaker)
+        label = md(who, 60) + (f" ({group.speaker})" if who != group.speaker else "")
+        body += [_heading(label),
+                 _bullets([f"{md(p.text)} ({clock(p.timestamp)})" for p in group.points], limit)]
+    if m.open_questions:
+        body += [_heading("Open questions"),
+                 _bullets([f"{md(q.text)} — {md(name(q.speaker), 60)}" for q in m.open_questions], limit)]
+    return card(body, actions)
+
+
+def answer_card(question: str, answer: Any, link_for: Callable[[str], str]) -> dict:
+    """An answer from past meetings with numbered citations: meeting title (linked), speaker, mm:ss.
+
+    ``answer`` is a lifestream.search Answer; ``link_for(meeting_id)`` gives the signed link to a meeting.
+    """
+    body: list[dict] = [_text(f"**Q:** {md(question, 500)}"), _text(md(answer.text, 3 * MAX_TEXT, lines=True))]
+    if answer.found and answer.citations:
+        lines = []
+        for n, c in enumerate(answer.citations, 1):
+            lines.append(f"[{n}] [{md(c.title, 120)}]({link_for(c.meeting_id)}) · {md(c.speaker or 'unknown', 60)}"
+                         f" · {clock(c.start)}: _{md(c.quote, 300)}_")
+        body += [_heading("Sources"), _text("\n\n".join(lines), size="Small")]
+    return card(body, [ask_action(None, "Ask another question")])
+
+
+def failure_card(job: Job) -> dict:
+    hint = "Retrying may help." if job.retryable else "Retrying will not fix this recording."
+    return card([_text(f"⚠️ I couldn't process **{md(job.source_name, 120)}**", weight="Bolder"),
+                 _text(md(job.reason or "the job failed.", 1000)), _text(hint, isSubtle=True)],
+                [{"type": "Action.Submit", "title": "Retry", "data": {"action": RETRY, "job_id": job.id}}])
+
+
+def status_text(job: Job, name: str | None = None) -> str:
+    """The acknowledgement message while a recording is worked on (updated in place)."""
+    name = md(name or job.source_name, 120)
+    length = f" (≈{max(1, round(job.duration / 60))} min)" if job.duration else ""
+    if job.stage:
+        return f"⏳ Processing **{name}**{length}… {job.stage}, {job.percent:.0f}%"
+    return f"⏳ Processing **{name}**{length}…"
+
+
+def summary_text(meeting: Meeting) -> str:
+    """The text that goes with a card: what notifications and screen readers say."""
+    return f"Minutes: {meeting.minutes.title}" if meeting.minutes else f"Processed {meeting.source.name}"

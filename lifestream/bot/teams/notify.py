@@ -1,0 +1,97 @@
+"""Tell the Teams reply chain how its recording is doing: progress, the minutes card, or why it failed.
+
+Runs wherever job events happen: the worker threads of ``lifestream serve``
+(embedded broker) or of a separate ``lifestream worker`` that has the Teams
+credentials. Nothing of the original request is left by then; the job's
+origin carries the serialized
+``ConversationReference`` and the id of the acknowledgement, and a
+``CloudAdapter`` built from settings continues that conversation
+proactively, with its own credentials.
+
+Job events arrive on plain threads, but botbuilder is asyncio: the notifier
+owns one event loop on a daemon thread and runs each message there, waiting
+for it so events stay in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Coroutine
+from typing import Any
+
+from botbuilder.integration.aiohttp import CloudAdapter
+
+from lifestream.bot.notify import ChatNotifier
+from lifestream.bot.teams.cards import failure_card, md, minutes_card, status_text, summary_text
+from lifestream.bot.teams.config import build_adapter
+from lifestream.bot.teams.posts import MinutesPosts
+from lifestream.bot.teams.proactive import card_message, send, update_text
+from lifestream.links import meeting_link
+from lifestream.meetings import load
+from lifestream.origin import TeamsOrigin
+from lifestream.services import Services
+from lifestream.timefmt import clock
+from lifestream.workers.jobstore import Job
+
+log = logging.getLogger(__name__)
+
+SEND_TIMEOUT_S = 120.0
+
+
+class TeamsNotifier(ChatNotifier[TeamsOrigin]):
+    origin_type = TeamsOrigin
+
+    def __init__(self, services: Services, adapter: CloudAdapter | None = None) -> None:
+        super().__init__()
+        self.settings = services.settings
+        self.storage = services.storage
+        self.adapter = adapter or build_adapter(services.settings)
+        self.posts = MinutesPosts(services)
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, name="teams-notify", daemon=True).start()
+
+    def _run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """The coroutine's result, run on the notifier's loop; None when called from inside an event loop."""
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a plain thread (a worker): wait, so messages keep their order and errors surface
+            return future.result(SEND_TIMEOUT_S)
+        # Called from inside an event loop (announce_pending in a bot process): never block that loop.
+        future.add_done_callback(_log_failure)
+        return None
+
+    def progress(self, job: Job, origin: TeamsOrigin) -> None:
+        self._update_ack(job, origin, status_text(job))
+
+    def _update_ack(self, job: Job, origin: TeamsOrigin, text: str) -> None:
+        """Best effort: the acknowledgement may have been deleted; the minutes or the failure are what matter."""
+        if not origin.status_id:
+            return
+        try:
+            self._run(update_text(self.adapter, self.settings, origin.reference, origin.status_id, text))
+        except Exception as exc:
+            log.warning("could not update the acknowledgement of job %s in Teams: %s", job.id, exc)
+
+    def completed(self, job: Job, origin: TeamsOrigin) -> None:
+        meeting = load(self.storage, job.result_prefix)
+        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id)
+        posted = self._run(send(self.adapter, self.settings, origin.reference,
+                                card_message(content, summary_text(meeting))))
+        if posted:  # so a rename can re-render this card
+            self.posts.record(job, origin.reference, posted)
+        self._update_ack(job, origin, f"✅ Minutes of **{md(meeting.source.name, 120)}** "
+                                      f"({clock(meeting.source.duration)}) are below.")
+
+    def failed(self, job: Job, origin: TeamsOrigin) -> None:
+        self._run(send(self.adapter, self.settings, origin.reference,
+                       card_message(failure_card(job), f"I couldn't process {job.source_name}")))
+        self._update_ack(job, origin, f"❌ Processing **{md(job.source_name, 120)}** failed.")
+
+
+def _log_failure(future: concurrent.futures.Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("a Teams notification failed", exc_info=future.exception())

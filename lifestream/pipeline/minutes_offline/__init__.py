@@ -1,0 +1,94 @@
+"""Minutes without any network or language model.
+
+Read as an exchange, not as a bag of sentences (dialogue.py): action items
+are the commitments people make and the requests someone accepts
+(actions.py), decisions are what was said to be decided or proposed and
+agreed (decisions.py), open questions are the ones nobody answered
+(questions.py). The summary (summary.py) states the purpose from the opening
+(topic.py), then those outcomes, in the transcript's own words. The cue words
+come from one table per language (cues.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Literal
+
+import numpy as np
+
+from lifestream.models import Minutes, Point, Segment, SpeakerPoints
+from lifestream.pipeline.minutes_offline import actions, decisions, questions
+from lifestream.pipeline.minutes_offline.cues import Cues, cues_for
+from lifestream.pipeline.minutes_offline.dialogue import Dialogue
+from lifestream.pipeline.minutes_offline.ranking import centrality, key_phrases, pick
+from lifestream.pipeline.minutes_offline.summary import compose
+from lifestream.pipeline.minutes_offline.topic import find_purpose, title_from_phrases, title_from_purpose
+from lifestream.pipeline.sentences import Sentence, split_sentences
+
+GENERATOR = "offline-extractive"
+
+
+def summarize(
+    segments: list[Segment],
+    *,
+    kind: Literal["minutes", "diary"] = "minutes",
+    reference_date: date,
+    speaker_names: dict[str, str] | None = None,
+    language: str | None = None,
+    later_part: bool = False,
+) -> Minutes:
+    """Minutes of ``segments``: the whole meeting, or one part of it (``later_part`` when not the first)."""
+    cues = cues_for(language)
+    sentences = split_sentences(segments)
+    if not sentences:
+        return Minutes(kind=kind, title="No speech", summary="Nobody spoke in this part of the recording.",
+                       generator=GENERATOR)
+    dialogue = Dialogue(sentences, cues)
+    scores = centrality(sentences, cues)
+    topics = key_phrases(sentences, cues)
+
+    purpose = find_purpose(dialogue) if kind == "minutes" and not later_part else None
+    title = (title_from_purpose(purpose, cues) if purpose else None) or title_from_phrases(topics, cues)
+    if kind == "diary":
+        title = f"Diary: {title}" if title else "Diary entry"
+
+    found = actions.extract(dialogue, reference_date, speaker_names)
+    task_sentences = {i for t in found.tasks for i in t.said_in}
+    decided = decisions.extract(dialogue, found.taken_on, purpose.sentence if purpose else None, task_sentences)
+    open_questions = questions.extract(dialogue, {x.sentence for x in decided})
+
+    if kind == "diary":
+        duration_min = max((sentences[-1].end - sentences[0].start) / 60.0, 0.5)
+        # About one sentence per two minutes, between 2 and 8: a diary is retold, not minuted.
+        k = int(min(8, max(2, round(duration_min / 2))))
+        chosen = pick(sentences, scores, k, cues) or pick(sentences, np.array([len(s.words) for s in sentences], float),
+                                                          k, cues, min_words=1)
+        summary = " ".join(sentences[i].text for i in chosen)
+    else:
+        summary = compose(purpose=purpose, topics=topics, decided=decided, tasks=found.tasks,
+                          questions=open_questions, cues=cues, later_part=later_part)
+
+    return Minutes(
+        kind=kind,
+        title=title or "Meeting",
+        summary=summary,
+        key_points=_key_points(sentences, scores, cues),
+        decisions=decisions.to_points(dialogue, decided),
+        action_items=actions.to_items(found.tasks, cues),
+        open_questions=open_questions,
+        generator=GENERATOR,
+    )
+
+
+def _key_points(sentences: list[Sentence], scores: np.ndarray, cues: Cues) -> list[SpeakerPoints]:
+    by_speaker: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(sentences):
+        by_speaker[s.speaker].append(i)
+    out = []
+    for speaker, idx in sorted(by_speaker.items()):
+        sub = [sentences[i] for i in idx]
+        chosen = pick(sub, scores[idx], 4, cues, min_words=4) or pick(sub, scores[idx], 2, cues, min_words=1)
+        out.append(SpeakerPoints(speaker=speaker, points=[
+            Point(text=sub[j].text, speaker=speaker, timestamp=round(sub[j].start, 2)) for j in chosen]))
+    return out

@@ -1,0 +1,151 @@
+"""Decisions: what was said to be decided, and proposals the others agreed to.
+
+A proposal ("what if we ship dark mode first?", "we could borrow the card
+reader", "let's book the island booth") becomes a decision when the next
+speaker assents before anyone takes it on as a task; one person taking it on
+at once ("We could ask Lin." - "I'll write to her") makes it an action item
+instead. A discussion that ends in a restatement ("Then let's borrow it.") is
+one decision, worded from whichever statement names it best.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lifestream.models import Point
+from lifestream.pipeline.minutes_offline.dialogue import Dialogue, Reply
+from lifestream.pipeline.minutes_offline.text import anaphoric, capitalise, clean_clause, content_words, overlap, words
+
+# Statements of one decision this many turns apart or fewer are one discussion.
+THREAD_TURNS = 3
+# A decision with this many content words reads on its own even with an "it" in it.
+SAYS_ENOUGH = 4
+
+
+@dataclass
+class Decided:
+    core: str  # "keep the old template available for one more month"
+    form: str  # "to" (decided to …) or "that" (agreed that …)
+    sentence: int
+    explicit: bool  # said to be decided, not inferred from assent
+
+
+def _explicit(d: Dialogue, i: int) -> Decided | None:
+    m = d.cues.decided.search(d.low[i])
+    if not m:
+        return None
+    # "We decided last week to drop the preview, right?" - "Yes." confirms it; any other question asks.
+    confirmed = d.cues.rhetorical.search(d.low[i]) and d.reply_to(i)[0] in (Reply.ASSENT, Reply.ANSWER)
+    if d.sentences[i].is_question and not confirmed:
+        return None
+    group = next(n for n, g in m.groupdict().items() if g and n.startswith("core"))
+    original = d.sentences[i].text
+    core = clean_clause(original[m.start(group):m.end(group)], d.cues)
+    core = d.cues.rhetorical.sub("", core + "?").rstrip("?").strip() if d.sentences[i].is_question else core
+    core = clean_clause(core, d.cues)
+    form = "to"
+    if (group == "core1" and m.group("link") == "that" or group in ("core2", "core7")
+            or (group == "core3" and m.group("link3") == "that")):
+        form = "that"
+    elif group == "core4":
+        core = "go with " + core.split(" with ", 1)[1] if " with " in core else core
+    elif group in ("core5", "core6"):
+        core = "go with " + core
+    if len(words(core)) < 2:
+        return None
+    return Decided(core, form, i, explicit=True)
+
+
+def _assented(d: Dialogue, i: int, taken_on: set[int]) -> Decided | None:
+    core = d.proposals.get(i)
+    if core is None or i in taken_on:
+        return None
+    replies = [kind for kind, _ in d.replies_to(i)]
+    reply = replies[0] if replies else Reply.NONE
+    # Agreed by the next speaker, or by the one after when the first only added to it ("A breed." - "Works for me.").
+    accepted = reply == Reply.ASSENT or (reply == Reply.ANSWER and replies[1:2] == [Reply.ASSENT])
+    closes = _closes_discussion(d, i, core) and reply != Reply.OBJECTION
+    if not (accepted or closes):
+        return None
+    return Decided(core, _form(core), i, explicit=False)
+
+
+_NOUN_FIRST = re.compile(r"^(?:the|a|an|our|this|that|these|those)\b", re.IGNORECASE)
+
+
+def _form(core: str) -> str:
+    """How the summary says it: "decided to <verb…>", "that <clause>", or "on <noun phrase>"."""
+    if " should be " in f" {core.lower()} ":
+        return "that"
+    return "on" if _NOUN_FIRST.match(core) else "to"
+
+
+def _closes_discussion(d: Dialogue, i: int, core: str) -> bool:
+    """A restatement after assent: "We could borrow the card reader." - "Great idea." - "Then let's borrow it."."""
+    previous = d.turn_of[i] - 1
+    if previous < 1 or d.reply_kinds[previous] != Reply.ASSENT:
+        return False
+    proposed = [d.proposals[j] for j in d.turns[previous - 1].sentences if j in d.proposals]
+    return any(anaphoric(core, d.cues) or set(content_words(core, d.cues)) & set(content_words(p, d.cues))
+               for p in proposed)
+
+
+def _resolve(d: Dialogue, decided: Decided) -> Decided:
+    """ "we'll do that" / "let's borrow it" take their words from the proposal they answer."""
+    if not anaphoric(decided.core, d.cues, enough=SAYS_ENOUGH):
+        return decided
+    lo = d.turns[max(0, d.turn_of[decided.sentence] - THREAD_TURNS)].sentences[0]
+    for j in range(decided.sentence - 1, lo - 1, -1):
+        core = d.proposals.get(j)
+        if core and d.is_choice(j):
+            chosen = _chosen(core, decided.core)
+            if chosen:
+                return Decided(chosen, "to", decided.sentence, decided.explicit)
+        elif core and not anaphoric(core, d.cues, enough=SAYS_ENOUGH):
+            return Decided(core, _form(core), decided.sentence, decided.explicit)
+    return decided
+
+
+def _chosen(choice: str, decided: str) -> str | None:
+    """ "Then we move them." after "keeping the old blog, or moving the articles over?" -> "move the articles over"."""
+    verb, _, _ = decided.partition(" ")
+    for alternative in re.split(r",?\s+or\s+", choice):
+        first, _, rest = alternative.strip().partition(" ")
+        if rest and first[:3].lower() == verb[:3].lower():
+            return f"{verb.lower()} {rest}"
+    return None
+
+
+def extract(d: Dialogue, taken_on: set[int], purpose: int | None, task_sentences: set[int]) -> list[Decided]:
+    found: list[Decided] = []
+    for i in range(len(d)):
+        if i == purpose:
+            continue
+        decided = _explicit(d, i) or (None if i in task_sentences else _assented(d, i, taken_on))
+        if decided is None:
+            continue
+        decided = _resolve(d, decided)
+        _add(d, found, decided)
+    return found
+
+
+def _add(d: Dialogue, found: list[Decided], new: Decided) -> None:
+    for n, old in enumerate(found):
+        turns_apart = d.turn_of[new.sentence] - d.turn_of[old.sentence]
+        shared = set(content_words(old.core, d.cues)) & set(content_words(new.core, d.cues))
+        same = old.core.lower() == new.core.lower() or overlap(old.core, new.core, d.cues) >= 0.5
+        # One discussion: "I'd rather take the old desks." … "Then we move the old desks and buy chairs."
+        near = turns_apart <= THREAD_TURNS and (same or bool(shared))
+        if near:
+            # Keep the explicit one; between equals, the later one, which usually sums the discussion up.
+            if new.explicit or not old.explicit:
+                found[n] = Decided(new.core if not anaphoric(new.core, d.cues, enough=SAYS_ENOUGH) else old.core,
+                                   new.form, old.sentence, old.explicit or new.explicit)
+            return
+    found.append(new)
+
+
+def to_points(d: Dialogue, decided: list[Decided]) -> list[Point]:
+    return [Point(text=capitalise(x.core), speaker=d.sentences[x.sentence].speaker,
+                  timestamp=round(d.sentences[x.sentence].start, 2)) for x in decided]

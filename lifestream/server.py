@@ -1,0 +1,115 @@
+"""The one aiohttp server, built from one ``Services``: Slack, Teams, the HTTP API, the pages, /healthz.
+
+    /slack/events     the Slack bot (only with a signing secret; Socket Mode needs no route)
+    /api/messages     the Teams bot (503 saying what is missing when Teams is not configured)
+    /api/v1/...       the HTTP API;  /meetings/<id>, /jobs: the pages (lifestream.web)
+    /healthz          for load balancers
+
+``lifestream serve`` builds the Services and calls ``serve``. With the
+embedded broker (no LIFESTREAM_BROKER_URL) the same process also runs a
+worker, so one command is a whole installation; with Redis or SQS, workers
+run apart (``lifestream worker``) and this process only takes requests. In
+both cases the chat notifiers are subscribed to the process's job events, so
+whichever process finishes a job tells the thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from lifestream.bot.notifiers import chat_notifiers
+from lifestream.bot.notify import ChatNotifier
+from lifestream.bot.slack.app import SlackBot
+from lifestream.bot.slack.notify import SlackNotifier
+from lifestream.bot.teams.endpoint import TeamsEndpoint
+from lifestream.services import Services
+from lifestream.web import add_api
+from lifestream.workers.actors import worker_broker
+from lifestream.workers.runtime import start_worker
+
+log = logging.getLogger(__name__)
+
+SLACK_BOT = web.AppKey("slack_bot", SlackBot)
+# Request bodies are small JSON; recordings never come through these routes (the upload route streams).
+CLIENT_MAX_SIZE = 2 * 1024 * 1024
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+def slack_configured(services: Services) -> bool:
+    settings = services.settings
+    return bool(settings.slack_bot_token and (settings.slack_signing_secret or settings.slack_app_token))
+
+
+def add_slack(app: web.Application, bot: SlackBot) -> None:
+    app[SLACK_BOT] = bot
+
+    async def slack_events(request: web.Request) -> web.Response:
+        # Events, slash commands and interactivity all come here (manifests/slack.yaml).
+        return await to_aiohttp_response(await bot.app.async_dispatch(await to_bolt_request(request)))
+
+    # Unsigned requests cannot be told from forged ones: with Socket Mode only, no HTTP route.
+    if bot.settings.slack_signing_secret:
+        app.router.add_post("/slack/events", slack_events)
+
+
+def add_teams(app: web.Application, endpoint: TeamsEndpoint) -> None:
+    app.router.add_post("/api/messages", endpoint.handle)
+    app.on_cleanup.append(lambda _: endpoint.close())
+
+
+def build_app(services: Services, notifiers: Sequence[ChatNotifier] = ()) -> web.Application:
+    """The app, its routes and their handlers; ``notifiers`` are the process's (the Slack bot reuses its own)."""
+    app = web.Application(client_max_size=CLIENT_MAX_SIZE)
+    app.router.add_get("/healthz", healthz)
+    if slack_configured(services):
+        slack_notifier = next((n for n in notifiers if isinstance(n, SlackNotifier)), None)
+        add_slack(app, SlackBot(services, notifier=slack_notifier))
+    add_teams(app, TeamsEndpoint(services))
+    add_api(app, services)  # /api/v1, /meetings/<id>, /jobs
+    return app
+
+
+async def _socket_mode(app: web.Application) -> None:
+    bot = app[SLACK_BOT]
+    handler = AsyncSocketModeHandler(bot.app, bot.settings.slack_app_token)
+    await handler.connect_async()
+    app.on_cleanup.append(lambda _: handler.close_async())
+
+
+def _start_embedded_worker(app: web.Application, services: Services) -> None:
+    """With no broker server configured, this process works the queue too."""
+    if not services.queue.embedded:
+        return
+    worker = start_worker(worker_broker(services), threads=1)
+
+    async def stop(_: web.Application) -> None:
+        await asyncio.to_thread(worker.stop, 30_000)
+
+    app.on_cleanup.append(stop)
+
+
+def serve(services: Services) -> None:
+    settings = services.settings
+    notifiers = chat_notifiers(services)
+    for notifier in notifiers:
+        services.events.subscribe(notifier)
+    app = build_app(services, notifiers)
+    _start_embedded_worker(app, services)
+
+    async def close_services(_: web.Application) -> None:  # after the worker has stopped (cleanups run in order)
+        await asyncio.to_thread(services.close)
+
+    app.on_cleanup.append(close_services)
+    if settings.slack_app_token and SLACK_BOT in app:
+        app.on_startup.append(_socket_mode)
+    log.info("serving on %s:%s", settings.host, settings.port)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, loop=asyncio.new_event_loop())

@@ -1,0 +1,96 @@
+"""Everything a LifeStream process talks to, built once from ``Settings`` and handed down explicitly.
+
+The entry point (``lifestream serve``, ``lifestream worker``, the other CLI
+commands) makes one ``Services`` and passes it to whatever needs it: the aiohttp
+app (``lifestream.server``), the Slack and Teams bots, the HTTP API and pages,
+the Dramatiq actor and the worker. Nothing below reaches for a global or a
+cache of its own, so a test builds a ``Services`` on a temporary data dir, or
+hands in a double, and gets the same wiring as production::
+
+    services = Services(Settings())
+    services.events.subscribe(notifier)     # job events -> chat threads
+    submit_file(path, services=services)    # storage, job store and queue, all from here
+    ask(question, scope, settings=services.settings, index=services.index)
+
+Backends are opened on first use, each once, so a command that never touches
+the search index (``lifestream jobs list``) never opens it. Which backend each
+one is comes from the settings (see their factories): a local folder or S3,
+SQLite or DynamoDB, the local index or Pinecone, the embedded broker, Redis
+or SQS.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from lifestream.pipeline.isolation import PipelinePool
+from lifestream.search import SearchIndex, get_index
+from lifestream.settings import Settings
+from lifestream.storage import Storage, get_storage
+from lifestream.workers.broker import JobQueue
+from lifestream.workers.hooks import JobEvents
+from lifestream.workers.jobstore import JobStore, get_job_store
+
+T = TypeVar("T")
+
+
+class Services:
+    """Settings, storage, job store, search index, job queue and job-event callbacks of one process."""
+
+    def __init__(self, settings: Settings, *, storage: Storage | None = None, store: JobStore | None = None,
+                 index: SearchIndex | None = None, queue: JobQueue | None = None,
+                 events: JobEvents | None = None) -> None:
+        self.settings = settings
+        self._storage = storage
+        self._store = store
+        self._index = index
+        self.queue = queue or JobQueue(settings)
+        self.events = events or JobEvents()
+        self._pipelines: PipelinePool | None = None
+        self._lock = threading.Lock()
+
+    def _once(self, name: str, make: Callable[[], T]) -> T:
+        value = getattr(self, name)
+        if value is None:
+            with self._lock:
+                value = getattr(self, name)
+                if value is None:
+                    value = make()
+                    setattr(self, name, value)
+        return value
+
+    @property
+    def storage(self) -> Storage:
+        """Recordings and results: ``LIFESTREAM_S3_BUCKET``, else the data dir."""
+        return self._once("_storage", lambda: get_storage(self.settings))
+
+    @property
+    def store(self) -> JobStore:
+        """Jobs and their states: ``LIFESTREAM_JOBS_TABLE`` (DynamoDB), else SQLite in the data dir."""
+        return self._once("_store", lambda: get_job_store(self.settings))
+
+    @property
+    def index(self) -> SearchIndex:
+        """The search index: ``LIFESTREAM_INDEX_BACKEND`` (local SQLite or Pinecone)."""
+        return self._once("_index", lambda: get_index(self.settings))
+
+    @property
+    def pipelines(self) -> PipelinePool:
+        """The child processes recordings are processed in, so a crash in native code ends one job, not
+        the worker or the server it runs in (``LIFESTREAM_PIPELINE_PROCESSES``)."""
+        return self._once("_pipelines", lambda: PipelinePool(
+            max_processes=self.settings.pipeline_processes,
+            jobs_per_process=self.settings.pipeline_jobs_per_process))
+
+    def close(self) -> None:
+        """Close what was opened (the server's cleanup, the end of a worker)."""
+        if self._pipelines is not None:
+            self._pipelines.close()
+        self.queue.close()
+        if self._store is not None:
+            self._store.close()
+        close_index = getattr(self._index, "close", None)  # the local index holds a database; Pinecone nothing
+        if close_index is not None:
+            close_index()

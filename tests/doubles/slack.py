@@ -1,0 +1,184 @@
+"""A local stand-in for the Slack Web API, served over HTTP on 127.0.0.1.
+
+The bot's real ``AsyncWebClient`` / ``WebClient`` is pointed at it with
+``base_url``. It records every call, keeps posted messages by channel and
+thread so tests can read a thread the way a person would, serves real
+recordings at ``url_private_download`` (only with the bot token, like Slack),
+implements the files upload v2 flow, and can answer 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from tests.support.loopback import LoopbackServer
+
+BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"  # Socket Mode's app-level token
+
+
+class SlackDouble(LoopbackServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, dict]] = []
+        self.files: dict[str, tuple[Path, str]] = {}  # file id -> (path, mimetype)
+        self.messages: dict[str, list[dict]] = defaultdict(list)  # channel -> messages, in order
+        self.memberships: dict[str, list[str]] = defaultdict(list)  # user -> channel ids
+        self.uploads: list[dict] = []
+        self.rate_limit_next: dict[str, int] = {}  # method -> how many 429s to answer first
+        self._ts = itertools.count(1)
+        self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections
+        self.socket_acks: list[dict] = []
+
+    # --- what tests set up
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def add_file(self, file_id: str, path: Path, mimetype: str) -> dict:
+        """A file object as Slack puts it in a file_share event."""
+        self.files[file_id] = (path, mimetype)
+        return {"id": file_id, "name": path.name, "title": path.name, "mimetype": mimetype,
+                "filetype": path.suffix.lstrip("."), "size": path.stat().st_size,
+                "url_private_download": f"http://127.0.0.1:{self.port}/files-pri/{file_id}/download/{path.name}"}
+
+    def next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    def thread(self, channel: str, thread_ts: str) -> list[dict]:
+        return [m for m in self.messages[channel] if m.get("thread_ts") == thread_ts or m["ts"] == thread_ts]
+
+    def calls_to(self, method: str) -> list[dict]:
+        return [args for name, args in self.calls if name == method]
+
+    # --- the API
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if method == "apps.connections.open":  # the one call made with the app-level token
+            if request.headers.get("Authorization") != f"Bearer {APP_TOKEN}":
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            self.calls.append((method, {}))
+            return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if request.method == "GET":
+            args = dict(request.query)
+        elif request.content_type == "application/json":
+            args = await request.json()
+        else:
+            args = dict(parse_qsl(await request.text()))
+        for key in ("blocks", "files", "view"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        if self.rate_limit_next.get(method):
+            self.rate_limit_next[method] -= 1
+            self.calls.append((f"{method}:429", args))
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+        self.calls.append((method, args))
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        body = handler(args) if handler else {}
+        return web.json_response({"ok": True, **body})
+
+    def _auth_test(self, args):
+        return {"user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "url": "https://test.slack.com/"}
+
+    def _chat_postMessage(self, args):
+        msg = {"ts": self.next_ts(), "channel": args["channel"], "text": args.get("text", ""),
+               "blocks": args.get("blocks"), "user": "UBOT", "bot_id": "BBOT"}
+        if args.get("thread_ts"):
+            msg["thread_ts"] = args["thread_ts"]
+        self.messages[args["channel"]].append(msg)
+        return {"channel": args["channel"], "ts": msg["ts"], "message": msg}
+
+    def _chat_update(self, args):
+        for msg in self.messages[args["channel"]]:
+            if msg["ts"] == args["ts"]:
+                msg.update(text=args.get("text", msg["text"]), blocks=args.get("blocks"))
+                return {"channel": args["channel"], "ts": msg["ts"]}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _chat_postEphemeral(self, args):
+        return {"message_ts": self.next_ts()}
+
+    def _conversations_replies(self, args):
+        return {"messages": self.thread(args["channel"], args["ts"]), "has_more": False}
+
+    def _users_conversations(self, args):
+        return {"channels": [{"id": c} for c in self.memberships[args.get("user", "")]],
+                "response_metadata": {"next_cursor": ""}}
+
+    def _files_getUploadURLExternal(self, args):
+        file_id = f"FUP{len(self.uploads) + 1}"
+        self.uploads.append({"id": file_id, "filename": args["filename"], "data": None})
+        return {"file_id": file_id, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}"}
+
+    def _files_completeUploadExternal(self, args):
+        files = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
+        for f in files:
+            upload = next(u for u in self.uploads if u["id"] == f["id"])
+            upload.update(channel=args.get("channel_id"), thread_ts=args.get("thread_ts"), title=f.get("title"))
+        return {"files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
+    def _views_open(self, args):
+        return {"view": {"id": "V1", **(args.get("view") or {})}}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        upload = next(u for u in self.uploads if u["id"] == request.match_info["file_id"])
+        upload["data"] = await request.read()
+        return web.Response(text="OK")
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+            # Slack answers an unauthenticated file URL with its sign-in page.
+            return web.Response(text="<html>sign in</html>", content_type="text/html")
+        path, mimetype = self.files[request.match_info["file_id"]]
+        return web.FileResponse(path, headers={"Content-Type": mimetype})
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then relay envelopes from tests and collect the app's acks."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}})
+        self.sockets.append(ws)
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+        self.sockets.remove(ws)
+        return ws
+
+    def send_envelope(self, payload_type: str, payload: dict) -> str:
+        """Push an event to the connected app as Slack does over Socket Mode; returns its envelope id."""
+        envelope_id = f"env-{len(self.socket_acks)}-{time.monotonic_ns()}"
+        envelope = {"envelope_id": envelope_id, "type": payload_type, "payload": payload,
+                    "accepts_response_payload": payload_type != "events_api", "retry_attempt": 0}
+        self.run(self.sockets[-1].send_json(envelope))
+        return envelope_id
+
+    async def _public(self, request: web.Request) -> web.StreamResponse:
+        """A recording on some ordinary web server, for links shared in messages."""
+        path, mimetype = self.files[request.match_info["file_id"]]
+        return web.FileResponse(path, headers={"Content-Type": mimetype})
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        """A slash command's response_url."""
+        self.calls.append(("response_url", await request.json()))
+        return web.Response(text="ok")
+
+    # --- lifecycle
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{file_id}/download/{name}", self._download)
+        app.router.add_get("/public/{file_id}/{name}", self._public)
+        app.router.add_get("/socket", self._socket)
+        app.router.add_post("/respond/{token}", self._respond)

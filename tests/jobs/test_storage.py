@@ -1,0 +1,138 @@
+"""The storage adapter on a local folder and on S3 (moto's server), through the same interface."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from lifestream.errors import ConfigError
+from lifestream.storage import StorageMissing, get_storage, result_prefix, safe_name, upload_key
+from lifestream.storage.local import LocalStorage
+from lifestream.storage.s3 import S3Storage
+from tests.support.servers import aws_env, make_bucket, moto_url, unique  # noqa: F401  (fixtures)
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage(request, tmp_path):
+    if request.param == "local":
+        return LocalStorage(tmp_path / "data")
+    url = request.getfixturevalue("moto_url")
+    bucket = unique("lifestream")
+    make_bucket(url, bucket)
+    # A small multipart threshold, so the big-file test really goes up in parts.
+    return S3Storage(bucket, prefix="team-a", endpoint_url=url, multipart_threshold=5 << 20,
+                     multipart_chunksize=5 << 20)
+
+
+def test_put_get_stat_list_delete(storage, tmp_path):
+    a = storage.put("uploads/a.mp4", io.BytesIO(b"alpha"))
+    assert (a.key, a.size) == ("uploads/a.mp4", 5) and a.etag
+    storage.put("results/j1/minutes.md", io.BytesIO(b"# minutes"))
+    storage.put("results/j1/keyframes/scene-001.jpg", io.BytesIO(b"\xff\xd8jpeg"))
+    storage.put("results/j10/minutes.md", io.BytesIO(b"other job"))
+    assert storage.stat("uploads/a.mp4").size == 5
+    assert storage.stat("uploads/none.mp4") is None
+    out = storage.get("results/j1/keyframes/scene-001.jpg", tmp_path / "out" / "k.jpg")
+    assert out.read_bytes() == b"\xff\xd8jpeg"
+    with pytest.raises(StorageMissing, match="uploads/none.mp4"):
+        storage.get("uploads/none.mp4", tmp_path / "x")
+    assert sorted(o.key for o in storage.list("results/j1/")) == [
+        "results/j1/keyframes/scene-001.jpg", "results/j1/minutes.md"]
+    assert len(storage.list("results/")) == 3
+    assert storage.delete("results/j1/") == 2
+    assert [o.key for o in storage.list("results/")] == ["results/j10/minutes.md"]  # j10 is not under j1/
+
+
+def test_big_upload_streams_in_parts(storage, tmp_path):
+    big = tmp_path / "big.bin"
+    block = os.urandom(1 << 20)
+    with big.open("wb") as fh:
+        for _ in range(12):
+            fh.write(block)
+    with big.open("rb") as fh:
+        obj = storage.put("uploads/big.bin", fh)
+    assert obj.size == 12 << 20
+    if isinstance(storage, S3Storage):
+        assert obj.etag.endswith("-3")  # an S3 multipart ETag: 3 parts of 5 MiB, 5 MiB, 2 MiB
+    back = storage.get("uploads/big.bin", tmp_path / "back.bin")
+    assert hashlib.sha256(back.read_bytes()).digest() == hashlib.sha256(big.read_bytes()).digest()
+
+
+def test_put_dir_replaces_the_whole_folder(storage, tmp_path):
+    first = tmp_path / "r1"
+    (first / "keyframes").mkdir(parents=True)
+    (first / "minutes.md").write_text("v1")
+    (first / "keyframes" / "old.jpg").write_bytes(b"old")
+    storage.put_dir(first, result_prefix("job1"))
+    second = tmp_path / "r2"
+    (second / "keyframes").mkdir(parents=True)
+    (second / "minutes.md").write_text("v2")
+    (second / "meeting.json").write_text("{}")
+    (second / "keyframes" / "new.jpg").write_bytes(b"new")
+    keys = storage.put_dir(second, result_prefix("job1"))
+    assert sorted(keys) == ["results/job1/keyframes/new.jpg", "results/job1/meeting.json", "results/job1/minutes.md"]
+    assert sorted(o.key for o in storage.list("results/job1/")) == sorted(keys)  # old.jpg is gone
+    assert storage.get("results/job1/minutes.md", tmp_path / "m.md").read_text() == "v2"
+
+
+@pytest.mark.parametrize("key", ["../etc/passwd", "/abs/key", "uploads/../../x", "uploads/", "", "a\\b"])
+def test_keys_cannot_escape_the_root(storage, key):
+    with pytest.raises(ConfigError, match="invalid storage key"):
+        storage.put(key, io.BytesIO(b"x"))
+
+
+def test_presigned_urls_work_over_http(moto_url, tmp_path):  # noqa: F811
+    bucket = unique("presign")
+    make_bucket(moto_url, bucket)
+    s3 = S3Storage(bucket, endpoint_url=moto_url, presign_seconds=60)
+    put_url = s3.presign_put("uploads/from-bot.m4a")
+    assert put_url.startswith(moto_url) and "Signature" in put_url
+    body = os.urandom(4096)
+    request = urllib.request.Request(put_url, data=body, method="PUT",
+                                     headers={"Content-Type": "application/octet-stream"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert resp.status == 200
+    assert s3.stat("uploads/from-bot.m4a").size == 4096
+    with urllib.request.urlopen(s3.presign_get("uploads/from-bot.m4a"), timeout=10) as resp:
+        assert resp.read() == body
+    # The signature covers the content type, so S3 refuses an upload with any other
+    # (moto does not check signatures, so this is asserted on the URL itself).
+    assert "X-Amz-SignedHeaders=content-type%3Bhost" in put_url or "X-Amz-SignedHeaders=content-type;host" in put_url
+
+
+def test_local_presign_is_a_file_url_and_no_put(tmp_path):
+    local = LocalStorage(tmp_path)
+    local.put("results/j/minutes.md", io.BytesIO(b"# m"))
+    url = local.presign_get("results/j/minutes.md")
+    assert url.startswith("file://")
+    with urllib.request.urlopen(url) as resp:
+        assert resp.read() == b"# m"
+    assert local.presign_put("uploads/x.mp4") is None
+
+
+def test_get_storage_follows_settings(settings, moto_url):  # noqa: F811
+    local = get_storage(settings)
+    assert isinstance(local, LocalStorage) and local.root == Path(settings.data_dir).resolve()
+    bucket = unique("cfg")
+    make_bucket(moto_url, bucket)
+    s3 = get_storage(settings.model_copy(update={"s3_bucket": bucket, "s3_endpoint_url": moto_url}))
+    assert isinstance(s3, S3Storage)
+    s3.put("uploads/x.wav", io.BytesIO(b"wav"))
+    assert [o.key for o in s3.list("uploads/")] == ["uploads/x.wav"]
+
+
+def test_missing_bucket_is_a_clear_error(moto_url):  # noqa: F811
+    s3 = S3Storage(unique("nobucket"), endpoint_url=moto_url)
+    with pytest.raises(ConfigError, match="bucket does not exist"):
+        s3.put("uploads/x.wav", io.BytesIO(b"wav"))
+
+
+def test_key_helpers():
+    assert safe_name("../../My Meeting (final).MP4") == "My_Meeting_final_.MP4"
+    assert upload_key("ab" * 32, "Team sync.MOV") == "uploads/" + "ab" * 32 + ".mov"
+    assert result_prefix("0123") == "results/0123/"

@@ -1,0 +1,193 @@
+"""The offline minutes' reading of an exchange, one behaviour at a time, on typed dialogue.
+
+These are the rules' contract in small; tests/test_minutes_eval.py measures them
+on whole scripted meetings spoken through the real pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from lifestream.models import Segment
+from lifestream.pipeline.minutes_offline import summarize
+from lifestream.pipeline.minutes_offline.cues import ENGLISH, cues_for
+from lifestream.pipeline.minutes_offline.text import title_case
+from tests.support.minutes_eval import typed_segments
+
+WEDNESDAY = date(2026, 11, 25)
+
+
+def meeting(*lines: str) -> list[Segment]:
+    """ "A: text" lines as segments (tests/minutes_eval.py's typed transcript)."""
+    return typed_segments([tuple(line.split(": ", 1)) for line in lines])
+
+
+def minutes(*lines: str, names: dict[str, str] | None = None):
+    return summarize(meeting(*lines), reference_date=WEDNESDAY, speaker_names=names)
+
+
+# --- action items ----------------------------------------------------------------------------------------------------
+
+def test_an_accepted_request_is_one_item_owned_by_who_accepted_it():
+    m = minutes("A: Marcus, can you fix the rounding bug before the release?",
+                "B: Yes, I'll fix it by Friday.")
+    assert [(a.task, a.owner, a.due_date) for a in m.action_items] == [
+        ("Fix the rounding bug before the release", "SPEAKER_2", "2026-11-27")]
+    assert not m.open_questions  # a request is not a question
+
+
+def test_a_declined_request_is_not_a_task_but_a_new_date_is_accepted():
+    declined = minutes("A: Could you present the results at the board meeting?", "B: No, sorry, I can't.")
+    assert declined.action_items == []
+    moved = minutes("A: Raj, could you write the two job descriptions by Friday?",
+                    "C: I can't do Friday, I'm at the summit all week. Monday would work.")
+    assert [(a.owner, a.due_date) for a in moved.action_items] == [("SPEAKER_3", "2026-11-30")]
+
+
+def test_two_promises_in_one_sentence_are_two_items_sharing_its_deadline():
+    m = minutes("B: I'll be on call on Monday, and I'll keep an eye on the error dashboard.")
+    assert [(a.task, a.due_date) for a in m.action_items] == [
+        ("Be on call", "2026-11-30"), ("Keep an eye on the error dashboard", "2026-11-30")]
+
+
+def test_do_that_takes_its_task_from_what_it_answers():
+    m = minutes("A: Who writes the related work section?",
+                "C: I'll take it. I'll have a draft by December fifteenth.")
+    assert [(a.task, a.owner, a.due) for a in m.action_items] == [
+        ("Write the related work section", "SPEAKER_3", "by December fifteenth")]
+
+
+def test_a_pronoun_is_replaced_by_the_person_it_stands_for():
+    m = minutes("C: We could ask Professor Lin, she was on the committee last year.",
+                "A: Good idea, I'll write to her this week.")
+    assert [(a.task, a.owner) for a in m.action_items] == [("Write to Professor Lin", "SPEAKER_1")]
+    assert m.decisions == []  # taken on at once: a task, not a decision
+
+
+def test_a_team_task_taken_on_by_someone_is_theirs():
+    m = minutes("A: Then we should prepare the help articles before that. I'll write them in December.",
+                "B: Great.")
+    assert [(a.task, a.owner) for a in m.action_items] == [("Prepare the help articles before that", "SPEAKER_1")]
+    assert m.decisions == []
+
+
+def test_a_named_person_who_assents_owns_the_task():
+    m = minutes("C: I'll do the first round of interviews, and Tom can do the second round.",
+                "B: Sure, I'm happy to do that.")
+    assert [(a.task, a.owner) for a in m.action_items] == [
+        ("Do the first round of interviews", "SPEAKER_3"), ("Do the second round", "SPEAKER_2")]
+
+
+def test_speech_habits_and_states_are_not_tasks():
+    m = minutes("A: I'll be honest, I think it went well.", "B: I'll tell you what happened.",
+                "A: I have to know where every desk goes before I order the cabling.")
+    assert m.action_items == []
+
+
+def test_known_names_give_the_owner_even_without_an_answer():
+    m = minutes("A: Lucy, could you make a rota for the helpers by Monday?", "A: And then the tables.",
+                names={"SPEAKER_1": "Margaret", "SPEAKER_2": "Lucy"})
+    assert [(a.owner, a.due_date) for a in m.action_items] == [("SPEAKER_2", "2026-11-30")]
+
+
+# --- decisions -------------------------------------------------------------------------------------------------------
+
+def test_a_proposal_the_others_agree_to_is_a_decision():
+    m = minutes("A: So what if we ship dark mode first, as a quick win, and then start offline mode?",
+                "B: That works for engineering.", "D: Customers would like that.")
+    assert [d.text for d in m.decisions] == ["Ship dark mode first, as a quick win, and then start offline mode"]
+
+
+def test_a_proposal_someone_objects_to_is_not():
+    m = minutes("A: I'd push the onboarding flow to the second half of the year.",
+                "C: I'm not happy about that. New users drop off on the second screen.")
+    assert m.decisions == []
+
+
+def test_explicit_decisions_and_the_discussion_they_close_are_one():
+    m = minutes("B: We could borrow the card reader from the football club.", "C: I think that's a great idea.",
+                "A: Then let's borrow it. Paul, will you ask the club?", "B: Yes, I'll ask them this weekend.",
+                "A: We also decided to keep the old invoice template for one more month.",
+                "A: Fine, the hall it is.")
+    assert [d.text for d in m.decisions] == ["Borrow the card reader from the football club",
+                                             "Keep the old invoice template for one more month", "Go with the hall"]
+    assert [(a.task, a.owner, a.due_date) for a in m.action_items] == [("Ask the club", "SPEAKER_2", "2026-11-28")]
+
+
+def test_a_confirmed_earlier_decision_counts_and_an_unconfirmed_question_does_not():
+    confirmed = minutes("A: We decided last week to drop the PDF preview, right?", "B: Yes, it's out of this release.")
+    assert [d.text for d in confirmed.decisions] == ["Drop the PDF preview"]
+    asked = minutes("A: Have we decided to drop the PDF preview?", "B: I don't know.")
+    assert asked.decisions == []
+
+
+# --- open questions --------------------------------------------------------------------------------------------------
+
+def test_only_questions_left_unanswered_are_open():
+    m = minutes("A: How often does that happen?", "B: Only on invoices with two tax rates.",
+                "A: Do we know yet whether the German tax rules change in January?", "C: I'm not sure.",
+                "B: Could we rent extra spaces in the garage next door?", "A: Maybe, but that's for another day.",
+                "A: At least they call me a Yankee down here, so what can I say?", "B: Oh, I don't hear that.",
+                "A: We decided to keep it, right?", "B: Yes.",
+                "B: Who owns the test data?", "A: Good question. Nobody really, at the moment.",
+                "C: What salary band do we advertise?", "A: Good question. It's about fifty thousand a year.")
+    assert [q.text for q in m.open_questions] == [
+        "Do we know yet whether the German tax rules change in January?",
+        "Could we rent extra spaces in the garage next door?", "Who owns the test data?"]
+
+
+def test_a_question_at_the_very_end_is_open():
+    m = minutes("A: Thanks all, that's everything.", "B: Does the new building have backup power for the servers?")
+    assert [q.text for q in m.open_questions] == ["Does the new building have backup power for the servers?"]
+
+
+# --- summary and title -----------------------------------------------------------------------------------------------
+
+def test_the_summary_states_purpose_outcomes_and_what_is_open_without_transcript_labels():
+    m = minutes("A: Good morning. This is our release check for the billing update that goes out on Monday.",
+                "A: Marcus, can you fix the rounding bug?", "B: Yes, I'll fix it by Friday.",
+                "A: We also decided to keep the old invoice template available for one more month.",
+                "A: Do we know whether the German tax rules change in January?", "C: I'm not sure.")
+    assert m.title == "Release Check for the Billing Update"
+    assert m.summary == (
+        "The meeting was about the release check for the billing update that goes out on Monday. "
+        "It was decided to keep the old invoice template available for one more month. "
+        "SPEAKER_2 will fix the rounding bug by Friday. "
+        "Still open: do we know whether the German tax rules change in January?")
+    assert not re.search(r"SPEAKER_\d+:", m.summary)
+
+
+def test_the_summary_retells_tasks_in_the_third_person():
+    m = minutes("B: Mainly the desk layout.", "A: I'll send you the final desk layout by Monday.",
+                "C: Please send me the quote so I can book it.", "B: Will do.")
+    assert "SPEAKER_1 will send SPEAKER_2 the final desk layout by Monday" in m.summary
+    assert "SPEAKER_2 will send SPEAKER_3 the quote" in m.summary
+
+
+def test_without_a_stated_purpose_the_summary_names_the_topics_and_says_nothing_was_settled():
+    m = minutes("A: This is Diane in New Jersey.", "B: And I'm Sheila in Texas, originally from Chicago.",
+                "A: Oh, I'm originally from Chicago also. I'm in New Jersey now though.")
+    assert m.title == "New Jersey and Chicago"
+    assert m.summary == "The discussion was mainly about New Jersey and Chicago. Nothing was decided or assigned."
+
+
+def test_later_parts_do_not_restate_the_purpose():
+    lines = ("A: We're here to plan our booth for the retail tech fair in March.",
+             "B: The island booth gives us room for demos, and the demos sell the booth.")
+    first = summarize(meeting(*lines), reference_date=WEDNESDAY)
+    later = summarize(meeting(*lines), reference_date=WEDNESDAY, later_part=True)
+    assert first.summary.startswith("The meeting was called to plan the booth for the retail tech fair in March.")
+    assert first.title == "Booth for the Retail Tech Fair"
+    assert later.summary.startswith("This part covered")
+
+
+def test_titles_are_cased_like_titles():
+    assert title_case("he's project documents and the marketing expert", ENGLISH) == \
+        "He's Project Documents and the Marketing Expert"
+    assert title_case("qr codes for the QR booth", ENGLISH) == "Qr Codes for the QR Booth"
+    assert title_case("review of tuesday's outage", ENGLISH) == "Review of Tuesday's Outage"
+
+
+def test_other_languages_use_the_english_table_until_theirs_is_written():
+    assert cues_for("de") is ENGLISH and cues_for("en-GB") is ENGLISH and cues_for(None) is ENGLISH
