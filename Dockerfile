@@ -18,7 +18,8 @@
 #
 # Nothing is compiled here: every dependency comes as a manylinux wheel
 # (PIP_ONLY_BINARY), so no step can build native code for the build host's CPU
-# (-march=native); the only package built is LifeStream itself, pure Python.
+# (-march=native); the only packages built are LifeStream itself and `names`
+# (the census first-name lists, published as an sdist only), both pure Python.
 #
 # Build arguments:
 #   BASE_IMAGE, BASE_TAG  a Debian bookworm image with Python 3.11 and venv (the
@@ -60,6 +61,7 @@ FROM system AS deps
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ONLY_BINARY=:all: \
+    PIP_NO_BINARY=names \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH
 
