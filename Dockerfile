@@ -17,7 +17,8 @@
 # (`lifestream models`); nothing is downloaded at run time (HF_HUB_OFFLINE=1).
 #
 # Nothing is compiled here: every dependency comes as a manylinux wheel
-# (PIP_ONLY_BINARY), so no step can build native code for the build host's CPU
+# (PIP_ONLY_BINARY; `--no-binary names` on the command line is the one exception), so no step can build
+# native code for the build host's CPU
 # (-march=native); the only packages built are LifeStream itself and `names`
 # (the census first-name lists, published as an sdist only), both pure Python.
 #
@@ -61,7 +62,6 @@ FROM system AS deps
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ONLY_BINARY=:all: \
-    PIP_NO_BINARY=names \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH
 
@@ -87,7 +87,7 @@ WORKDIR /tmp/src
 COPY pyproject.toml ./
 RUN mkdir lifestream \
  && touch lifestream/__init__.py README.md \
- && pip install --no-cache-dir . \
+ && pip install --no-cache-dir --no-binary names . \
  && pip uninstall --yes lifestream \
  && pip install --no-cache-dir --no-deps "pyannote.audio==4.0.7" \
  && rm -rf /tmp/src/lifestream /tmp/src/README.md /tmp/src/build /tmp/src/*.egg-info
