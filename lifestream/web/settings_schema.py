@@ -18,12 +18,14 @@ class SettingsValues(BaseModel):
     # Strict, and unknown names refused: a misspelt setting must not look saved.
     model_config = ConfigDict(strict=True, extra="forbid")
 
+    # Only the fields present are applied (model_fields_set): the switches' defaults below are never read,
+    # they only keep ``null`` out of the switches, where it means nothing.
     retention_days: RetentionDays | None = None
-    keep_recordings: bool | None = None
-    redact: bool | None = None
-    voiceprints: bool | None = None
+    keep_recordings: bool = True
+    redact: bool = False
+    voiceprints: bool = False
     minutes_language: Language | None = None
-    llm: bool | None = None
+    llm: bool = True
 
 
 class SettingsChange(BaseModel):
