@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,14 +64,31 @@ def transcribe(
     )
     segments: list[Segment] = []
     for seg in segments_iter:
-        words = [
+        words = _glued([
             Word(start=round(w.start, 3), end=round(w.end, 3), text=w.word.strip(), probability=round(w.probability, 4))
             for w in (seg.words or [])
             if w.word.strip()
-        ]
+        ])
         segments.append(Segment(id=len(segments), start=round(seg.start, 3), end=round(seg.end, 3),
                                 text=seg.text.strip(), words=words))
         if on_progress:
             on_progress(min(seg.end / duration, 1.0))
     return AsrResult(language=info.language, language_probability=round(info.language_probability, 4),
                      segments=segments, model_path=path)
+
+
+_BOUND = re.compile(r"^['’-]\w")  # "'hui" of "aujourd'hui", "-ce" of "est-ce", "'on" of "qu'on"
+
+
+def _glued(words: list[Word]) -> list[Word]:
+    """Whisper gives an elided or hyphenated word in pieces ("aujourd" "'hui", "qu" "'on", "Est" "-ce"): one
+    word, as written, so the text reads "aujourd'hui" and not "aujourd 'hui"."""
+    out: list[Word] = []
+    for w in words:
+        if out and _BOUND.match(w.text):
+            last = out[-1]
+            out[-1] = last.model_copy(update={"text": last.text + w.text, "end": w.end,
+                                              "probability": min(last.probability, w.probability)})
+        else:
+            out.append(w)
+    return out

@@ -280,7 +280,7 @@ _FR_MONTH = "(?:" + "|".join(_FR_MONTHS) + ")"
 
 _FRENCH = _DueWords(
     pattern=re.compile(
-        r"(?<![\w'])(?:(?:d'ici(?:\s+à)?|avant|pour|jusqu'à|au\s+plus\s+tard|dès)\s+)?"
+        r"(?<![\w'])(?:(?:d'ici(?:\s+à)?|avant(?:\s+de)?|pour|jusqu'à|au\s+plus\s+tard|dès)\s+)?"
         r"(?P<phrase>"
         r"(?:la\s+)?fin\s+(?:de\s+la\s+semaine|du\s+mois|de\s+l'année|du\s+trimestre|de\s+semaine|de\s+mois)"
         r"(?:\s+prochaine)?"

@@ -75,6 +75,8 @@ def de_zu_infinitive(phrase: str) -> str:
     words = phrase.split()
     if not words or " zu " in f" {phrase} " or re.search(r"zu\w+en$", words[-1]) and len(words[-1]) > 8:
         return phrase
+    if words[-1][:1].isupper():  # a noun last ("im Bürofeiern", as misheard): no verb to put "zu" before
+        return phrase
     last = words[-1]
     for particle in sorted(DE_PARTICLES, key=len, reverse=True):
         if last.startswith(particle) and len(last) - len(particle) >= 4 and _is_infinitive(last, "de"):

@@ -84,6 +84,14 @@ _GERMAN_SENTENCE_STARTS = {"ich", "wir", "du", "ihr", "sie", "er", "es", "das", 
                            "dann", "also", "ja", "nein", "gut", "okay"}
 
 
+def _resumes(seg: Segment, rest: list[Segment]) -> str | None:
+    """The first word of the next segment when it goes on with the same speaker's sentence ("bis zum 14." |
+    "Dezember."), else None."""
+    if not rest or not rest[0].words or not seg.words or (rest[0].speaker or "SPEAKER_1") != (seg.speaker or "SPEAKER_1"):
+        return None
+    return rest[0].words[0].text if rest[0].words[0].start - seg.words[-1].end <= _CONTINUE_GAP_S else None
+
+
 def split_sentences(segments: list[Segment], language: str | None = None) -> list[Sentence]:
     """Sentences from the recogniser's segments; ``language`` (ISO 639-1) picks the abbreviations that a
     full stop does not end."""
@@ -91,7 +99,7 @@ def split_sentences(segments: list[Segment], language: str | None = None) -> lis
     out: list[Sentence] = []
     run: list[Word] = []
     run_speaker, run_segment = "", 0
-    for seg in segments:
+    for k, seg in enumerate(segments):
         speaker = seg.speaker or "SPEAKER_1"
         if run and (speaker != run_speaker or not seg.words or seg.words[0].start - run[-1].end > _CONTINUE_GAP_S):
             out.append(_join(run, run_speaker, run_segment))
@@ -103,7 +111,7 @@ def split_sentences(segments: list[Segment], language: str | None = None) -> lis
             run_speaker, run_segment = speaker, seg.id
         for n, word in enumerate(seg.words):
             run.append(word)
-            following = seg.words[n + 1].text if n + 1 < len(seg.words) else None
+            following = seg.words[n + 1].text if n + 1 < len(seg.words) else _resumes(seg, segments[k + 1:])
             if _ends(word.text, following, language):
                 out.append(_join(run, run_speaker, run_segment))
                 run, run_segment = [], seg.id

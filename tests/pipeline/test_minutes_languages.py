@@ -86,6 +86,7 @@ def test_sentences_are_split_by_the_languages_abbreviations(language, text, expe
     ("es", "terminarlo a finales de mes", "2026-12-31"),
     ("es", "llamar pasado mañana", "2026-12-03"),
     ("fr", "envoyer le programme d'ici vendredi", "2026-12-04"),
+    ("fr", "commander le repas avant de 14 décembre", "2026-12-14"),  # "le" misheard as "de"
     ("fr", "finir avant la fin du mois", "2026-12-31"),
     ("fr", "appeler la semaine prochaine", "2026-12-07"),
 ])
@@ -102,3 +103,56 @@ def test_a_refused_deadline_is_none():
 def test_a_language_without_rules_finds_no_deadline():
     assert find_due("entro venerdì", date(2026, 12, 1), "it") == (None, None)
 
+
+# --- the LLM path ----------------------------------------------------------------------------------------------------
+
+def _llm_minutes(llm, language: str | None, minutes_language: str | None = None, chunk_seconds: float = 300.0):
+    from lifestream.pipeline.chunking import make_chunks
+    from lifestream.pipeline.minutes import write_minutes
+    from lifestream.settings import Settings
+
+    segments = typed_segments(MEETINGS["de"].lines)
+    chunks = make_chunks(segments, [], segments[-1].end, chunk_seconds)
+    settings = Settings(llm_base_url=llm.base_url, llm_model="test-model", llm_max_retries=0,
+                        minutes_language=minutes_language)
+    return write_minutes(segments, chunks, diary=False, reference_date=REFERENCE, settings=settings,
+                         language=language)
+
+
+def _system(request: dict) -> str:
+    return request["messages"][0]["content"]
+
+
+def test_the_llm_writes_the_minutes_in_the_meetings_language_from_a_draft_in_it():
+    from lifestream.pipeline.minutes_llm import DRAFT_INTRO
+    from tests.doubles.llm import LlmDouble
+
+    with LlmDouble() as llm:
+        _llm_minutes(llm, "de", chunk_seconds=10.0)
+    assert len(llm.requests) >= 3  # the parts and the reduce call, each told the language
+    for request in llm.requests:
+        assert ("The meeting was held in German (de). Write the title, summary and every text field of the minutes "
+                "in German (de) too") in _system(request)
+    with LlmDouble() as llm:
+        _llm_minutes(llm, "de")
+    user = llm.requests[0]["messages"][1]["content"]
+    # The rules' draft read the German, not English cues.
+    assert user.startswith(DRAFT_INTRO)
+    assert '"task": "Die Einladungen verschicken", "owner": "SPEAKER_2", "due": "bis Montag"' in user
+
+
+def test_minutes_language_asks_for_a_translation():
+    from tests.doubles.llm import LlmDouble
+
+    with LlmDouble() as llm:
+        _llm_minutes(llm, "de", minutes_language="en")
+    assert ("The meeting was held in German (de). Write the title, summary and every text field of the minutes in "
+            "English (en), translating what was said") in _system(llm.requests[0])
+
+
+def test_without_a_detected_language_the_llm_keeps_the_meetings_own():
+    from tests.doubles.llm import LlmDouble
+
+    with LlmDouble() as llm:
+        _llm_minutes(llm, None)
+    assert "Write the minutes in the language the meeting was held in." in _system(llm.requests[0])

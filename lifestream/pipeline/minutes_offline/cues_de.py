@@ -29,7 +29,7 @@ _TEAM = _any(r"wir müssen", r"wir sollten", r"wir brauchen noch", r"wir müsste
 
 # Present-tense verbs that state, not promise: "ich denke", "ich finde", "ich bin".
 _STATE = ("denke glaube finde meine weiß bin habe hoffe sehe höre verstehe fürchte vermute wünsche frage "
-          "arbeite wohne komme heiße brauche liebe mag kenne verstehe stimme sage wäre hätte würde könnte möchte").split()
+          "arbeite wohne komme heiße brauche liebe mag kenne verstehe stimme sage wäre hätte würde könnte möchte schlage empfehle bevorzuge").split()
 
 _STOP = frozenset(get_stop_words("de")) | frozenset("""
 ja nein okay ok gut genau also halt eben mal eigentlich einfach schon noch auch nur sehr ganz gerade wirklich

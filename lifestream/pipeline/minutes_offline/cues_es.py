@@ -26,7 +26,7 @@ _TEAM = _any(r"tenemos que", r"hay que", r"debemos", r"deberíamos", r"necesitam
              r"alguien tiene que", r"alguien debe", r"tendremos que", r"habrá que")
 # Present-tense verbs that state, not promise.
 _STATE = ("creo pienso sé estoy soy tengo quiero digo veo oigo entiendo espero necesito siento supongo "
-          "conozco opino recuerdo trabajo vivo llamo").split()
+          "conozco opino recuerdo trabajo vivo llamo prefiero propongo sugiero recomiendo pregunto dudo").split()
 
 _STOP = frozenset(get_stop_words("es")) | frozenset("""
 sí no vale bueno bien pues entonces claro vale ok okay gracias hola vale también solo muy ya todavía aún quizás
