@@ -64,7 +64,7 @@ def transcribe(
     )
     segments: list[Segment] = []
     for seg in segments_iter:
-        words = _glued([
+        words = glue_split_words([
             Word(start=round(w.start, 3), end=round(w.end, 3), text=w.word.strip(), probability=round(w.probability, 4))
             for w in (seg.words or [])
             if w.word.strip()
@@ -80,7 +80,7 @@ def transcribe(
 _BOUND = re.compile(r"^['’-]\w")  # "'hui" of "aujourd'hui", "-ce" of "est-ce", "'on" of "qu'on"
 
 
-def _glued(words: list[Word]) -> list[Word]:
+def glue_split_words(words: list[Word]) -> list[Word]:
     """Whisper gives an elided or hyphenated word in pieces ("aujourd" "'hui", "qu" "'on", "Est" "-ce"): one
     word, as written, so the text reads "aujourd'hui" and not "aujourd 'hui"."""
     out: list[Word] = []

@@ -64,32 +64,47 @@ def _segment(text: str) -> Segment:
     return Segment(id=0, start=0.0, end=words[-1].end, text=text, speaker="SPEAKER_1", words=words)
 
 
-@pytest.mark.parametrize("language, text, expected", [
-    ("de", "Dr. Weber schickt die Zahlen bis zum 14. Dezember. Ich buche z. B. den Raum.",
-     ["Dr. Weber schickt die Zahlen bis zum 14. Dezember.", "Ich buche z. B. den Raum."]),
-    ("de", "Wir treffen uns am 3. Das passt.", ["Wir treffen uns am 3.", "Das passt."]),
-    ("es", "La Sra. López envía el informe. Yo reservo la sala.",
-     ["La Sra. López envía el informe.", "Yo reservo la sala."]),
-    ("fr", "M. Dupont envoie le programme. Je réserve la salle.",
-     ["M. Dupont envoie le programme.", "Je réserve la salle."]),
-])
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        (
+            "de",
+            "Dr. Weber schickt die Zahlen bis zum 14. Dezember. Ich buche z. B. den Raum.",
+            ["Dr. Weber schickt die Zahlen bis zum 14. Dezember.", "Ich buche z. B. den Raum."],
+        ),
+        ("de", "Wir treffen uns am 3. Das passt.", ["Wir treffen uns am 3.", "Das passt."]),
+        (
+            "es",
+            "La Sra. López envía el informe. Yo reservo la sala.",
+            ["La Sra. López envía el informe.", "Yo reservo la sala."],
+        ),
+        (
+            "fr",
+            "M. Dupont envoie le programme. Je réserve la salle.",
+            ["M. Dupont envoie le programme.", "Je réserve la salle."],
+        ),
+    ],
+)
 def test_sentences_are_split_by_the_languages_abbreviations(language, text, expected):
     assert [s.text for s in split_sentences([_segment(text)], language)] == expected
 
 
-@pytest.mark.parametrize("language, text, due", [
-    ("de", "die Folien bis Freitag schicken", "2026-12-04"),
-    ("de", "das bis Ende des Monats erledigen", "2026-12-31"),
-    ("de", "morgen früh anrufen", "2026-12-02"),
-    ("de", "am 14. Dezember liefern", "2026-12-14"),
-    ("es", "enviar el informe para el viernes", "2026-12-04"),
-    ("es", "terminarlo a finales de mes", "2026-12-31"),
-    ("es", "llamar pasado mañana", "2026-12-03"),
-    ("fr", "envoyer le programme d'ici vendredi", "2026-12-04"),
-    ("fr", "commander le repas avant de 14 décembre", "2026-12-14"),  # "le" misheard as "de"
-    ("fr", "finir avant la fin du mois", "2026-12-31"),
-    ("fr", "appeler la semaine prochaine", "2026-12-07"),
-])
+@pytest.mark.parametrize(
+    "language, text, due",
+    [
+        ("de", "die Folien bis Freitag schicken", "2026-12-04"),
+        ("de", "das bis Ende des Monats erledigen", "2026-12-31"),
+        ("de", "morgen früh anrufen", "2026-12-02"),
+        ("de", "am 14. Dezember liefern", "2026-12-14"),
+        ("es", "enviar el informe para el viernes", "2026-12-04"),
+        ("es", "terminarlo a finales de mes", "2026-12-31"),
+        ("es", "llamar pasado mañana", "2026-12-03"),
+        ("fr", "envoyer le programme d'ici vendredi", "2026-12-04"),
+        ("fr", "commander le repas avant de 14 décembre", "2026-12-14"),  # "le" misheard as "de"
+        ("fr", "finir avant la fin du mois", "2026-12-31"),
+        ("fr", "appeler la semaine prochaine", "2026-12-07"),
+    ],
+)
 def test_deadlines_are_read_in_each_language(language, text, due):
     assert find_due(text, REFERENCE, language)[1] == due
 
@@ -106,6 +121,7 @@ def test_a_language_without_rules_finds_no_deadline():
 
 # --- the LLM path ----------------------------------------------------------------------------------------------------
 
+
 def _llm_minutes(llm, language: str | None, minutes_language: str | None = None, chunk_seconds: float = 300.0):
     from lifestream.pipeline.chunking import make_chunks
     from lifestream.pipeline.minutes import write_minutes
@@ -113,10 +129,10 @@ def _llm_minutes(llm, language: str | None, minutes_language: str | None = None,
 
     segments = typed_segments(MEETINGS["de"].lines)
     chunks = make_chunks(segments, [], segments[-1].end, chunk_seconds)
-    settings = Settings(llm_base_url=llm.base_url, llm_model="test-model", llm_max_retries=0,
-                        minutes_language=minutes_language)
-    return write_minutes(segments, chunks, diary=False, reference_date=REFERENCE, settings=settings,
-                         language=language)
+    settings = Settings(
+        llm_base_url=llm.base_url, llm_model="test-model", llm_max_retries=0, minutes_language=minutes_language
+    )
+    return write_minutes(segments, chunks, diary=False, reference_date=REFERENCE, settings=settings, language=language)
 
 
 def _system(request: dict) -> str:
@@ -131,8 +147,10 @@ def test_the_llm_writes_the_minutes_in_the_meetings_language_from_a_draft_in_it(
         _llm_minutes(llm, "de", chunk_seconds=10.0)
     assert len(llm.requests) >= 3  # the parts and the reduce call, each told the language
     for request in llm.requests:
-        assert ("The meeting was held in German (de). Write the title, summary and every text field of the minutes "
-                "in German (de) too") in _system(request)
+        assert (
+            "The meeting was held in German (de). Write the title, summary and every text field of the minutes "
+            "in German (de) too"
+        ) in _system(request)
     with LlmDouble() as llm:
         _llm_minutes(llm, "de")
     user = llm.requests[0]["messages"][1]["content"]
@@ -146,8 +164,10 @@ def test_minutes_language_asks_for_a_translation():
 
     with LlmDouble() as llm:
         _llm_minutes(llm, "de", minutes_language="en")
-    assert ("The meeting was held in German (de). Write the title, summary and every text field of the minutes in "
-            "English (en), translating what was said") in _system(llm.requests[0])
+    assert (
+        "The meeting was held in German (de). Write the title, summary and every text field of the minutes in "
+        "English (en), translating what was said"
+    ) in _system(llm.requests[0])
 
 
 def test_without_a_detected_language_the_llm_keeps_the_meetings_own():
@@ -156,3 +176,29 @@ def test_without_a_detected_language_the_llm_keeps_the_meetings_own():
     with LlmDouble() as llm:
         _llm_minutes(llm, None)
     assert "Write the minutes in the language the meeting was held in." in _system(llm.requests[0])
+
+
+def test_a_german_ordinal_at_a_segments_end_goes_on_in_the_next():
+    first, second = _segment("Ich bestelle das Essen bis zum 14."), _segment("Dezember. Das passt.")
+    second = second.model_copy(
+        update={
+            "id": 1,
+            "words": [w.model_copy(update={"start": w.start + 3.0, "end": w.end + 3.0}) for w in second.words],
+        }
+    )
+    assert [s.text for s in split_sentences([first, second], "de")] == [
+        "Ich bestelle das Essen bis zum 14. Dezember.",
+        "Das passt.",
+    ]
+
+
+def test_words_whisper_gives_in_pieces_are_one_word():
+    from lifestream.pipeline.asr import glue_split_words
+
+    pieces = [
+        Word(start=n, end=n + 0.5, text=t, probability=0.9 - n / 10)
+        for n, t in enumerate(["aujourd", "'hui", "Est", "-ce", "qu", "'on", "-", "fin"])
+    ]
+    glued = glue_split_words(pieces)
+    assert [w.text for w in glued] == ["aujourd'hui", "Est-ce", "qu'on", "-", "fin"]
+    assert (glued[0].start, glued[0].end, glued[0].probability) == (0, 1.5, 0.8)
