@@ -166,7 +166,9 @@ GERMAN = Cues(
     self_reference=re.compile(r",?\s+(?:und|aber|also)\s+(?:wir|ich|ihr)\b.*$", re.IGNORECASE),
     particles=frozenset({"über", "um"}),
     should_be=re.compile(r"\s(?:soll|sollte)\s.*\s(?:sein|werden)\s"),
-    noun_first=re.compile(r"^(?:der|die|das|den|dem|ein|eine|einen|unser|unsere)\b", re.IGNORECASE),
+    # "das Büro" is a noun phrase; "das Release verschieben" (a lower-case infinitive last) a verb phrase.
+    noun_first=re.compile(r"^(?:der|die|das|den|dem|ein|eine|einen|unser|unsere)\b(?!.*\s(?-i:[a-zäöüß]+(?:en|ern|eln))$)",
+                          re.IGNORECASE),
     or_=re.compile(r",?\s+oder\s+"),
     good_question=re.compile(r"\bgute frage\b"),
     capitalises_nouns=True,

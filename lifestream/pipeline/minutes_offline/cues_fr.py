@@ -116,7 +116,7 @@ FRENCH = Cues(
         r"|\bl'objet\s+de\s+(?:cette|la)\s+réunion\s+est\s+(?:de\s+(?P<a3>.+)|(?P<t3>.+))"
         r"|\b(?:l'ordre du jour|le sujet du jour|le sujet)(?:\s+d'aujourd'hui)?\s+(?:c'est|est)\s+(?P<t2>.+)"
         r"|\baujourd'hui\s*,?\s+(?:nous|on)\s+(?:préparons|prépare|organisons|organise|planifions|planifie|"
-        r"parlons|parle|discutons|discute)\s+(?:de\s+|du\s+(?=\w)|des\s+(?=\w))?(?P<t4>.+)"
+        r"parlons|parle|discutons|discute)\s+(?:de\s+)?(?P<t4>.+)"
         r"|\baujourd'hui\s*,?\s+(?:nous allons|on va)\s+parler\s+(?:de|du|des)\s+(?P<t5>.+))"),
     purpose_action=re.compile(
         r"(?:\baujourd'hui\s*,?\s+(?:nous allons|on va|nous devons|on doit|il faut)\s+(?P<a1>(?!parler\b)\w+er\b.+)"
@@ -158,8 +158,9 @@ FRENCH = Cues(
     subject=re.compile(r"^(?:(?:et|alors|donc)\s+)?(?:on|nous|vous|ils|elles|je|tu)\s+", re.IGNORECASE),
     base_form=lambda text: fr_infinitive_phrase(text),
     determiner=re.compile(r"^(?:le|la|les|notre|nos|un|une)\s+|^l'", re.IGNORECASE),
-    own=re.compile(r"(?!x)x"),  # "notre équipe" stays: the article would need the noun's gender
-    own_as="",
+    # "notre équipe" stays (the article would need the noun's gender); "(parlons) du budget" -> "le budget".
+    own=re.compile(r"^(?:du|des)\b", re.IGNORECASE),
+    own_as=lambda m: {"du": "le", "des": "les"}[m.group(0).lower()],
     self_reference=re.compile(r",?\s+(?:et|mais)\s+(?:on|nous|je)\b.*$", re.IGNORECASE),
     particles=frozenset({"de", "du", "des", "sur"}),
     should_be=re.compile(r"\s(?:doit|devrait)\s+être\s"),
