@@ -41,7 +41,8 @@ class Sentence:
 
     @property
     def is_question(self) -> bool:
-        return self.text.rstrip().endswith("?")
+        # "¿Quién se ocupa de la música" is one even when the recogniser leaves off the closing mark.
+        return self.text.rstrip().endswith("?") or self.text.lstrip().startswith("¿")
 
 
 def _reattach_stray_words(segments: list[Segment]) -> list[Segment]:

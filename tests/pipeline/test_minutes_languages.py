@@ -209,3 +209,8 @@ def test_words_whisper_gives_in_pieces_are_one_word():
     glued = glue_split_words(pieces)
     assert [w.text for w in glued] == ["aujourd'hui", "Est-ce", "qu'on", "-", "fin"]
     assert (glued[0].start, glued[0].end, glued[0].probability) == (0, 1.5, 0.8)
+
+
+def test_a_spanish_question_is_one_without_its_closing_mark():
+    (sentence,) = split_sentences([_segment("¿Quién se ocupa de la música")], "es")
+    assert sentence.is_question
