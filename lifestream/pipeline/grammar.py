@@ -158,6 +158,8 @@ def es_infinitive_phrase(text: str) -> str:
     inf = infinitive(verb, "es")
     if inf == verb and not clitics:
         return text
+    if verb.lower().endswith("mos"):  # "nos centremos en…" is reflexive: "centrarse en…"
+        clitics = ["se" if c == "nos" else c for c in clitics]
     return " ".join([_es_attach(inf.lower(), clitics), *words[1:]])
 
 

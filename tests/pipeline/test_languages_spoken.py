@@ -12,7 +12,7 @@ import pytest
 from lifestream.pipeline.runner import process_recording
 from lifestream.settings import Settings
 from tests.pipeline.test_minutes_languages import check_minutes
-from tests.support.languages import ITALIAN, ITALIAN_VOICES, MEETINGS, REFERENCE
+from tests.support.languages import ITALIAN, ITALIAN_VOICES, MEETINGS, REFERENCE, SECOND
 from tests.support.media import speak_timed
 from tests.support.minutes_eval import voices_of_labels
 
@@ -42,3 +42,12 @@ def test_a_spoken_meeting_in_a_language_without_rules_gets_a_summary_only(tmp_pa
     assert m.generator == "offline-summary-only" and not (m.action_items or m.decisions or m.open_questions)
     assert m.summary.startswith("Summary only: the offline minutes have no rules for Italian (it)")
     assert "festa" in m.summary.lower()
+
+
+def test_a_language_in_doubt_over_the_first_half_minute_is_decided_by_the_next(tmp_path):
+    """Whisper base hears the start of this German meeting as English (0.34; German 0.27) and then transcribes
+    all of it as an English translation; looking at the next 30 s settles it as German (0.94)."""
+    spec = SECOND["de"]
+    meeting, _ = _through_the_pipeline(tmp_path, spec.lines, spec.voices)
+    assert meeting.language == "de" and meeting.transcript.language_probability > 0.8
+    assert meeting.minutes.summary.startswith("In der Besprechung ging es um das Release")

@@ -214,3 +214,22 @@ def test_words_whisper_gives_in_pieces_are_one_word():
 def test_a_spanish_question_is_one_without_its_closing_mark():
     (sentence,) = split_sentences([_segment("¿Quién se ocupa de la música")], "es")
     assert sentence.is_question
+
+
+def test_a_german_statement_in_the_present_is_a_promise_only_when_not_refused():
+    def tasks(*lines: str) -> list[str]:
+        segments = typed_segments([tuple(line.split(": ", 1)) for line in lines])
+        return [a.task for a in summarize(segments, reference_date=REFERENCE, language="de").action_items]
+
+    assert tasks("A: Kannst du die Folien bis Freitag schicken?", "B: Ja, das mache ich.") == ["Die Folien schicken"]
+    assert tasks("A: Kannst du die Folien bis Freitag schicken?", "B: Nein, das mache ich nicht.") == []
+    assert tasks("A: Wer bestellt das Essen?", "B: Das weiß ich noch nicht, ich bestelle es nicht.") == []
+
+
+def test_tasks_are_said_as_infinitive_phrases():
+    from lifestream.pipeline.grammar import de_infinitive_phrase, es_infinitive_phrase, fr_infinitive_phrase
+
+    assert es_infinitive_phrase("te mando las notas") == "mandarte las notas"
+    assert es_infinitive_phrase("nos centremos en las redes") == "centrarse en las redes"
+    assert fr_infinitive_phrase("réserverai la salle") == "réserver la salle"
+    assert de_infinitive_phrase("feiern wir im Büro") == "im Büro feiern"

@@ -175,6 +175,7 @@ GERMAN = Cues(
     title_style="sentence",
     self_inflected=re.compile(
         r"(?:^|[,;]\s*|\b(?:und|dann|also|okay|gut|ja|klar|gerne)[,]?\s+)"
+        r"(?!.*\b(?:nicht|nie|niemals|kein|keine|keinen)\b)"  # "das mache ich nicht" refuses
         r"(?:(?P<pre>(?:\w+\s+){0,3}?)(?P<verb1>(?!" + "|".join(_STATE) + r")[a-zäöüß]+e)\s+ich(?:\s+(?P<rest1>.+)|[.!]?$)"
         r"|ich\s+(?P<verb2>(?!" + "|".join(_STATE) + r"|werde|muss|kann|will|möchte|soll|würde)[a-zäöüß]+e)\s+"
         r"(?P<rest2>.+))"),
