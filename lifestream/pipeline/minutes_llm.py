@@ -76,6 +76,12 @@ Merge them into minutes of the whole recording in the same JSON shape: one title
 key points per speaker without repeats, and every decision, action item and open question kept once."""
 
 
+def system_prompt(*, diary: bool, today: date, speakers: str, language: str = "") -> str:
+    """``language``: what ``language_line`` says (the meeting's language, or the workspace's choice)."""
+    return SYSTEM_PROMPT.format(style=DIARY_STYLE if diary else "", today=today.isoformat(), speakers=speakers,
+                                language=language or language_line(None, None))
+
+
 def format_transcript(lines: list[tuple[float, str, str]]) -> str:
     return "\n".join(f"[{int(t // 60):02d}:{int(t % 60):02d}] {speaker}: {text}" for t, speaker, text in lines)
 
@@ -226,8 +232,7 @@ class LlmMinutesWriter:
     def chunk_minutes(self, transcripts: list[str], *, diary: bool, today: date, speakers: str = "",
                       drafts: list[str] | None = None, groundings: list[Grounding] | None = None,
                       language: str = "") -> list[Minutes]:
-        system = SYSTEM_PROMPT.format(style=DIARY_STYLE if diary else "", today=today.isoformat(), speakers=speakers,
-                                      language=language or language_line(None, None))
+        system = system_prompt(diary=diary, today=today, speakers=speakers, language=language)
         drafts = drafts or [""] * len(transcripts)
         groundings = groundings or [Grounding(set()) for _ in transcripts]
 
@@ -245,8 +250,7 @@ class LlmMinutesWriter:
         kind = "diary" if diary else "minutes"
         if len(parts) == 1:
             return parts[0].model_copy(update={"kind": kind})
-        system = SYSTEM_PROMPT.format(style=DIARY_STYLE if diary else "", today=today.isoformat(), speakers=speakers,
-                                      language=language or language_line(None, None))
+        system = system_prompt(diary=diary, today=today, speakers=speakers, language=language)
         payload = json.dumps([p.model_dump(exclude={"kind", "generator"}) for p in parts])
         return self._ask(system, f"{REDUCE_PROMPT}\n\n{payload}", grounding or Grounding(set())).model_copy(
             update={"kind": kind})
