@@ -66,7 +66,7 @@ MEETINGS = {
         decision={"fiesta", "empresa"},
         open_question={"música"},
         phrasing={"decidió", "va a", "pendiente"},
-        voices={"A": ("es+m3", 35), "B": ("es+m1", 80)},
+        voices={"A": ("es+m3", 35), "B": ("es+f4", 70)},
     ),
     "fr": LanguageMeeting(
         "fr",
@@ -84,7 +84,7 @@ MEETINGS = {
         decision={"fête", "bureau"},
         open_question={"musique"},
         phrasing={"décidé", "va", "suspens"},
-        voices={"A": ("fr+m2", 40), "B": ("fr+m1", 80)},
+        voices={"A": ("fr+m2", 40), "B": ("fr+f2", 60)},
     ),
 }
 
