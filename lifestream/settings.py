@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     llm_concurrency: int = 4
     llm_timeout_seconds: float = 120.0
     llm_max_retries: int = 4
+    # The language the LLM writes the minutes in (ISO 639-1, "de"); None: the meeting's own, as detected.
+    # The offline rules always read and write the language spoken (or give a summary only).
+    minutes_language: str | None = None
     # Speakers named from what the recording says ("this is Diane…"); off: labels until someone renames.
     guess_speaker_names: bool = True
 
@@ -140,7 +143,6 @@ class Settings(BaseSettings):
     retention_days: int | None = None  # meetings older than this are deleted; None: kept until deleted
     keep_recordings: bool = True  # False: a recording is deleted once its minutes are made
     voiceprints: bool = False  # remember named speakers' voices (opt-in)
-    minutes_language: str | None = None  # None: the meeting's own language
     llm_enabled: bool = True  # False: offline minutes even when an LLM endpoint is configured
 
     # --- resources
