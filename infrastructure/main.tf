@@ -56,6 +56,10 @@ locals {
       LIFESTREAM_PUBLIC_URL        = "https://${var.domain_name}"
       LIFESTREAM_TEAMS_APP_ID      = var.enable_teams ? var.teams_app_id : null
       LIFESTREAM_TEAMS_TENANT_ID   = var.enable_teams ? var.teams_tenant_id : null
+      # The retention rules the sweeper and the workers apply; the bucket's lifecycle rules use the same.
+      LIFESTREAM_RETENTION_DAYS         = var.recording_retention_days == null ? null : tostring(var.recording_retention_days)
+      LIFESTREAM_MEETING_RETENTION_DAYS = var.meeting_retention_days == null ? null : tostring(var.meeting_retention_days)
+      LIFESTREAM_KEEP_RECORDINGS        = tostring(var.keep_recordings)
     }, var.extra_environment) : k => v if v != null && v != ""
   }
 }
@@ -84,7 +88,9 @@ module "storage" {
   name                       = var.name
   key_prefix                 = var.s3_key_prefix
   kms_key_arn                = module.kms.key_arn
-  uploads_expiration_days    = var.uploads_expiration_days
+  recording_retention_days   = var.recording_retention_days
+  meeting_retention_days     = var.meeting_retention_days
+  deleted_object_days        = var.deleted_object_days
   access_log_expiration_days = var.log_retention_days
   force_destroy              = var.force_destroy
 }
@@ -157,6 +163,8 @@ module "ecs" {
 
   bot_secret_arns    = module.secrets.secret_arns
   worker_secret_arns = { for env, arn in module.secrets.secret_arns : env => arn if !contains(local.bot_only_secrets, env) }
+  sweep_secret_arns  = { for env, arn in module.secrets.secret_arns : env => arn if env == "LIFESTREAM_PINECONE_API_KEY" }
+  sweep_schedule     = var.retention_sweep_schedule
 
   bucket_arn    = module.storage.bucket_arn
   s3_key_prefix = var.s3_key_prefix

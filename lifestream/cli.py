@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import re
@@ -26,6 +27,8 @@ from lifestream.pipeline.asr_models import BUILTIN_MODELS, verify_asr_model
 from lifestream.pipeline.diarization import get_diarizer
 from lifestream.pipeline.outputs import minutes_markdown
 from lifestream.pipeline.runner import process_recording
+from lifestream.retention import sweep
+from lifestream.retention_rules import server_rules
 from lifestream.samples import make_sample_video, sample_file
 from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Indexer, Scope, ask
 from lifestream.server import serve
@@ -211,6 +214,30 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    services = Services(_settings(args))
+    try:
+        report = sweep(services, dry_run=args.dry_run)
+    finally:
+        services.close()
+    if args.json:
+        print(json.dumps(dataclasses.asdict(report), indent=2))
+    else:
+        verb = "would delete" if report.dry_run else "deleted"
+        for meeting_id in report.meetings:
+            print(f"{verb} meeting {meeting_id}")
+        for meeting_id in report.recordings:
+            print(f"{verb} the recording of meeting {meeting_id}")
+        for key in report.leftovers:
+            print(f"{verb} {key}")
+        print(f"lifestream sweep: {server_rules(services.settings).describe()}; {verb} {len(report.meetings)} "
+              f"meeting(s), {len(report.recordings)} recording(s), {len(report.leftovers)} leftover(s) in "
+              f"{report.seconds:.1f} s", file=sys.stderr)
+    for error in report.errors:
+        print(f"lifestream: error: {error}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
 def _cmd_api_token(args: argparse.Namespace) -> int:
     token, entry = new_token(args.workspace)
     print(token)
@@ -292,6 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="the file to write (default: the minutes' title, in this folder)")
     p.set_defaults(func=_cmd_export)
 
+    p = sub.add_parser("sweep", help="delete the recordings and meetings the retention rules say are due")
+    p.add_argument("--dry-run", action="store_true", help="only print what would be deleted")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--data-dir", default=None, help="overrides LIFESTREAM_DATA_DIR")
+    p.set_defaults(func=_cmd_sweep)
+
     p = sub.add_parser("api-token", help="make API tokens for the HTTP API (/api/v1)")
     tokens = p.add_subparsers(dest="action", required=True)
     q = tokens.add_parser("create", help="print a new token and the entry to add to LIFESTREAM_API_TOKENS")
@@ -304,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("lifestream.retention").setLevel(logging.INFO)  # every deletion is on the record
     if getattr(args, "speakers", None) is not None and args.speakers < 1:
         print("lifestream: error: --speakers must be 1 or more", file=sys.stderr)
         return 2

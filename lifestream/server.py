@@ -7,7 +7,7 @@
 
 ``lifestream serve`` builds the Services and calls ``serve``. With the
 embedded broker (no LIFESTREAM_BROKER_URL) the same process also runs a
-worker, so one command is a whole installation; with Redis or SQS, workers
+worker and the retention sweeper, so one command is a whole installation; with Redis or SQS, workers
 run apart (``lifestream worker``) and this process only takes requests. In
 both cases the chat notifiers are subscribed to the process's job events, so
 whichever process finishes a job tells the thread.
@@ -28,6 +28,7 @@ from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.slack.app import SlackBot
 from lifestream.bot.slack.notify import SlackNotifier
 from lifestream.bot.teams.endpoint import TeamsEndpoint
+from lifestream.retention import Sweeper
 from lifestream.services import Services
 from lifestream.web import add_api
 from lifestream.workers.actors import worker_broker
@@ -97,6 +98,22 @@ def _start_embedded_worker(app: web.Application, services: Services) -> None:
     app.on_cleanup.append(stop)
 
 
+def _start_sweeper(app: web.Application, services: Services) -> None:
+    """Embedded mode: this process also deletes what the retention rules say is due.
+
+    With a broker server (the cloud), a scheduled ``lifestream sweep`` does it instead: bot processes run in
+    several copies, and workers scale to zero when there is no work.
+    """
+    if not services.queue.embedded:
+        return
+    sweeper = Sweeper(services, interval=services.settings.retention_sweep_seconds).start()
+
+    async def stop(_: web.Application) -> None:
+        await asyncio.to_thread(sweeper.stop)
+
+    app.on_cleanup.append(stop)
+
+
 def serve(services: Services) -> None:
     settings = services.settings
     notifiers = chat_notifiers(services)
@@ -104,6 +121,7 @@ def serve(services: Services) -> None:
         services.events.subscribe(notifier)
     app = build_app(services, notifiers)
     _start_embedded_worker(app, services)
+    _start_sweeper(app, services)
 
     async def close_services(_: web.Application) -> None:  # after the worker has stopped (cleanups run in order)
         await asyncio.to_thread(services.close)

@@ -122,6 +122,16 @@ class Settings(BaseSettings):
     # media server). Empty: public addresses only.
     fetch_allow_networks: list[str] = Field(default_factory=list)
 
+    # --- retention (lifestream.retention): every workspace's default and the longest any may keep things
+    # Days after a recording is shared before it is deleted (its minutes stay); unset: kept with its meeting.
+    retention_days: int | None = Field(default=None, ge=1)
+    # Days after a recording is shared before its whole meeting goes: minutes, transcript, keyframes,
+    # search records, job record. Unset: kept until someone deletes it.
+    meeting_retention_days: int | None = Field(default=None, ge=1)
+    keep_recordings: bool = True  # False: a recording is deleted as soon as its minutes are made
+    # How often `lifestream serve` (embedded mode) sweeps; in the cloud a scheduled `lifestream sweep` does.
+    retention_sweep_seconds: float = Field(default=3600.0, gt=0)
+
     # --- resources
     # Worker threads shared by the parallel branches (ASR, diarization, scenes).
     threads: int = Field(default=0, description="0: one per CPU core")

@@ -80,6 +80,15 @@ class JobStatus(BaseModel):
     updated_at: str
     finished_at: str | None = None
     page_url: str = Field(description="the meeting page, a signed link valid for a day")
+    recording_deleted_at: str | None = Field(
+        default=None, description="when the recording was deleted under the retention rules: the minutes remain, "
+        "but the meeting cannot be re-run or retried")
+    recording_deleted_on: str | None = Field(
+        default=None, description="when the recording will be deleted (ISO date), if it is deleted by age")
+    meeting_deleted_on: str | None = Field(
+        default=None, description="when the whole meeting will be deleted (ISO date); null: kept until deleted")
+    retention_note: str | None = Field(default=None, description="what is kept of this meeting and until when, "
+                                                                 "in words")
 
 
 class SpeakerName(BaseModel):
@@ -101,6 +110,9 @@ class MeetingSummary(BaseModel):
     minutes: Minutes
     insights: Insights  # talk time, turns, questions, pace, silence (lifestream.pipeline.insights)
     page_url: str
+    recording_deleted_at: str | None = Field(
+        default=None, description="when the recording was deleted under the retention rules (the minutes remain)")
+    retention_note: str | None = Field(default=None, description="what is kept of this meeting and until when")
 
 
 class MeetingItem(BaseModel):
@@ -112,8 +124,19 @@ class MeetingItem(BaseModel):
     conversation: str | None = None
     created_at: str
     page_url: str
+    recording_deleted_at: str | None = Field(default=None, description="when the recording was deleted (retention)")
+
+
+class Retention(BaseModel):
+    recording_days: int | None = Field(description="recordings are deleted this many days after they were "
+                                                   "shared; null: kept with their meeting")
+    meeting_days: int | None = Field(description="meetings (minutes, transcript, keyframes, search records) are "
+                                                 "deleted this many days after they were shared; null: kept")
+    keep_recordings: bool = Field(description="false: a recording is deleted as soon as its minutes are made")
+    description: str
 
 
 class MeetingList(BaseModel):
     meetings: list[MeetingItem]
     jobs_page_url: str = Field(description="the workspace's jobs page, a signed link valid for a day")
+    retention: Retention = Field(description="how long this workspace's recordings and meetings are kept")

@@ -38,7 +38,7 @@ from lifestream.search import Indexer
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.storage import Storage, safe_name
-from lifestream.workers import policy
+from lifestream.workers import policy, recordings
 from lifestream.workers.jobstore import Job, JobState, JobStore
 
 log = logging.getLogger(__name__)
@@ -203,6 +203,7 @@ def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline, r
     if done is None:  # cancelled between the last check and now
         return store.get(job_id)
     log.info("job %s completed (attempt %d)", job_id, done.attempts)
+    done = recordings.after_processing(services, done)  # before the announcement, which says what is kept
     events.announce_completed(store, job_id)
     return done
 

@@ -21,6 +21,7 @@ from lifestream.pipeline.runner import file_sha256
 from lifestream.services import Services
 from lifestream.storage import Storage, upload_key
 from lifestream.workers.jobstore import Job, JobState, JobStore, job_id_for
+from lifestream.workers.recordings import recording_gone
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,9 @@ def get_job(job_id: str, store: JobStore) -> Job:
 def _requeue(job_id: str, services: Services, reset: str, refusal: str) -> Job:
     store = services.store
     job = get_job(job_id, store)
+    gone = recording_gone(job)
+    if gone is not None:
+        raise JobStateError(gone)
     again = getattr(store, reset)(job_id)
     if again is None:
         raise JobStateError(f"job {job_id} is {job.state.value}; {refusal}")

@@ -42,6 +42,7 @@ from lifestream.origin import SlackOrigin
 from lifestream.search import Scope, ask
 from lifestream.services import Services
 from lifestream.timefmt import clock
+from lifestream.workers.recordings import recording_gone
 from lifestream.workers.submit import rerun_job, retry_job
 
 log = logging.getLogger(__name__)
@@ -252,7 +253,7 @@ class SlackBot:
 
     async def _post_existing(self, client, event: dict, job) -> None:
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
-        for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id):
+        for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id, recording_gone=recording_gone(job)):
             await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event),
                                           text=fallback_text(meeting), blocks=blocks)
 

@@ -41,8 +41,13 @@ def _sections(title: str, lines: list[str]) -> list[dict]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": t}} for t in blocks]
 
 
-def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | None = None) -> list[list[dict]]:
-    """The minutes as a list of messages (each a list of blocks) for one thread."""
+def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | None = None,
+                   recording_gone: str | None = None) -> list[list[dict]]:
+    """The minutes as a list of messages (each a list of blocks) for one thread.
+
+    ``recording_gone``: why the recording is no longer kept (``workers.recordings.recording_gone``); said under
+    the minutes, and there is no Re-run button then.
+    """
     m = meeting.minutes
     name = meeting.speaker_name
     if m is None:
@@ -86,7 +91,10 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
         # URL buttons: Slack opens the signed export link in the browser, which saves the file.
         buttons += [{"type": "button", "action_id": f"download_{fmt}", "url": download_link(link, fmt),
                      "text": {"type": "plain_text", "text": label}} for fmt, label in DOWNLOADS]
-    if job_id:
+    if recording_gone:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
+                                                        "text": f":wastebasket: {escape(recording_gone)}"}]})
+    elif job_id:
         buttons.append({"type": "button", "action_id": "rerun_job", "text": {"type": "plain_text", "text": "Re-run"},
                         "value": job_id})
     actions = {"type": "actions", "block_id": "minutes_actions", "elements": buttons}

@@ -38,6 +38,7 @@ from lifestream.origin import TeamsOrigin
 from lifestream.search import Scope, ask
 from lifestream.services import Services
 from lifestream.workers.jobstore import Job
+from lifestream.workers.recordings import recording_gone
 from lifestream.workers.submit import retry_job
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ class TeamsBot(TeamsActivityHandler):
 
     async def post_minutes(self, reference: dict, job: Job) -> None:
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
-        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id)
+        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id, recording_gone=recording_gone(job))
         await self._send(reference, card_message(content, summary_text(meeting)))
 
     # --- questions

@@ -63,9 +63,21 @@ class SQLiteJobStore(JobStore):
             self._conn.row_factory = sqlite3.Row
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.executescript(_SCHEMA)
+            self._add_new_columns()
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the job store {self.path}: {exc}") from exc
         self._lock = threading.Lock()
+
+    def _add_new_columns(self) -> None:
+        """A job store made by an older version gets the columns of fields added since (NULL: their default)."""
+        have = {row["name"] for row in self._conn.execute("PRAGMA table_info(jobs)")}
+        for column in _COLUMNS:
+            if column not in have:
+                try:
+                    self._conn.execute(f"ALTER TABLE jobs ADD COLUMN {column}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def _execute(self, sql: str, params: Collection[Any] = ()) -> list[sqlite3.Row]:
         try:
