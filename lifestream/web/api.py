@@ -26,7 +26,7 @@ from lifestream.links import meeting_link
 from lifestream.origin import ApiOrigin
 from lifestream.pipeline import insights
 from lifestream.pipeline.outputs import minutes_markdown
-from lifestream.retention_rules import RetentionRules
+from lifestream.retention_rules import RetentionRules, server_rules
 from lifestream.search import Scope, ask
 from lifestream.search.answers import NOT_FOUND_TEXT, Answer
 from lifestream.services import Services
@@ -217,7 +217,7 @@ async def confirm(request: web.Request) -> web.Response:
     job_id = claim.job_id
     existing = await asyncio.to_thread(svc.store.get, job_id)
     if existing is not None:  # confirmed before: the same job, whatever its state
-        return web.json_response(status_body(svc, existing))
+        return web.json_response(await asyncio.to_thread(status_body, svc, existing))
     found = await asyncio.to_thread(svc.storage.stat, claim.key)
     if found is None:
         raise ApiError(409, "nothing has been uploaded yet: PUT the file to upload_url first")
@@ -231,12 +231,12 @@ async def confirm(request: web.Request) -> web.Response:
                                       idempotency_key=claim.idempotency_key)
     except MediaError as exc:
         raise ApiError(409, exc.message) from None
-    return web.json_response(status_body(svc, sub.job), status=201 if sub.created else 200)
+    return web.json_response(await asyncio.to_thread(status_body, svc, sub.job), status=201 if sub.created else 200)
 
 
 async def status(request: web.Request) -> web.Response:
     job = await owned_job(request, workspace(request))
-    return web.json_response(status_body(services(request), job))
+    return web.json_response(await asyncio.to_thread(status_body, services(request), job))
 
 
 def _summary_format(request: web.Request) -> str:
@@ -268,6 +268,7 @@ async def summary(request: web.Request) -> web.Response:
         return web.Response(body=out.data, headers={"Content-Type": out.media_type,
                                                     "Content-Disposition": f'attachment; filename="{out.filename}"'})
     minutes = meeting.minutes
+    rules = await asyncio.to_thread(_rules, svc, job)
     return web.json_response(schemas.MeetingSummary(
         job_id=job.id, title=minutes.title if minutes else meeting.source.name, source_name=job.source_name,
         duration=meeting.source.duration, language=meeting.language,
@@ -275,7 +276,7 @@ async def summary(request: web.Request) -> web.Response:
         minutes=minutes, insights=insights.of(meeting),
         page_url=meeting_link(svc.settings, job.id, ttl=auth.PAGE_LINK_TTL),
         recording_deleted_at=iso(job.recording_deleted_at) if job.recording_deleted_at else None,
-        retention_note=recordings.retention_note(job, _rules(svc, job))).model_dump(mode="json"))
+        retention_note=recordings.retention_note(job, rules)).model_dump(mode="json"))
 
 
 async def workspace_jobs(svc: Services, ws: str, states=None) -> list[Job]:
@@ -324,11 +325,39 @@ async def list_meetings(request: web.Request) -> web.Response:
         conversation=j.origin.conversation if j.origin else None, created_at=iso(j.created_at),
         page_url=meeting_link(svc.settings, j.id, ttl=auth.PAGE_LINK_TTL),
         recording_deleted_at=iso(j.recording_deleted_at) if j.recording_deleted_at else None) for j in jobs[:limit]]
-    rules = recordings.rules_for(svc)(ws)
-    retention = schemas.Retention(recording_days=rules.recording_days, meeting_days=rules.meeting_days,
-                                  keep_recordings=rules.keep_recordings, description=rules.describe())
+    rules = await asyncio.to_thread(recordings.rules_for(svc), ws)
     return web.json_response(schemas.MeetingList(meetings=items, jobs_page_url=auth.jobs_url(svc.settings, ws),
-                                                 retention=retention).model_dump(mode="json"))
+                                                 retention=_retention(rules)).model_dump(mode="json"))
+
+
+def _retention(rules: RetentionRules) -> schemas.Retention:
+    return schemas.Retention(recording_days=rules.recording_days, meeting_days=rules.meeting_days,
+                             keep_recordings=rules.keep_recordings, description=rules.describe())
+
+
+def _workspace_retention(svc: Services, ws: str) -> dict:
+    choice = recordings.workspace_choice(svc.storage, ws)
+    server = server_rules(svc.settings)
+    return schemas.WorkspaceRetention(
+        workspace=ws, server=_retention(server), retention=_retention(server if choice is None else choice.within(server)),
+        choice=None if choice is None else schemas.RetentionChoice(
+            recording_days=choice.recording_days, meeting_days=choice.meeting_days,
+            keep_recordings=choice.keep_recordings)).model_dump(mode="json")
+
+
+async def get_retention(request: web.Request) -> web.Response:
+    ws = workspace(request)
+    return web.json_response(await asyncio.to_thread(_workspace_retention, services(request), ws))
+
+
+async def put_retention(request: web.Request) -> web.Response:
+    svc = services(request)
+    ws = workspace(request)
+    body = await read_body(request, schemas.RetentionChoice)
+    choice = RetentionRules(recording_days=body.recording_days, meeting_days=body.meeting_days,
+                            keep_recordings=body.keep_recordings)
+    await asyncio.to_thread(recordings.choose, svc, ws, None if choice == RetentionRules() else choice)
+    return web.json_response(await asyncio.to_thread(_workspace_retention, svc, ws))
 
 
 async def delete_meeting(request: web.Request) -> web.Response:
@@ -356,3 +385,5 @@ def add_routes(app: web.Application) -> None:
     r.add_post(f"{API}/query", query)
     r.add_get(f"{API}/meetings", list_meetings)
     r.add_delete(f"{API}/meetings/{{job_id}}", delete_meeting)
+    r.add_get(f"{API}/retention", get_retention)
+    r.add_put(f"{API}/retention", put_retention)

@@ -71,6 +71,7 @@ def _schemas() -> dict:
         [(schemas.UploadRequest, "validation"), (schemas.ConfirmRequest, "validation"), (schemas.QueryRequest, "validation"),
          (schemas.ErrorBody, "serialization"), (schemas.UploadTicket, "serialization"), (schemas.UploadReceived, "serialization"),
          (schemas.JobStatus, "serialization"), (schemas.MeetingSummary, "serialization"), (schemas.MeetingList, "serialization"),
+         (schemas.RetentionChoice, "validation"), (schemas.WorkspaceRetention, "serialization"),
          (Answer, "serialization")],
         ref_template=REF)
     return top["$defs"]
@@ -159,6 +160,20 @@ def spec(settings: Settings) -> dict:
                 "summary": "Delete a meeting: its recording, results, search records and job",
                 "parameters": [_job_id()],
                 "responses": _responses({"204": {"description": "deleted"}}, 400, 401, 404, 409, 503)}},
+            "/retention": {
+                "get": {
+                    "operationId": "getRetention",
+                    "summary": "How long the workspace's recordings and meetings are kept",
+                    "responses": _responses({"200": {"description": "the workspace's retention",
+                                                     "content": _json("WorkspaceRetention")}}, 401, 503)},
+                "put": {
+                    "operationId": "setRetention",
+                    "summary": "Choose the workspace's retention (no longer than the server's; all defaults: the "
+                               "server's)",
+                    "requestBody": _body("RetentionChoice"),
+                    "responses": _responses({"200": {"description": "the workspace's retention now",
+                                                     "content": _json("WorkspaceRetention")}},
+                                            400, 401, 413, 415, 503)}},
             "/openapi.json": {"get": {
                 "operationId": "getSpec", "security": [], "summary": "This document",
                 "responses": {"200": {"description": "the OpenAPI description",

@@ -148,7 +148,8 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
     tl = timeline.build(meeting, keyframe_url)
     ins = insights.of(meeting)
     downloads = [(label, f"{base}/download/{fmt}{query}") for fmt, label in DOWNLOADS]
-    note = None if job is None else recordings.retention_note(job, recordings.rules_for(svc)(recordings.workspace_of(job)))
+    rules = None if job is None else await asyncio.to_thread(recordings.rules_for(svc), recordings.workspace_of(job))
+    note = None if job is None or rules is None else recordings.retention_note(job, rules)
     return render("meeting.html", page_title=title, title=title, meeting=meeting, timeline=tl, segments=segments,
                   stamp=stamp, names=meeting.with_names, speaker=meeting.speaker_name,
                   ask_action=f"{base}/ask{query}#answer", question=question, answer=answer, jobs_href=None,

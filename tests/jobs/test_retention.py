@@ -11,6 +11,7 @@ namespaces), so "nothing remains" is read from the stores themselves.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -35,10 +36,11 @@ from lifestream.workers.execute import execute_job
 from lifestream.workers.hooks import JobEvents
 from lifestream.workers.jobstore import Job, JobState, job_id_for
 from lifestream.workers.jobstore.sqlite import SQLiteJobStore
-from lifestream.workers.recordings import recording_gone, retention_note
+from lifestream.workers.recordings import choice_key, recording_gone, retention_note
 from lifestream.workers.submit import JobStateError, rerun_job, retry_job
 from tests.doubles.pinecone import API_KEY, PineconeDouble
 from tests.support.servers import aws_env, make_bucket, moto_url, unique  # noqa: F401  (fixtures)
+from tests.support.web_server import start_server, stop_server
 
 WEEK_AND_MONTH = RetentionRules(recording_days=7, meeting_days=30)
 
@@ -59,7 +61,15 @@ def test_rules_in_days_counted_from_sharing():
     assert RetentionRules().within(RetentionRules(keep_recordings=False)).keep_recordings is False
     assert WEEK_AND_MONTH.describe() == "recordings are kept 7 days; meetings are kept 30 days"
     assert RetentionRules(keep_recordings=False).describe() == (
-        "recordings are deleted once their minutes are made; meetings are kept until someone deletes them")
+        "recordings are deleted once their minutes are made; meetings are kept until someone deletes them"
+    )
+
+
+def test_a_workspace_choice_is_stored_under_a_safe_key():
+    assert choice_key("T0123ABC") == "workspaces/T0123ABC/retention.json"
+    for odd in ("..", ".", "a/b", "x" * 65, "tenant id"):
+        key = choice_key(odd)
+        assert re.fullmatch(r"workspaces/[0-9a-f]{64}/retention\.json", key), (odd, key)
 
 
 def test_settings_give_the_server_rules(monkeypatch):
@@ -87,16 +97,31 @@ class Installation:
     def settings(self) -> Settings:
         return self.services.settings
 
-    def share(self, name: str, *, workspace: str = "W1", days_ago: float = 0.0,
-              state: JobState = JobState.COMPLETED, storage_key: str | None = None, api: bool = False) -> Job:
+    def share(
+        self,
+        name: str,
+        *,
+        workspace: str = "W1",
+        days_ago: float = 0.0,
+        state: JobState = JobState.COMPLETED,
+        storage_key: str | None = None,
+        api: bool = False,
+    ) -> Job:
         """A recording shared ``days_ago``, as a job in ``state``: the stored sample, and, once completed, the
         sample's real results published under the job and its real search records in the index."""
         store, storage = self.services.store, self.services.storage
         job_id = job_id_for(f"test:{name}")
         key = storage_key or (api_upload_prefix(job_id) + "sample.wav" if api else upload_key(job_id * 4, "sample.wav"))
-        job, _ = store.create(Job(id=job_id, storage_key=key, idempotency_key=f"test:{name}", source_name="sample.wav",
-                                  origin=ApiOrigin(workspace=workspace, conversation="api"),
-                                  created_at=time.time() - days_ago * DAY))
+        job, _ = store.create(
+            Job(
+                id=job_id,
+                storage_key=key,
+                idempotency_key=f"test:{name}",
+                source_name="sample.wav",
+                origin=ApiOrigin(workspace=workspace, conversation="api"),
+                created_at=time.time() - days_ago * DAY,
+            )
+        )
         with self.sample.open("rb") as fh:
             storage.put(key, fh)
         if state is JobState.QUEUED:
@@ -118,16 +143,21 @@ class Installation:
         self.services.storage.put_dir(folder, job.result_prefix)
         shutil.rmtree(folder, ignore_errors=True)
         ws = workspace or (job.origin.workspace if job.origin else CLI_WORKSPACE)
-        Indexer(self.services.index, workspace=ws, conversation=conversation,
-                embedder=self.embedder).index_meeting(meeting)
+        Indexer(self.services.index, workspace=ws, conversation=conversation, embedder=self.embedder).index_meeting(
+            meeting
+        )
 
     # --- what the stores hold, read underneath the adapters
 
     def stored_keys(self) -> list[str]:
         if self.kind == "local":
             root = self.settings.data_dir
-            return sorted(p.relative_to(root).as_posix() for sub in ("uploads", "results", "tmp")
-                          for p in (root / sub).rglob("*") if p.is_file())
+            return sorted(
+                p.relative_to(root).as_posix()
+                for sub in ("uploads", "results", "tmp")
+                for p in (root / sub).rglob("*")
+                if p.is_file()
+            )
         s3 = boto3.client("s3", endpoint_url=self.moto, region_name="us-east-1")
         return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=self.settings.s3_bucket).get("Contents", []))
 
@@ -151,8 +181,11 @@ class Installation:
 
     def traces(self, meeting_id: str) -> list[str]:
         """Everything anywhere that belongs to one meeting."""
-        return ([k for k in self.stored_keys() if meeting_id in k] + [m for m in self.index_rows() if m == meeting_id]
-                + [j for j in self.job_rows() if j == meeting_id])
+        return (
+            [k for k in self.stored_keys() if meeting_id in k]
+            + [m for m in self.index_rows() if m == meeting_id]
+            + [j for j in self.job_rows() if j == meeting_id]
+        )
 
 
 def _index_file(settings: Settings) -> Path:
@@ -182,9 +215,16 @@ def installation(request, tmp_path, sample_wav, processed_sample, embedder):
         double.namespaces.clear()
         bucket = unique("retention")
         make_bucket(moto, bucket)
-        settings = Settings(data_dir=data, s3_bucket=bucket, s3_endpoint_url=moto, jobs_table=unique("jobs"),
-                            dynamodb_endpoint_url=moto, index_backend="pinecone", pinecone_api_key=API_KEY,
-                            pinecone_host=double.host)
+        settings = Settings(
+            data_dir=data,
+            s3_bucket=bucket,
+            s3_endpoint_url=moto,
+            jobs_table=unique("jobs"),
+            dynamodb_endpoint_url=moto,
+            index_backend="pinecone",
+            pinecone_api_key=API_KEY,
+            pinecone_host=double.host,
+        )
         extra = {"pinecone": double, "moto": moto}
     services = Services(settings)
     yield Installation(request.param, services, sample_wav, meeting, result_dir, embedder, **extra)
@@ -216,8 +256,11 @@ def test_recordings_then_meetings_go_on_time_and_then_nothing_remains(installati
     assert abs(kept.recording_deleted_at - time.time()) < 60
     assert load(services.storage, kept.result_prefix).minutes is not None
     assert week_old.id in inst.index_rows()
-    with pytest.raises(JobStateError, match=r"The recording of sample\.wav was deleted on \d{4}-\d\d-\d\d under "
-                                            r"this workspace's retention rules, so it cannot be processed again"):
+    with pytest.raises(
+        JobStateError,
+        match=r"The recording of sample\.wav was deleted on \d{4}-\d\d-\d\d under "
+        r"this workspace's retention rules, so it cannot be processed again",
+    ):
         rerun_job(week_old.id, services=services)
     with pytest.raises(JobStateError, match="cannot be processed again"):
         retry_job(failed.id, services=services)
@@ -225,7 +268,10 @@ def test_recordings_then_meetings_go_on_time_and_then_nothing_remains(installati
     note = retention_note(kept, WEEK_AND_MONTH)
     assert note is not None and note.startswith("The recording was deleted on ") and "cannot be re-run" in note
     # Fresh: all of it kept.
-    assert services.storage.stat(fresh.storage_key) is not None and services.store.get(fresh.id).recording_deleted_at is None
+    assert (
+        services.storage.stat(fresh.storage_key) is not None
+        and services.store.get(fresh.id).recording_deleted_at is None
+    )
     assert sweep(services, rules_for=fixed(WEEK_AND_MONTH)).deleted == 0  # a second pass finds nothing more due
 
     # Two months on, everything is past its meeting period: the stores are empty.
@@ -305,8 +351,9 @@ def test_a_dead_workers_scratch_folder_is_removed(settings):
     dead = scratch / f"job-{job_id_for('test:dead')}-x1y2"
     (dead / "input").mkdir(parents=True)
     (dead / "input" / "sample.wav").write_bytes(b"RIFF....")
-    running_job, _ = services.store.create(Job(id=job_id_for("test:live"), storage_key="uploads/x.wav",
-                                               idempotency_key="test:live", source_name="x.wav"))
+    running_job, _ = services.store.create(
+        Job(id=job_id_for("test:live"), storage_key="uploads/x.wav", idempotency_key="test:live", source_name="x.wav")
+    )
     services.store.claim(running_job.id, "worker", 600)
     live = scratch / f"job-{running_job.id}-a1b2"
     live.mkdir(parents=True)
@@ -320,9 +367,13 @@ def test_a_dead_workers_scratch_folder_is_removed(settings):
 
 def test_no_recordings_kept_the_recording_goes_as_the_minutes_are_made(installation):
     inst = installation
-    services = Services(inst.settings.model_copy(update={"keep_recordings": False}),
-                        storage=inst.services.storage, store=inst.services.store, index=inst.services.index,
-                        events=JobEvents())
+    services = Services(
+        inst.settings.model_copy(update={"keep_recordings": False}),
+        storage=inst.services.storage,
+        store=inst.services.store,
+        index=inst.services.index,
+        events=JobEvents(),
+    )
     announced: list[Job] = []
     services.events.subscribe(lambda event: announced.append(event.job) if event.kind == "completed" else None)
     queued = inst.share("no-keeping", state=JobState.QUEUED)
@@ -342,15 +393,22 @@ def test_no_recordings_kept_the_recording_goes_as_the_minutes_are_made(installat
     assert services.storage.stat(failed.storage_key) is not None
     rules = server_rules(services.settings)
     assert sweep(services, rules_for=fixed(rules)).deleted == 0
-    assert sweep(services, rules_for=fixed(RetentionRules(recording_days=7, keep_recordings=False)),
-                 now=time.time() + 8 * DAY).recordings == [failed.id]
+    assert sweep(
+        services, rules_for=fixed(RetentionRules(recording_days=7, keep_recordings=False)), now=time.time() + 8 * DAY
+    ).recordings == [failed.id]
 
 
 def test_the_sweeper_of_lifestream_serve_runs_until_stopped(settings):
     services = Services(settings.model_copy(update={"retention_days": 1}))
-    job, _ = services.store.create(Job(id=job_id_for("test:sweeper"), storage_key="uploads/old.wav",
-                                       idempotency_key="test:sweeper", source_name="old.wav",
-                                       created_at=time.time() - 2 * DAY))
+    job, _ = services.store.create(
+        Job(
+            id=job_id_for("test:sweeper"),
+            storage_key="uploads/old.wav",
+            idempotency_key="test:sweeper",
+            source_name="old.wav",
+            created_at=time.time() - 2 * DAY,
+        )
+    )
     services.storage.put(job.storage_key, open(__file__, "rb"))
     services.store.claim(job.id, "w", 60)
     services.store.fail(job.id, "w", "broken", retryable=False)
@@ -368,9 +426,15 @@ def test_the_sweeper_of_lifestream_serve_runs_until_stopped(settings):
 def test_lifestream_sweep_on_the_command_line(settings, sample_wav, capsys, monkeypatch):
     monkeypatch.setenv("LIFESTREAM_RETENTION_DAYS", "7")
     services = Services(settings)
-    job, _ = services.store.create(Job(id=job_id_for("test:cli-sweep"), storage_key="uploads/old.wav",
-                                       idempotency_key="test:cli-sweep", source_name="old.wav",
-                                       created_at=time.time() - 8 * DAY))
+    job, _ = services.store.create(
+        Job(
+            id=job_id_for("test:cli-sweep"),
+            storage_key="uploads/old.wav",
+            idempotency_key="test:cli-sweep",
+            source_name="old.wav",
+            created_at=time.time() - 8 * DAY,
+        )
+    )
     with sample_wav.open("rb") as fh:
         services.storage.put(job.storage_key, fh)
     services.store.claim(job.id, "w", 60)
@@ -380,8 +444,10 @@ def test_lifestream_sweep_on_the_command_line(settings, sample_wav, capsys, monk
     assert main(["sweep", "--dry-run"]) == 0
     out = capsys.readouterr()
     assert out.out == f"would delete the recording of meeting {job.id}\n"
-    assert "recordings are kept 7 days; meetings are kept until someone deletes them; would delete 0 meeting(s), " \
-           "1 recording(s)" in out.err
+    assert (
+        "recordings are kept 7 days; meetings are kept until someone deletes them; would delete 0 meeting(s), "
+        "1 recording(s)" in out.err
+    )
     assert main(["sweep"]) == 0
     assert capsys.readouterr().out == f"deleted the recording of meeting {job.id}\n"
     assert Services(settings).storage.stat(job.storage_key) is None
@@ -390,16 +456,128 @@ def test_lifestream_sweep_on_the_command_line(settings, sample_wav, capsys, monk
 def test_a_job_store_from_before_retention_opens_and_records_deletions(tmp_path):
     path = tmp_path / "jobs.sqlite3"
     columns = [c for c in Job.model_fields if c not in ("id", "recording_deleted_at")]
-    old = Job(id="0123456789abcdef", storage_key="uploads/a.wav", idempotency_key="k", source_name="a.wav",
-              state=JobState.COMPLETED)
+    old = Job(
+        id="0123456789abcdef",
+        storage_key="uploads/a.wav",
+        idempotency_key="k",
+        source_name="a.wav",
+        state=JobState.COMPLETED,
+    )
     row = old.model_dump(mode="json")
     row["origin"], row["completion_announced"] = "{}", 0
     with sqlite3.connect(path) as db:
         db.execute(f"CREATE TABLE jobs (id TEXT PRIMARY KEY, {', '.join(columns)})")
-        db.execute(f"INSERT INTO jobs (id, {', '.join(columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})",
-                   [row["id"], *(row[c] for c in columns)])
+        db.execute(
+            f"INSERT INTO jobs (id, {', '.join(columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})",
+            [row["id"], *(row[c] for c in columns)],
+        )
     store = SQLiteJobStore(path)
     assert store.get(old.id).recording_deleted_at is None
     assert store.mark_recording_deleted(old.id, 1234.5).recording_deleted_at == 1234.5
     store.close()
     assert SQLiteJobStore(path).get(old.id).recording_deleted_at == 1234.5  # and a second open adds nothing
+
+
+# --------------------------------------------------------------------------- each workspace's choice, end to end
+def _serve_env(settings: Settings) -> dict[str, str]:
+    """`lifestream serve` on the installation's own backends, sweeping every half second, meetings kept 30 days."""
+    env = {"LIFESTREAM_RETENTION_SWEEP_SECONDS": "0.5", "LIFESTREAM_MEETING_RETENTION_DAYS": "30"}
+    if settings.s3_bucket:
+        env |= {
+            "LIFESTREAM_S3_BUCKET": settings.s3_bucket,
+            "LIFESTREAM_S3_ENDPOINT_URL": str(settings.s3_endpoint_url),
+            "LIFESTREAM_JOBS_TABLE": str(settings.jobs_table),
+            "LIFESTREAM_DYNAMODB_ENDPOINT_URL": str(settings.dynamodb_endpoint_url),
+            "LIFESTREAM_INDEX_BACKEND": "pinecone",
+            "LIFESTREAM_PINECONE_API_KEY": API_KEY,
+            "LIFESTREAM_PINECONE_HOST": str(settings.pinecone_host),
+        }
+    return env
+
+
+def test_each_workspace_chooses_its_retention_in_the_api_and_the_servers_sweeper_applies_it(installation):
+    inst, services = installation, installation.services
+    short = inst.share("w1-short", workspace="W1", days_ago=3)
+    other = inst.share("w2-kept", workspace="W2", days_ago=3)
+    later = inst.share("w2-later", workspace="W2", days_ago=1)
+    server = start_server(inst.settings.data_dir, ["W1", "W2"], **_serve_env(inst.settings))
+    try:
+        w1, w2 = server.tokens["W1"], server.tokens["W2"]
+        # The server's rules to begin with: nothing of these three-day-old meetings is due.
+        mine = server.request("GET", "/api/v1/retention", token=w1).json()
+        assert mine["workspace"] == "W1" and mine["choice"] is None
+        assert (
+            mine["retention"]
+            == mine["server"]
+            == {
+                "recording_days": None,
+                "meeting_days": 30,
+                "keep_recordings": True,
+                "description": "recordings are kept with their meeting; meetings are kept 30 days",
+            }
+        )
+        assert server.request("GET", "/api/v1/retention").status == 401
+        for bad in ({"recording_days": 0}, {"meeting_days": "7"}, {"keep_recordings": "no"}):
+            refused = server.request("PUT", "/api/v1/retention", token=w1, json_body=bad)
+            assert refused.status == 400, (bad, refused.text)
+
+        # W1 keeps recordings two days, and asks for meetings longer than the server allows: it gets 30.
+        chose = server.request(
+            "PUT", "/api/v1/retention", token=w1, json_body={"recording_days": 2, "meeting_days": 90}
+        )
+        assert chose.status == 200, chose.text
+        assert chose.json()["choice"] == {"recording_days": 2, "meeting_days": 90, "keep_recordings": True}
+        assert chose.json()["retention"]["recording_days"] == 2 and chose.json()["retention"]["meeting_days"] == 30
+        assert server.request("GET", "/api/v1/retention", token=w2).json()["choice"] is None  # W2's untouched
+
+        # The server's own sweeper deletes W1's recording; W2's meeting of the same age keeps everything.
+        def gone(job: Job) -> bool:  # the job is marked first, then the object goes
+            return services.store.get(job.id).recording_deleted_at is not None and not services.storage.stat(
+                job.storage_key
+            )
+
+        server.wait_for(lambda: gone(short), 60, "W1's recording to go")
+        assert services.storage.stat(short.storage_key) is None
+        assert services.storage.stat(other.storage_key) is not None
+        assert services.store.get(other.id).recording_deleted_at is None
+        status = server.request("GET", f"/api/v1/status/{short.id}", token=w1).json()
+        assert status["recording_deleted_at"] and not status["retryable"]
+        assert status["meeting_deleted_on"] and "The recording was deleted on" in status["retention_note"]
+        listed = server.request("GET", "/api/v1/meetings", token=w1).json()
+        assert listed["retention"]["recording_days"] == 2
+        assert [m["recording_deleted_at"] is not None for m in listed["meetings"]] == [True]
+        assert load(services.storage, short.result_prefix).minutes is not None  # the minutes stay
+
+        # W2 keeps no recordings: its completed meetings lose theirs at the next pass, the minutes stay.
+        assert (
+            server.request("PUT", "/api/v1/retention", token=w2, json_body={"keep_recordings": False}).json()[
+                "retention"
+            ]["keep_recordings"]
+            is False
+        )
+        server.wait_for(
+            lambda: gone(other) and gone(later),
+            60,
+            "W2's recordings to go",
+        )
+        assert services.storage.stat(other.storage_key) is None and services.storage.stat(later.storage_key) is None
+
+        # W1 keeps meetings two days: its meeting goes whole, and nothing of it remains anywhere.
+        server.request("PUT", "/api/v1/retention", token=w1, json_body={"meeting_days": 2})
+        server.wait_for(lambda: services.store.get(short.id) is None, 60, "W1's meeting to go")
+        assert inst.traces(short.id) == []
+        assert inst.traces(other.id) and inst.traces(later.id)  # W2's minutes, transcripts and search records
+        assert server.request("GET", f"/api/v1/status/{short.id}", token=w1).status == 404
+
+        # Back to the server's rules: an all-default choice removes W1's own.
+        back = server.request("PUT", "/api/v1/retention", token=w1, json_body={}).json()
+        assert back["choice"] is None and back["retention"] == back["server"]
+    finally:
+        stop_server(server)
+    log = server.log.read_text()
+    # Every deletion is on the record, with the rules that made it.
+    assert f"retention: deleted the recording of meeting {short.id} (sample.wav, workspace W1" in log
+    assert "recordings are kept 2 days; meetings are kept 30 days" in log
+    assert f"retention: deleted meeting {short.id} (sample.wav, workspace W1" in log
+    assert f"retention: deleted the recording of meeting {other.id} (sample.wav, workspace W2" in log
+    assert "retention: workspace W1 chose the server's rules" in log

@@ -45,7 +45,9 @@ locals {
     "${var.bucket_arn}/${var.s3_key_prefix}uploads/*",
     "${var.bucket_arn}/${var.s3_key_prefix}results/*",
   ]
-  table_resources = concat(var.table_arns, [for arn in var.table_arns : "${arn}/index/*"])
+  # Each workspace's own retention choice (PUT /api/v1/retention): the bot writes it, everyone reads it.
+  workspace_settings = "${var.bucket_arn}/${var.s3_key_prefix}workspaces/*"
+  table_resources    = concat(var.table_arns, [for arn in var.table_arns : "${arn}/index/*"])
   dynamodb_rw = [
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
@@ -203,7 +205,7 @@ data "aws_iam_policy_document" "bot" {
   statement {
     sid       = "RecordingsAndResults"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = local.s3_objects
+    resources = concat(local.s3_objects, [local.workspace_settings])
   }
 
   # Without ListBucket, HEAD on a missing key answers 403 instead of 404, and
@@ -258,6 +260,12 @@ data "aws_iam_policy_document" "worker" {
   }
 
   statement {
+    sid       = "ReadRetentionChoices"
+    actions   = ["s3:GetObject"]
+    resources = [local.workspace_settings]
+  }
+
+  statement {
     sid       = "ListBucket"
     actions   = ["s3:ListBucket"]
     resources = [var.bucket_arn]
@@ -297,13 +305,20 @@ data "aws_iam_policy_document" "worker" {
   }
 }
 
-# The sweeper lists the bucket and deletes recordings and results (never reads them), reads and
-# updates job records, and deletes search records in Pinecone (its key is its only secret).
+# The sweeper lists the bucket and deletes recordings and results (never reads them), reads each
+# workspace's retention choice, reads and updates job records, and deletes search records in Pinecone
+# (its key is its only secret).
 data "aws_iam_policy_document" "sweep" {
   statement {
     sid       = "DeleteRecordingsAndResults"
     actions   = ["s3:DeleteObject"]
     resources = local.s3_objects
+  }
+
+  statement {
+    sid       = "ReadRetentionChoices"
+    actions   = ["s3:GetObject"]
+    resources = [local.workspace_settings]
   }
 
   statement {
