@@ -10,6 +10,7 @@ namespaces), so "nothing remains" is read from the stores themselves.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -21,6 +22,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from lifestream.bot.slack.blocks import minutes_blocks
+from lifestream.bot.teams.cards import minutes_card
 from lifestream.cli import main
 from lifestream.meetings import delete, load
 from lifestream.models import Meeting
@@ -389,6 +392,14 @@ def test_no_recordings_kept_the_recording_goes_as_the_minutes_are_made(installat
     assert load(services.storage, done.result_prefix).minutes is not None
     # The announcement (the minutes posted in chat) already knows the recording is gone.
     assert [j.id for j in announced] == [done.id] and recording_gone(announced[0]) is not None
+    # What Slack and Teams post: the minutes, why the recording is gone, and no Re-run button.
+    meeting, gone = load(services.storage, done.result_prefix), recording_gone(announced[0])
+    messages = minutes_blocks(meeting, job_id=done.id, recording_gone=gone)
+    blocks = [b for message in messages for b in message]
+    assert any(gone in e.get("text", "") for b in blocks if b["type"] == "context" for e in b["elements"])
+    assert not [e for b in blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "rerun_job"]
+    card = json.dumps(minutes_card(meeting, job_id=done.id, recording_gone=gone), ensure_ascii=False)
+    assert "cannot be processed again" in card
     # A failed recording is kept, so Retry still works, until its recording period; the sweeper agrees.
     assert services.storage.stat(failed.storage_key) is not None
     rules = server_rules(services.settings)
@@ -543,6 +554,8 @@ def test_each_workspace_chooses_its_retention_in_the_api_and_the_servers_sweeper
         status = server.request("GET", f"/api/v1/status/{short.id}", token=w1).json()
         assert status["recording_deleted_at"] and not status["retryable"]
         assert status["meeting_deleted_on"] and "The recording was deleted on" in status["retention_note"]
+        page = server.request("GET", status["page_url"])  # the meeting page, from its signed link
+        assert page.status == 200 and 'id="retention"' in page.text and "cannot be re-run" in page.text
         listed = server.request("GET", "/api/v1/meetings", token=w1).json()
         assert listed["retention"]["recording_days"] == 2
         assert [m["recording_deleted_at"] is not None for m in listed["meetings"]] == [True]
