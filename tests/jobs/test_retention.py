@@ -182,6 +182,15 @@ class Installation:
         dynamodb = boto3.client("dynamodb", endpoint_url=self.moto, region_name="us-east-1")
         return [i["id"]["S"] for i in dynamodb.scan(TableName=self.settings.jobs_table, ConsistentRead=True)["Items"]]
 
+    def on_disk(self, needles: list[str]) -> list[str]:
+        """The local database files (and their write-ahead logs) whose raw bytes still hold any of ``needles``:
+        a deleted row can linger in freed pages or in the log long after no query finds it."""
+        if self.kind != "local":
+            return []
+        files = [p for p in self.settings.data_dir.iterdir() if p.is_file() and ".sqlite3" in p.name]
+        assert {p.name for p in files} >= {"jobs.sqlite3", "search.sqlite3"}, files
+        return [f"{p.name}: {n}" for p in files for n in needles if n.encode() in p.read_bytes()]
+
     def traces(self, meeting_id: str) -> list[str]:
         """Everything anywhere that belongs to one meeting."""
         return (
@@ -253,6 +262,9 @@ def test_recordings_then_meetings_go_on_time_and_then_nothing_remains(installati
     assert report.meetings == [expired.id] and sorted(report.recordings) == sorted([week_old.id, failed.id])
     assert report.errors == [] and report.leftovers == []
     assert inst.traces(expired.id) == []  # storage, index and job store: nothing of it anywhere
+    # Not even in the database files' bytes (its records and job record carry its id).
+    assert inst.on_disk([expired.id]) == []
+    assert inst.kind != "local" or inst.on_disk([week_old.id])  # (the check does find what is still kept)
     # Ten days old: the recording went, the minutes stay, searchable, and the job says when it went.
     kept = services.store.get(week_old.id)
     assert services.storage.stat(week_old.storage_key) is None
@@ -281,6 +293,8 @@ def test_recordings_then_meetings_go_on_time_and_then_nothing_remains(installati
     later = sweep(services, rules_for=fixed(WEEK_AND_MONTH), now=time.time() + 60 * DAY)
     assert sorted(later.meetings) == sorted([fresh.id, week_old.id, failed.id]) and later.errors == []
     assert inst.stored_keys() == [] and inst.index_rows() == [] and inst.job_rows() == []
+    said = max((s.text for s in inst.meeting.transcript.segments), key=len).strip()  # the longest thing said
+    assert inst.on_disk([said, fresh.id, week_old.id, failed.id]) == []
 
 
 def test_running_and_queued_jobs_are_left_for_a_later_pass(installation):

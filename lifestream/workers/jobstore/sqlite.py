@@ -62,6 +62,7 @@ class SQLiteJobStore(JobStore):
             self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             self._conn.row_factory = sqlite3.Row
             self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA secure_delete=ON")  # a deleted job's record is overwritten, not freed
             self._conn.executescript(_SCHEMA)
             self._add_new_columns()
         except (OSError, sqlite3.Error) as exc:
@@ -104,7 +105,10 @@ class SQLiteJobStore(JobStore):
         return _from_row(rows[0]) if rows else None
 
     def delete(self, job_id: str) -> bool:
-        return bool(self._execute("DELETE FROM jobs WHERE id = ? RETURNING id", [job_id]))
+        deleted = bool(self._execute("DELETE FROM jobs WHERE id = ? RETURNING id", [job_id]))
+        if deleted:  # the write-ahead log still holds the record's old page: checkpoint it and empty the log
+            self._execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return deleted
 
     def list(self, states: Collection[JobState] | None = None, limit: int = 100, *,
              announced: bool | None = None) -> list[Job]:
