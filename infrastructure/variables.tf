@@ -162,7 +162,7 @@ variable "enable_autoscaling" {
 
 # ----------------------------------------------------------------------------- data
 variable "recording_retention_days" {
-  description = "Days after a recording is shared before it is deleted, its minutes kept (LIFESTREAM_RETENTION_DAYS, and the S3 lifecycle rule on uploads/); null: kept as long as its meeting. Workspaces may choose fewer days, never more."
+  description = "Days after a recording is shared before it is deleted, its minutes kept (LIFESTREAM_RECORDING_RETENTION_DAYS, every workspace's default recording_retention_days, and the S3 lifecycle rule on uploads/); null: kept as long as its meeting. The lifecycle rule deletes at this period whatever a workspace chose: a workspace may shorten it, not lengthen it."
   type        = number
   default     = 7
 
@@ -173,7 +173,7 @@ variable "recording_retention_days" {
 }
 
 variable "meeting_retention_days" {
-  description = "Days after a recording is shared before its whole meeting is deleted: minutes, transcript, keyframes, search records, job record (LIFESTREAM_MEETING_RETENTION_DAYS, and the S3 lifecycle rule on results/); null: kept until someone deletes it."
+  description = "Days after a recording is shared before its whole meeting is deleted: minutes, transcript, keyframes, search records, job record (LIFESTREAM_RETENTION_DAYS, every workspace's default retention_days, and the S3 lifecycle rule on results/); null: kept until someone deletes it. As for recordings, a workspace may shorten it, not lengthen it."
   type        = number
   default     = null
 
@@ -184,7 +184,7 @@ variable "meeting_retention_days" {
 }
 
 variable "keep_recordings" {
-  description = "false: each recording is deleted as soon as its minutes are made (LIFESTREAM_KEEP_RECORDINGS); a failed one is kept for a retry until recording_retention_days."
+  description = "false: each recording is deleted as soon as its minutes are made (LIFESTREAM_KEEP_RECORDINGS, every workspace's default keep_recordings); a failed one is kept for a retry until recording_retention_days."
   type        = bool
   default     = true
 }
@@ -285,6 +285,12 @@ variable "slack_socket_mode" {
   default     = false
 }
 
+variable "slack_client_id" {
+  description = "The Slack app's client id (LIFESTREAM_SLACK_CLIENT_ID) to install into any number of workspaces from /slack/install; its client secret goes to Secrets Manager. null: one workspace, with a static bot token."
+  type        = string
+  default     = null
+}
+
 variable "enable_teams" {
   description = "Create the Teams app password secret and pass the Teams app and tenant ids."
   type        = bool
@@ -301,6 +307,18 @@ variable "teams_tenant_id" {
   description = "Entra tenant ID for a single-tenant bot (LIFESTREAM_TEAMS_TENANT_ID); null for multi-tenant."
   type        = string
   default     = null
+}
+
+variable "teams_tenants" {
+  description = "Entra tenant IDs a multi-tenant bot serves (LIFESTREAM_TEAMS_TENANTS); empty: any tenant that adds the app."
+  type        = list(string)
+  default     = []
+}
+
+variable "teams_admins" {
+  description = "Who may change a tenant's LifeStream settings from Teams, as \"<tenant id>:<user's Entra object id>\" (LIFESTREAM_TEAMS_ADMINS)."
+  type        = list(string)
+  default     = []
 }
 
 # ----------------------------------------------------------------------------- LLM and search

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lifestream.errors import LifeStreamError
 from lifestream.models import Meeting
-from lifestream.origin import SlackOrigin, TeamsOrigin
+from lifestream.origin import SlackOrigin, TeamsOrigin, shared_in
 from lifestream.pipeline import naming
 from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
 from lifestream.search import Indexer
@@ -70,11 +70,11 @@ def rename(services: Services, job: Job, names: dict[str, str]) -> Meeting:
     return meeting
 
 
-def latest_in(services: Services, origin_type: type[SlackOrigin] | type[TeamsOrigin], conversation: str,
-              scan: int = 200) -> Job | None:
+def latest_in(services: Services, origin_type: type[SlackOrigin] | type[TeamsOrigin], workspace: str,
+              conversation: str, scan: int = 200) -> Job | None:
     """The newest completed meeting shared in a chat conversation ("rename SPEAKER_1 Alice" names its speakers)."""
     for job in services.store.list([JobState.COMPLETED], scan):
-        if isinstance(job.origin, origin_type) and job.origin.conversation == conversation:
+        if shared_in(job.origin, origin_type, workspace, conversation):
             return job
     return None
 

@@ -25,8 +25,10 @@ rules from the same periods delete whatever the sweeper has not (a backstop,
 not the mechanism: they cannot reach the index or the job store).
 
 The rules come from a callable (``rules_for(workspace)``), by default
-``workers.recordings.rules_for``: the server's, under which a workspace's own
-choices fit.
+``workers.recordings.rules_for``: each workspace's settings in force
+(``Services.workspace_settings``: ``retention_days``, ``recording_retention_days``,
+``keep_recordings``, its own choice or the server's ``LIFESTREAM_*`` default).
+This is the only retention sweeper: nothing else deletes by age.
 """
 
 from __future__ import annotations

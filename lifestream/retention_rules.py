@@ -1,27 +1,25 @@
 """How long a workspace's recordings and meetings are kept: ``RetentionRules``.
 
 Two periods, both counted from when the recording was shared (the job's
-``created_at``):
+``created_at``), from the workspace's settings in force
+(``Services.workspace_settings``: its own choice, else the server's
+environment):
 
-- the **recording** goes after ``recording_days`` (``LIFESTREAM_RETENTION_DAYS``),
-  or as soon as its minutes are made when ``keep_recordings`` is false
-  (``LIFESTREAM_KEEP_RECORDINGS=false``); the minutes stay;
-- the **meeting** goes after ``meeting_days`` (``LIFESTREAM_MEETING_RETENTION_DAYS``):
+- the **recording** goes after ``recording_retention_days``
+  (``LIFESTREAM_RECORDING_RETENTION_DAYS``), or as soon as its minutes are made
+  when ``keep_recordings`` is off (``LIFESTREAM_KEEP_RECORDINGS=false``); the
+  minutes stay;
+- the **meeting** goes after ``retention_days`` (``LIFESTREAM_RETENTION_DAYS``):
   minutes, transcript, keyframes, posted-message records, search records and the
   job record, with the recording if it is still there.
 
-``None`` keeps a thing until someone deletes it. The server's values are the
-longest anything is kept: a workspace may choose shorter periods for itself,
-never longer, because in the cloud S3's lifecycle rules (Terraform, from the
-same values) delete at the server's periods whatever the app thinks.
+``None`` keeps a thing until someone deletes it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from lifestream.settings import Settings
 
 DAY = 86_400.0
 
@@ -47,14 +45,6 @@ class RetentionRules:
         """When the whole meeting is deleted; None: kept until someone deletes it."""
         return None if self.meeting_days is None else shared_at + self.meeting_days * DAY
 
-    def within(self, ceiling: RetentionRules) -> RetentionRules:
-        """These rules, kept no longer than ``ceiling`` allows (a workspace's choice under the server's)."""
-        return RetentionRules(
-            recording_days=_shorter(self.recording_days, ceiling.recording_days),
-            meeting_days=_shorter(self.meeting_days, ceiling.meeting_days),
-            keep_recordings=self.keep_recordings and ceiling.keep_recordings,
-        )
-
     def describe(self) -> str:
         """In words, for logs and the people who ask."""
         if not self.keep_recordings:
@@ -77,12 +67,3 @@ def _days(n: int) -> str:
 
 # Which rules apply to a workspace (None: a recording processed from the command line).
 RulesFor = Callable[[str | None], RetentionRules]
-
-
-def server_rules(settings: Settings) -> RetentionRules:
-    """The server's rules, from its environment: every workspace's default and ceiling."""
-    return RetentionRules(
-        recording_days=settings.retention_days,
-        meeting_days=settings.meeting_retention_days,
-        keep_recordings=settings.keep_recordings,
-    )

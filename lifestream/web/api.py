@@ -23,10 +23,12 @@ from lifestream import meetings
 from lifestream.errors import MediaError, TransientError
 from lifestream.exports import export, stored_keyframes
 from lifestream.links import meeting_link
-from lifestream.origin import ApiOrigin
+from lifestream.origin import API_CONVERSATION_PREFIX, ApiOrigin, Origin
 from lifestream.pipeline import insights
+from lifestream.pipeline.limits import check_duration, stored_duration
 from lifestream.pipeline.outputs import minutes_markdown
-from lifestream.retention_rules import RetentionRules, server_rules
+from lifestream.public_errors import public_reason, redact_urls
+from lifestream.retention_rules import RetentionRules
 from lifestream.search import Scope, ask
 from lifestream.search.answers import NOT_FOUND_TEXT, Answer
 from lifestream.services import Services
@@ -74,10 +76,10 @@ async def api_errors(request: web.Request, handler):
         headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "WWW-Authenticate")}
         return error_response(exc.status, exc.reason, headers)
     except TransientError as exc:
-        return error_response(503, exc.message, {"Retry-After": "30"})
-    except Exception:
-        log.exception("%s %s failed", request.method, request.path)
-        return error_response(500, "internal error")
+        return error_response(503, public_reason(exc, log=log, context=f"{request.method} {request.path}"),
+                              {"Retry-After": "30"})
+    except Exception as exc:  # a misconfiguration or a bug: a plain reason and a ref; the details are logged
+        return error_response(500, public_reason(exc, log=log, context=f"{request.method} {request.path}"))
 
 
 # --- request helpers
@@ -134,7 +136,7 @@ def _date(ts: float | None) -> str | None:
 
 
 def status_body(svc: Services, job: Job) -> dict:
-    error = job.reason if job.state is not JobState.COMPLETED else None
+    error = redact_urls(job.reason) if job.reason and job.state is not JobState.COMPLETED else None
     rules = _rules(svc, job)
     return schemas.JobStatus(
         job_id=job.id, state=job.state.value, stage=job.stage, percent=job.percent, error=error,
@@ -171,7 +173,7 @@ async def presigned_url(request: web.Request) -> web.Response:
         size=body.size, expires=expires))
     url = await asyncio.to_thread(svc.storage.presign_put, key, svc.settings.presign_seconds)
     if not url:  # local storage: upload to this server instead
-        url = f"{svc.settings.public_url.rstrip('/')}{API}/upload/direct?token={ticket}"
+        url = f"{svc.settings.public_base_url}{API}/upload/direct?token={ticket}"
     return web.json_response(schemas.UploadTicket(
         job_id=job_id, upload_token=ticket, upload_url=url, headers={"Content-Type": "application/octet-stream"},
         expires_at=iso(expires), max_bytes=body.size).model_dump(mode="json"))
@@ -224,10 +226,16 @@ async def confirm(request: web.Request) -> web.Response:
     if found.size > min(claim.size, _max_bytes(svc.settings)):
         await asyncio.to_thread(svc.storage.delete, claim.key)
         raise ApiError(413, "the uploaded file is larger than announced; it was discarded")
+    duration = await asyncio.to_thread(stored_duration, svc.storage, claim.key, claim.filename)
+    try:
+        check_duration(duration, claim.filename, svc.settings)
+    except MediaError as exc:
+        await asyncio.to_thread(svc.storage.delete, claim.key)
+        raise ApiError(413, f"{exc.message} It was discarded.") from None
     origin = ApiOrigin(workspace=ws, conversation=claim.conversation)
     try:
         sub = await asyncio.to_thread(submit_stored, claim.key, services=svc, source_name=claim.filename,
-                                      origin=origin, num_speakers=body.num_speakers,
+                                      origin=origin, num_speakers=body.num_speakers, duration=duration,
                                       idempotency_key=claim.idempotency_key)
     except MediaError as exc:
         raise ApiError(409, exc.message) from None
@@ -293,14 +301,22 @@ async def query(request: web.Request) -> web.Response:
         raise ApiError(400, "question: empty")
     jobs = await workspace_jobs(svc, ws, [JobState.COMPLETED])
     conversations = {j.origin.conversation for j in jobs if j.origin is not None}
-    if body.conversations:
-        conversations &= set(body.conversations)
+    if body.conversations:  # a name is a chat's conversation id or an API conversation's name
+        conversations &= set(body.conversations) | {API_CONVERSATION_PREFIX + c for c in body.conversations}
     if not conversations:
         answer = Answer(text=NOT_FOUND_TEXT, found=False)
     else:
-        answer = await asyncio.to_thread(ask, question, Scope(ws, sorted(conversations)), settings=svc.settings,
+        settings = await asyncio.to_thread(svc.settings_for, ws)  # the workspace's LLM choice
+        answer = await asyncio.to_thread(ask, question, Scope(ws, sorted(conversations)), settings=settings,
                                          index=svc.index, meeting_ids=tuple(body.meeting_ids))
     return web.json_response(answer.model_dump(mode="json"))
+
+
+def _conversation_name(origin: Origin | None) -> str | None:
+    """As the API caller named it (API uploads), or the chat's conversation id."""
+    if origin is None:
+        return None
+    return origin.name if isinstance(origin, ApiOrigin) else origin.conversation
 
 
 def _int_param(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -322,7 +338,7 @@ async def list_meetings(request: web.Request) -> web.Response:
     jobs = await workspace_jobs(svc, ws, [JobState(state)] if state else None)
     items = [schemas.MeetingItem(
         job_id=j.id, source_name=j.source_name, state=j.state.value, stage=j.stage, percent=j.percent,
-        conversation=j.origin.conversation if j.origin else None, created_at=iso(j.created_at),
+        conversation=_conversation_name(j.origin), created_at=iso(j.created_at),
         page_url=meeting_link(svc.settings, j.id, ttl=auth.PAGE_LINK_TTL),
         recording_deleted_at=iso(j.recording_deleted_at) if j.recording_deleted_at else None) for j in jobs[:limit]]
     rules = await asyncio.to_thread(recordings.rules_for(svc), ws)
@@ -333,31 +349,6 @@ async def list_meetings(request: web.Request) -> web.Response:
 def _retention(rules: RetentionRules) -> schemas.Retention:
     return schemas.Retention(recording_days=rules.recording_days, meeting_days=rules.meeting_days,
                              keep_recordings=rules.keep_recordings, description=rules.describe())
-
-
-def _workspace_retention(svc: Services, ws: str) -> dict:
-    choice = recordings.workspace_choice(svc.storage, ws)
-    server = server_rules(svc.settings)
-    return schemas.WorkspaceRetention(
-        workspace=ws, server=_retention(server), retention=_retention(server if choice is None else choice.within(server)),
-        choice=None if choice is None else schemas.RetentionChoice(
-            recording_days=choice.recording_days, meeting_days=choice.meeting_days,
-            keep_recordings=choice.keep_recordings)).model_dump(mode="json")
-
-
-async def get_retention(request: web.Request) -> web.Response:
-    ws = workspace(request)
-    return web.json_response(await asyncio.to_thread(_workspace_retention, services(request), ws))
-
-
-async def put_retention(request: web.Request) -> web.Response:
-    svc = services(request)
-    ws = workspace(request)
-    body = await read_body(request, schemas.RetentionChoice)
-    choice = RetentionRules(recording_days=body.recording_days, meeting_days=body.meeting_days,
-                            keep_recordings=body.keep_recordings)
-    await asyncio.to_thread(recordings.choose, svc, ws, None if choice == RetentionRules() else choice)
-    return web.json_response(await asyncio.to_thread(_workspace_retention, svc, ws))
 
 
 async def delete_meeting(request: web.Request) -> web.Response:
@@ -385,5 +376,3 @@ def add_routes(app: web.Application) -> None:
     r.add_post(f"{API}/query", query)
     r.add_get(f"{API}/meetings", list_meetings)
     r.add_delete(f"{API}/meetings/{{job_id}}", delete_meeting)
-    r.add_get(f"{API}/retention", get_retention)
-    r.add_put(f"{API}/retention", put_retention)

@@ -128,6 +128,9 @@ class MeetingItem(BaseModel):
 
 
 class Retention(BaseModel):
+    """The retention rules in force for a workspace, from its settings (``/settings``: ``retention_days``,
+    ``recording_retention_days``, ``keep_recordings``)."""
+
     recording_days: int | None = Field(description="recordings are deleted this many days after they were "
                                                    "shared; null: kept with their meeting")
     meeting_days: int | None = Field(description="meetings (minutes, transcript, keyframes, search records) are "
@@ -136,31 +139,8 @@ class Retention(BaseModel):
     description: str
 
 
-Days = Annotated[int, Field(ge=1, le=36_500), BeforeValidator(_json_integer)]
-
-
-class RetentionChoice(Request):
-    recording_days: Days | None = Field(
-        default=None, description="delete recordings this many days after they were shared (the minutes stay); "
-        "null: the server's period")
-    meeting_days: Days | None = Field(
-        default=None, description="delete whole meetings (minutes, transcript, keyframes, search records) this "
-        "many days after they were shared; null: the server's period")
-    keep_recordings: bool = Field(default=True, description="false: delete each recording as soon as its minutes "
-                                                            "are made")
-
-
-class WorkspaceRetention(BaseModel):
-    workspace: str
-    choice: RetentionChoice | None = Field(description="what the workspace chose (PUT /retention); null: the "
-                                                       "server's rules")
-    server: Retention = Field(description="the server's rules: every workspace's default, and the longest any "
-                                          "may keep things")
-    retention: Retention = Field(description="the rules that apply to this workspace: its choice, kept no longer "
-                                             "than the server's; the sweeper applies them at its next pass")
-
-
 class MeetingList(BaseModel):
     meetings: list[MeetingItem]
     jobs_page_url: str = Field(description="the workspace's jobs page, a signed link valid for a day")
-    retention: Retention = Field(description="how long this workspace's recordings and meetings are kept")
+    retention: Retention = Field(description="how long this workspace's recordings and meetings are kept (change "
+                                             "it with PATCH /settings)")

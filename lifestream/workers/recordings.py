@@ -15,21 +15,15 @@ last job that still keeps it lets it go. An API upload has its own folder.
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import logging
-import re
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from pathlib import Path
 
-from lifestream.errors import LifeStreamError
-from lifestream.retention_rules import RetentionRules, RulesFor, server_rules
+from lifestream.installations import WorkspaceSettings
+from lifestream.retention_rules import RetentionRules, RulesFor
 from lifestream.services import Services
-from lifestream.storage import Storage, StorageMissing, api_upload_prefix
+from lifestream.storage import api_upload_prefix
 from lifestream.workers.jobstore import Job, JobState
 
 # One logger for every retention deletion, so the record of what went is one filter away.
@@ -38,67 +32,25 @@ log = logging.getLogger("lifestream.retention")
 ALL_JOBS = 1_000_000  # the job store lists newest first up to a limit; retention wants every one
 
 
-WORKSPACES = "workspaces/"  # storage: workspaces/<workspace>/retention.json, a workspace's own choice
-_PLAIN_WORKSPACE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
-
-
-def choice_key(workspace: str) -> str:
-    """Where a workspace's retention choice is stored (a name unfit for a key is hashed)."""
-    name = workspace if _PLAIN_WORKSPACE.fullmatch(workspace) else hashlib.sha256(workspace.encode()).hexdigest()
-    return f"{WORKSPACES}{name}/retention.json"
-
-
-def workspace_choice(storage: Storage, workspace: str) -> RetentionRules | None:
-    """The retention a workspace chose for itself (``PUT /api/v1/retention``); None: the server's."""
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            path = storage.get(choice_key(workspace), Path(tmp) / "retention.json")
-        except StorageMissing:
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-    try:
-        return RetentionRules(recording_days=data.get("recording_days"), meeting_days=data.get("meeting_days"),
-                              keep_recordings=bool(data.get("keep_recordings", True)))
-    except (AttributeError, TypeError) as exc:
-        raise LifeStreamError(f"the retention choice of workspace {workspace} is unreadable: {exc}") from exc
-
-
-def choose(services: Services, workspace: str, choice: RetentionRules | None) -> RetentionRules:
-    """Store a workspace's own retention (None: back to the server's); the rules that apply to it now.
-
-    The sweeper applies them at its next pass. A choice longer than the server's is kept as chosen but
-    applied only up to the server's (``RetentionRules.within``).
-    """
-    key = choice_key(workspace)
-    if choice is None:
-        services.storage.delete(key)
-    else:
-        body = json.dumps({"recording_days": choice.recording_days, "meeting_days": choice.meeting_days,
-                           "keep_recordings": choice.keep_recordings}).encode()
-        services.storage.put(key, io.BytesIO(body), content_type="application/json")
-    applied = rules_for(services)(workspace)
-    log.info("retention: workspace %s chose %s; now %s", workspace,
-             "the server's rules" if choice is None else choice.describe(), applied.describe())
-    return applied
+def rules_of(settings: WorkspaceSettings) -> RetentionRules:
+    """The retention rules of a workspace's settings in force."""
+    return RetentionRules(
+        recording_days=settings.recording_retention_days,
+        meeting_days=settings.retention_days,
+        keep_recordings=settings.keep_recordings,
+    )
 
 
 def rules_for(services: Services) -> RulesFor:
-    """The retention rules of each workspace: the one place they come from.
+    """The retention rules of each workspace, from its settings in force (``Services.workspace_settings``).
 
-    A workspace has the server's rules (``LIFESTREAM_RETENTION_DAYS``,
-    ``LIFESTREAM_MEETING_RETENTION_DAYS``, ``LIFESTREAM_KEEP_RECORDINGS``), or its own choice
-    (``workspace_choice``) applied ``within`` them. Each choice is read once per returned callable (one
-    sweep pass, one request).
+    Each workspace's settings are read once per returned callable (one sweep pass, one request).
     """
-    server = server_rules(services.settings)
-    seen: dict[str, RetentionRules] = {}
+    seen: dict[str | None, RetentionRules] = {}
 
     def of(workspace: str | None) -> RetentionRules:
-        if workspace is None:
-            return server
         if workspace not in seen:
-            choice = workspace_choice(services.storage, workspace)
-            seen[workspace] = server if choice is None else choice.within(server)
+            seen[workspace] = rules_of(services.workspace_settings(workspace))
         return seen[workspace]
 
     return of

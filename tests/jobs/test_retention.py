@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import sqlite3
 import time
@@ -25,11 +24,12 @@ import pytest
 from lifestream.bot.slack.blocks import minutes_blocks
 from lifestream.bot.teams.cards import minutes_card
 from lifestream.cli import main
+from lifestream.installations import server_defaults
 from lifestream.meetings import delete, load
 from lifestream.models import Meeting
 from lifestream.origin import ApiOrigin
 from lifestream.retention import LEFTOVER_GRACE_S, Sweeper, sweep
-from lifestream.retention_rules import DAY, RetentionRules, server_rules
+from lifestream.retention_rules import DAY, RetentionRules
 from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Indexer, local_index_path
 from lifestream.search.embeddings import get_embedder
 from lifestream.services import Services
@@ -39,7 +39,7 @@ from lifestream.workers.execute import execute_job
 from lifestream.workers.hooks import JobEvents
 from lifestream.workers.jobstore import Job, JobState, job_id_for
 from lifestream.workers.jobstore.sqlite import SQLiteJobStore
-from lifestream.workers.recordings import choice_key, recording_gone, retention_note
+from lifestream.workers.recordings import recording_gone, retention_note, rules_of
 from lifestream.workers.submit import JobStateError, rerun_job, retry_job
 from tests.doubles.pinecone import API_KEY, PineconeDouble
 from tests.support.servers import aws_env, make_bucket, moto_url, unique  # noqa: F401  (fixtures)
@@ -57,31 +57,19 @@ def test_rules_in_days_counted_from_sharing():
     assert RetentionRules(recording_days=90, meeting_days=30).recording_until(shared) == shared + 30 * DAY
     assert RetentionRules(meeting_days=30).recording_until(shared) == shared + 30 * DAY
     assert RetentionRules().recording_until(shared) is None and RetentionRules().meeting_until(shared) is None
-    # A workspace keeps things for less time than the server, never longer.
-    server = RetentionRules(recording_days=7, meeting_days=365)
-    assert RetentionRules(recording_days=30, meeting_days=90).within(server) == RetentionRules(7, 90)
-    assert RetentionRules(keep_recordings=False).within(server) == RetentionRules(7, 365, keep_recordings=False)
-    assert RetentionRules().within(RetentionRules(keep_recordings=False)).keep_recordings is False
     assert WEEK_AND_MONTH.describe() == "recordings are kept 7 days; meetings are kept 30 days"
     assert RetentionRules(keep_recordings=False).describe() == (
         "recordings are deleted once their minutes are made; meetings are kept until someone deletes them"
     )
 
 
-def test_a_workspace_choice_is_stored_under_a_safe_key():
-    assert choice_key("T0123ABC") == "workspaces/T0123ABC/retention.json"
-    for odd in ("..", ".", "a/b", "x" * 65, "tenant id"):
-        key = choice_key(odd)
-        assert re.fullmatch(r"workspaces/[0-9a-f]{64}/retention\.json", key), (odd, key)
-
-
-def test_settings_give_the_server_rules(monkeypatch):
-    monkeypatch.setenv("LIFESTREAM_RETENTION_DAYS", "7")
-    monkeypatch.setenv("LIFESTREAM_MEETING_RETENTION_DAYS", "365")
+def test_settings_give_every_workspace_its_default_rules(monkeypatch):
+    monkeypatch.setenv("LIFESTREAM_RECORDING_RETENTION_DAYS", "7")
+    monkeypatch.setenv("LIFESTREAM_RETENTION_DAYS", "365")  # whole meetings
     monkeypatch.setenv("LIFESTREAM_KEEP_RECORDINGS", "false")
-    assert server_rules(Settings()) == RetentionRules(7, 365, keep_recordings=False)
-    monkeypatch.setenv("LIFESTREAM_RETENTION_DAYS", "0")
-    assert main(["sweep", "--dry-run"]) == 2  # "LIFESTREAM_RETENTION_DAYS: Input should be greater than..."
+    assert rules_of(server_defaults(Settings())) == RetentionRules(7, 365, keep_recordings=False)
+    monkeypatch.setenv("LIFESTREAM_RECORDING_RETENTION_DAYS", "0")
+    assert main(["sweep", "--dry-run"]) == 2  # "LIFESTREAM_RECORDING_RETENTION_DAYS: Input should be greater..."
 
 
 # --------------------------------------------------------------------------- an installation, both kinds
@@ -416,7 +404,7 @@ def test_no_recordings_kept_the_recording_goes_as_the_minutes_are_made(installat
     assert "cannot be processed again" in card
     # A failed recording is kept, so Retry still works, until its recording period; the sweeper agrees.
     assert services.storage.stat(failed.storage_key) is not None
-    rules = server_rules(services.settings)
+    rules = rules_of(services.workspace_settings(None))
     assert sweep(services, rules_for=fixed(rules)).deleted == 0
     assert sweep(
         services, rules_for=fixed(RetentionRules(recording_days=7, keep_recordings=False)), now=time.time() + 8 * DAY
@@ -424,7 +412,7 @@ def test_no_recordings_kept_the_recording_goes_as_the_minutes_are_made(installat
 
 
 def test_the_sweeper_of_lifestream_serve_runs_until_stopped(settings):
-    services = Services(settings.model_copy(update={"retention_days": 1}))
+    services = Services(settings.model_copy(update={"recording_retention_days": 1}))
     job, _ = services.store.create(
         Job(
             id=job_id_for("test:sweeper"),
@@ -449,7 +437,7 @@ def test_the_sweeper_of_lifestream_serve_runs_until_stopped(settings):
 
 
 def test_lifestream_sweep_on_the_command_line(settings, sample_wav, capsys, monkeypatch):
-    monkeypatch.setenv("LIFESTREAM_RETENTION_DAYS", "7")
+    monkeypatch.setenv("LIFESTREAM_RECORDING_RETENTION_DAYS", "7")
     services = Services(settings)
     job, _ = services.store.create(
         Job(
@@ -506,7 +494,7 @@ def test_a_job_store_from_before_retention_opens_and_records_deletions(tmp_path)
 # --------------------------------------------------------------------------- each workspace's choice, end to end
 def _serve_env(settings: Settings) -> dict[str, str]:
     """`lifestream serve` on the installation's own backends, sweeping every half second, meetings kept 30 days."""
-    env = {"LIFESTREAM_RETENTION_SWEEP_SECONDS": "0.5", "LIFESTREAM_MEETING_RETENTION_DAYS": "30"}
+    env = {"LIFESTREAM_RETENTION_SWEEP_SECONDS": "0.5", "LIFESTREAM_RETENTION_DAYS": "30"}
     if settings.s3_bucket:
         env |= {
             "LIFESTREAM_S3_BUCKET": settings.s3_bucket,
@@ -520,40 +508,39 @@ def _serve_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def test_each_workspace_chooses_its_retention_in_the_api_and_the_servers_sweeper_applies_it(installation):
+def test_each_workspace_chooses_its_retention_in_its_settings_and_the_servers_sweeper_applies_it(installation):
     inst, services = installation, installation.services
     short = inst.share("w1-short", workspace="W1", days_ago=3)
     other = inst.share("w2-kept", workspace="W2", days_ago=3)
     later = inst.share("w2-later", workspace="W2", days_ago=1)
     server = start_server(inst.settings.data_dir, ["W1", "W2"], **_serve_env(inst.settings))
+
+    def choose(token: str, body: dict) -> dict:
+        changed = server.request("PATCH", "/api/v1/settings", token=token, json_body=body)
+        assert changed.status == 200, changed.text
+        return changed.json()
+
     try:
         w1, w2 = server.tokens["W1"], server.tokens["W2"]
-        # The server's rules to begin with: nothing of these three-day-old meetings is due.
-        mine = server.request("GET", "/api/v1/retention", token=w1).json()
-        assert mine["workspace"] == "W1" and mine["choice"] is None
-        assert (
-            mine["retention"]
-            == mine["server"]
-            == {
-                "recording_days": None,
-                "meeting_days": 30,
-                "keep_recordings": True,
-                "description": "recordings are kept with their meeting; meetings are kept 30 days",
-            }
-        )
-        assert server.request("GET", "/api/v1/retention").status == 401
-        for bad in ({"recording_days": 0}, {"meeting_days": "7"}, {"keep_recordings": "no"}):
-            refused = server.request("PUT", "/api/v1/retention", token=w1, json_body=bad)
+        # The server's defaults to begin with: nothing of these three-day-old meetings is due.
+        mine = server.request("GET", "/api/v1/settings", token=w1).json()
+        assert mine["workspace"] == "W1" and mine["chosen"] == []
+        assert mine["settings"]["retention_days"] == 30 and mine["settings"]["recording_retention_days"] is None
+        assert server.request("GET", "/api/v1/meetings", token=w1).json()["retention"] == {
+            "recording_days": None,
+            "meeting_days": 30,
+            "keep_recordings": True,
+            "description": "recordings are kept with their meeting; meetings are kept 30 days",
+        }
+        for bad in ({"recording_retention_days": 0}, {"recording_retention_days": "7"}, {"keep_recordings": "no"}):
+            refused = server.request("PATCH", "/api/v1/settings", token=w1, json_body={"set": bad})
             assert refused.status == 400, (bad, refused.text)
 
-        # W1 keeps recordings two days, and asks for meetings longer than the server allows: it gets 30.
-        chose = server.request(
-            "PUT", "/api/v1/retention", token=w1, json_body={"recording_days": 2, "meeting_days": 90}
-        )
-        assert chose.status == 200, chose.text
-        assert chose.json()["choice"] == {"recording_days": 2, "meeting_days": 90, "keep_recordings": True}
-        assert chose.json()["retention"]["recording_days"] == 2 and chose.json()["retention"]["meeting_days"] == 30
-        assert server.request("GET", "/api/v1/retention", token=w2).json()["choice"] is None  # W2's untouched
+        # W1 keeps recordings two days, and meetings 90 (longer than the server's default: its choice).
+        chose = choose(w1, {"set": {"recording_retention_days": 2, "retention_days": 90}})
+        assert chose["chosen"] == ["recording_retention_days", "retention_days"]
+        assert chose["settings"]["recording_retention_days"] == 2 and chose["settings"]["retention_days"] == 90
+        assert server.request("GET", "/api/v1/settings", token=w2).json()["chosen"] == []  # W2's untouched
 
         # The server's own sweeper deletes W1's recording; W2's meeting of the same age keeps everything.
         def gone(job: Job) -> bool:  # the job is marked first, then the object goes
@@ -571,17 +558,12 @@ def test_each_workspace_chooses_its_retention_in_the_api_and_the_servers_sweeper
         page = server.request("GET", status["page_url"])  # the meeting page, from its signed link
         assert page.status == 200 and 'id="retention"' in page.text and "cannot be re-run" in page.text
         listed = server.request("GET", "/api/v1/meetings", token=w1).json()
-        assert listed["retention"]["recording_days"] == 2
+        assert listed["retention"]["recording_days"] == 2 and listed["retention"]["meeting_days"] == 90
         assert [m["recording_deleted_at"] is not None for m in listed["meetings"]] == [True]
         assert load(services.storage, short.result_prefix).minutes is not None  # the minutes stay
 
         # W2 keeps no recordings: its completed meetings lose theirs at the next pass, the minutes stay.
-        assert (
-            server.request("PUT", "/api/v1/retention", token=w2, json_body={"keep_recordings": False}).json()[
-                "retention"
-            ]["keep_recordings"]
-            is False
-        )
+        assert choose(w2, {"set": {"keep_recordings": False}})["settings"]["keep_recordings"] is False
         server.wait_for(
             lambda: gone(other) and gone(later),
             60,
@@ -590,21 +572,20 @@ def test_each_workspace_chooses_its_retention_in_the_api_and_the_servers_sweeper
         assert services.storage.stat(other.storage_key) is None and services.storage.stat(later.storage_key) is None
 
         # W1 keeps meetings two days: its meeting goes whole, and nothing of it remains anywhere.
-        server.request("PUT", "/api/v1/retention", token=w1, json_body={"meeting_days": 2})
+        choose(w1, {"set": {"retention_days": 2}})
         server.wait_for(lambda: services.store.get(short.id) is None, 60, "W1's meeting to go")
         assert inst.traces(short.id) == []
         assert inst.traces(other.id) and inst.traces(later.id)  # W2's minutes, transcripts and search records
         assert server.request("GET", f"/api/v1/status/{short.id}", token=w1).status == 404
 
-        # Back to the server's rules: an all-default choice removes W1's own.
-        back = server.request("PUT", "/api/v1/retention", token=w1, json_body={}).json()
-        assert back["choice"] is None and back["retention"] == back["server"]
+        # Back to the server's defaults.
+        back = choose(w1, {"reset": ["retention_days", "recording_retention_days"]})
+        assert back["chosen"] == [] and back["settings"] == back["server_defaults"]
     finally:
         stop_server(server)
     log = server.log.read_text()
     # Every deletion is on the record, with the rules that made it.
     assert f"retention: deleted the recording of meeting {short.id} (sample.wav, workspace W1" in log
-    assert "recordings are kept 2 days; meetings are kept 30 days" in log
+    assert "recordings are kept 2 days; meetings are kept 90 days" in log
     assert f"retention: deleted meeting {short.id} (sample.wav, workspace W1" in log
     assert f"retention: deleted the recording of meeting {other.id} (sample.wav, workspace W2" in log
-    assert "retention: workspace W1 chose the server's rules" in log

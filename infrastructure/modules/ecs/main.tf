@@ -45,9 +45,7 @@ locals {
     "${var.bucket_arn}/${var.s3_key_prefix}uploads/*",
     "${var.bucket_arn}/${var.s3_key_prefix}results/*",
   ]
-  # Each workspace's own retention choice (PUT /api/v1/retention): the bot writes it, everyone reads it.
-  workspace_settings = "${var.bucket_arn}/${var.s3_key_prefix}workspaces/*"
-  table_resources    = concat(var.table_arns, [for arn in var.table_arns : "${arn}/index/*"])
+  table_resources = concat(var.table_arns, [for arn in var.table_arns : "${arn}/index/*"])
   dynamodb_rw = [
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
@@ -205,7 +203,7 @@ data "aws_iam_policy_document" "bot" {
   statement {
     sid       = "RecordingsAndResults"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = concat(local.s3_objects, [local.workspace_settings])
+    resources = local.s3_objects
   }
 
   # Without ListBucket, HEAD on a missing key answers 403 instead of 404, and
@@ -260,12 +258,6 @@ data "aws_iam_policy_document" "worker" {
   }
 
   statement {
-    sid       = "ReadRetentionChoices"
-    actions   = ["s3:GetObject"]
-    resources = [local.workspace_settings]
-  }
-
-  statement {
     sid       = "ListBucket"
     actions   = ["s3:ListBucket"]
     resources = [var.bucket_arn]
@@ -305,20 +297,14 @@ data "aws_iam_policy_document" "worker" {
   }
 }
 
-# The sweeper lists the bucket and deletes recordings and results (never reads them), reads each
-# workspace's retention choice, reads and updates job records, and deletes search records in Pinecone
+# The sweeper lists the bucket and deletes recordings and results (never reads them), reads (through
+# sweep_policies) each workspace's settings in the installations bucket, reads and updates job records, and deletes search records in Pinecone
 # (its key is its only secret).
 data "aws_iam_policy_document" "sweep" {
   statement {
     sid       = "DeleteRecordingsAndResults"
     actions   = ["s3:DeleteObject"]
     resources = local.s3_objects
-  }
-
-  statement {
-    sid       = "ReadRetentionChoices"
-    actions   = ["s3:GetObject"]
-    resources = [local.workspace_settings]
   }
 
   statement {
@@ -356,6 +342,19 @@ resource "aws_iam_role_policy" "sweep" {
   name   = "sweep-app"
   role   = aws_iam_role.task["sweep"].id
   policy = data.aws_iam_policy_document.sweep.json
+}
+
+# Access to resources of other modules (the installations bucket), as they describe it.
+resource "aws_iam_role_policy" "extra" {
+  for_each = merge(
+    { for name, policy in var.bot_policies : "bot-${name}" => { role = "bot", policy = policy } },
+    { for name, policy in var.worker_policies : "worker-${name}" => { role = "worker", policy = policy } },
+    { for name, policy in var.sweep_policies : "sweep-${name}" => { role = "sweep", policy = policy } },
+  )
+
+  name   = each.key
+  role   = aws_iam_role.task[each.value.role].id
+  policy = each.value.policy
 }
 
 # --------------------------------------------------------------------------- security groups

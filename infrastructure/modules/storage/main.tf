@@ -73,8 +73,8 @@ resource "aws_s3_bucket_logging" "data" {
 }
 
 # The retention rules (lifestream/retention.py), enforced by S3 itself: recordings under uploads/ and
-# meetings under results/ are deleted at the app's own periods (LIFESTREAM_RETENTION_DAYS,
-# LIFESTREAM_MEETING_RETENTION_DAYS), counted from when each object was written. The app's scheduled
+# meetings under results/ are deleted at the server's default periods (LIFESTREAM_RECORDING_RETENTION_DAYS,
+# LIFESTREAM_RETENTION_DAYS), whatever a workspace chose, counted from when each object was written. The app's scheduled
 # sweeper gets there first (it counts from when the recording was shared, and also cleans the search index
 # and the job store); these rules hold even if it stops running. What the app or the rules delete stays
 # restorable as an old version for deleted_object_days, then is gone.
@@ -304,6 +304,34 @@ data "aws_iam_policy_document" "logs" {
       test     = "ArnLike"
       variable = "aws:SourceArn"
       values   = [aws_s3_bucket.data.arn]
+    }
+  }
+
+  # The same for the deployment's other buckets (logged_bucket_names), each under its own prefix.
+  dynamic "statement" {
+    for_each = var.logged_bucket_names
+
+    content {
+      sid       = "S3ServerAccessLogsOf${statement.key}"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.logs.arn}/s3-access/${statement.value}/*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["logging.s3.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [data.aws_caller_identity.current.account_id]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = ["arn:${data.aws_partition.current.partition}:s3:::${statement.value}"]
+      }
     }
   }
 

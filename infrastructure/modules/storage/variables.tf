@@ -21,13 +21,13 @@ variable "kms_key_arn" {
 }
 
 variable "recording_retention_days" {
-  description = "Days after which recordings under uploads/ are deleted (LIFESTREAM_RETENTION_DAYS); null: kept as long as their meeting."
+  description = "Days after which recordings under uploads/ are deleted (LIFESTREAM_RECORDING_RETENTION_DAYS); null: kept as long as their meeting."
   type        = number
   default     = 7
 }
 
 variable "meeting_retention_days" {
-  description = "Days after which meetings under results/ (minutes, transcripts, keyframes) are deleted (LIFESTREAM_MEETING_RETENTION_DAYS); null: kept until deleted."
+  description = "Days after which meetings under results/ (minutes, transcripts, keyframes) are deleted (LIFESTREAM_RETENTION_DAYS); null: kept until deleted."
   type        = number
   default     = null
 }
@@ -48,6 +48,12 @@ variable "access_log_expiration_days" {
   description = "Days to keep S3 server access logs and ALB access logs in the log bucket."
   type        = number
   default     = 365
+}
+
+variable "logged_bucket_names" {
+  description = "Other buckets of the deployment whose S3 server access logs go to the log bucket (under s3-access/<bucket>/)."
+  type        = list(string)
+  default     = []
 }
 
 variable "force_destroy" {

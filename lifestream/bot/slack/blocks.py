@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from lifestream.bot.slack import mrkdwn
+from lifestream.bot.slack.mrkdwn import escape
 from lifestream.links import download_link
 from lifestream.models import Meeting
 from lifestream.pipeline import insights
@@ -20,11 +22,6 @@ DOWNLOADS = (("pdf", "Download PDF"), ("docx", "Download Word"))
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
 MAX_HEADER = 150
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn treats &, < and > as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _sections(title: str, lines: list[str]) -> list[dict]:
@@ -41,10 +38,17 @@ def _sections(title: str, lines: list[str]) -> list[dict]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": t}} for t in blocks]
 
 
+SHARED_ELSEWHERE = ("This recording was first shared in another conversation: these are its minutes from there. "
+                    "Renaming its speakers and re-running it are done in that conversation, and /ask finds it "
+                    "for that conversation's members.")
+
+
 def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | None = None,
-                   recording_gone: str | None = None) -> list[list[dict]]:
+                   shared_elsewhere: bool = False, recording_gone: str | None = None) -> list[list[dict]]:
     """The minutes as a list of messages (each a list of blocks) for one thread.
 
+    ``shared_elsewhere``: a copy for a conversation the recording was not first shared in, where the
+    buttons that act on the meeting would act on the other conversation's minutes; it has none of them.
     ``recording_gone``: why the recording is no longer kept (``workers.recordings.recording_gone``); said under
     the minutes, and there is no Re-run button then.
     """
@@ -57,11 +61,13 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
     if meeting.classification and not meeting.classification.is_meeting:
         facts.append("not a meeting: diary-style summary")
     if link:
-        facts.append(f"<{link}|Full minutes and transcript>")
+        facts.append(mrkdwn.link(link, "Full minutes and transcript"))
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": m.title[:MAX_HEADER], "emoji": False}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(facts)}]},
     ]
+    if shared_elsewhere:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": SHARED_ELSEWHERE}]})
     if meeting.transcript and meeting.transcript.segments:
         line = insights.compact_line(insights.of(meeting), meeting.speaker_name)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(line)}]})
@@ -72,16 +78,16 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
     items = []
     for a in m.action_items:
         owner = "team" if a.owner == "team" else escape(name(a.owner)) if a.owner else "unassigned"
-        due = f", due {a.due_date or escape(a.due or '')}" if (a.due_date or a.due) else ""
+        due = f", due {escape(a.due_date or a.due or '')}" if (a.due_date or a.due) else ""
         items.append(f"• {escape(a.task)} — *{owner}*{due} `{clock(a.timestamp)}`")
     blocks += _sections("Action items", items or ["_none recorded_"])
     for group in m.key_points:
-        blocks += _sections(f"{escape(name(group.speaker))} ({group.speaker})",
+        blocks += _sections(f"{escape(name(group.speaker))} ({escape(group.speaker)})",
                             [f"• {escape(p.text)} `{clock(p.timestamp)}`" for p in group.points])
     if m.open_questions:
         blocks += _sections("Open questions", [f"• {escape(q.text)} — {escape(name(q.speaker))}" for q in m.open_questions])
 
-    buttons: list[dict] = [
+    buttons: list[dict] = [] if shared_elsewhere else [
         {"type": "button", "action_id": "ask_meeting", "text": {"type": "plain_text", "text": "Ask about this meeting"},
          "value": meeting.meeting_id},
         {"type": "button", "action_id": "rename_speaker", "text": {"type": "plain_text", "text": "Rename speakers"},
@@ -94,26 +100,26 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
     if recording_gone:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
                                                         "text": f":wastebasket: {escape(recording_gone)}"}]})
-    elif job_id:
+    elif job_id and not shared_elsewhere:
         buttons.append({"type": "button", "action_id": "rerun_job", "text": {"type": "plain_text", "text": "Re-run"},
                         "value": job_id})
-    actions = {"type": "actions", "block_id": "minutes_actions", "elements": buttons}
-    # Messages of at most 50 blocks; the buttons end the last one.
-    blocks.append(actions)
+    # Messages of at most 50 blocks; the buttons end the last one (an actions block may not be empty).
+    if buttons:
+        blocks.append({"type": "actions", "block_id": "minutes_actions", "elements": buttons})
     return [blocks[i:i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
 
 
 def fallback_text(meeting: Meeting) -> str:
-    """The notification / screen-reader text that accompanies blocks."""
+    """The notification / screen-reader text that accompanies blocks (mrkdwn, like every ``text``)."""
     m = meeting.minutes
-    return f"Minutes: {m.title}" if m else f"Processed {meeting.source.name}"
+    return f"Minutes: {escape(m.title)}" if m else f"Processed {escape(meeting.source.name)}"
 
 
 def status_text(job: Job, name: str | None = None) -> str:
-    name = name or job.source_name
+    name = escape(name or job.source_name)
     length = f" (≈{max(1, round(job.duration / 60))} min)" if job.duration else ""
     if job.stage:
-        return f":hourglass_flowing_sand: Processing *{name}*{length}… {job.stage}, {job.percent:.0f}%"
+        return f":hourglass_flowing_sand: Processing *{name}*{length}… {escape(job.stage)}, {job.percent:.0f}%"
     return f":hourglass_flowing_sand: Processing *{name}*{length}…"
 
 
@@ -121,23 +127,28 @@ def failure_blocks(job: Job) -> list[dict]:
     hint = "Retrying may help." if job.retryable else "Retrying will not fix this recording."
     return [
         {"type": "section", "text": {"type": "mrkdwn",
-                                     "text": f":warning: I couldn't process *{job.source_name}*: {job.reason}\n{hint}"}},
+                                     "text": f":warning: I couldn't process *{escape(job.source_name)}*: "
+                                             f"{escape(job.reason or 'the job failed.')}\n{hint}"}},
         {"type": "actions", "block_id": "failed_actions", "elements": [
             {"type": "button", "action_id": "retry_job", "text": {"type": "plain_text", "text": "Retry"},
              "value": job.id}]},
     ]
 
 
-def answer_blocks(question: str, text: str, *, share: bool = False, shared_by: str | None = None) -> list[dict]:
+def answer_blocks(question: str, text: str, *, share: dict | None = None, shared_by: str | None = None,
+                  note: str | None = None) -> list[dict]:
+    """An answer (``text``: mrkdwn, already escaped). ``share``: the button's value (the question and the
+    meetings cited), for the asker's private copy; ``shared_by``/``note``: the copy shared in a channel."""
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*Q:* {escape(question)}"[:3000]}},
               {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000] or "_no answer_"}}]
     if shared_by:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Shared by <@{shared_by}>"}]})
-    if share:
-        value = json.dumps({"question": question[:300], "text": text[:1500]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Shared by {mrkdwn.mention(shared_by)}"}]})
+    if note:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(note)}]})
+    if share is not None:
         blocks.append({"type": "actions", "elements": [{"type": "button", "action_id": "share_answer",
                                                         "text": {"type": "plain_text", "text": "Share in channel"},
-                                                        "value": value}]})
+                                                        "value": json.dumps(share, ensure_ascii=False)}]})
     return blocks
 
 
@@ -151,11 +162,12 @@ def ask_modal(meeting_id: str, channel: str) -> dict:
     }
 
 
-def rename_modal(job_id: str, meeting: Meeting) -> dict:
+def rename_modal(job_id: str, meeting: Meeting, *, where: dict | None = None) -> dict:
+    """``where``: the team and channel the form was opened in, checked again when it is saved."""
     return {
         "type": "modal", "callback_id": "rename_speakers_modal",
         "title": {"type": "plain_text", "text": "Name the speakers"}, "submit": {"type": "plain_text", "text": "Save"},
-        "private_metadata": json.dumps({"job_id": job_id}),
+        "private_metadata": json.dumps({"job_id": job_id, **(where or {})}),
         "blocks": [{"type": "input", "block_id": label, "optional": True,
                     "label": {"type": "plain_text", "text": label},
                     "element": {"type": "plain_text_input", "action_id": "name",
