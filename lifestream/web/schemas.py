@@ -14,12 +14,12 @@ Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 State = Literal["queued", "processing", "completed", "failed", "cancelled"]
 
 
-def _json_integer(value):
+def json_integer(value):
     """JSON Schema's integer: 17.0 is one, "17" and true are not."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-Integer = Annotated[int, BeforeValidator(_json_integer)]
+Integer = Annotated[int, BeforeValidator(json_integer)]
 
 
 class Request(BaseModel):
@@ -37,7 +37,7 @@ class UploadRequest(Request):
 class ConfirmRequest(Request):
     upload_token: str = Field(min_length=1, max_length=2048, description="from upload/presigned-url")
     # (constraints before the validator, or pydantic writes them into the schema as "ge"/"le")
-    num_speakers: Annotated[int, Field(ge=1, le=20), BeforeValidator(_json_integer)] | None = Field(
+    num_speakers: Annotated[int, Field(ge=1, le=20), BeforeValidator(json_integer)] | None = Field(
         default=None, description="if known")
 
 
