@@ -41,7 +41,7 @@ from lifestream.pipeline.runner import STAGES
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.storage import Storage, safe_name
-from lifestream.workers import attempts, policy
+from lifestream.workers import attempts, policy, recordings
 from lifestream.workers.jobstore import Job, JobState, JobStore
 
 log = logging.getLogger(__name__)
@@ -211,6 +211,7 @@ def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline) -
     if done is None:  # cancelled between the last check and now
         return store.get(job_id)
     log.info("job %s completed (attempt %d)", job_id, done.attempts)
+    done = recordings.after_processing(services, done)  # before the announcement, which says what is kept
     events.announce_completed(store, job_id)
     return done
 

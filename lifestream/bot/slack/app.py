@@ -66,6 +66,7 @@ from lifestream.search.answers import Answer
 from lifestream.services import Services
 from lifestream.timefmt import clock
 from lifestream.workers.jobstore import Job
+from lifestream.workers.recordings import recording_gone
 from lifestream.workers.submit import rerun_job, retry_job
 from lifestream.workspaces import change_settings, finish_deletions, start_deletion
 
@@ -361,7 +362,7 @@ class SlackBot:
     async def _post_existing(self, client, event: dict, job, elsewhere: bool) -> None:
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
         for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
-                                     shared_elsewhere=elsewhere):
+                                     shared_elsewhere=elsewhere, recording_gone=recording_gone(job)):
             await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event),
                                           text=fallback_text(meeting), blocks=blocks)
 

@@ -32,6 +32,7 @@ from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.timefmt import clock
 from lifestream.workers.jobstore import Job
+from lifestream.workers.recordings import recording_gone
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
         meeting = load(self.storage, job.result_prefix)
         link = meeting_link(self.settings, meeting.meeting_id)
         posted = []
-        for blocks in minutes_blocks(meeting, link=link, job_id=job.id):
+        for blocks in minutes_blocks(meeting, link=link, job_id=job.id, recording_gone=recording_gone(job)):
             reply = client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts,
                                             text=fallback_text(meeting), blocks=blocks, unfurl_links=False)
             posted.append(reply["ts"])
@@ -128,7 +129,7 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
             except Exception:
                 return False
         meeting = load(self.storage, job.result_prefix)
-        messages = minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id)
+        messages = minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id, recording_gone=recording_gone(job))
         for ts, blocks in zip(posts["ts"], messages, strict=False):  # a renamed meeting renders the same count
             client.chat_update(channel=posts["channel"], ts=ts, text=fallback_text(meeting), blocks=blocks)
         return True

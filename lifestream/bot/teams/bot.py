@@ -45,6 +45,7 @@ from lifestream.public_errors import public_reason
 from lifestream.search import Scope, ask
 from lifestream.services import Services
 from lifestream.workers.jobstore import Job
+from lifestream.workers.recordings import recording_gone
 from lifestream.workers.submit import retry_job
 from lifestream.workspaces import change_settings
 
@@ -218,7 +219,7 @@ class TeamsBot(TeamsActivityHandler):
     async def post_minutes(self, reference: dict, job: Job, *, elsewhere: bool = False) -> None:
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
         content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
-                               shared_elsewhere=elsewhere)
+                               shared_elsewhere=elsewhere, recording_gone=recording_gone(job))
         await self._send(reference, card_message(content, summary_text(meeting)))
 
     # --- questions

@@ -116,23 +116,26 @@ SHARED_ELSEWHERE = ("This recording was first shared in another conversation: th
 
 
 def minutes_card(meeting: Meeting, *, link: str | None = None, job_id: str | None = None,
-                 shared_elsewhere: bool = False) -> dict:
+                 shared_elsewhere: bool = False, recording_gone: str | None = None) -> dict:
     """The minutes of one meeting, shortened as much as needed to fit in one Teams message.
 
     With the meeting's ``job_id`` the card offers the rename form too. ``shared_elsewhere``: a copy for a
     conversation the recording was not first shared in; it says so and offers no action on the meeting.
+    ``recording_gone`` (why the recording is no longer kept) is said at its end.
     """
     for limit in (25, 12, 6, 3, 1):
-        content = _minutes_card(meeting, link=link, job_id=job_id, limit=limit, shared_elsewhere=shared_elsewhere)
+        content = _minutes_card(meeting, link=link, job_id=job_id, limit=limit, shared_elsewhere=shared_elsewhere,
+                                recording_gone=recording_gone)
         if len(json.dumps(content).encode()) <= MAX_CARD_BYTES:
             return content
     # Dozens of speakers: their points stay behind the link, the rest still fits.
     return _minutes_card(meeting, link=link, job_id=job_id, limit=1, per_speaker=False,
-                         shared_elsewhere=shared_elsewhere)
+                         shared_elsewhere=shared_elsewhere, recording_gone=recording_gone)
 
 
 def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, limit: int,
-                  per_speaker: bool = True, shared_elsewhere: bool = False) -> dict:
+                  per_speaker: bool = True, shared_elsewhere: bool = False,
+                  recording_gone: str | None = None) -> dict:
     m = meeting.minutes
     name = meeting.speaker_name
     facts = [md(meeting.source.name, 120), clock(meeting.source.duration),
@@ -181,6 +184,8 @@ def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, lim
     if m.open_questions:
         body += [_heading("Open questions"),
                  _bullets([f"{md(q.text)} — {md(name(q.speaker), 60)}" for q in m.open_questions], limit)]
+    if recording_gone:
+        body.append(_text(f"🗑️ {md(recording_gone, 500)}", isSubtle=True))
     return card(body, actions)
 
 

@@ -37,6 +37,7 @@ from lifestream.services import Services
 from lifestream.timefmt import clock
 from lifestream.workers.hooks import JobEvent
 from lifestream.workers.jobstore import Job
+from lifestream.workers.recordings import recording_gone
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
 
     def completed(self, job: Job, origin: TeamsOrigin) -> None:
         meeting = load(self.storage, job.result_prefix)
-        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id)
+        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id, recording_gone=recording_gone(job))
         posted = self._run(send(self.adapter, self.settings, origin.reference,
                                 card_message(content, summary_text(meeting))))
         if posted:  # so a rename can re-render this card

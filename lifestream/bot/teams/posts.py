@@ -21,6 +21,7 @@ from lifestream.errors import LifeStreamError
 from lifestream.links import meeting_link
 from lifestream.services import Services
 from lifestream.workers.jobstore import Job
+from lifestream.workers.recordings import recording_gone
 
 POSTS_FILE = "teams-posts.json"
 
@@ -48,7 +49,7 @@ class MinutesPosts:
         if posted is None:
             return False
         meeting = await asyncio.to_thread(meetings.load, self.storage, job.result_prefix)
-        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id)
+        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id, recording_gone=recording_gone(job))
         await update_card(adapter, self.settings, posted["reference"], posted["activity_id"], content,
                           summary_text(meeting))
         return True

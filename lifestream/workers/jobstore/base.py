@@ -73,6 +73,8 @@ class Job(BaseModel):
     updated_at: float = Field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
+    # When its recording was deleted (retention rules, LIFESTREAM_KEEP_RECORDINGS=false); the minutes stay.
+    recording_deleted_at: float | None = None
 
     @property
     def result_prefix(self) -> str:
@@ -201,6 +203,13 @@ class JobStore(ABC):
         return self._cas(job_id, {"state": JobState.CANCELLED, "owner": None, "lease_until": None,
                                   "reason": "cancelled", "finished_at": time.time()},
                          states=[JobState.QUEUED, JobState.PROCESSING])
+
+    def mark_recording_deleted(self, job_id: str, at: float) -> Job | None:
+        """Record that a finished job's recording is being deleted; None if it is queued or running again.
+
+        Marked before the object goes, so a re-run that reads the job afterwards is refused with the reason.
+        """
+        return self._cas(job_id, {"recording_deleted_at": at}, states=list(FINAL_STATES))
 
     def claim_announcement(self, job_id: str) -> Job | None:
         """The one caller that gets the job back may announce its completion; everyone else gets None."""
