@@ -179,7 +179,7 @@ def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline) -
     if job.final:
         log.info("job %s is already %s; duplicate message ignored", job_id, job.state.value)
         if job.state is JobState.COMPLETED:
-            events.announce_completed(store, job_id)  # in case the worker that completed it died before this
+            events.announce(store, job_id)  # in case the worker that completed it died before this
         return job
     owner = owner_id()
     claimed = store.claim(job_id, owner, settings.job_lease_seconds)
@@ -211,7 +211,7 @@ def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline) -
     if done is None:  # cancelled between the last check and now
         return store.get(job_id)
     log.info("job %s completed (attempt %d)", job_id, done.attempts)
-    events.announce_completed(store, job_id)
+    events.announce(store, job_id)
     return done
 
 
@@ -232,4 +232,4 @@ def _record_failure(services: Services, job: Job, owner: str, exc: BaseException
     failed = store.fail(job.id, owner, reason, retryable=transient)
     if failed is not None:
         log.warning("job %s failed: %s", job.id, reason)
-        services.events.emit("failed", failed)
+        services.events.announce(store, failed.id)
