@@ -156,7 +156,8 @@ def share(url: str, slack: SlackDouble, file: dict, n: int) -> str:
     return ts
 
 
-def test_under_chaos_every_recording_gets_its_minutes_or_its_failure_exactly_once(tmp_path, sample_wav):
+def test_under_chaos_every_recording_gets_its_minutes_or_its_failure_exactly_once(tmp_path, sample_wav,
+                                                                                  sample_video):
     from tests.bots.test_slack_bot import SECRET
     from tests.support.media import silent_audio
 
@@ -180,9 +181,9 @@ def test_under_chaos_every_recording_gets_its_minutes_or_its_failure_exactly_onc
             "LIFESTREAM_SLACK_BOT_TOKEN": BOT_TOKEN, "LIFESTREAM_SLACK_SIGNING_SECRET": SECRET,
             "LIFESTREAM_SLACK_API_URL": slack.base_url})
         try:
-            files = [slack.add_file("FW", sample_wav, "audio/wav")]
+            files = [slack.add_file("FW", sample_wav, "audio/wav"), slack.add_file("FV", sample_video, "video/mp4")]
             files += [slack.add_file(f"FQ{n}", silent_audio(tmp_path / f"quiet{n}.wav", seconds=3 + n), "audio/wav")
-                      for n in range(3)]
+                      for n in range(3)]  # no speech: each fails, and says so
             threads = {file["id"]: share(url, slack, file, n) for n, file in enumerate(files)}
 
             def replies(ts: str) -> list[dict]:
@@ -199,9 +200,12 @@ def test_under_chaos_every_recording_gets_its_minutes_or_its_failure_exactly_onc
         log = (tmp_path / "data" / "serve.log").read_text()
         cut_short = log.count("failed on completed")  # announcements that failed and were taken over later
         assert cut_short >= 1, log[-3000:]
-        minutes = [m for m in replies(threads["FW"]) if m.get("blocks") and m["blocks"][0]["type"] == "header"]
-        assert len(minutes) == 1, json.dumps(replies(threads["FW"]))[:2000]
-        assert "Action items" in json.dumps(minutes[0]["blocks"])
+        for file_id in ("FW", "FV"):
+            minutes = [m for m in replies(threads[file_id]) if m.get("blocks") and m["blocks"][0]["type"] == "header"]
+            assert len(minutes) == 1, json.dumps(replies(threads[file_id]))[:2000]
+            assert "Action items" in json.dumps(minutes[0]["blocks"])
+        keyframes = [u for u in slack.uploads if u["thread_ts"] == threads["FV"] and u["data"]]
+        assert 1 <= len(keyframes) <= 2  # the video's pictures, once each
         for n in range(3):
             notices = [m for m in replies(threads[f"FQ{n}"]) if "couldn't process" in m["text"]]
             assert len(notices) == 1 and "no speech was found" in notices[0]["text"]
