@@ -11,7 +11,7 @@ the benchmark (and a debugger) can call it directly. The protocol:
    was cancelled, or another worker took it over after we stalled) stops
    the work at its next progress event, and its results are dropped.
 3. Publish the results to storage, then mark the job completed with the
-   owner's compare-and-set, then announce it (at most once: see hooks).
+   owner's compare-and-set, then announce it (done once everything is posted: see hooks).
 
 The pipeline itself runs in a child process (``lifestream.pipeline.isolation``):
 a native crash there ends the attempt with its reason, and the worker goes on.
@@ -178,8 +178,7 @@ def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline) -
         return None
     if job.final:
         log.info("job %s is already %s; duplicate message ignored", job_id, job.state.value)
-        if job.state is JobState.COMPLETED:
-            events.announce_completed(store, job_id)  # in case the worker that completed it died before this
+        events.announce(store, job_id)  # in case the worker that finished it died before announcing it
         return job
     owner = owner_id()
     claimed = store.claim(job_id, owner, settings.job_lease_seconds)
@@ -212,7 +211,7 @@ def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline) -
         return store.get(job_id)
     log.info("job %s completed (attempt %d)", job_id, done.attempts)
     done = recordings.after_processing(services, done)  # before the announcement, which says what is kept
-    events.announce_completed(store, job_id)
+    events.announce(store, job_id)
     return done
 
 
@@ -233,4 +232,4 @@ def _record_failure(services: Services, job: Job, owner: str, exc: BaseException
     failed = store.fail(job.id, owner, reason, retryable=transient)
     if failed is not None:
         log.warning("job %s failed: %s", job.id, reason)
-        services.events.emit("failed", failed)
+        services.events.announce(store, failed.id)

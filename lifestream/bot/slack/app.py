@@ -26,7 +26,11 @@ import time
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from lifestream import meetings
@@ -112,7 +116,10 @@ class SlackBot:
         installations = services.slack
         client = AsyncWebClient(token=None if installations.oauth else settings.slack_bot_token,
                                 base_url=settings.slack_api_url)
-        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+        # 429s after Retry-After; 500/503 and dropped connections a few times (replies and acknowledgements).
+        client.retry_handlers.extend([AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+                                      AsyncServerErrorRetryHandler(max_retry_count=4),
+                                      AsyncConnectionErrorRetryHandler(max_retry_count=4)])
         # Every HTTP request is verified. Without a signing secret (Socket Mode only) there is no
         # HTTP route at all (lifestream.server); Socket Mode requests skip this check by design.
         verify = bool(settings.slack_signing_secret)

@@ -32,7 +32,8 @@ class MinutesPosts:
         self.storage = services.storage
 
     def record(self, job: Job, reference: dict, activity_id: str) -> None:
-        body = json.dumps({"reference": reference, "activity_id": activity_id}).encode()
+        body = json.dumps({"reference": reference, "activity_id": activity_id,
+                           "finished_at": job.finished_at}).encode()  # which results it shows
         self.storage.put(job.result_prefix + POSTS_FILE, io.BytesIO(body), content_type="application/json")
 
     def _read(self, job: Job) -> dict | None:

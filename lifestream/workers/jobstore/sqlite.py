@@ -137,7 +137,7 @@ class SQLiteJobStore(JobStore):
             where.append("owner = ?")
             params.append(owner)
         if lease_before is not None:
-            where.append("lease_until < ?")
+            where.append("(lease_until IS NULL OR lease_until < ?)")
             params.append(lease_before)
         if announced is not None:
             where.append("completion_announced = ?")
