@@ -14,7 +14,9 @@ import numpy as np
 # (voice, pitch): a low male US voice and a high female British voice, far
 # enough apart for speaker embeddings to tell them apart; C and D (a Scottish
 # male, a mid US female) make three- and four-person meetings.
-VOICES = {"A": ("en-us+m3", 35), "B": ("en-gb+f4", 75), "C": ("en-gb-scotland+m1", 55), "D": ("en-us+f2", 55)}
+# Voice C was en-gb-scotland+m1 at pitch 55 until the diarizer of issue 11/12 heard it and A (both low male
+# espeak voices) as one person; the scripts test the minutes, not that limit (bench/README.md, Diarization).
+VOICES = {"A": ("en-us+m3", 35), "B": ("en-gb+f4", 75), "C": ("en-us+m7", 70), "D": ("en-us+f2", 55)}
 
 LAUNCH_MEETING = [
     ("A", "Good morning everyone. Let's review the launch plan for the mobile app."),
