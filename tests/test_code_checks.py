@@ -11,7 +11,8 @@ any below it, never one above:
     domain     meetings (what people do with a meeting, whichever surface)
     jobs       workers/ submit, execute, recovery, actors, runtime (they take Services)
     services   services (builds the adapters below, once per process)
-    adapters   storage/, search/, pipeline/, exports/, samples, workers/ jobstore, broker, hooks, policy
+    adapters   storage/, search/, pipeline/, exports/, samples, people/, voiceprints/,
+               workers/ jobstore, broker, hooks, policy
     core       errors, settings, models, origin, links, timefmt, threads
 
 and pipeline/, search/ and storage/ know nothing of workers/.
@@ -34,8 +35,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [  # bottom first
     ("core", ("lifestream", "lifestream.errors", "lifestream.settings", "lifestream.models", "lifestream.origin",
               "lifestream.links", "lifestream.timefmt", "lifestream.threads")),
     ("adapters", ("lifestream.storage", "lifestream.search", "lifestream.pipeline", "lifestream.exports",
-                  "lifestream.samples", "lifestream.workers.jobstore", "lifestream.workers.broker", "lifestream.workers.hooks",
-                  "lifestream.workers.policy")),
+                  "lifestream.samples", "lifestream.people", "lifestream.voiceprints", "lifestream.workers.jobstore",
+                  "lifestream.workers.broker", "lifestream.workers.hooks", "lifestream.workers.policy")),
     ("services", ("lifestream.services",)),
     ("jobs", ("lifestream.workers",)),
     ("domain", ("lifestream.meetings",)),

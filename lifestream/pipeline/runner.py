@@ -35,7 +35,7 @@ from lifestream.pipeline import (
     redaction,
     scenes,
 )
-from lifestream.pipeline.naming import name_speakers
+from lifestream.pipeline.naming import Person, name_speakers
 from lifestream.settings import Settings
 
 STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "redact", "names",
@@ -107,7 +107,13 @@ def process_recording(
     reference_date: date | None = None,
     indexers: Iterable[Indexer] = (),
     on_event: EventCallback | None = None,
+    people: Iterable[Person] = (),
 ) -> Meeting:
+    """Process one recording into a meeting, its minutes and its result files (in ``result_dir``).
+
+    ``people``: who the speakers may be (the members of the chat it was shared in); a name heard in
+    the recording that fits one of them links the speaker to that person.
+    """
     path = Path(path)
     stages = _Stages(on_event)
     started = time.perf_counter()
@@ -182,7 +188,7 @@ def process_recording(
         else:
             stages.skip("redact")
         # After redaction, so a model asked for names never sees what was masked.
-        stages.run("names", name_speakers, meeting, settings)
+        stages.run("names", name_speakers, meeting, settings, people)
         meeting.insights = stages.run("insights", insights.compute, meeting)
         chunk_minutes, whole = stages.run(
             "minutes", minutes.write_minutes, segments, chunks, diary=not verdict.is_meeting,

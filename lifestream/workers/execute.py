@@ -33,6 +33,8 @@ from pathlib import Path
 
 import dramatiq
 
+from lifestream.people import load_roster
+from lifestream.pipeline.naming import Person
 from lifestream.pipeline.runner import STAGES, process_recording
 from lifestream.search import Indexer
 from lifestream.services import Services
@@ -144,6 +146,14 @@ def _indexers(job: Job, services: Services) -> list[Indexer]:
                     settings=services.settings)]
 
 
+def _people(job: Job, services: Services) -> list[Person]:
+    """Who the speakers may be: the members of the conversation it was shared in, as the bot saved them."""
+    if job.origin is None:
+        return []
+    roster = load_roster(services.storage, job.origin.workspace, job.origin.conversation)
+    return roster.people() if roster else []
+
+
 def run_pipeline(job: Job, ctx: JobContext) -> None:
     """The real work: fetch the upload, process it in a scratch folder, publish the result folder."""
     scratch_root = ctx.settings.data_dir / "tmp"  # same file system as local storage: publishing is a rename
@@ -156,7 +166,7 @@ def run_pipeline(job: Job, ctx: JobContext) -> None:
         result_dir = Path(scratch) / "result"
         process_recording(source, settings=ctx.settings, meeting_id=job.id, result_dir=result_dir,
                           num_speakers=job.num_speakers, display_name=job.source_name, on_event=ctx.on_stage,
-                          indexers=_indexers(job, ctx.services))
+                          indexers=_indexers(job, ctx.services), people=_people(job, ctx.services))
         ctx.check()  # never publish over a job that was cancelled or handed to another worker
         ctx.storage.put_dir(result_dir, job.result_prefix)
 

@@ -34,11 +34,14 @@ from lifestream.bot.slack.blocks import (
     minutes_blocks,
     rename_modal,
     status_text,
+    submitted_names,
 )
 from lifestream.bot.slack.notify import SlackNotifier
+from lifestream.bot.slack.people import SlackDirectory
 from lifestream.errors import LifeStreamError
 from lifestream.links import meeting_link
 from lifestream.origin import SlackOrigin
+from lifestream.people import mentionable, save_roster
 from lifestream.search import Scope, ask
 from lifestream.services import Services
 from lifestream.timefmt import clock
@@ -79,6 +82,7 @@ class SlackBot:
         # Re-renders posted minutes after a rename; the one the process subscribed to job events, if any.
         self.notifier = notifier or SlackNotifier(services)
         self._members: dict[str, tuple[float, list[str]]] = {}
+        self.directory = SlackDirectory()  # who is in a channel: the people a recording's speakers may be
         self._background = BackgroundTasks("Slack handler")
         self._register()
 
@@ -174,9 +178,9 @@ class SlackBot:
         async def on_rename_submit(ack, body, view):
             await ack()
             meta = json.loads(view["private_metadata"])
-            names = {block_id: v["name"]["value"] for block_id, v in view["state"]["values"].items()
-                     if v["name"].get("value")}
-            self._spawn(self.rename(meta["job_id"], names))
+            names = submitted_names(view)  # only the boxes the person changed; an emptied one clears a name
+            if names:
+                self._spawn(self.rename(meta["job_id"], names))
 
     # --- recordings in
 
@@ -231,6 +235,7 @@ class SlackBot:
         label = name or url.rsplit("/", 1)[-1][:80]
         status = await self._reply(client, event, f":inbox_tray: Received *{escape(label)}*, fetching it…")
         origin = self._origin(event, team, status["ts"])
+        await self._save_roster(client, origin)
         try:
             outcome = await intake.receive(url, services=self.services, origin=origin, name=name, headers=headers)
         except LifeStreamError as exc:
@@ -248,11 +253,21 @@ class SlackBot:
                         "in the thread where it was first shared.")
         await client.chat_update(channel=event["channel"], ts=status["ts"], text=text)
         if outcome.kind == "processed_before":  # give this thread the minutes that already exist
-            await self._post_existing(client, event, job)
+            await self._post_existing(client, event, job, team)
 
-    async def _post_existing(self, client, event: dict, job) -> None:
+    async def _save_roster(self, client, origin: SlackOrigin) -> None:
+        """The channel's members, saved before the job is queued: the worker names speakers from them."""
+        roster = await self.directory.roster(client, origin.workspace, origin.conversation)
+        if roster is not None:
+            await asyncio.to_thread(save_roster, self.services.storage, roster)
+
+    async def _post_existing(self, client, event: dict, job, team: str | None) -> None:
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
-        for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id):
+        # Mentions only where the meeting's people are: the workspace it was first shared in.
+        same_workspace = job.origin is not None and job.origin.workspace == (team or "slack")
+        mentions = mentionable(meeting) if same_workspace else {}
+        for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
+                                     mentions=mentions):
             await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event),
                                           text=fallback_text(meeting), blocks=blocks)
 

@@ -23,6 +23,7 @@ from lifestream.links import meeting_link
 from lifestream.meetings import load
 from lifestream.models import Meeting
 from lifestream.origin import SlackOrigin
+from lifestream.people import mentionable
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.timefmt import clock
@@ -62,7 +63,8 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
         meeting = load(self.storage, job.result_prefix)
         link = meeting_link(self.settings, meeting.meeting_id)
         posted = []
-        for blocks in minutes_blocks(meeting, link=link, job_id=job.id):
+        # Posted where the meeting was shared: its linked speakers are members of this workspace.
+        for blocks in minutes_blocks(meeting, link=link, job_id=job.id, mentions=mentionable(meeting)):
             reply = self.client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts,
                                                  text=fallback_text(meeting), blocks=blocks, unfurl_links=False)
             posted.append(reply["ts"])
@@ -106,7 +108,8 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
             except Exception:
                 return False
         meeting = load(self.storage, job.result_prefix)
-        messages = minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id)
+        messages = minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
+                                  mentions=mentionable(meeting) if job.origin is not None else {})
         for ts, blocks in zip(posts["ts"], messages, strict=False):  # a renamed meeting renders the same count
             self.client.chat_update(channel=posts["channel"], ts=ts, text=fallback_text(meeting), blocks=blocks)
         return True

@@ -29,12 +29,24 @@ from lifestream.bot.background import BackgroundTasks
 from lifestream.bot.commands import Ask, Help, Rename, parse_command
 from lifestream.bot.seen import SeenStore
 from lifestream.bot.teams.activities import channel_data, command_text, search_scope, shared_files
-from lifestream.bot.teams.cards import ASK, RENAME, RETRY, answer_card, md, minutes_card, status_text, summary_text
+from lifestream.bot.teams.cards import (
+    ASK,
+    RENAME,
+    RETRY,
+    answer_card,
+    md,
+    minutes_card,
+    status_text,
+    submitted_names,
+    summary_text,
+)
+from lifestream.bot.teams.people import conversation_roster
 from lifestream.bot.teams.posts import MinutesPosts
 from lifestream.bot.teams.proactive import card_message, send, update_text
 from lifestream.errors import LifeStreamError
 from lifestream.links import meeting_link
 from lifestream.origin import TeamsOrigin
+from lifestream.people import mentionable, save_roster
 from lifestream.search import Scope, ask
 from lifestream.services import Services
 from lifestream.workers.jobstore import Job
@@ -137,8 +149,11 @@ class TeamsBot(TeamsActivityHandler):
         elif action == RETRY:
             await turn_context.send_activity(await self.retry(str(value.get("job_id") or ""), turn_context.activity))
         elif action == RENAME:
-            # The card's inputs come back beside its data: "name:SPEAKER_1": "Alice", …
-            names = {k.removeprefix("name:"): str(v) for k, v in value.items() if k.startswith("name:")}
+            # The card's inputs come back beside its data: "name:SPEAKER_1": "Alice", …; only changes count.
+            names = submitted_names(value)
+            if not names:
+                await turn_context.send_activity("Nothing was changed; the names stay as they are.")
+                return
             await turn_context.send_activity(
                 await self.rename(str(value.get("job_id") or ""), names, turn_context.activity))
         else:
@@ -167,6 +182,7 @@ class TeamsBot(TeamsActivityHandler):
 
     async def fetch_and_submit(self, url: str, name: str | None, label: str, origin: TeamsOrigin) -> None:
         reference, status_id = origin.reference, origin.status_id
+        await self._save_roster(origin)
         try:
             outcome = await intake.receive(url, services=self.services, origin=origin, name=name)
         except LifeStreamError as exc:
@@ -183,15 +199,28 @@ class TeamsBot(TeamsActivityHandler):
                 await self._update(reference, status_id, status_text(job, outcome.name))
             case "processed_before":  # give this conversation the minutes that already exist
                 await self._update(reference, status_id, f"♻️ **{shown}** was processed before; here are its minutes.")
-                await self.post_minutes(reference, job)
+                await self.post_minutes(reference, job, origin.workspace)
             case "in_progress":
                 await self._update(reference, status_id,
                                    f"♻️ **{shown}** is already {job.state.value} (job {job.id}); the minutes "
                                    "will appear where it was first shared.")
 
-    async def post_minutes(self, reference: dict, job: Job) -> None:
+    async def _save_roster(self, origin: TeamsOrigin) -> None:
+        """The conversation's members, saved before the job is queued: the worker names speakers from them."""
+        try:
+            roster = await conversation_roster(self.outbound, self.settings, origin)
+        except Exception:  # names then come from the recording alone; the recording matters more
+            log.warning("could not read the members of %s", origin.conversation, exc_info=True)
+            return
+        if roster is not None:
+            await asyncio.to_thread(save_roster, self.services.storage, roster)
+
+    async def post_minutes(self, reference: dict, job: Job, workspace: str) -> None:
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
-        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id)
+        # Mentions only where the meeting's people are: the tenant it was first shared in.
+        same_workspace = job.origin is not None and job.origin.workspace == workspace
+        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
+                               mentions=mentionable(meeting) if same_workspace else {})
         await self._send(reference, card_message(content, summary_text(meeting)))
 
     # --- questions
@@ -247,9 +276,9 @@ class TeamsBot(TeamsActivityHandler):
         except LifeStreamError as exc:
             return f"⚠️ {md(exc.message, 1000)}"
         await self.refresh_minutes(job)
-        named = ", ".join(f"{label} is **{md(meeting.speaker_name(label), 60)}**" for label in names
-                          if label in meeting.speaker_names)
-        return f"✏️ {named or 'Names cleared'} in the minutes of **{md(meeting.source.name, 120)}**."
+        said = ", ".join(f"{label} is **{md(meeting.speaker_name(label), 60)}**" if label in meeting.speaker_names
+                         else f"{label} has no name" for label in names)
+        return f"✏️ {said} in the minutes of **{md(meeting.source.name, 120)}**."
 
     async def rename_latest(self, conversation: str, label: str, name: str) -> str:
         """``rename SPEAKER_1 Alice``: the conversation's latest minutes."""

@@ -32,6 +32,7 @@ from lifestream.bot.teams.proactive import card_message, send, update_text
 from lifestream.links import meeting_link
 from lifestream.meetings import load
 from lifestream.origin import TeamsOrigin
+from lifestream.people import mentionable
 from lifestream.services import Services
 from lifestream.timefmt import clock
 from lifestream.workers.jobstore import Job
@@ -78,7 +79,9 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
 
     def completed(self, job: Job, origin: TeamsOrigin) -> None:
         meeting = load(self.storage, job.result_prefix)
-        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id)
+        # Posted where the meeting was shared: its linked speakers are members of this tenant.
+        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
+                               mentions=mentionable(meeting))
         posted = self._run(send(self.adapter, self.settings, origin.reference,
                                 card_message(content, summary_text(meeting))))
         if posted:  # so a rename can re-render this card
