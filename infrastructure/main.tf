@@ -8,7 +8,12 @@
 #                                   worker tasks (lifestream worker, 4 vCPU / 8 GB, 0..N on queue depth)
 #                                       S3 uploads/ -> results/, DynamoDB, LLM endpoint, Pinecone
 #
+#   S3 <name>-installations-*: each Slack workspace's installation (tokens) and each workspace's settings;
+#   the bot writes them, workers read them (and save refreshed rotating tokens).
+#
 # See DEPLOY.md for the order of operations (ECR first, push an image, then the rest).
+
+data "aws_caller_identity" "current" {}
 
 locals {
   create_vpc = var.vpc_id == null
@@ -18,6 +23,9 @@ locals {
   public_subnet_ids  = local.create_vpc ? one(module.network[*].public_subnet_ids) : var.public_subnet_ids
   private_subnet_ids = local.create_vpc ? one(module.network[*].private_subnet_ids) : var.private_subnet_ids
 
+  # Named here, not in its module: the log bucket (storage) must admit its access logs before it exists.
+  installations_bucket = "${var.name}-installations-${data.aws_caller_identity.current.account_id}-${var.aws_region}"
+
   # dramatiq-sqs looks queues up by name: LIFESTREAM_BROKER_URL=sqs://<queue_name>.
   queue_name = "${var.name}-jobs"
 
@@ -25,7 +33,11 @@ locals {
   # ones a deployment uses are created: ECS refuses to start a task whose
   # secret has no value yet. Each is stored as <name>/<slack-bot-token ...>.
   secret_envs = concat(
-    var.enable_slack ? ["LIFESTREAM_SLACK_BOT_TOKEN", "LIFESTREAM_SLACK_SIGNING_SECRET"] : [],
+    # One workspace: its bot token. Any number ("Add to Slack"): the app's client secret, which workers
+    # also need, to refresh rotating tokens.
+    var.enable_slack ? ["LIFESTREAM_SLACK_SIGNING_SECRET"] : [],
+    var.enable_slack && var.slack_client_id == null ? ["LIFESTREAM_SLACK_BOT_TOKEN"] : [],
+    var.enable_slack && var.slack_client_id != null ? ["LIFESTREAM_SLACK_CLIENT_SECRET"] : [],
     var.enable_slack && var.slack_socket_mode ? ["LIFESTREAM_SLACK_APP_TOKEN"] : [],
     var.enable_teams ? ["LIFESTREAM_TEAMS_APP_PASSWORD"] : [],
     var.llm_base_url != null && var.llm_api_key_required ? ["LIFESTREAM_LLM_API_KEY"] : [],
@@ -56,6 +68,11 @@ locals {
       LIFESTREAM_PUBLIC_URL        = "https://${var.domain_name}"
       LIFESTREAM_TEAMS_APP_ID      = var.enable_teams ? var.teams_app_id : null
       LIFESTREAM_TEAMS_TENANT_ID   = var.enable_teams ? var.teams_tenant_id : null
+      LIFESTREAM_TEAMS_TENANTS     = var.enable_teams && length(var.teams_tenants) > 0 ? jsonencode(var.teams_tenants) : null
+      LIFESTREAM_TEAMS_ADMINS      = var.enable_teams && length(var.teams_admins) > 0 ? jsonencode(var.teams_admins) : null
+      LIFESTREAM_SLACK_CLIENT_ID   = var.enable_slack ? var.slack_client_id : null
+      # Installations and workspace settings: shared by every task (a task's own disk is not).
+      LIFESTREAM_INSTALLATIONS_BUCKET = module.installations.bucket_name
     }, var.extra_environment) : k => v if v != null && v != ""
   }
 }
@@ -87,6 +104,18 @@ module "storage" {
   uploads_expiration_days    = var.uploads_expiration_days
   access_log_expiration_days = var.log_retention_days
   force_destroy              = var.force_destroy
+  logged_bucket_names        = [local.installations_bucket]
+}
+
+module "installations" {
+  source = "./modules/installations"
+
+  name               = var.name
+  bucket_name        = local.installations_bucket
+  kms_key_arn        = module.kms.key_arn
+  access_logs_bucket = module.storage.logs_bucket_name
+  slack_client_id    = var.enable_slack ? var.slack_client_id : null
+  force_destroy      = var.force_destroy
 }
 
 module "queue" {
@@ -154,6 +183,9 @@ module "ecs" {
   alb_security_group_id = module.alb.security_group_id
   target_group_arn      = module.alb.target_group_arn
   environment           = local.environment
+
+  bot_policies    = { installations = module.installations.bot_policy_json }
+  worker_policies = { installations = module.installations.worker_policy_json }
 
   bot_secret_arns    = module.secrets.secret_arns
   worker_secret_arns = { for env, arn in module.secrets.secret_arns : env => arn if !contains(local.bot_only_secrets, env) }

@@ -33,6 +33,21 @@ output "slack_events_url" {
   value       = "https://${var.domain_name}/slack/events"
 }
 
+output "slack_install_url" {
+  description = "The \"Add to Slack\" page (with slack_client_id set); its redirect URL is slack_oauth_redirect_url."
+  value       = "https://${var.domain_name}/slack/install"
+}
+
+output "slack_oauth_redirect_url" {
+  description = "Redirect URL to list in the Slack app's OAuth settings (manifests/slack.yaml)."
+  value       = "https://${var.domain_name}/slack/oauth_redirect"
+}
+
+output "installations_bucket_name" {
+  description = "Bucket of Slack installations (tokens) and workspace settings (LIFESTREAM_INSTALLATIONS_BUCKET)."
+  value       = module.installations.bucket_name
+}
+
 output "teams_messaging_endpoint" {
   description = "Messaging endpoint for the Azure Bot registration."
   value       = "https://${var.domain_name}/api/messages"
@@ -121,4 +136,9 @@ output "alarm_topic_arn" {
 output "kms_key_arn" {
   description = "The app's KMS key."
   value       = module.kms.key_arn
+}
+
+output "task_role_arns" {
+  description = "IAM roles the bot and worker containers run as."
+  value       = module.ecs.task_role_arns
 }

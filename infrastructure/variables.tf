@@ -251,6 +251,12 @@ variable "slack_socket_mode" {
   default     = false
 }
 
+variable "slack_client_id" {
+  description = "The Slack app's client id (LIFESTREAM_SLACK_CLIENT_ID) to install into any number of workspaces from /slack/install; its client secret goes to Secrets Manager. null: one workspace, with a static bot token."
+  type        = string
+  default     = null
+}
+
 variable "enable_teams" {
   description = "Create the Teams app password secret and pass the Teams app and tenant ids."
   type        = bool
@@ -267,6 +273,18 @@ variable "teams_tenant_id" {
   description = "Entra tenant ID for a single-tenant bot (LIFESTREAM_TEAMS_TENANT_ID); null for multi-tenant."
   type        = string
   default     = null
+}
+
+variable "teams_tenants" {
+  description = "Entra tenant IDs a multi-tenant bot serves (LIFESTREAM_TEAMS_TENANTS); empty: any tenant that adds the app."
+  type        = list(string)
+  default     = []
+}
+
+variable "teams_admins" {
+  description = "Who may change a tenant's LifeStream settings from Teams, as \"<tenant id>:<user's Entra object id>\" (LIFESTREAM_TEAMS_ADMINS)."
+  type        = list(string)
+  default     = []
 }
 
 # ----------------------------------------------------------------------------- LLM and search

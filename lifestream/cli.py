@@ -19,15 +19,18 @@ from lifestream.threads import cap_threads
 cap_threads()
 
 from lifestream import meetings  # noqa: E402  (these imports load the heavy libraries)
+from lifestream.bot import settings_choices
 from lifestream.bot.notifiers import chat_notifiers
-from lifestream.errors import LifeStreamError
+from lifestream.errors import ConfigError, LifeStreamError
 from lifestream.exports import FORMATS, export, stored_keyframes
+from lifestream.links import link_secret
 from lifestream.pipeline.asr_models import BUILTIN_MODELS, verify_asr_model
 from lifestream.pipeline.diarization import get_diarizer
+from lifestream.pipeline.isolation import IndexScope, PipelineCrashed, PipelineRequest, process_isolated
 from lifestream.pipeline.outputs import minutes_markdown
-from lifestream.pipeline.runner import process_recording
+from lifestream.public_errors import RedactingFormatter, redact_urls
 from lifestream.samples import make_sample_video, sample_file
-from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Indexer, Scope, ask
+from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Scope, ask
 from lifestream.server import serve
 from lifestream.services import Services
 from lifestream.settings import Settings
@@ -44,6 +47,7 @@ from lifestream.workers.submit import (
     retry_job,
     submit_file,
 )
+from lifestream.workspaces import change_settings, finish_deletions, start_deletion
 
 
 class _ProgressBars:
@@ -81,11 +85,19 @@ def _cmd_process(args: argparse.Namespace) -> int:
     settings = _settings(args, asr_language=args.language or None)
     services = Services(settings)
     if args.async_:
+        if args.min_speakers or args.max_speakers:
+            raise ConfigError("--min-speakers/--max-speakers are not kept with queued jobs yet; use --speakers N.")
         return _cmd_process_async(args, services)
     progress = _ProgressBars() if sys.stderr.isatty() and not args.quiet else None
-    indexer = Indexer(services.index, workspace=CLI_WORKSPACE, conversation=CLI_CONVERSATION, settings=settings)
-    meeting = process_recording(Path(args.path), settings=settings, num_speakers=args.speakers, on_event=progress,
-                                indexers=[indexer])
+    request = PipelineRequest(Path(args.path), settings, num_speakers=args.speakers, min_speakers=args.min_speakers,
+                              max_speakers=args.max_speakers,
+                              index=IndexScope(CLI_WORKSPACE, CLI_CONVERSATION))
+    try:
+        meeting = process_isolated(request, on_event=progress)
+    except PipelineCrashed as exc:
+        # One line, as a shell would say it, and the exit status a shell gives a process killed by that signal.
+        print(f"lifestream: {exc.message}", file=sys.stderr)
+        return 128 + exc.signal_number if exc.signal_number else 1
     result_dir = settings.results_dir / meeting.meeting_id
     if args.json:
         print(meeting.model_dump_json(indent=2))
@@ -144,8 +156,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_worker(args: argparse.Namespace) -> int:
     services = Services(_settings(args))
     # A worker apart from the bot's server tells the chat threads itself (progress, minutes,
-    # failures) for every platform whose credentials it has.
-    for notifier in chat_notifiers(services):
+    # failures) for every platform whose credentials it has; their links need a usable secret.
+    notifiers = chat_notifiers(services)
+    if notifiers:
+        link_secret(services.settings)
+    for notifier in notifiers:
         services.events.subscribe(notifier)
     return run_worker(services, threads=args.threads, hooks=args.hook)
 
@@ -211,6 +226,40 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_workspaces(args: argparse.Namespace) -> int:
+    services = Services(_settings(args))
+    if args.action == "delete":
+        if not args.yes:
+            print(f"lifestream: error: this deletes every meeting of workspace {args.workspace} (recordings, minutes, "
+                  "search records, jobs), its settings and its Slack installation; add --yes to go ahead",
+                  file=sys.stderr)
+            return 2
+        if services.slack.oauth:
+            services.slack.delete(args.workspace)
+        start_deletion(services, args.workspace)
+        for done in finish_deletions(services):
+            state = "deleted" if done.done else f"{len(done.busy)} running jobs still stopping: run this again later"
+            print(f"{done.workspace}: {len(done.deleted)} meetings deleted; {state}", file=sys.stderr)
+        return 0
+    if args.change:
+        try:
+            picked = dict(change.split("=", 1) for change in args.change)
+        except ValueError:
+            print("lifestream: error: write each change as name=value (e.g. retention_days=30, llm=off)",
+                  file=sys.stderr)
+            return 2
+        values, reset = settings_choices.read(picked)
+        if unknown := set(picked) - set(values) - set(reset):
+            print(f"lifestream: error: unknown setting {sorted(unknown)[0]!r}", file=sys.stderr)
+            return 2
+        change_settings(services, args.workspace, values, reset=reset, by="cli")
+    current = services.workspace_settings(args.workspace)
+    chosen = services.workspaces.overrides(args.workspace).chosen()
+    for name, value in current.model_dump().items():
+        print(f"{name:<17} {settings_choices.shown(name, value):<24} {'(chosen)' if name in chosen else '(server default)'}")
+    return 0
+
+
 def _cmd_api_token(args: argparse.Namespace) -> int:
     token, entry = new_token(args.workspace)
     print(token)
@@ -229,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("process", help="process one recording and print its minutes")
     p.add_argument("path", help="a video or audio file (mp4, mov, mkv, webm, m4a, mp3, wav, ogg)")
     p.add_argument("--speakers", type=int, default=None, metavar="N", help="number of speakers, if known")
+    p.add_argument("--min-speakers", type=int, default=None, metavar="N", help="at least this many speakers")
+    p.add_argument("--max-speakers", type=int, default=None, metavar="N", help="at most this many speakers")
     p.add_argument("--language", default=None, help="spoken language code (default: detected)")
     p.add_argument("--data-dir", default=None, help="overrides LIFESTREAM_DATA_DIR")
     p.add_argument("--json", action="store_true", help="print meeting.json instead of the minutes")
@@ -286,6 +337,18 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("id")
     p.set_defaults(func=_cmd_jobs)
 
+    p = sub.add_parser("workspaces", help="a workspace's own settings, or deleting everything of a workspace")
+    spaces = p.add_subparsers(dest="action", required=True)
+    q = spaces.add_parser("settings", help="show (or change) a workspace's settings: name=value, or name=default")
+    q.add_argument("workspace", help="a Slack team id, a Teams tenant id, or an API workspace")
+    q.add_argument("change", nargs="*", metavar="NAME=VALUE",
+                   help="retention_days=30|keep, keep_recordings=on|off, redact=on|off, voiceprints=on|off, "
+                        "minutes_language=de|meeting, llm=on|off; =default follows the server again")
+    q = spaces.add_parser("delete", help="delete every meeting, the settings and the Slack installation of a workspace")
+    q.add_argument("workspace")
+    q.add_argument("--yes", action="store_true", help="really delete")
+    p.set_defaults(func=_cmd_workspaces)
+
     p = sub.add_parser("export", help="write a processed meeting as Word, PDF, Markdown, subtitles or JSON")
     p.add_argument("meeting_id", help="the meeting's id (`lifestream process --json` prints it; a job's id)")
     p.add_argument("-f", "--format", default="pdf", choices=FORMATS)
@@ -302,15 +365,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    # Every log line, tracebacks and other libraries' lines included, with credentials in URLs masked.
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     if getattr(args, "speakers", None) is not None and args.speakers < 1:
         print("lifestream: error: --speakers must be 1 or more", file=sys.stderr)
         return 2
     try:
+        if args.command == "process":
+            from lifestream.pipeline.diarization import SpeakerCount
+
+            SpeakerCount(args.speakers, args.min_speakers, args.max_speakers)  # refuse impossible bounds up front
         return args.func(args)
     except LifeStreamError as exc:
-        print(f"lifestream: error: {exc.message}", file=sys.stderr)
+        print(f"lifestream: error: {redact_urls(exc.message)}", file=sys.stderr)
         return 2
     except ValidationError as exc:  # a LIFESTREAM_* variable that does not parse
         first = exc.errors()[0]

@@ -12,12 +12,12 @@ import io
 import re
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lifestream.errors import LifeStreamError
 from lifestream.models import Meeting
-from lifestream.origin import SlackOrigin, TeamsOrigin
+from lifestream.origin import SlackOrigin, TeamsOrigin, shared_in
 from lifestream.people import load_roster
 from lifestream.pipeline import naming
 from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
@@ -76,21 +76,22 @@ def rename(services: Services, job: Job, names: dict[str, str]) -> Meeting:
     return meeting
 
 
-def latest_in(services: Services, origin_type: type[SlackOrigin] | type[TeamsOrigin], conversation: str,
-              scan: int = 200) -> Job | None:
+def latest_in(services: Services, origin_type: type[SlackOrigin] | type[TeamsOrigin], workspace: str,
+              conversation: str, scan: int = 200) -> Job | None:
     """The newest completed meeting shared in a chat conversation ("rename SPEAKER_1 Alice" names its speakers)."""
     for job in services.store.list([JobState.COMPLETED], scan):
-        if isinstance(job.origin, origin_type) and job.origin.conversation == conversation:
+        if shared_in(job.origin, origin_type, workspace, conversation):
             return job
     return None
 
 
-def delete(services: Services, job: Job) -> None:
+def delete(services: Services, job: Job, *, jobs: Sequence[Job] | None = None) -> None:
     """The recording (unless another job uses it), the results, the search records, then the job record.
 
     The record goes last, so a delete that fails half-way can be repeated. A job that is running is
     cancelled first; its worker notices at its next lease renewal, and until then ``MeetingBusy`` says
-    when to try again.
+    when to try again. ``jobs``: the other jobs whose recordings must stay, when the caller has listed them
+    already (deleting many meetings at once); by default the job store is asked.
     """
     store, storage = services.store, services.storage
     wait = int(services.settings.job_lease_seconds) + 5
@@ -106,7 +107,8 @@ def delete(services: Services, job: Job) -> None:
     upload_folder = api_upload_prefix(job.id)
     if job.storage_key.startswith(upload_folder):
         storage.delete(upload_folder)
-    elif not any(j.storage_key == job.storage_key and j.id != job.id for j in store.list(None, 100_000)):
+    elif not any(j.storage_key == job.storage_key and j.id != job.id
+                 for j in (store.list(None, 100_000) if jobs is None else jobs)):
         storage.delete(job.storage_key)  # a recording stored by content: kept while another job still uses it
     services.index.delete_meeting(job.id)
     store.delete(job.id)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, computed_field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, computed_field, field_validator
 
 
 class _Origin(BaseModel):
@@ -32,6 +32,7 @@ class SlackOrigin(_Origin):
     thread_ts: str | None = None  # the thread the recording was shared in (or started)
     status_ts: str | None = None  # the bot's status message in that thread, edited as the job progresses
     user: str | None = None  # who shared it
+    enterprise: str | None = None  # the Enterprise Grid org of the workspace, if any: part of its installation's key
 
     @computed_field  # type: ignore[prop-decorator]  # stored too, so records stay readable by older versions
     @property
@@ -49,10 +50,28 @@ class TeamsOrigin(_Origin):
     team: str | None = None  # the Teams team of a channel conversation
 
 
+API_CONVERSATION_PREFIX = "api:"
+
+
 class ApiOrigin(_Origin):
-    """A recording uploaded through the HTTP API: nobody to post to; the API and pages show it."""
+    """A recording uploaded through the HTTP API: nobody to post to; the API and pages show it.
+
+    API callers name their ``conversation`` freely. Stored and indexed under ``api:<name>``, no name can be
+    a Slack channel's or a Teams chat's id, so an upload can never land in the meetings a chat's members
+    search (Slack and Teams ids never start with ``api:``).
+    """
 
     platform: Literal["api"] = "api"
+
+    @field_validator("conversation")
+    @classmethod
+    def _namespaced(cls, value: str) -> str:
+        return value if value.startswith(API_CONVERSATION_PREFIX) else API_CONVERSATION_PREFIX + value
+
+    @property
+    def name(self) -> str:
+        """The conversation as the API caller named it."""
+        return self.conversation.removeprefix(API_CONVERSATION_PREFIX)
 
 
 def _no_origin(value: object) -> object:
@@ -62,3 +81,14 @@ def _no_origin(value: object) -> object:
 
 Origin = Annotated[SlackOrigin | TeamsOrigin | ApiOrigin, Field(discriminator="platform")]
 OptionalOrigin = Annotated[Origin | None, BeforeValidator(_no_origin)]
+
+
+def shared_in(origin: object, platform: type[SlackOrigin] | type[TeamsOrigin], workspace: str,
+              conversation: str) -> bool:
+    """Whether a job came from this conversation of this workspace.
+
+    The same recording shared in two conversations is one job, with the first one's origin. Its buttons
+    and commands (rename, re-run, retry) act on that conversation's minutes and messages, so they are
+    honoured only there; anywhere else the bots say the recording is shared instead.
+    """
+    return isinstance(origin, platform) and origin.workspace == workspace and origin.conversation == conversation

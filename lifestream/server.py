@@ -1,6 +1,7 @@
 """The one aiohttp server, built from one ``Services``: Slack, Teams, the HTTP API, the pages, /healthz.
 
     /slack/events     the Slack bot (only with a signing secret; Socket Mode needs no route)
+    /slack/install, /slack/oauth_redirect   "Add to Slack" (with OAuth credentials: any number of workspaces)
     /api/messages     the Teams bot (503 saying what is missing when Teams is not configured)
     /api/v1/...       the HTTP API;  /meetings/<id>, /jobs: the pages (lifestream.web)
     /healthz          for load balancers
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Sequence
 
 from aiohttp import web
@@ -27,15 +29,21 @@ from lifestream.bot.notifiers import chat_notifiers
 from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.slack.app import SlackBot
 from lifestream.bot.slack.notify import SlackNotifier
+from lifestream.bot.teams.config import teams_problem
 from lifestream.bot.teams.endpoint import TeamsEndpoint
+from lifestream.links import link_secret
 from lifestream.services import Services
 from lifestream.web import add_api
 from lifestream.workers.actors import worker_broker
 from lifestream.workers.runtime import start_worker
+from lifestream.workspaces import apply_retention, finish_deletions
 
 log = logging.getLogger(__name__)
 
 SLACK_BOT = web.AppKey("slack_bot", SlackBot)
+DELETIONS = web.AppKey("workspace_deletions", asyncio.Task)
+RETENTION = web.AppKey("retention_sweeps", asyncio.Task)
+RETENTION_SWEEP_SECONDS = 600  # how late past its workspace's retention a meeting (or a recording) may be deleted
 # Request bodies are small JSON; recordings never come through these routes (the upload route streams).
 CLIENT_MAX_SIZE = 2 * 1024 * 1024
 
@@ -46,11 +54,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 def slack_configured(services: Services) -> bool:
     settings = services.settings
-    return bool(settings.slack_bot_token and (settings.slack_signing_secret or settings.slack_app_token))
+    return services.slack.configured and bool(settings.slack_signing_secret or settings.slack_app_token)
 
 
 def add_slack(app: web.Application, bot: SlackBot) -> None:
     app[SLACK_BOT] = bot
+    app.on_cleanup.append(lambda _: bot.close())
 
     async def slack_events(request: web.Request) -> web.Response:
         # Events, slash commands and interactivity all come here (manifests/slack.yaml).
@@ -59,6 +68,16 @@ def add_slack(app: web.Application, bot: SlackBot) -> None:
     # Unsigned requests cannot be told from forged ones: with Socket Mode only, no HTTP route.
     if bot.settings.slack_signing_secret:
         app.router.add_post("/slack/events", slack_events)
+    flow = bot.app.oauth_flow
+    if flow is not None:  # "Add to Slack": bolt's install page and OAuth redirect (as its own adapters route them)
+        async def slack_install(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
+
+        async def slack_oauth_redirect(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+        app.router.add_get(flow.install_path, slack_install)
+        app.router.add_get(flow.redirect_uri_path, slack_oauth_redirect)
 
 
 def add_teams(app: web.Application, endpoint: TeamsEndpoint) -> None:
@@ -97,13 +116,71 @@ def _start_embedded_worker(app: web.Application, services: Services) -> None:
     app.on_cleanup.append(stop)
 
 
+def _finish_workspace_deletions(app: web.Application, services: Services) -> None:
+    """Deletions of uninstalled workspaces that a stop interrupted are carried through after a start."""
+    stopping = threading.Event()
+
+    async def start(_: web.Application) -> None:
+        if await asyncio.to_thread(services.workspaces.deletions):
+            app[DELETIONS] = asyncio.get_running_loop().create_task(
+                asyncio.to_thread(finish_deletions, services, wait=stopping.wait))
+
+    async def stop(_: web.Application) -> None:
+        stopping.set()  # a pass under way finishes; what is left waits for the next start
+        if DELETIONS in app:
+            await app[DELETIONS]
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+
+
+def _sweep_until_stopped(services: Services, stopping: threading.Event) -> None:
+    while True:
+        try:
+            apply_retention(services)
+        except Exception:  # a store or storage hiccup: the next sweep deletes what this one could not
+            log.warning("the retention sweep failed; trying again in %d s", RETENTION_SWEEP_SECONDS, exc_info=True)
+        if stopping.wait(RETENTION_SWEEP_SECONDS):
+            return
+
+
+def _apply_retention(app: web.Application, services: Services) -> None:
+    """Each workspace's retention rules (lifestream.workspaces.apply_retention), when starting and every 10 minutes."""
+    stopping = threading.Event()
+
+    async def start(_: web.Application) -> None:
+        app[RETENTION] = asyncio.get_running_loop().create_task(
+            asyncio.to_thread(_sweep_until_stopped, services, stopping))
+
+    async def stop(_: web.Application) -> None:
+        stopping.set()  # a sweep under way finishes first
+        await app[RETENTION]
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+
+
+def check_links(services: Services) -> None:
+    """Before serving: the link secret is usable (ConfigError if too short), and links can be opened."""
+    settings = services.settings
+    link_secret(settings)
+    bots = slack_configured(services) or teams_problem(settings) is None
+    if bots and not settings.public_url:
+        log.warning("LIFESTREAM_PUBLIC_URL is not set: the links the bots post point at %s, which people on "
+                    "other machines cannot open; set it to the address people reach this server at",
+                    settings.public_base_url)
+
+
 def serve(services: Services) -> None:
     settings = services.settings
+    check_links(services)
     notifiers = chat_notifiers(services)
     for notifier in notifiers:
         services.events.subscribe(notifier)
     app = build_app(services, notifiers)
     _start_embedded_worker(app, services)
+    _finish_workspace_deletions(app, services)
+    _apply_retention(app, services)
 
     async def close_services(_: web.Application) -> None:  # after the worker has stopped (cleanups run in order)
         await asyncio.to_thread(services.close)

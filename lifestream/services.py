@@ -25,6 +25,15 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from lifestream.installations import (
+    SlackInstallations,
+    WorkspaceSettings,
+    WorkspaceStore,
+    applied,
+    get_workspace_store,
+    server_defaults,
+)
+from lifestream.pipeline.isolation import PipelinePool
 from lifestream.search import SearchIndex, get_index
 from lifestream.settings import Settings
 from lifestream.storage import Storage, get_storage
@@ -45,8 +54,11 @@ class Services:
         self._storage = storage
         self._store = store
         self._index = index
+        self._workspaces: WorkspaceStore | None = None
+        self._slack: SlackInstallations | None = None
         self.queue = queue or JobQueue(settings)
         self.events = events or JobEvents()
+        self._pipelines: PipelinePool | None = None
         self._lock = threading.Lock()
 
     def _once(self, name: str, make: Callable[[], T]) -> T:
@@ -74,11 +86,45 @@ class Services:
         """The search index: ``LIFESTREAM_INDEX_BACKEND`` (local SQLite or Pinecone)."""
         return self._once("_index", lambda: get_index(self.settings))
 
+    @property
+    def workspaces(self) -> WorkspaceStore:
+        """What each workspace chose for itself: beside its installation (SQLite, or the installations bucket)."""
+        return self._once("_workspaces", lambda: get_workspace_store(self.settings))
+
+    @property
+    def slack(self) -> SlackInstallations:
+        """Slack workspaces' bot tokens: the one static token, or each installation's (OAuth)."""
+        return self._once("_slack", lambda: SlackInstallations(self.settings))
+
+    def workspace_settings(self, workspace: str | None) -> WorkspaceSettings:
+        """The settings in force for a workspace: its own choices over the server's environment.
+
+        ``None`` (a recording processed from the command line) gets the server's.
+        """
+        defaults = server_defaults(self.settings)
+        return defaults if workspace is None else self.workspaces.overrides(workspace).apply(defaults)
+
+    def settings_for(self, workspace: str | None) -> Settings:
+        """The process's settings with a workspace's choices applied: what a job of that workspace runs with."""
+        return applied(self.settings, self.workspace_settings(workspace))
+
+    @property
+    def pipelines(self) -> PipelinePool:
+        """The child processes recordings are processed in, so a crash in native code ends one job, not
+        the worker or the server it runs in (``LIFESTREAM_PIPELINE_PROCESSES``)."""
+        return self._once("_pipelines", lambda: PipelinePool(
+            max_processes=self.settings.pipeline_processes,
+            jobs_per_process=self.settings.pipeline_jobs_per_process))
+
     def close(self) -> None:
         """Close what was opened (the server's cleanup, the end of a worker)."""
+        if self._pipelines is not None:
+            self._pipelines.close()
         self.queue.close()
         if self._store is not None:
             self._store.close()
+        if self._workspaces is not None:
+            self._workspaces.close()
         close_index = getattr(self._index, "close", None)  # the local index holds a database; Pinecone nothing
         if close_index is not None:
             close_index()

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -77,8 +77,9 @@ class Settings(BaseSettings):
     sqs_visibility_seconds: int = 900
     # A running job renews its lease every third of this; an expired lease means its worker died.
     job_lease_seconds: float = 30.0
-    # Transient failures only (see lifestream.workers.policy); permanent ones fail at once.
-    job_max_retries: int = 5
+    # Attempts a job gets before it fails for good, whatever ended them: transient errors, a crash of
+    # its pipeline process, a worker that died holding it. A manual retry starts the count again.
+    max_attempts: int = Field(default=3, ge=1)
     job_retry_min_backoff_ms: int = 15_000
     job_retry_max_backoff_ms: int = 600_000  # SQS cannot delay a message longer than 15 min
 
@@ -97,19 +98,32 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None  # xapp-…: Socket Mode, for a workspace without a public URL
     slack_api_url: str = "https://slack.com/api/"  # changed only to point at a local double in tests
+    # Any number of workspaces ("Add to Slack" at /slack/install): the app's OAuth credentials instead of a
+    # bot token. Installations (tokens, refreshed when Slack rotates them) are kept in the installation store.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_authorize_url: str = "https://slack.com/oauth/v2/authorize"  # changed only for a local double
+    # The installation store and per-workspace settings: a bucket in the cloud, else SQLite in data_dir.
+    installations_bucket: str | None = None
 
     # --- Microsoft Teams (a Bot Framework registration; app package from scripts/teams-package.sh)
     # With an app id and password every /api/messages request must carry a valid Bot Framework JWT.
     teams_app_id: str | None = None
     teams_app_password: str | None = None
     teams_tenant_id: str | None = None  # set for a single-tenant registration
+    # A multi-tenant registration serves these tenants (Azure AD tenant ids) only; empty: any tenant.
+    teams_tenants: list[str] = Field(default_factory=list)
+    # Who may change a tenant's workspace settings from Teams: "tenant:aad-object-id" entries.
+    teams_admins: list[str] = Field(default_factory=list)
     # No credentials and no token check: only for the Bot Framework Emulator on a developer's machine.
     teams_allow_unauthenticated: bool = False
 
     # --- the web server (Slack, Teams, API, meeting pages)
     host: str = "0.0.0.0"
     port: int = 8080
-    public_url: str = "http://localhost:8080"  # how people reach this server, for links in chat
+    # How people reach this server, for the links the bots and the API hand out. Unset: the address the
+    # server is bound to (``lifestream serve`` warns, since people elsewhere cannot open that).
+    public_url: str | None = None
     link_secret: str | None = None  # signs meeting-page links; generated into data_dir when unset
     # API bearer tokens, stored hashed: a JSON list of "workspace:sha256hex" entries
     # (`lifestream api-token create --workspace W` makes a token and its entry).
@@ -122,9 +136,38 @@ class Settings(BaseSettings):
     # media server). Empty: public addresses only.
     fetch_allow_networks: list[str] = Field(default_factory=list)
 
+    # --- workspace defaults: each workspace may change these for itself (lifestream.installations.workspace)
+    retention_days: int | None = None  # meetings older than this are deleted; None: kept until deleted
+    keep_recordings: bool = True  # False: a recording is deleted once its minutes are made
+    voiceprints: bool = False  # remember named speakers' voices (opt-in)
+    minutes_language: str | None = None  # None: the meeting's own language
+    llm_enabled: bool = True  # False: offline minutes even when an LLM endpoint is configured
+
     # --- resources
     # Worker threads shared by the parallel branches (ASR, diarization, scenes).
     threads: int = Field(default=0, description="0: one per CPU core")
+    # The longest recording accepted, in seconds (checked at intake and again by the worker).
+    max_duration: float = Field(default=4 * 3600.0, gt=0)
+    # The most time one job may take, in seconds; by default 5 min + 2x the recording's length
+    # (see lifestream.workers.policy), so at most that for a max_duration recording.
+    job_time_limit_seconds: float | None = Field(default=None, gt=0)
+    # The pipeline runs in child processes (lifestream.pipeline.isolation): at most this many at
+    # once (0: one per job running at once), each replaced after this many jobs.
+    pipeline_processes: int = Field(default=0, ge=0)
+    pipeline_jobs_per_process: int = Field(default=20, ge=1)
+
+    @field_validator("public_url")
+    @classmethod
+    def _unset_if_empty(cls, value: str | None) -> str | None:
+        return value.strip().rstrip("/") or None if value else None
+
+    @property
+    def public_base_url(self) -> str:
+        """The base of every link handed out: LIFESTREAM_PUBLIC_URL, else the bound host and port."""
+        if self.public_url:
+            return self.public_url
+        host = "localhost" if self.host in ("", "0.0.0.0", "::") else self.host  # a wildcard bind: this machine
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     @property
     def results_dir(self) -> Path:

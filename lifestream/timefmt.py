@@ -18,3 +18,15 @@ def cue(seconds: float, sep: str = ".") -> str:
     m, ms = divmod(ms, 60_000)
     s, ms = divmod(ms, 1000)
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def duration_text(seconds: float) -> str:
+    """A length as people say it: "4 h", "3 h 5 min", "12 min", "45 s"."""
+    total = int(round(max(0.0, seconds)))
+    if total < 60:
+        return f"{total} s"
+    minutes = round(total / 60)
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -35,27 +35,39 @@ def settings(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def processed_sample(tmp_path_factory, sample_video):
+def pipeline():
+    """Runs the whole pipeline the way the product does, in a pipeline process (models loaded once per
+    session), so a crash in native code fails the tests that needed it, with its reason, not pytest."""
+    from lifestream.pipeline.isolation import PipelinePool, PipelineRequest
+
+    pool = PipelinePool(max_processes=1, jobs_per_process=1000)
+
+    def run(path: Path, settings, **options):
+        return pool.run(PipelineRequest(path, settings, **options)).meeting
+
+    yield run
+    pool.close()
+
+
+@pytest.fixture(scope="session")
+def processed_sample(tmp_path_factory, sample_video, pipeline):
     """The sample video through the whole offline pipeline, once per test session."""
-    from lifestream.pipeline.runner import process_recording
     from lifestream.settings import Settings
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("sample-data"))
-    meeting = process_recording(sample_video, settings=settings)
+    meeting = pipeline(sample_video, settings)
     return meeting, settings.results_dir / meeting.meeting_id
 
 
 @pytest.fixture(scope="session")
-def spoken_meeting(tmp_path_factory):
+def spoken_meeting(tmp_path_factory, pipeline):
     """A scripted two-person meeting spoken by espeak-ng, through the whole offline pipeline."""
     from datetime import date
 
-    from lifestream.pipeline.runner import process_recording
     from lifestream.settings import Settings
     from tests.support.media import LAUNCH_MEETING, speak
 
     root = tmp_path_factory.mktemp("spoken")
     wav = speak(LAUNCH_MEETING, root / "launch.wav")
     # A Wednesday, so "by Friday" and "tomorrow" resolve to known dates.
-    meeting = process_recording(wav, settings=Settings(data_dir=root / "data"), reference_date=date(2026, 11, 25))
-    return meeting
+    return pipeline(wav, Settings(data_dir=root / "data"), reference_date=date(2026, 11, 25))

@@ -6,6 +6,11 @@ So: http(s) only; every address a host resolves to must be public, checked
 at connect time by the resolver itself (a DNS answer cannot change between
 the check and the connection); redirects are followed by hand, each hop
 re-checked; size and time are capped while streaming.
+
+A credential (Slack's bot token for its file URLs) is never a session header:
+it goes with a request only to the origins it was issued for, and once a
+redirect leaves those origins it is dropped for the rest of the chain, so a
+redirect cannot carry it to another host.
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -45,6 +50,31 @@ class LinkError(MediaError):
     """The link cannot be fetched; the message says why and what to do instead."""
 
 
+def origin_of(url: str) -> str:
+    """scheme://host[:port] as browsers compare origins, with the scheme's default port left out."""
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: an origin nothing is trusted with
+        return f"{scheme}://{host}:?"
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """Headers that authenticate to some origins only (e.g. Slack's bot token to Slack's file hosts)."""
+
+    headers: Mapping[str, str] = field(repr=False)
+    origins: frozenset[str]
+
+    def covers(self, url: str) -> bool:
+        return origin_of(url) in self.origins
+
+
 @dataclass(frozen=True)
 class Fetched:
     path: Path
@@ -54,12 +84,39 @@ class Fetched:
     final_url: str
 
 
+# NAT64 (RFC 6052): the well-known prefix carries an IPv4 address in its last 32 bits; the local-use
+# prefix (RFC 8215) translates into the operator's own network.
+NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: 6to4 (2002::/16), Teredo's server and client, NAT64."""
+    found = []
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if ip in NAT64_PREFIX:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def _allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address,
-             allow: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
-    if any(ip in net for net in allow):
+             allow: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    if any(ip.version == net.version and ip in net for net in allow):
         return True
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is that IPv4 host itself
+            return _allowed(ip.ipv4_mapped, allow)
+        if ip in NAT64_LOCAL:
+            return False
+        embedded = embedded_ipv4(ip)
+        # Tunnels and translators deliver to the IPv4 address inside: a private one is a private target.
+        if not all(_allowed(v4, allow) for v4 in embedded):
+            return False
+        if ip in NAT64_PREFIX:  # Python counts the NAT64 prefix as reserved; its public targets are fine
+            return True
     return ip.is_global and not (ip.is_multicast or ip.is_reserved)
 
 
@@ -123,17 +180,23 @@ async def fetch(
     max_bytes: int,
     timeout_seconds: float = 600.0,
     allow_networks: Iterable[str] = (),
-    headers: dict[str, str] | None = None,
+    credential: Credential | None = None,
 ) -> Fetched:
-    """Stream ``url`` into ``dest``; raises LinkError with a message fit for the person who posted it."""
+    """Stream ``url`` into ``dest``; raises LinkError with a message fit for the person who posted it.
+
+    ``credential`` goes with the requests to its own origins, until a redirect leaves them.
+    """
     url = check_url(url, allow_networks)
     connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(allow_networks), force_close=True)
     timeout = aiohttp.ClientTimeout(total=timeout_seconds, sock_connect=15)
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers) as session:
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             for _ in range(MAX_REDIRECTS + 1):
-                async with session.get(url, allow_redirects=False) as response:
+                if credential is not None and not credential.covers(url):
+                    credential = None  # left the origins it is for: never sent again in this chain
+                headers = dict(credential.headers) if credential is not None else None
+                async with session.get(url, allow_redirects=False, headers=headers) as response:
                     if response.status in (301, 302, 303, 307, 308):
                         location = response.headers.get("Location")
                         if not location:

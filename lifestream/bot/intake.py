@@ -14,9 +14,10 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 from urllib.parse import urlsplit
 
-from lifestream.bot.fetcher import SHARE_PAGES, fetch
+from lifestream.bot.fetcher import SHARE_PAGES, Credential, fetch
 from lifestream.errors import MediaError
 from lifestream.origin import Origin
+from lifestream.pipeline.limits import check_duration
 from lifestream.pipeline.probe import SUPPORTED_EXTENSIONS, probe
 from lifestream.services import Services
 from lifestream.settings import Settings
@@ -94,7 +95,7 @@ async def receive(
     services: Services,
     origin: Origin,
     name: str | None = None,
-    headers: dict[str, str] | None = None,
+    credential: Credential | None = None,
 ) -> Outcome:
     """Fetch → check → submit: stream ``url`` to a temporary file, check it is media, make (or find) its job.
 
@@ -104,13 +105,14 @@ async def receive(
     with tempfile.TemporaryDirectory(prefix="lifestream-in-") as tmp:
         fetched = await fetch(url, Path(tmp) / "recording", max_bytes=settings.max_upload_mb * 1024 * 1024,
                               timeout_seconds=settings.fetch_timeout_seconds,
-                              allow_networks=settings.fetch_allow_networks, headers=headers)
+                              allow_networks=settings.fetch_allow_networks, credential=credential)
         display = name or fetched.filename
         if reason := unsupported_reason(display, fetched.content_type):
             raise MediaError(reason)
         # Sniff the content: a web page or a PDF behind a .mp4 link is refused here, before any job.
         path = fetched.path.rename(Path(tmp) / safe_name(display))
         media = await asyncio.to_thread(probe, path)
+        check_duration(media.duration, display, settings)
         submission = await asyncio.to_thread(submit_file, path, services=services, origin=origin,
                                              display_name=display)
     job = submission.job

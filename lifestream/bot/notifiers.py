@@ -15,7 +15,7 @@ from lifestream.services import Services
 
 def chat_notifiers(services: Services) -> list[ChatNotifier]:
     notifiers: list[ChatNotifier] = []
-    if services.settings.slack_bot_token:
+    if services.slack.configured:  # one static token, or OAuth installations
         notifiers.append(SlackNotifier(services))
     if not teams_problem(services.settings):
         notifiers.append(TeamsNotifier(services))

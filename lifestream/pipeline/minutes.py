@@ -73,9 +73,10 @@ def write_minutes(
         speakers = speakers_line(list(dict.fromkeys(s.speaker or "SPEAKER_1" for s in segments)), names)
         parts = writer.chunk_minutes(texts, diary=diary, today=reference_date, speakers=speakers,
                                      drafts=[draft_json(d) for d in drafts],
-                                     groundings=[_grounding(p, names) for p in parts_segments])
+                                     groundings=[_grounding(p, names) for p in parts_segments],
+                                     language=settings.minutes_language)
         whole = writer.reduce(parts, diary=diary, today=reference_date, speakers=speakers,
-                              grounding=_grounding(segments, names))
+                              grounding=_grounding(segments, names), language=settings.minutes_language)
     else:
         parts = drafts
     assert whole is not None  # offline always writes the whole; the LLM path's reduce did above

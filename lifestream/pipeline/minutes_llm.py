@@ -49,16 +49,27 @@ In every speaker and owner field use the speaker label (SPEAKER_1, …); an owne
 person who is named in the transcript but does not speak.
 A decision is what the group settled; an action item is a task someone took on or accepted; an open question is one
 nobody answered. A request that was accepted is an action item, not a question.
-{style}The meeting date is {today}."""
+{style}{language}The meeting date is {today}."""
 
 DRAFT_INTRO = """Draft minutes found by simple rules (they can be wrong or incomplete: check every item against the
 transcript, fix owners and dates, add what they missed, drop what is not supported):"""
+
+# A workspace may want its minutes in one language whatever was spoken (BCP 47 tag: "de", "pt-BR").
+LANGUAGE = (
+    "Write every text in the JSON (title, summary, points, decisions, tasks, questions) in the language with "
+    "BCP 47 tag {tag}, translating what was said; keep names and speaker labels as they are.\n"
+)
 
 DIARY_STYLE = "This recording is one person talking (a diary or vlog): write a diary-style summary, not meeting minutes.\n"
 
 REDUCE_PROMPT = """These are minutes of consecutive parts of one recording, as JSON.
 Merge them into minutes of the whole recording in the same JSON shape: one title, a summary of the whole,
 key points per speaker without repeats, and every decision, action item and open question kept once."""
+
+
+def system_prompt(*, diary: bool, today: date, speakers: str, language: str | None) -> str:
+    return SYSTEM_PROMPT.format(style=DIARY_STYLE if diary else "", today=today.isoformat(), speakers=speakers,
+                                language=LANGUAGE.format(tag=json.dumps(language)) if language else "")
 
 
 def format_transcript(lines: list[tuple[float, str, str]]) -> str:
@@ -209,8 +220,9 @@ class LlmMinutesWriter:
             return minutes  # what is still not grounded has been dropped from it
 
     def chunk_minutes(self, transcripts: list[str], *, diary: bool, today: date, speakers: str = "",
-                      drafts: list[str] | None = None, groundings: list[Grounding] | None = None) -> list[Minutes]:
-        system = SYSTEM_PROMPT.format(style=DIARY_STYLE if diary else "", today=today.isoformat(), speakers=speakers)
+                      drafts: list[str] | None = None, groundings: list[Grounding] | None = None,
+                      language: str | None = None) -> list[Minutes]:
+        system = system_prompt(diary=diary, today=today, speakers=speakers, language=language)
         drafts = drafts or [""] * len(transcripts)
         groundings = groundings or [Grounding(set()) for _ in transcripts]
 
@@ -224,11 +236,11 @@ class LlmMinutesWriter:
         return [m.model_copy(update={"kind": kind}) for m in results]
 
     def reduce(self, parts: list[Minutes], *, diary: bool, today: date, speakers: str = "",
-               grounding: Grounding | None = None) -> Minutes:
+               grounding: Grounding | None = None, language: str | None = None) -> Minutes:
         kind = "diary" if diary else "minutes"
         if len(parts) == 1:
             return parts[0].model_copy(update={"kind": kind})
-        system = SYSTEM_PROMPT.format(style=DIARY_STYLE if diary else "", today=today.isoformat(), speakers=speakers)
+        system = system_prompt(diary=diary, today=today, speakers=speakers, language=language)
         payload = json.dumps([p.model_dump(exclude={"kind", "generator"}) for p in parts])
         return self._ask(system, f"{REDUCE_PROMPT}\n\n{payload}", grounding or Grounding(set())).model_copy(
             update={"kind": kind})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -19,6 +20,13 @@ SUPPORTED_FORMATS = {
     "ogg",
 }
 SUPPORTED_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".m4a", ".mp3", ".wav", ".ogg")
+# A recording is one local file read by one of the demuxers above. A playlist (HLS, concat…) or a
+# container that refers to other files or URLs is not followed, even while probing: ffmpeg opens local
+# files only and tries only these demuxers, so a crafted file cannot make it read another file on the
+# worker or fetch a URL from inside the network.
+# What ffprobe says when the file is something else: "[hls @ 0x5581…] Format not on whitelist '…'".
+_NOT_ON_WHITELIST = re.compile(r"\[(\w+) @ [^\]]+\] Format not on whitelist")
+ONLY_LOCAL_FILES = ["-protocol_whitelist", "file", "-format_whitelist", ",".join(sorted(SUPPORTED_FORMATS))]
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ def require_tool(name: str) -> str:
 def tool_detail(stderr: str, path: Path) -> str:
     """ffmpeg's last word on a failure, without our server's paths in it (it reaches chat threads)."""
     line = (stderr.strip().splitlines() or ["unreadable"])[-1]
-    return line.replace(str(path), path.name).replace(str(path.parent) + "/", "")
+    return line.replace(f"file:{path}", path.name).replace(str(path), path.name).replace(str(path.parent) + "/", "")
 
 
 def _fps(stream: dict) -> float | None:
@@ -61,13 +69,32 @@ def probe(path: Path) -> MediaInfo:
         raise MediaError(f"{path.name}: file not found.")
     if path.stat().st_size == 0:
         raise MediaError(f"{path.name}: the file is empty (0 bytes).")
+    return _probe(f"file:{path}", path, whitelist=ONLY_LOCAL_FILES)
+
+
+def probe_url(url: str, name: str) -> MediaInfo:
+    """A stored object by its (presigned) http(s) URL: ffprobe reads only the bytes it needs.
+
+    Network protocols only, so a playlist uploaded in place of a recording cannot make
+    ffprobe read local files. ``name`` (the uploader's file name) is what errors mention.
+    """
+    return _probe(url, Path(name), whitelist=["-protocol_whitelist", "http,https,tcp,tls", *ONLY_LOCAL_FILES[2:]])
+
+
+def _probe(target: str, path: Path, *, whitelist: list[str]) -> MediaInfo:
+    # Only the protocols and demuxers a recording needs: a playlist or a concat list in place of a
+    # recording cannot make ffprobe read other files or hosts.
     proc = subprocess.run(
-        [require_tool("ffprobe"), "-v", "error", "-print_format", "json",
-         "-show_format", "-show_streams", str(path)],
+        [require_tool("ffprobe"), "-v", "error", *whitelist, "-print_format", "json",
+         "-show_format", "-show_streams", "-i", target],
         capture_output=True, text=True, timeout=120,
     )
     if proc.returncode != 0:
-        raise MediaError(f"{path.name}: not a readable audio or video file ({tool_detail(proc.stderr, path)}).")
+        if refused := _NOT_ON_WHITELIST.search(proc.stderr):
+            raise MediaError(f"{path.name}: unsupported format '{refused.group(1)}'. "
+                             "Send mp4, mov, mkv, webm, m4a, mp3, wav or ogg.")
+        detail = tool_detail(proc.stderr.replace(target, path.name), path)
+        raise MediaError(f"{path.name}: not a readable audio or video file ({detail}).")
     info = json.loads(proc.stdout or "{}")
     fmt = info.get("format", {})
     names = set(fmt.get("format_name", "").split(","))

@@ -29,6 +29,7 @@ from lifestream.pipeline import (
     diarization,
     extract,
     insights,
+    limits,
     minutes,
     outputs,
     probe,
@@ -103,6 +104,8 @@ def process_recording(
     meeting_id: str | None = None,
     result_dir: Path | None = None,
     num_speakers: int | None = None,
+    min_speakers: int | None = None,
+    max_speakers: int | None = None,
     display_name: str | None = None,
     reference_date: date | None = None,
     indexers: Iterable[Indexer] = (),
@@ -119,13 +122,15 @@ def process_recording(
     started = time.perf_counter()
 
     media = stages.run("probe", probe.probe, path)
+    limits.check_duration(media.duration, display_name or path.name, settings)
     sha = file_sha256(path)
     meeting_id = meeting_id or sha[:16]
     result_dir = result_dir or settings.results_dir / meeting_id
     work_dir = result_dir / ".work"
     try:
-        wav = stages.run("extract", extract.extract_audio, media, work_dir / "audio.wav")
-        audio = extract.load_wav(wav)
+        wav = stages.run("extract", extract.extract_audio, media, work_dir / "audio.wav",
+                         max_seconds=settings.max_duration)
+        audio = extract.load_wav(wav)  # memory-mapped: the stages page in what they read
 
         threads = settings.cpu_threads
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="lifestream-stage") as pool:
@@ -139,7 +144,8 @@ def process_recording(
                     settings.diarization_backend,
                     str(settings.pyannote_pipeline) if settings.pyannote_pipeline else None,
                 )
-                diar_future = pool.submit(stages.run, "diarization", diarizer.diarize, audio, num_speakers)
+                diar_future = pool.submit(stages.run, "diarization", diarizer.diarize, audio,
+                                          diarization.SpeakerCount(num_speakers, min_speakers, max_speakers))
             else:
                 stages.skip("diarization")
                 diar_future = None
@@ -153,13 +159,14 @@ def process_recording(
                 stages.skip("scenes")
                 scene_future = None
             asr_result = asr_future.result()
-            turns = diarization.normalise_labels(diar_future.result()) if diar_future else []
+            diarized = diar_future.result() if diar_future else diarization.Diarization(turns=[])
+            turns = diarized.turns
             scene_list = scene_future.result() if scene_future else []
 
         if not asr_result.segments:
             raise NoSpeechError(f"{display_name or path.name}: no speech was found in the recording.")
 
-        segments = stages.run("align", align.assign_speakers, asr_result.segments, turns)
+        segments = stages.run("align", align.assign_speakers, asr_result.segments, diarized.exclusive or turns)
         transcript = Transcript(language=asr_result.language, language_probability=asr_result.language_probability,
                                 duration=round(media.duration, 3), segments=segments)
         chunks = stages.run("chunks", chunking.make_chunks, segments, scene_list, media.duration, settings.chunk_seconds)

@@ -23,9 +23,11 @@ from lifestream import meetings
 from lifestream.errors import MediaError, TransientError
 from lifestream.exports import export, stored_keyframes
 from lifestream.links import meeting_link
-from lifestream.origin import ApiOrigin
+from lifestream.origin import API_CONVERSATION_PREFIX, ApiOrigin, Origin
 from lifestream.pipeline import insights
+from lifestream.pipeline.limits import check_duration, stored_duration
 from lifestream.pipeline.outputs import minutes_markdown
+from lifestream.public_errors import public_reason, redact_urls
 from lifestream.search import Scope, ask
 from lifestream.search.answers import NOT_FOUND_TEXT, Answer
 from lifestream.services import Services
@@ -72,10 +74,10 @@ async def api_errors(request: web.Request, handler):
         headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "WWW-Authenticate")}
         return error_response(exc.status, exc.reason, headers)
     except TransientError as exc:
-        return error_response(503, exc.message, {"Retry-After": "30"})
-    except Exception:
-        log.exception("%s %s failed", request.method, request.path)
-        return error_response(500, "internal error")
+        return error_response(503, public_reason(exc, log=log, context=f"{request.method} {request.path}"),
+                              {"Retry-After": "30"})
+    except Exception as exc:  # a misconfiguration or a bug: a plain reason and a ref; the details are logged
+        return error_response(500, public_reason(exc, log=log, context=f"{request.method} {request.path}"))
 
 
 # --- request helpers
@@ -124,7 +126,7 @@ async def owned_job(request: web.Request, ws: str) -> Job:
 
 
 def status_body(settings: Settings, job: Job) -> dict:
-    error = job.reason if job.state is not JobState.COMPLETED else None
+    error = redact_urls(job.reason) if job.reason and job.state is not JobState.COMPLETED else None
     return schemas.JobStatus(
         job_id=job.id, state=job.state.value, stage=job.stage, percent=job.percent, error=error,
         retryable=job.retryable, source_name=job.source_name, created_at=iso(job.created_at),
@@ -155,7 +157,7 @@ async def presigned_url(request: web.Request) -> web.Response:
         size=body.size, expires=expires))
     url = await asyncio.to_thread(svc.storage.presign_put, key, svc.settings.presign_seconds)
     if not url:  # local storage: upload to this server instead
-        url = f"{svc.settings.public_url.rstrip('/')}{API}/upload/direct?token={ticket}"
+        url = f"{svc.settings.public_base_url}{API}/upload/direct?token={ticket}"
     return web.json_response(schemas.UploadTicket(
         job_id=job_id, upload_token=ticket, upload_url=url, headers={"Content-Type": "application/octet-stream"},
         expires_at=iso(expires), max_bytes=body.size).model_dump(mode="json"))
@@ -208,10 +210,16 @@ async def confirm(request: web.Request) -> web.Response:
     if found.size > min(claim.size, _max_bytes(svc.settings)):
         await asyncio.to_thread(svc.storage.delete, claim.key)
         raise ApiError(413, "the uploaded file is larger than announced; it was discarded")
+    duration = await asyncio.to_thread(stored_duration, svc.storage, claim.key, claim.filename)
+    try:
+        check_duration(duration, claim.filename, svc.settings)
+    except MediaError as exc:
+        await asyncio.to_thread(svc.storage.delete, claim.key)
+        raise ApiError(413, f"{exc.message} It was discarded.") from None
     origin = ApiOrigin(workspace=ws, conversation=claim.conversation)
     try:
         sub = await asyncio.to_thread(submit_stored, claim.key, services=svc, source_name=claim.filename,
-                                      origin=origin, num_speakers=body.num_speakers,
+                                      origin=origin, num_speakers=body.num_speakers, duration=duration,
                                       idempotency_key=claim.idempotency_key)
     except MediaError as exc:
         raise ApiError(409, exc.message) from None
@@ -274,14 +282,22 @@ async def query(request: web.Request) -> web.Response:
         raise ApiError(400, "question: empty")
     jobs = await workspace_jobs(svc, ws, [JobState.COMPLETED])
     conversations = {j.origin.conversation for j in jobs if j.origin is not None}
-    if body.conversations:
-        conversations &= set(body.conversations)
+    if body.conversations:  # a name is a chat's conversation id or an API conversation's name
+        conversations &= set(body.conversations) | {API_CONVERSATION_PREFIX + c for c in body.conversations}
     if not conversations:
         answer = Answer(text=NOT_FOUND_TEXT, found=False)
     else:
-        answer = await asyncio.to_thread(ask, question, Scope(ws, sorted(conversations)), settings=svc.settings,
+        settings = await asyncio.to_thread(svc.settings_for, ws)  # the workspace's LLM choice
+        answer = await asyncio.to_thread(ask, question, Scope(ws, sorted(conversations)), settings=settings,
                                          index=svc.index, meeting_ids=tuple(body.meeting_ids))
     return web.json_response(answer.model_dump(mode="json"))
+
+
+def _conversation_name(origin: Origin | None) -> str | None:
+    """As the API caller named it (API uploads), or the chat's conversation id."""
+    if origin is None:
+        return None
+    return origin.name if isinstance(origin, ApiOrigin) else origin.conversation
 
 
 def _int_param(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -303,7 +319,7 @@ async def list_meetings(request: web.Request) -> web.Response:
     jobs = await workspace_jobs(svc, ws, [JobState(state)] if state else None)
     items = [schemas.MeetingItem(
         job_id=j.id, source_name=j.source_name, state=j.state.value, stage=j.stage, percent=j.percent,
-        conversation=j.origin.conversation if j.origin else None, created_at=iso(j.created_at),
+        conversation=_conversation_name(j.origin), created_at=iso(j.created_at),
         page_url=meeting_link(svc.settings, j.id, ttl=auth.PAGE_LINK_TTL)) for j in jobs[:limit]]
     return web.json_response(schemas.MeetingList(meetings=items, jobs_page_url=auth.jobs_url(svc.settings, ws))
                              .model_dump(mode="json"))

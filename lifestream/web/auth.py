@@ -95,7 +95,7 @@ def jobs_subject(workspace: str) -> str:
 
 def jobs_url(settings: Settings, workspace: str, ttl: int = PAGE_LINK_TTL) -> str:
     params = {"workspace": workspace, **link_params(settings, jobs_subject(workspace), ttl)}
-    return f"{settings.public_url.rstrip('/')}/jobs?{urlencode(params)}"
+    return f"{settings.public_base_url}/jobs?{urlencode(params)}"
 
 
 def link_ok(settings: Settings, subject: str, request: web.Request) -> bool | None:

@@ -15,7 +15,7 @@ from pydantic.json_schema import models_json_schema
 from lifestream.exports import MEDIA_TYPES
 from lifestream.search.answers import Answer
 from lifestream.settings import Settings
-from lifestream.web import schemas
+from lifestream.web import schemas, settings_schema
 from lifestream.web.schemas import SUMMARY_FORMATS
 
 REF = "#/components/schemas/{model}"
@@ -71,7 +71,7 @@ def _schemas() -> dict:
         [(schemas.UploadRequest, "validation"), (schemas.ConfirmRequest, "validation"), (schemas.QueryRequest, "validation"),
          (schemas.ErrorBody, "serialization"), (schemas.UploadTicket, "serialization"), (schemas.UploadReceived, "serialization"),
          (schemas.JobStatus, "serialization"), (schemas.MeetingSummary, "serialization"), (schemas.MeetingList, "serialization"),
-         (Answer, "serialization")],
+         (Answer, "serialization"), *settings_schema.MODELS],
         ref_template=REF)
     return top["$defs"]
 
@@ -85,7 +85,7 @@ def spec(settings: Settings) -> dict:
         "info": {"title": "LifeStream API", "version": "1.0.0",
                  "description": "Recordings in; status, minutes and cited answers out. Every operation but the "
                                 "direct upload needs a workspace's API token and sees that workspace only."},
-        "servers": [{"url": settings.public_url.rstrip("/") + "/api/v1"}],
+        "servers": [{"url": settings.public_base_url + "/api/v1"}],
         "security": security,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -159,6 +159,7 @@ def spec(settings: Settings) -> dict:
                 "summary": "Delete a meeting: its recording, results, search records and job",
                 "parameters": [_job_id()],
                 "responses": _responses({"204": {"description": "deleted"}}, 400, 401, 404, 409, 503)}},
+            **settings_schema.paths(_ref, _responses, _body),
             "/openapi.json": {"get": {
                 "operationId": "getSpec", "security": [], "summary": "This document",
                 "responses": {"200": {"description": "the OpenAPI description",

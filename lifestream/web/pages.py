@@ -26,6 +26,7 @@ from markupsafe import Markup
 from lifestream.exports import FORMATS, Export, export, stored_keyframes
 from lifestream.meetings import load as load_meeting
 from lifestream.pipeline import insights
+from lifestream.public_errors import redact_urls
 from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Scope, ask
 from lifestream.services import Services
 from lifestream.storage import StorageMissing, result_prefix
@@ -112,7 +113,7 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
         active = job.state not in FINAL_STATES
         text = {"queued": "This recording is waiting for a worker.",
                 "processing": f"This recording is being processed: {job.stage or 'starting'}, {job.percent:.0f}%.",
-                "failed": f"Processing failed: {job.reason or 'unknown error'}.",
+                "failed": f"Processing failed: {redact_urls(job.reason or 'unknown error')}.",
                 "cancelled": "Processing was cancelled."}[job.state.value]
         return render("message.html", page_title=job.source_name, heading=job.source_name, text=text,
                       percent=job.percent if active else None, refresh=10 if active else None)
@@ -219,7 +220,7 @@ async def jobs_page(request: web.Request) -> web.Response:
             raise PageError(401, "Sign-in needed", "Open this page from a jobs link, or with an API token.")
     jobs = [j for j in await asyncio.to_thread(svc.store.list, None, 100_000) if auth.job_workspace(j) == ws][:100]
     rows = [{"id": j.id, "source_name": j.source_name, "state": j.state.value, "stage": j.stage,
-             "percent": j.percent, "reason": j.reason,
+             "percent": j.percent, "reason": redact_urls(j.reason) if j.reason else None,
              "created": datetime.fromtimestamp(j.created_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
              "href": f"/meetings/{j.id}?{urlencode(auth.link_params(svc.settings, j.id))}"} for j in jobs]
     active = any(j.state not in FINAL_STATES for j in jobs)

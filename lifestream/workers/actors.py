@@ -10,7 +10,6 @@ services: nothing is read from the environment or cached at import.
 from __future__ import annotations
 
 import dramatiq
-from dramatiq.middleware import CurrentMessage
 
 from lifestream.errors import LifeStreamError
 from lifestream.services import Services
@@ -28,8 +27,7 @@ def worker_broker(services: Services) -> dramatiq.Broker:
 
 def declare_actor(broker: dramatiq.Broker, services: Services) -> dramatiq.Actor:
     def process_recording(job_id: str) -> None:
-        message = CurrentMessage.get_current_message()
-        execute_job(job_id, services=services, retries=message.options.get("retries", 0) if message else 0)
+        execute_job(job_id, services=services)  # attempts are counted in the job store, whatever the broker
 
     declare = dramatiq.actor(
         broker=broker,

@@ -132,8 +132,9 @@ def build_broker(settings: Settings, *, recovery: Middleware | None = None) -> d
 def send_job(broker: dramatiq.Broker, settings: Settings, job_id: str, duration: float | None) -> None:
     """Enqueue a job's message, with a time limit scaled to the recording's length."""
     spec = parse_broker_url(settings.broker_url)
-    message: dramatiq.Message[None] = dramatiq.Message(queue_name=spec.queue, actor_name=ACTOR_NAME, args=(job_id,), kwargs={},
-                               options={"time_limit": policy.time_limit_ms(duration)})
+    message: dramatiq.Message[None] = dramatiq.Message(
+        queue_name=spec.queue, actor_name=ACTOR_NAME, args=(job_id,), kwargs={},
+        options={"time_limit": policy.time_limit_ms(duration, settings)})
     try:
         broker.enqueue(message)
     except dramatiq.BrokerError as exc:

@@ -13,8 +13,11 @@ the benchmark (and a debugger) can call it directly. The protocol:
 3. Publish the results to storage, then mark the job completed with the
    owner's compare-and-set, then announce it (at most once: see hooks).
 
-A crash anywhere leaves the job ``processing`` with a lease nobody renews;
-the recovery loop of any worker puts it back in the queue when it expires.
+The pipeline itself runs in a child process (``lifestream.pipeline.isolation``):
+a native crash there ends the attempt with its reason, and the worker goes on.
+A crash of the worker itself leaves the job ``processing`` with a lease nobody
+renews; the recovery loop of any worker puts it back in the queue when it
+expires. Every way an attempt ends counts against one cap (``attempts``).
 """
 
 from __future__ import annotations
@@ -34,13 +37,13 @@ from pathlib import Path
 import dramatiq
 
 from lifestream.people import load_roster
+from lifestream.pipeline.isolation import IndexScope, PipelineRequest
 from lifestream.pipeline.naming import Person
-from lifestream.pipeline.runner import STAGES, process_recording
-from lifestream.search import Indexer
+from lifestream.pipeline.runner import STAGES
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.storage import Storage, safe_name
-from lifestream.workers import policy
+from lifestream.workers import attempts, policy
 from lifestream.workers.jobstore import Job, JobState, JobStore
 
 log = logging.getLogger(__name__)
@@ -138,12 +141,11 @@ class JobContext:
 Work = Callable[[Job, JobContext], None]
 
 
-def _indexers(job: Job, services: Services) -> list[Indexer]:
+def _index_scope(job: Job) -> IndexScope | None:
     """Searchable where it came from: origin's workspace and conversation (a Slack channel, an API client)."""
     if job.origin is None:
-        return []
-    return [Indexer(services.index, workspace=job.origin.workspace, conversation=job.origin.conversation,
-                    settings=services.settings)]
+        return None
+    return IndexScope(job.origin.workspace, job.origin.conversation)
 
 
 def _people(job: Job, services: Services) -> list[Person]:
@@ -155,7 +157,7 @@ def _people(job: Job, services: Services) -> list[Person]:
 
 
 def run_pipeline(job: Job, ctx: JobContext) -> None:
-    """The real work: fetch the upload, process it in a scratch folder, publish the result folder."""
+    """The real work: fetch the upload, process it in a scratch folder (in a pipeline process), publish."""
     scratch_root = ctx.settings.data_dir / "tmp"  # same file system as local storage: publishing is a rename
     scratch_root.mkdir(parents=True, exist_ok=True)
     for stale in scratch_root.glob(f"job-{job.id}-*"):  # left by a worker that died on this job; we hold it now
@@ -164,18 +166,21 @@ def run_pipeline(job: Job, ctx: JobContext) -> None:
         source = ctx.storage.get(job.storage_key, Path(scratch) / "input" / safe_name(job.source_name))
         ctx.check()
         result_dir = Path(scratch) / "result"
-        process_recording(source, settings=ctx.settings, meeting_id=job.id, result_dir=result_dir,
-                          num_speakers=job.num_speakers, display_name=job.source_name, on_event=ctx.on_stage,
-                          indexers=_indexers(job, ctx.services), people=_people(job, ctx.services))
+        # The workspace's own choices (LLM or not, minutes language, redaction...) over the server's.
+        settings = ctx.services.settings_for(job.origin.workspace if job.origin else None)
+        request = PipelineRequest(source, settings, meeting_id=job.id, result_dir=result_dir,
+                                  num_speakers=job.num_speakers, display_name=job.source_name,
+                                  index=_index_scope(job), people=tuple(_people(job, ctx.services)))
+        run = ctx.services.pipelines.run(request, on_event=ctx.on_stage, check=ctx.check,
+                                         time_limit=policy.pipeline_time_limit_s(job.duration, settings))
+        log.info("job %s: pipeline took %.1f s in process %d (peak RSS %s MB)", job.id, run.seconds, run.pid,
+                 f"{run.peak_rss_bytes / 2**20:.0f}" if run.peak_rss_bytes else "?")
         ctx.check()  # never publish over a job that was cancelled or handed to another worker
         ctx.storage.put_dir(result_dir, job.result_prefix)
 
 
-def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline, retries: int = 0) -> Job | None:
-    """Run a job once. Raises dramatiq.Retry to be redelivered later, or the final error to fail the message.
-
-    ``retries`` is how many times this message has been retried already (Dramatiq's count).
-    """
+def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline) -> Job | None:
+    """Run a job once. Raises dramatiq.Retry to be redelivered later, or the final error to fail the message."""
     settings, store, events = services.settings, services.store, services.events
     job = store.get(job_id)
     if job is None:
@@ -194,6 +199,9 @@ def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline, r
             wait_ms = int(max(0.0, (current.lease_until or 0) - time.time()) * 1000) + 1000
             raise dramatiq.Retry(f"job {job_id} is held by {current.owner}", delay=wait_ms)
         return current
+    if not attempts.within_cap(claimed, settings):
+        attempts.fail_over_cap(store, claimed, job, owner, events)
+        return store.get(job_id)
 
     lease = _Lease(store, job_id, owner, settings.job_lease_seconds)
     lease.start()
@@ -206,7 +214,7 @@ def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline, r
         log.info("job %s: stopped, it is no longer ours", job_id)
         return store.get(job_id)
     except BaseException as exc:  # BaseException: Dramatiq's time limit is one
-        _record_failure(services, claimed, owner, exc, retries)
+        _record_failure(services, claimed, owner, exc)
         raise
     finally:
         lease.stop()
@@ -217,17 +225,21 @@ def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline, r
     return done
 
 
-def _record_failure(services: Services, job: Job, owner: str, exc: BaseException, retries: int) -> None:
+def _record_failure(services: Services, job: Job, owner: str, exc: BaseException) -> None:
     settings, store = services.settings, services.store
-    reason = policy.failure_reason(exc)
-    if policy.is_transient(exc) and retries < settings.job_max_retries:
-        delay = policy.retry_delay_ms(retries, min_backoff_ms=settings.job_retry_min_backoff_ms,
+    reason = policy.failure_reason(exc, job.id)
+    transient = policy.is_transient(exc)
+    if transient and attempts.has_attempts_left(job, settings):
+        delay = policy.retry_delay_ms(job.attempts - 1, min_backoff_ms=settings.job_retry_min_backoff_ms,
                                       max_backoff_ms=settings.job_retry_max_backoff_ms)
         if store.retry_later(job.id, owner, reason, not_before=time.time() + delay / 1000):
-            log.warning("job %s: %s; retry %d in %.1f s", job.id, reason, retries + 1, delay / 1000)
+            log.warning("job %s: %s; attempt %d of %d in %.1f s", job.id, reason, job.attempts + 1,
+                        settings.max_attempts, delay / 1000)
             raise dramatiq.Retry(reason, delay=delay) from exc
         return
-    failed = store.fail(job.id, owner, reason, retryable=policy.is_transient(exc))
+    if transient:
+        reason = attempts.gave_up(reason, job.attempts)
+    failed = store.fail(job.id, owner, reason, retryable=transient)
     if failed is not None:
         log.warning("job %s failed: %s", job.id, reason)
         services.events.emit("failed", failed)

@@ -21,6 +21,7 @@ import dramatiq
 from dramatiq import Middleware
 
 from lifestream.services import Services
+from lifestream.workers import attempts
 from lifestream.workers.broker import send_job
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ class JobRecovery(Middleware):
     def scan(self, broker: dramatiq.Broker) -> None:
         store = self.services.store
         for job in store.expired():
-            released = store.release_expired(job.id)
+            # Queued again, or failed for good past the attempt cap (a poison job must not loop forever).
+            released = attempts.settle_expired(store, job, self.settings, self.services.events)
             if released is not None:
                 log.warning("job %s: its worker %s stopped renewing its lease; queued again", job.id, job.owner)
                 if self.spec.kind != "embedded":

@@ -18,6 +18,7 @@ from lifestream.errors import LifeStreamError, MediaError, TransientError
 from lifestream.origin import Origin
 from lifestream.pipeline.probe import probe
 from lifestream.pipeline.runner import file_sha256
+from lifestream.public_errors import public_reason
 from lifestream.services import Services
 from lifestream.storage import Storage, upload_key
 from lifestream.workers.jobstore import Job, JobState, JobStore, job_id_for
@@ -55,7 +56,8 @@ def dispatch(job: Job, services: Services) -> None:
     try:
         services.queue.send(job.id, job.duration)
     except TransientError as exc:
-        services.store.fail_unsent(job.id, exc.message)
+        # The job's reason is shown in chat and on the jobs page: no broker URL (with its password) in it.
+        services.store.fail_unsent(job.id, public_reason(exc, log=log, context=f"queueing job {job.id}"))
         raise TransientError(f"{exc.message}. Job {job.id} is saved; run `lifestream jobs retry {job.id}` "
                              "once the queue is back.") from exc
 
@@ -85,6 +87,15 @@ def _submit(job: Job, upload: Path | None, services: Services) -> Submission:
     return Submission(existing, False, read_minutes(existing, storage))
 
 
+def content_key(sha256: str, origin: Origin | None) -> str:
+    """The idempotency key of a recording: one job per recording *per workspace*.
+
+    A meeting belongs to the workspace it was shared in (its search scope, its settings, its deletion on
+    uninstall), so the same file shared in two workspaces makes two jobs, each workspace's own.
+    """
+    return f"sha256:{sha256}" if origin is None else f"{origin.workspace}/sha256:{sha256}"
+
+
 def submit_file(path: Path, *, services: Services, origin: Origin | None = None,
                 num_speakers: int | None = None, display_name: str | None = None) -> Submission:
     """Store a local recording under uploads/ (once per content) and make or find its job."""
@@ -95,7 +106,7 @@ def submit_file(path: Path, *, services: Services, origin: Origin | None = None,
         raise MediaError(f"{path.name}: the file is empty (0 bytes).")
     sha = file_sha256(path)
     name = display_name or path.name
-    key = f"sha256:{sha}"
+    key = content_key(sha, origin)
     job = Job(id=job_id_for(key), storage_key=upload_key(sha, name), idempotency_key=key, source_name=name,
               origin=origin, num_speakers=num_speakers, duration=_duration(path))
     return _submit(job, path, services)
@@ -143,6 +154,10 @@ def retry_job(job_id: str, *, services: Services) -> Job:
 
 def rerun_job(job_id: str, *, services: Services) -> Job:
     """Process a finished job's recording again (the "Re-run" button); the new results replace the old."""
+    job = get_job(job_id, services.store)
+    if job.state is JobState.COMPLETED and services.storage.stat(job.storage_key) is None:
+        # deleted once its minutes were made (the workspace keeps no recordings): nothing to process again
+        raise JobStateError(f"the recording of job {job_id} is no longer kept, so it cannot be re-run.")
     return _requeue(job_id, services, "reset_for_rerun", "it can be re-run once it has finished.")
 
 

@@ -108,7 +108,9 @@ def test_shared_recording_gets_minutes_in_its_thread(bot, processed):
     ts, minutes = processed
     blocks = minutes[0]["blocks"]
     rendered = json.dumps(blocks)
-    assert blocks[0]["type"] == "header" and blocks[0]["text"]["text"].startswith("Meeting")
+    # The header is the minutes' title (the topic found, or "Meeting" when there is none), the same as the
+    # notification text.
+    assert blocks[0]["type"] == "header" and minutes[0]["text"] == f"Minutes: {blocks[0]['text']['text']}"
     for heading in ("*Summary*", "*Action items*", "SPEAKER_1", "SPEAKER_2"):
         assert heading in rendered
     buttons = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
@@ -225,9 +227,11 @@ def test_rename_updates_the_posted_minutes(bot, processed):
     reply = wait_for(lambda: [a for n, a in bot.slack.calls if n == "response_url"][before:], 60, "the reply")[-1]
     # the channel's latest processed meeting is the one renamed
     assert "SPEAKER_1 is now *Diane*" in reply["text"]
+    # The minutes may carry the name already (Diane introduces herself): wait for the edit itself.
     renamed = wait_for(lambda: [m for m in bot.slack.messages[CHANNEL] if m.get("blocks")
-                                and "Diane (SPEAKER_1)" in json.dumps(m["blocks"])], 30, "the edit")
-    assert renamed[0]["ts"] in [u["ts"] for u in bot.slack.calls_to("chat.update")]  # edited in place
+                                and "Diane (SPEAKER_1)" in json.dumps(m["blocks"])
+                                and m["ts"] in [u["ts"] for u in bot.slack.calls_to("chat.update")]],  # in place
+                       30, "the edit")
     assert "Diane:" in json.dumps(renamed[0]["blocks"]) or "SPEAKER_1:" not in json.dumps(renamed[0]["blocks"])
     assert bot.command("rename SPEAKER_9 Zed") == 200
     reply = wait_for(lambda: [a for n, a in bot.slack.calls if n == "response_url"][before + 1:], 60, "the refusal")[-1]
@@ -282,3 +286,75 @@ def test_a_job_that_fails_in_the_worker_says_why_with_a_retry_button(bot, tmp_pa
     # and it fails again for the same reason, said again in the thread
     wait_for(lambda: len([m for m in bot.slack.thread(CHANNEL, ts) if "couldn't process" in m["text"]]) >= 2, 180,
              "the second failure")
+
+
+# --- hardening (issue 14): the token, other conversations, sharing answers
+
+
+def test_a_file_url_that_is_not_on_slack_is_refused_not_fetched_with_the_token(bot, sample_wav):
+    file = bot.slack.add_file("F8", sample_wav, "audio/wav")
+    # The same double, under another origin (localhost, not 127.0.0.1): not Slack's file host, nor the API's.
+    file["url_private_download"] = file["url_private_download"].replace("127.0.0.1", "localhost")
+    ts = bot.share_file(file)
+    reply = wait_for(lambda: [m for m in bot.slack.thread(CHANNEL, ts) if m["user"] == "UBOT"], 30, "a reply")
+    assert f"I can't fetch *{sample_wav.name}*" in reply[0]["text"], reply
+    time.sleep(1)
+    assert len([m for m in bot.slack.thread(CHANNEL, ts) if m["user"] == "UBOT"]) == 1  # nothing was processed
+
+
+def _buttons(messages: list[dict]) -> dict[str, str]:
+    """action_id -> value of the buttons in ``messages``."""
+    return {e["action_id"]: e.get("value") for m in messages for b in (m.get("blocks") or [])
+            if b["type"] == "actions" for e in b["elements"]}
+
+
+def test_a_recording_shared_in_a_second_channel_cannot_act_on_the_first_channels_meeting(bot, processed):
+    other = "C200"
+    ts, _ = processed
+    path, mime = bot.slack.files["F1"]
+    again = bot.share_file(bot.slack.add_file("F9", path, mime), channel=other)
+    copy = wait_for(lambda: [m for m in bot.slack.thread(other, again) if m.get("blocks")
+                             and m["blocks"][0]["type"] == "header"], 60, "the minutes in the second channel")
+    thread = bot.slack.thread(other, again)
+    assert "first shared in another conversation" in json.dumps(copy[0]["blocks"])
+    assert not {"ask_meeting", "rename_speaker", "rerun_job"} & set(_buttons(thread))  # it says so, and has no actions
+
+    # The first channel's buttons, used in the second channel (a forwarded message): refused, nothing done.
+    first = _buttons(bot.slack.thread(CHANNEL, ts))
+    ephemeral, views = len(bot.slack.calls_to("chat.postEphemeral")), len(bot.slack.calls_to("views.open"))
+    for action in ("rerun_job", "rename_speaker", "ask_meeting"):
+        assert bot.click(action, first[action], copy[0], channel=other) == 200
+    refusals = wait_for(lambda: [c for c in bot.slack.calls_to("chat.postEphemeral")[ephemeral:]
+                                 if "shared in another conversation" in c.get("text", "")], 30, "the refusals")
+    time.sleep(1)
+    assert len(refusals) == 3 and all(c["channel"] == other for c in refusals)
+    assert len(bot.slack.calls_to("views.open")) == views  # no rename or ask form was opened
+    assert not [m for ch in (CHANNEL, other) for m in bot.slack.messages[ch] if "again" in m["text"]
+                and "Processing" in m["text"] and path.name in m["text"]]  # no re-run
+
+
+def test_share_in_channel_posts_only_what_that_channel_may_see(bot, processed):
+    # U1 asks from a channel where no meeting was shared; the private answer cites the meeting of C100.
+    before = len([1 for n, _ in bot.slack.calls if n == "response_url"])
+    assert bot.command("where is Diane from?", channel="C300") == 200
+    answer = wait_for(lambda: [a for n, a in bot.slack.calls if n == "response_url"][before:], 60, "the answer")[-1]
+    assert "Jersey" in json.dumps(answer["blocks"]) or "Chicago" in json.dumps(answer["blocks"])
+    share = _buttons([answer])["share_answer"]
+    assert "Jersey" not in share and "Chicago" not in share  # the button carries no private text
+
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    assert bot.click("share_answer", share, {}, channel="C300") == 200
+    refusal = wait_for(lambda: [a for n, a in bot.slack.calls[before:] if n == "response_url"
+                                and "this channel's own meetings" in a.get("text", "")], 60, "the refusal")[0]
+    assert "other conversations" in refusal["text"] and refusal.get("response_type") == "ephemeral"
+    assert not [c for c in bot.slack.calls_to("chat.postMessage")[posted:] if c["channel"] == "C300"]
+
+    # Shared in the meeting's own channel, the answer is posted there, its links short-lived.
+    assert bot.click("share_answer", share, {}, channel=CHANNEL) == 200
+    shared = wait_for(lambda: [c for c in bot.slack.calls_to("chat.postMessage")[posted:]
+                               if c["channel"] == CHANNEL and "Shared by" in json.dumps(c.get("blocks"))], 60,
+                      "the shared answer")[0]
+    rendered = json.dumps(shared["blocks"])
+    assert "Jersey" in rendered or "Chicago" in rendered
+    expires = [int(e) for e in re.findall(r"exp=(\d+)", rendered)]
+    assert expires and all(e <= time.time() + 24 * 3600 + 60 for e in expires)

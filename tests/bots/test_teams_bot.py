@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from lifestream.bot.teams.cards import SHARED_ELSEWHERE
 from tests.doubles.teams import ConnectorDouble
 from tests.support.loopback import start_serve, stop_serve, wait_for
 
@@ -169,7 +170,7 @@ def test_a_shared_recording_gets_progress_then_an_adaptive_card_in_its_reply_cha
 
     assert minutes["attachments"][0]["contentType"] == ADAPTIVE and minutes.get("summary", "").startswith("Minutes:")
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
-    assert card["body"][0]["text"].startswith("Meeting")  # the offline minutes' title
+    assert minutes["summary"] == f"Minutes: {card['body'][0]['text']}"  # the offline minutes' title, both places
     text = card_text(card)
     for heading in ("Summary", "Action items", "Diane", "Sheila"):  # speakers by the names they introduced
         assert heading in text
@@ -190,7 +191,12 @@ def test_the_same_recording_shared_again_gets_the_existing_minutes(teams, proces
     url = teams.connector.add_file(sample_video, "video/mp4", name="standup-copy.mp4")
     again = teams.send(mention=True, attachments=[file_attachment("standup-copy.mp4", url)], where="personal")
     card = wait_for(lambda: cards(teams.replies(again)), 60, "the existing minutes")[0]
-    assert card_text(card) == card_text(processed[1])
+    # Another conversation than the one it was first shared in: the same minutes, saying so, and no action
+    # that would act on the first conversation's meeting (ask, rename).
+    note = [b for b in card["body"] if b.get("text") == SHARED_ELSEWHERE]
+    assert len(note) == 1
+    assert [b for b in card["body"] if b not in note] == processed[1]["body"]
+    assert not [a for a in card["actions"] if a["type"] != "Action.OpenUrl"]
     assert "processed before" in teams.replies(again)[0]["text"]
 
 
@@ -255,6 +261,7 @@ def test_retry_of_a_job_from_another_conversation_is_refused(teams, processed):
 
 
 def test_ask_after_a_mention_answers_with_citations(teams, processed):
+    title = processed[1]["body"][0]["text"]
     asked = teams.send("ask where is Diane from?", mention=True)  # a new reply chain in the same channel
     card = wait_for(lambda: cards(teams.replies(asked)), 90, "the answer")[0]
     text = card_text(card)
@@ -264,7 +271,7 @@ def test_ask_after_a_mention_answers_with_citations(teams, processed):
     citation = re.search(r"\[1\] \[(?P<title>[^\]]+)\]\((?P<link>[^)]+)\) · (?P<speaker>Diane|Sheila) · (?P<at>\d\d:\d\d)",
                          text)
     assert citation, text
-    assert citation["title"].startswith("Meeting") and "/meetings/" in citation["link"] and "sig=" in citation["link"]
+    assert citation["title"] == title and "/meetings/" in citation["link"] and "sig=" in citation["link"]
     assert teams.replies(asked, "typing")  # a typing indicator while searching
 
 
@@ -559,3 +566,21 @@ def test_speakers_are_renamed_by_command_or_by_the_cards_form_and_the_posted_car
     elsewhere = teams.send(value={**form["actions"][0]["data"], "name:SPEAKER_2": "Eve"}, where="personal")
     assert "can't find that meeting in this conversation" in wait_for(lambda: teams.replies(elsewhere), 30,
                                                                      "the refusal")[0]["text"]
+
+
+def test_unauthenticated_mode_answers_only_when_the_server_listens_on_loopback(tmp_path, connector):
+    # Anyone who can reach the port could post activities as anyone: on all interfaces, the route says why not.
+    proc, url = start_server(tmp_path, {"LIFESTREAM_TEAMS_ALLOW_UNAUTHENTICATED": "true", "LIFESTREAM_HOST": "0.0.0.0"})
+    try:
+        teams = Teams(url, connector, tmp_path)
+        before = len(connector.calls)
+        request = urllib.request.Request(f"{url}/api/messages", method="POST",
+                                         data=json.dumps(teams.activity("help", where="personal")).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 503 and "LIFESTREAM_HOST=127.0.0.1" in refused.value.read().decode()
+        time.sleep(1)
+        assert len(connector.calls) == before  # nothing was answered
+    finally:
+        stop_serve(proc)

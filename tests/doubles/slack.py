@@ -3,18 +3,32 @@
 The bot's real ``AsyncWebClient`` / ``WebClient`` is pointed at it with
 ``base_url``. It records every call, keeps posted messages by channel and
 thread so tests can read a thread the way a person would, serves real
-recordings at ``url_private_download`` (only with the bot token, like Slack),
-implements the files upload v2 flow, and can answer 429 with Retry-After.
+recordings at ``url_private_download`` (only with a bot token of the file's
+workspace, like Slack), implements the files upload v2 flow, and can answer
+429 with Retry-After.
+
+Several workspaces: every bot token belongs to one workspace (``tokens``), and
+each message records the workspace whose token posted it. Installing works
+as Slack's OAuth v2 does: ``/oauth/v2/authorize`` (the installer approves at
+once, for ``next_install``) sends the browser back to the app's redirect URL
+with a one-time ``code`` and the app's ``state``; ``oauth.v2.access`` (HTTP
+Basic auth with the client id and secret) trades the code for a bot token, or,
+with ``grant_type=refresh_token``, a refresh token for a new one when token
+rotation is on for the workspace (``rotating``: its tokens' lifetime); as at
+Slack, a refresh token works once, and an expired token is refused
+(``token_expired``).
+``auth.revoke`` revokes.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import time
 from collections import defaultdict
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
@@ -22,6 +36,10 @@ from tests.support.loopback import LoopbackServer
 
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"  # Socket Mode's app-level token
+TEAM = "T1"  # BOT_TOKEN's workspace
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "test-client-secret"
+APP_ID = "A1"
 
 
 class SlackDouble(LoopbackServer):
@@ -36,8 +54,22 @@ class SlackDouble(LoopbackServer):
         self.uploads: list[dict] = []
         self.rate_limit_next: dict[str, int] = {}  # method -> how many 429s to answer first
         self._ts = itertools.count(1)
+        self._team = TEAM  # the workspace of the call being answered (one at a time, on the double's loop)
+        self._token = BOT_TOKEN  # and the token it came with
         self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections
         self.socket_acks: list[dict] = []
+        # --- workspaces and installs
+        self.tokens: dict[str, str] = {BOT_TOKEN: TEAM}  # valid bot token -> its workspace
+        self.expires: dict[str, float] = {}  # bot token -> when it stops working (rotation on)
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> workspace
+        self.file_teams: dict[str, str] = {}  # file id -> the workspace it was shared in
+        self.next_install: dict = {"team": {"id": "T2", "name": "Beta"}}  # what the next approval installs
+        self.codes: dict[str, dict] = {}  # one-time codes -> the install they stand for
+        self.rotating: dict[str, int] = {}  # workspace -> its tokens' lifetime in seconds (token rotation on)
+        self.admins: set[str] = set()  # users who are workspace admins (users.info)
+        self.refused: list[tuple[str, str]] = []  # (method, error) of calls refused for their token
+        self.authed: list[tuple[str, str, str, str | None]] = []  # (method, workspace, token, channel) of every call
+        self._install = itertools.count(1)
 
     # --- what tests set up
 
@@ -45,9 +77,14 @@ class SlackDouble(LoopbackServer):
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/"
 
-    def add_file(self, file_id: str, path: Path, mimetype: str) -> dict:
-        """A file object as Slack puts it in a file_share event."""
+    @property
+    def authorize_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/oauth/v2/authorize"
+
+    def add_file(self, file_id: str, path: Path, mimetype: str, team: str = TEAM) -> dict:
+        """A file object as Slack puts it in a file_share event (of workspace ``team``)."""
         self.files[file_id] = (path, mimetype)
+        self.file_teams[file_id] = team
         return {"id": file_id, "name": path.name, "title": path.name, "mimetype": mimetype,
                 "filetype": path.suffix.lstrip("."), "size": path.stat().st_size,
                 "url_private_download": f"http://127.0.0.1:{self.port}/files-pri/{file_id}/download/{path.name}"}
@@ -76,6 +113,30 @@ class SlackDouble(LoopbackServer):
     def calls_to(self, method: str) -> list[dict]:
         return [args for name, args in self.calls if name == method]
 
+    def token_team(self, token: str | None) -> tuple[str | None, str | None]:
+        """(workspace, None) for a valid bot token, else (None, Slack's error)."""
+        if token not in self.tokens:
+            return None, "invalid_auth"
+        if token in self.expires and time.time() >= self.expires[token]:
+            return None, "token_expired"
+        return self.tokens[token], None
+
+    def _new_bot_token(self, team: str) -> dict:
+        """A bot token for ``team`` as oauth.v2.access returns it (with a refresh token when rotation is on)."""
+        token = f"xoxb-{team}-{next(self._install)}"
+        self.tokens[token] = team
+        grant = {"access_token": token, "token_type": "bot", "scope": "chat:write,commands,files:read",
+                 "bot_user_id": f"UBOT{team}", "app_id": APP_ID}
+        if team in self.rotating:
+            refresh = f"xoxe-1-{team}-{next(self._install)}"
+            self.refresh_tokens[refresh] = team
+            self.expires[token] = time.time() + self.rotating[team]
+            grant.update(refresh_token=refresh, expires_in=self.rotating[team])
+        return grant
+
+    def team_tokens(self, team: str) -> list[str]:
+        return [t for t, owner in self.tokens.items() if owner == team]
+
     # --- the API
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -85,14 +146,21 @@ class SlackDouble(LoopbackServer):
                 return web.json_response({"ok": False, "error": "invalid_auth"})
             self.calls.append((method, {}))
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
-        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
-            return web.json_response({"ok": False, "error": "invalid_auth"})
         if request.method == "GET":
             args = dict(request.query)
         elif request.content_type == "application/json":
             args = await request.json()
         else:
             args = dict(parse_qsl(await request.text()))
+        if method == "oauth.v2.access":  # the app's own credentials, not a token
+            return web.json_response(self._oauth_v2_access(request, args))
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        team, error = self.token_team(token if scheme == "Bearer" else None)
+        if team is None:
+            self.refused.append((method, error or ""))
+            return web.json_response({"ok": False, "error": error})
+        self._team, self._token = team, token
+        self.authed.append((method, team, token, args.get("channel") or args.get("channel_id")))
         for key in ("blocks", "files", "view"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
@@ -105,12 +173,60 @@ class SlackDouble(LoopbackServer):
         body = handler(args) if handler else {}
         return web.json_response({"ok": True, **body})
 
+    def _oauth_v2_access(self, request: web.Request, args: dict) -> dict:
+        expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if request.headers.get("Authorization") != expected:
+            return {"ok": False, "error": "invalid_client"}
+        if args.get("grant_type") == "refresh_token":
+            team = self.refresh_tokens.pop(args.get("refresh_token", ""), None)  # a refresh token works once
+            self.calls.append(("oauth.v2.access:refresh", {"team": team}))
+            if team is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            return {"ok": True, **self._new_bot_token(team), "team": {"id": team}}
+        install = self.codes.pop(args.get("code", ""), None)  # a code works once
+        self.calls.append(("oauth.v2.access", {"code": args.get("code"), "redirect_uri": args.get("redirect_uri")}))
+        if install is None:
+            return {"ok": False, "error": "invalid_code"}
+        if install["redirect_uri"] != args.get("redirect_uri"):
+            return {"ok": False, "error": "bad_redirect_uri"}
+        team = install["team"]["id"]
+        return {"ok": True, **self._new_bot_token(team), "team": install["team"],
+                "enterprise": install.get("enterprise"), "is_enterprise_install": install.get("is_enterprise_install",
+                                                                                            False),
+                "authed_user": {"id": install.get("installer", "U1")}}
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """Slack's "Allow" page, approved at once: back to the app's redirect URL with a code and the state."""
+        query = request.query
+        if query.get("client_id") != CLIENT_ID:
+            return web.Response(status=400, text="unknown client_id")
+        self.calls.append(("oauth/v2/authorize", dict(query)))
+        code = f"code-{next(self._install)}"
+        self.codes[code] = {**self.next_install, "redirect_uri": query.get("redirect_uri")}
+        params = urlencode({"code": code, "state": query.get("state", "")})
+        raise web.HTTPFound(f"{query['redirect_uri']}?{params}")
+
     def _auth_test(self, args):
-        return {"user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "url": "https://test.slack.com/"}
+        return {"user_id": f"UBOT{self._team}", "bot_id": f"B{self._team}", "team_id": self._team,
+                "url": f"https://{self._team.lower()}.slack.com/"}
+
+    def _auth_revoke(self, args):
+        revoked = [t for t, team in self.tokens.items() if team == self._team]
+        for token in revoked:
+            self.tokens.pop(token)
+        return {"revoked": True}
+
+    def _users_info(self, args):
+        user = args.get("user", "")
+        return {"user": {"id": user, "team_id": self._team, "is_admin": user in self.admins}}
+
+    def _views_publish(self, args):
+        return {"view": {"id": "VH", **(args.get("view") or {})}}
 
     def _chat_postMessage(self, args):
         msg = {"ts": self.next_ts(), "channel": args["channel"], "text": args.get("text", ""),
-               "blocks": args.get("blocks"), "user": "UBOT", "bot_id": "BBOT"}
+               "blocks": args.get("blocks"), "user": "UBOT", "bot_id": "BBOT", "team": self._team,
+               "token": self._token}
         if args.get("thread_ts"):
             msg["thread_ts"] = args["thread_ts"]
         self.messages[args["channel"]].append(msg)
@@ -165,10 +281,13 @@ class SlackDouble(LoopbackServer):
         return web.Response(text="OK")
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
-        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
-            # Slack answers an unauthenticated file URL with its sign-in page.
+        file_id = request.match_info["file_id"]
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        team, _ = self.token_team(token if scheme == "Bearer" else None)
+        if team is None or team != self.file_teams.get(file_id, TEAM):
+            # Slack answers a file URL without a token of the file's workspace with its sign-in page.
             return web.Response(text="<html>sign in</html>", content_type="text/html")
-        path, mimetype = self.files[request.match_info["file_id"]]
+        path, mimetype = self.files[file_id]
         return web.FileResponse(path, headers={"Content-Type": mimetype})
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -210,3 +329,4 @@ class SlackDouble(LoopbackServer):
         app.router.add_get("/public/{file_id}/{name}", self._public)
         app.router.add_get("/socket", self._socket)
         app.router.add_post("/respond/{token}", self._respond)
+        app.router.add_get("/oauth/v2/authorize", self._authorize)

@@ -463,6 +463,50 @@ def test_tables_keys_ttl_encryption(deployment, outputs):
         assert {"AttributeName": "id", "AttributeType": "S"} in table["AttributeDefinitions"]
 
 
+def test_installations_bucket_with_least_privilege(deployment, outputs):
+    """Slack installations (bot tokens) and workspace settings: the bot may change them, workers only read."""
+    s3, iam = deployment.moto.client("s3"), deployment.moto.client("iam")
+    bucket, logs = outputs["installations_bucket_name"], outputs["logs_bucket_name"]
+    default = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert default["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms",
+                                                             "KMSMasterKeyID": outputs["kms_key_arn"]}
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1  # replaced or revoked tokens do not linger
+    assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"] == {"TargetBucket": logs,
+                                                                       "TargetPrefix": f"s3-access/{bucket}/"}
+    arn = f"arn:aws:s3:::{bucket}"
+
+    def grants(role_arn: str, name: str) -> dict[str, set[str]]:
+        """action -> resources the role's inline policy ``name`` allows."""
+        role = role_arn.rsplit("/", 1)[-1]
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        document = json.loads(document) if isinstance(document, str) else document
+        out: dict[str, set[str]] = {}
+        for statement in document["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for action in actions:
+                out.setdefault(action, set()).update(resources)
+        return out
+
+    roles = outputs["task_role_arns"]
+    bot = grants(roles["bot"], "bot-installations")
+    assert all(bot[a] == {f"{arn}/*"} for a in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")), bot
+    assert bot["s3:ListBucket"] == {arn} and bot["kms:Decrypt"] == {outputs["kms_key_arn"]}
+    worker = grants(roles["worker"], "worker-installations")
+    # terraform.tfvars.example installs Slack with one static token: workers read workspace settings only.
+    assert worker["s3:GetObject"] == {f"{arn}/workspaces/*"}, worker
+    assert not {"s3:PutObject", "s3:DeleteObject"} & set(worker), worker
+    # ...and no other policy of either role reaches the bucket
+    for kind, role_arn in roles.items():
+        role = role_arn.rsplit("/", 1)[-1]
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            if name.endswith("-installations"):
+                continue
+            assert bucket not in json.dumps(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+
+
 def test_ecs_services_run_their_task_definitions(deployment, outputs):
     ecs, secretsmanager, logs = (deployment.moto.client(s) for s in ("ecs", "secretsmanager", "logs"))
     ecr_image = f"{outputs['ecr_repository_url']}:{setting('image_tag')}"
@@ -487,6 +531,7 @@ def test_ecs_services_run_their_task_definitions(deployment, outputs):
         assert env["LIFESTREAM_BROKER_URL"] == outputs["broker_url"]
         assert env["LIFESTREAM_JOBS_TABLE"] == outputs["jobs_table_name"]
         assert env["LIFESTREAM_S3_BUCKET"] == outputs["bucket_name"]
+        assert env["LIFESTREAM_INSTALLATIONS_BUCKET"] == outputs["installations_bucket_name"]
         for secret in container["secrets"]:  # each one a secret that exists
             assert secretsmanager.describe_secret(SecretId=secret["valueFrom"])["ARN"] == secret["valueFrom"]
         log_group = container["logConfiguration"]["options"]["awslogs-group"]
@@ -632,20 +677,22 @@ def _task_env(deployment: Deployment, task_definition: str, data_dir: Path) -> d
 
 
 @contextmanager
-def _conditions_moto_cannot_evaluate(s3: Any, bucket: str) -> Iterator[None]:
-    """The data bucket without its policy, for as long as the app uses it.
+def _conditions_moto_cannot_evaluate(s3: Any, *buckets: str) -> Iterator[None]:
+    """The app's buckets without their policies, for as long as the app uses them.
 
     moto applies the Deny statements of a bucket policy without evaluating their
     conditions, so the bucket's policy (deny if aws:SecureTransport is false, deny
     if s3:TlsVersion < 1.2) refuses every object request. On AWS neither applies to
-    the app, which speaks HTTPS with TLS >= 1.2. The policy is put back afterwards.
+    the app, which speaks HTTPS with TLS >= 1.2. The policies are put back afterwards.
     """
-    policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
-    s3.delete_bucket_policy(Bucket=bucket)
+    policies = {bucket: s3.get_bucket_policy(Bucket=bucket)["Policy"] for bucket in buckets}
+    for bucket in buckets:
+        s3.delete_bucket_policy(Bucket=bucket)
     try:
         yield
     finally:
-        s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+        for bucket, policy in policies.items():
+            s3.put_bucket_policy(Bucket=bucket, Policy=policy)
 
 
 def _wait(predicate: Callable[[], Any], timeout: float, what: str, log: Path) -> Any:
@@ -686,8 +733,9 @@ def test_bot_and_worker_process_the_sample_on_the_provisioned_names(deployment, 
     worker_env = _task_env(deployment, outputs["worker_task_definition_arn"], tmp_path / "worker")
     resources_before = _app_resources(deployment)
     bucket, s3 = outputs["bucket_name"], deployment.moto.client("s3")
+    installations = outputs["installations_bucket_name"]
 
-    with (_conditions_moto_cannot_evaluate(s3, bucket),
+    with (_conditions_moto_cannot_evaluate(s3, bucket, installations),
           _running(["worker"], worker_env, tmp_path / "worker.log") as worker,
           _running(["serve"], bot_env, tmp_path / "bot.log") as bot):
         api = LiveServer(url=f"http://127.0.0.1:{port}", data_dir=tmp_path / "bot", log=tmp_path / "bot.log",
@@ -703,6 +751,9 @@ def test_bot_and_worker_process_the_sample_on_the_provisioned_names(deployment, 
                 return False
 
         api.wait_for(healthy, 120, "the bot to start")
+        # The workspace chooses a setting (kept in the installations bucket, which the worker reads for the job).
+        chosen = api.request("PATCH", "/api/v1/settings", token=token, json_body={"set": {"retention_days": 30}})
+        assert chosen.status == 200 and chosen.json()["settings"]["retention_days"] == 30, chosen.text
         # Upload as an API client does: a presigned PUT straight into the provisioned bucket, then confirm.
         ticket = api.request("POST", "/api/v1/upload/presigned-url", token=token,
                              json_body={"filename": "sample.wav", "size": sample_wav.stat().st_size}).json()
@@ -738,6 +789,10 @@ def test_bot_and_worker_process_the_sample_on_the_provisioned_names(deployment, 
         keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
         assert f"uploads/api/{job_id}/sample.wav" in keys, keys
         assert {f"results/{job_id}/{name}" for name in ("minutes.md", "meeting.json", "transcript.vtt")} <= keys, keys
+        # The workspace's settings in the installations bucket, encrypted with the app's key.
+        stored = s3.head_object(Bucket=installations, Key=f"workspaces/{WORKSPACE}/settings.json")
+        assert stored["ServerSideEncryption"] == "aws:kms", stored
+        assert api.request("GET", "/api/v1/settings", token=token).json()["chosen"] == ["retention_days"]
 
     # The meeting in the Pinecone index, in its workspace.
     indexed = {(ns, r["metadata"]["meeting_id"]) for ns, records in deployment.pinecone.namespaces.items()

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from lifestream.workers.broker import build_broker, send_job
 from lifestream.workers.execute import execute_job
 from lifestream.workers.hooks import JobEvent
 from lifestream.workers.jobstore import JobState
+from lifestream.workers.recovery import JobRecovery
 from lifestream.workers.submit import submit_file
 from tests.support.servers import aws_env, hook_events, make_bucket, moto_url, redis_url, unique  # noqa: F401  (fixtures)
 
@@ -167,7 +169,7 @@ def test_worker_killed_mid_job_completes_once(configure, workers, redis_url, sam
 
 
 def test_bad_media_fails_at_once_and_is_not_retried(configure, workers, tmp_path):
-    settings = configure(LIFESTREAM_JOB_MAX_RETRIES=3, LIFESTREAM_JOB_RETRY_MIN_BACKOFF_MS=100)
+    settings = configure(LIFESTREAM_MAX_ATTEMPTS=3, LIFESTREAM_JOB_RETRY_MIN_BACKOFF_MS=100)
     bad = tmp_path / "standup.mp4"
     bad.write_text("this is a text file, not a video\n")
     services = Services(settings)
@@ -188,7 +190,7 @@ def test_bad_media_fails_at_once_and_is_not_retried(configure, workers, tmp_path
 
 def test_transient_failure_retries_then_fails_then_retries_by_hand(configure, workers, sample_wav, tmp_path,
                                                                     capsys):
-    settings = configure(LIFESTREAM_JOB_MAX_RETRIES=1, LIFESTREAM_JOB_RETRY_MIN_BACKOFF_MS=1000)
+    settings = configure(LIFESTREAM_MAX_ATTEMPTS=2, LIFESTREAM_JOB_RETRY_MIN_BACKOFF_MS=1000)
     assert main(["process", "--async", str(sample_wav)]) == 0
     job_id = capsys.readouterr().out.strip()
     services = Services(settings)
@@ -202,17 +204,22 @@ def test_transient_failure_retries_then_fails_then_retries_by_hand(configure, wo
     worker = workers(tmp_path / "worker.log")
     retrying = wait_for(lambda: (j := store.get(job_id)).state is JobState.QUEUED and j.attempts == 1 and j, 60,
                         "the first attempt to fail", worker)
-    assert retrying.reason.startswith("retrying: ") and "is not in storage" in retrying.reason
+    # People see a plain reason and a reference; the storage error (with the server's paths) is in the log.
+    plain = r"a service LifeStream depends on is unavailable right now \(ref (?P<ref>[0-9a-f]{8})\)"
+    assert re.fullmatch(f"retrying: {plain}", retrying.reason), retrying.reason
     failed = wait_for(lambda: (j := store.get(job_id)).state is JobState.FAILED and j, 60,
                       "the retry to fail too", worker)
-    assert failed.attempts == 2 and failed.retryable is True and "is not in storage" in failed.reason
+    assert failed.attempts == 2 and failed.retryable is True
+    assert re.fullmatch(f"{plain} \\(gave up after 2 attempts\\)", failed.reason), failed.reason
+    ref = re.search(r"ref (?P<ref>[0-9a-f]{8})", failed.reason)["ref"]
+    assert [line for line in worker.output().splitlines() if f"ref {ref}" in line and "is not in storage" in line]
     assert failed.started_at - retrying.updated_at >= 0.99  # the retry waited out its backoff (1-2 s)
 
     with upload.open("rb") as fh:
         storage.put(job.storage_key, fh)
     assert main(["jobs", "retry", job_id]) == 0
     done = wait_completed(store, job_id, 120, "the retried job to complete", worker)
-    assert done.attempts == 3 and result_files(settings, job_id) == RESULT_FILES
+    assert done.attempts == 1 and result_files(settings, job_id) == RESULT_FILES  # a manual retry counts anew
     wait_for(lambda: len(hook_events(settings.data_dir)) >= 2, 10, "the completion to be announced", worker)
     assert [e["kind"] for e in hook_events(settings.data_dir)] == ["failed", "completed"]
 
@@ -262,9 +269,61 @@ def test_cloud_stack_sqs_s3_dynamodb(configure, workers, moto_url, sample_video,
     assert not (settings.results_dir).exists()  # results went to S3, not the local folder
     events = wait_for(lambda: hook_events(settings.data_dir), 10, "the completion to be announced", worker)
     assert events == [{"kind": "completed", "job": done.id, "pid": worker.proc.pid}]
-    again = submit_file(sample_video, services=services)
+    again = submit_file(sample_video, services=services, origin=ApiOrigin(workspace="W1", conversation="19:abc"))
     assert not again.created and again.job.id == done.id and again.minutes.startswith("# ")
     assert worker.stop() == 0
+
+
+def _clip(sample_wav: Path, folder: Path, seconds: float = 8.0) -> Path:
+    """A few seconds of the real sample: a crash test needs the stages to start, not the whole recording."""
+    clip = folder / "clip.wav"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(sample_wav), "-t", str(seconds),
+                    str(clip)], check=True)
+    return clip
+
+
+# The quickest real pipeline, and attempts that follow each other fast.
+_CRASH_SETTINGS = {"LIFESTREAM_ASR_MODEL": "tiny.en", "LIFESTREAM_DIARIZATION_BACKEND": "none",
+                   "LIFESTREAM_MAX_ATTEMPTS": 3, "LIFESTREAM_JOB_RETRY_MIN_BACKOFF_MS": 200,
+                   "LIFESTREAM_JOB_RETRY_MAX_BACKOFF_MS": 1000}
+
+
+def _crashes_use_up_attempts(settings: Settings, worker: Worker, clip: Path, expected: str, tmp_path: Path) -> None:
+    services = Services(settings)
+    store = services.store
+    job = submit_file(clip, services=services, origin=SlackOrigin(workspace="T1", conversation="C1")).job
+    failed = wait_for(lambda: (j := store.get(job.id)).state is JobState.FAILED and j, 180, "the job to fail", worker)
+    assert failed.reason == f"{expected} (gave up after 3 attempts)"
+    assert failed.attempts == 3 and failed.retryable is True
+    wait_for(lambda: hook_events(settings.data_dir), 10, "the failure to be announced", worker)
+    time.sleep(1.5)  # a fourth attempt, if one were (wrongly) queued, would start within the backoff
+    assert store.get(job.id).attempts == 3
+    assert hook_events(settings.data_dir) == [{"kind": "failed", "job": job.id, "pid": worker.proc.pid}]
+    # The worker lived through all of it and still takes jobs.
+    assert worker.proc.poll() is None
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a recording\n")
+    other = submit_file(bad, services=services).job
+    wait_for(lambda: store.get(other.id).state is JobState.FAILED, 60, "the next job to be worked", worker)
+    assert worker.stop() == 0
+
+
+def test_sigkilled_pipeline_uses_up_its_attempts_redis(configure, workers, redis_url, sample_wav, tmp_path):  # noqa: F811
+    # SIGKILL is what the OOM killer sends: the child dies, the worker goes on, the job is not retried forever.
+    settings = configure(LIFESTREAM_BROKER_URL=redis_url, LIFESTREAM_TEST_CRASH="extract:kill", **_CRASH_SETTINGS)
+    worker = workers(tmp_path / "worker.log")
+    _crashes_use_up_attempts(settings, worker, _clip(sample_wav, tmp_path),
+                             "processing was killed: signal 9 (killed; out of memory?) in extract", tmp_path)
+
+
+def test_segfaulting_pipeline_uses_up_its_attempts_sqs_dynamodb(configure, workers, moto_url, sample_wav,  # noqa: F811
+                                                                 tmp_path):
+    settings = configure(LIFESTREAM_BROKER_URL=f"sqs://{unique('jobs')}", LIFESTREAM_SQS_ENDPOINT_URL=moto_url,
+                         LIFESTREAM_JOBS_TABLE=unique("jobs"), LIFESTREAM_DYNAMODB_ENDPOINT_URL=moto_url,
+                         LIFESTREAM_TEST_CRASH="asr:segv", **_CRASH_SETTINGS)
+    worker = workers(tmp_path / "worker.log")
+    _crashes_use_up_attempts(settings, worker, _clip(sample_wav, tmp_path),
+                             "processing crashed: signal 11 (segmentation fault) in asr", tmp_path)
 
 
 # --- the job function itself, called directly (no broker)
@@ -281,7 +340,9 @@ def test_duplicate_submissions_make_one_job(settings, sample_wav):
 
     copy = settings.data_dir.parent / "copy-of-sample.wav"  # same content, another name: same job
     copy.write_bytes(sample_wav.read_bytes())
-    assert submit_file(copy, services=services).job.id == first.job.id
+    assert submit_file(copy, services=services, origin=SlackOrigin(workspace="T1", conversation="C2")).job.id == first.job.id
+    # ... within a workspace: another workspace's copy is its own job (lifestream.workspaces keeps them apart).
+    assert submit_file(copy, services=services, origin=SlackOrigin(workspace="T2", conversation="C1")).job.id != first.job.id
 
     other = settings.model_copy(update={"data_dir": settings.data_dir.parent / "other"})
     barrier = threading.Barrier(2)
@@ -323,7 +384,8 @@ def test_progress_events_and_one_announcement(settings, sample_wav):
     assert resubmitted.minutes == (settings.results_dir / job.id / "minutes.md").read_text()
 
 
-def _run_failing(settings: Settings, exc: BaseException, retries: int = 0):
+def _run_failing(settings: Settings, exc: BaseException, attempt: int = 1):
+    """Run a new job ``attempt`` times (each failing as ``exc`` does); the job and what the last one raised."""
     services = Services(settings)
     store = services.store
     bad = settings.data_dir.parent / f"{unique('rec')}.wav"
@@ -334,37 +396,53 @@ def _run_failing(settings: Settings, exc: BaseException, retries: int = 0):
     def work(job, ctx):
         raise exc
 
+    for _ in range(attempt - 1):  # the earlier attempts, each retried (the broker's delay is not waited out)
+        with pytest.raises(dramatiq.Retry):
+            execute_job(job.id, services=services, work=work)
     try:
-        execute_job(job.id, services=services, work=work, retries=retries)
+        execute_job(job.id, services=services, work=work)
     except BaseException as raised:  # noqa: BLE001  (what reaches Dramatiq is the point)
         return store.get(job.id), raised
     raise AssertionError("execute_job swallowed the failure")
 
 
 def test_failure_policy(settings):
-    settings = settings.model_copy(update={"job_max_retries": 2, "job_retry_min_backoff_ms": 1000})
+    settings = settings.model_copy(update={"max_attempts": 3, "job_retry_min_backoff_ms": 1000})
     job, raised = _run_failing(settings, TransientError("the LLM endpoint timed out"))
     assert isinstance(raised, dramatiq.Retry) and 1000 <= raised.delay <= 2000
-    assert job.state is JobState.QUEUED and job.reason == "retrying: the LLM endpoint timed out"
-    job, raised = _run_failing(settings, ConnectionResetError("peer reset"), retries=1)
+    # An outage is said plainly, with a reference to the logged details (issue 14, item 5).
+    assert job.state is JobState.QUEUED
+    assert re.fullmatch(r"retrying: a service LifeStream depends on is unavailable right now \(ref [0-9a-f]{8}\)",
+                        job.reason), job.reason
+    job, raised = _run_failing(settings, ConnectionResetError("peer reset"), attempt=2)
     assert isinstance(raised, dramatiq.Retry) and 2000 <= raised.delay <= 4000  # exponential
-    job, raised = _run_failing(settings, TransientError("still down"), retries=2)  # retries used up
+    job, raised = _run_failing(settings, TransientError("still down"), attempt=3)  # the last attempt allowed
     assert isinstance(raised, TransientError) and job.state is JobState.FAILED and job.retryable is True
+    assert job.attempts == 3 and re.fullmatch(
+        r"a service LifeStream depends on is unavailable right now \(ref [0-9a-f]{8}\) \(gave up after 3 attempts\)",
+        job.reason), job.reason
     job, raised = _run_failing(settings, MediaError("x.wav: no audio track"))
     assert isinstance(raised, MediaError) and job.state is JobState.FAILED and job.retryable is False
     job, raised = _run_failing(settings, TimeLimitExceeded())
     assert job.state is JobState.FAILED and "time limit" in job.reason
     job, raised = _run_failing(settings, KeyError("speaker"))
-    assert job.state is JobState.FAILED and job.reason == "internal error (KeyError: 'speaker')"
+    assert job.state is JobState.FAILED and re.fullmatch(r"something went wrong on LifeStream's side \(ref [0-9a-f]{8}\)",
+                                                         job.reason), job.reason  # no exception type or text
 
 
-def test_time_limit_is_set_per_message(settings):
-    assert policy.time_limit_ms(30.0) == (300 + 60) * 1000
-    assert policy.time_limit_ms(None) == (300 + 2 * 3 * 3600) * 1000
+def test_time_limit_is_set_per_message_and_capped(settings):
+    assert policy.pipeline_time_limit_s(30.0, settings) == 300 + 60
+    # Unknown, or longer than any recording accepted: the limit for the longest one accepted (4 h).
+    assert policy.pipeline_time_limit_s(None, settings) == 300 + 2 * 4 * 3600
+    assert policy.pipeline_time_limit_s(1e6, settings) == 300 + 2 * 4 * 3600
+    capped = settings.model_copy(update={"job_time_limit_seconds": 3600.0})
+    assert policy.pipeline_time_limit_s(None, capped) == 3600 and policy.pipeline_time_limit_s(30.0, capped) == 360
+    # Dramatiq's limit is the backstop: it also covers fetching the upload and publishing the results.
+    assert policy.time_limit_ms(30.0, settings) == (300 + 60 + policy.HANDOFF_MARGIN_S) * 1000
     broker = build_broker(settings)  # embedded: a StubBroker
     send_job(broker, settings, "job1", 600.0)
     message = dramatiq.Message.decode(broker.queues["lifestream"].get_nowait())
-    assert message.args == ("job1",) and message.options["time_limit"] == (300 + 1200) * 1000
+    assert message.args == ("job1",) and message.options["time_limit"] == (300 + 1200 + 600) * 1000
 
 
 def test_bad_broker_url_is_a_clear_error(settings, capsys, monkeypatch):
@@ -379,3 +457,64 @@ def test_bad_broker_url_is_a_clear_error(settings, capsys, monkeypatch):
     assert main(["worker"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("lifestream: error: cannot reach the queue broker (redis://127.0.0.1:1/0)")
+
+
+# --- the attempt cap, when it is the worker itself that dies
+
+
+def _failed_events(services: Services) -> list[JobEvent]:
+    events: list[JobEvent] = []
+    services.events.subscribe(lambda e: events.append(e) if e.kind == "failed" else None)
+    return events
+
+
+def _held_by_a_dead_worker(services: Services, sample_wav: Path, attempts: int):
+    """A job whose worker died in diarization on its ``attempts``-th attempt (claimed, lease run out)."""
+    store = services.store
+    job = submit_file(sample_wav, services=services, origin=SlackOrigin(workspace="T1", conversation="C1")).job
+    for n in range(attempts):
+        store.claim(job.id, f"dead-{n}", lease_seconds=0.05)
+        store.renew(job.id, f"dead-{n}", 0.05, stage="diarization")
+        time.sleep(0.1)
+        if n < attempts - 1:
+            store.release_expired(job.id)
+    return store, job
+
+
+def test_recovery_gives_up_a_job_whose_worker_keeps_dying(settings, sample_wav):
+    services = Services(settings.model_copy(update={"max_attempts": 3}))
+    failed_events = _failed_events(services)
+    recovery = JobRecovery(services)
+    broker = build_broker(services.settings)
+
+    store, job = _held_by_a_dead_worker(services, sample_wav, attempts=2)
+    recovery.scan(broker)
+    assert store.get(job.id).state is JobState.QUEUED and failed_events == []  # one attempt left: queued again
+
+    store.claim(job.id, "dead-2", lease_seconds=0.05)
+    store.renew(job.id, "dead-2", 0.05, stage="diarization")
+    time.sleep(0.1)
+    recovery.scan(broker)
+    recovery.scan(broker)  # a second scan (or another worker's) finds nothing left to do
+    failed = store.get(job.id)
+    assert failed.state is JobState.FAILED and failed.attempts == 3 and failed.retryable is True
+    assert failed.reason == ("its worker stopped while processing it in diarization (killed, or out of memory?) "
+                             "(gave up after 3 attempts)")
+    assert [e.job.id for e in failed_events] == [job.id]  # announced once
+
+
+def test_a_message_redelivered_past_the_cap_fails_the_job_without_running_it(settings, sample_wav):
+    # Redis and SQS hand a dead worker's message to another worker: the job is taken over
+    # directly, before any recovery loop sees it. Past the cap it must not run again.
+    services = Services(settings.model_copy(update={"max_attempts": 2}))
+    failed_events = _failed_events(services)
+    store, job = _held_by_a_dead_worker(services, sample_wav, attempts=2)
+
+    def work(job, ctx):
+        raise AssertionError("a job past its attempt cap was run")
+
+    result = execute_job(job.id, services=services, work=work)
+    assert result.state is JobState.FAILED and result.attempts == 3
+    assert result.reason.startswith("its worker stopped while processing it in diarization")
+    assert result.reason.endswith("(gave up after 2 attempts)")
+    assert [e.job.id for e in failed_events] == [job.id]

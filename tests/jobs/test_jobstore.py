@@ -141,7 +141,7 @@ def test_failure_retry_cancel_and_expiry(make_store):
     assert failed.state is JobState.FAILED and failed.retryable is False and failed.attempts == 2
     assert store.cancel(job.id) is None  # nothing to cancel
     again = store.reset_for_retry(job.id)
-    assert again.state is JobState.QUEUED and again.reason is None and again.attempts == 2
+    assert again.state is JobState.QUEUED and again.reason is None and again.attempts == 0  # counted anew
     assert [j.id for j in store.due()] == [job.id]
     assert store.reset_for_retry(job.id) is None  # only failed/cancelled jobs
 
@@ -180,4 +180,18 @@ def test_a_finished_job_can_be_rerun_and_is_announced_again(make_store):
     store.claim(job.id, "w2", 30)
     store.complete(job.id, "w2")
     assert store.claim_announcement(job.id) is not None  # the new results are announced once more
-    assert store.get(job.id).attempts == 2
+    assert store.get(job.id).attempts == 1  # a re-run counts its own attempts
+
+
+def test_a_job_whose_worker_died_on_its_last_attempt_is_given_up(make_store):
+    a, b = make_store(), make_store()
+    job, _ = a.create(new_job("dies"))
+    a.claim(job.id, "dead", lease_seconds=0.2)
+    a.renew(job.id, "dead", 0.2, stage="diarization")
+    assert b.give_up(job.id, "its worker stopped") is None  # lease still live: the worker may be alive
+    time.sleep(0.4)
+    failed = b.give_up(job.id, "its worker stopped in diarization (gave up after 1 attempts)")
+    assert failed.state is JobState.FAILED and failed.retryable is True and failed.owner is None
+    assert failed.reason.startswith("its worker stopped in diarization") and failed.attempts == 1
+    assert a.give_up(job.id, "again") is None and a.release_expired(job.id) is None  # failed once, by one caller
+    assert a.renew(job.id, "dead", 30) is None  # a worker that was only slow learns it lost the job

@@ -79,8 +79,9 @@ def test_the_latest_meeting_of_a_conversation_and_renaming_its_speakers(settings
     _job(services, "teams", origin=TeamsOrigin(workspace="T1", conversation="C1", reference={}))
     _job(services, "elsewhere", origin=SlackOrigin(workspace="T1", conversation="C2"))
     _job(services, "running", origin=channel, state=JobState.PROCESSING)
-    assert latest_in(services, SlackOrigin, "C1").id == newer.id
-    assert latest_in(services, SlackOrigin, "C9") is None
+    assert latest_in(services, SlackOrigin, "T1", "C1").id == newer.id
+    assert latest_in(services, SlackOrigin, "T1", "C9") is None
+    assert latest_in(services, SlackOrigin, "T2", "C1") is None  # the same channel id in another workspace
 
     unindexed = newer.model_copy(update={"origin": None})  # no search scope: nothing to re-index
     assert rename(services, unindexed, {"SPEAKER_1": "  Alice \n"}).speaker_names == {"SPEAKER_1": "Alice"}

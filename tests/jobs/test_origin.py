@@ -40,3 +40,13 @@ def test_an_origin_without_its_address_is_refused():
         _job({"platform": "teams", "workspace": "t", "conversation": "c"})  # no ConversationReference
     with pytest.raises(ValidationError):
         _job({"platform": "fax", "workspace": "t", "conversation": "c"})
+
+
+def test_api_conversations_cannot_be_a_chats_conversation():
+    # An API caller may call its conversation anything, a Slack channel's id included: it is stored and
+    # indexed as api:<name>, so it never lands in that channel's search scope.
+    upload = ApiOrigin(workspace="T1", conversation="C100")
+    assert upload.conversation == "api:C100" and upload.name == "C100"
+    assert upload.conversation != SlackOrigin(workspace="T1", conversation="C100").conversation
+    stored = _job(upload).model_dump(mode="json")["origin"]
+    assert Job.model_validate({**_job(upload).model_dump(), "origin": stored}).origin == upload  # not api:api:C100

@@ -10,7 +10,7 @@ import pytest
 
 from lifestream.errors import ModelError
 from lifestream.pipeline import asr_models
-from lifestream.pipeline.asr import transcribe
+from lifestream.pipeline.asr import transcribe, windows
 from lifestream.pipeline.extract import extract_audio, load_wav
 from lifestream.pipeline.probe import probe
 from lifestream.samples import reference_words
@@ -41,6 +41,35 @@ def test_base_model_meets_the_wer_bar(sample_audio):
     assert len(words) > 60
     assert all(0 <= w.start <= w.end <= 30.5 for w in words)
     assert words == sorted(words, key=lambda w: w.start)
+
+
+def test_long_audio_is_transcribed_in_windows_cut_in_pauses(sample_audio):
+    # The sample cut into 8-12 s windows (a long recording's are 10 minutes): same words,
+    # timestamps on the recording's own clock, in order, and no word cut in two.
+    spans = windows(len(sample_audio), sample_audio, window=12 * 16000, search=4 * 16000)
+    assert len(spans) == 3 and spans[0][0] == 0 and spans[-1][1] == len(sample_audio)
+    assert all(a[1] == b[0] for a, b in zip(spans[:-1], spans[1:], strict=True))
+    result = transcribe(sample_audio, "base", Settings().model_dir, window_seconds=12)
+    words = [w for s in result.segments for w in s.words]
+    assert wer(" ".join(s.text for s in result.segments)) <= 0.25 and result.language == "en"
+    assert words == sorted(words, key=lambda w: w.start) and words[-1].end > 25
+    assert [s.id for s in result.segments] == list(range(len(result.segments)))
+
+
+def test_models_are_made_on_a_thread_that_outlives_the_stage_that_asked():
+    # A CTranslate2 model whose creating thread exited runs ~5x slower for every later caller; the
+    # stage threads of a recording exit with it, the pipeline process serves many recordings.
+    import threading
+
+    from lifestream.pipeline.asr import load_model
+
+    made = []
+    stage = threading.Thread(target=lambda: made.append(load_model("tiny.en", Settings().model_dir)))
+    stage.start()
+    stage.join()
+    assert made and not stage.is_alive()
+    assert any(t.name.startswith("lifestream-asr-load") and t.is_alive() for t in threading.enumerate())
+    assert load_model("tiny.en", Settings().model_dir)[0] is made[0][0]  # and made once
 
 
 def test_tiny_en_is_the_fast_option(sample_audio):

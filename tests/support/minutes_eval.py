@@ -32,7 +32,7 @@ from pathlib import Path
 
 from lifestream.models import Minutes, Segment, Word
 
-EVAL_DIR = Path(__file__).parent / "data" / "minutes_eval"
+EVAL_DIR = Path(__file__).parents[1] / "data" / "minutes_eval"
 FIELDS = ("action_items", "owners", "due_dates", "decisions", "open_questions")
 SLACK_S = 1.0
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from lifestream.web.auth import new_token
 from tests.support.loopback import free_port
 
-LINK_SECRET = "test-link-secret"
+LINK_SECRET = "test-link-secret-for-loopback-servers-only"  # at least 32 bytes, as the server demands
 
 
 @dataclass

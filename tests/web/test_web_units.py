@@ -42,7 +42,7 @@ def test_tokens_setting_is_a_json_list(monkeypatch):
 
 
 def test_upload_tickets_are_signed(tmp_path):
-    settings = Settings(data_dir=tmp_path, link_secret="s1")
+    settings = Settings(data_dir=tmp_path, link_secret="s1" * 32)
     claim = auth.UploadClaim(nonce="n1", workspace="W", conversation="api", key="uploads/api/x/r.mp4",
                              filename="réunion ☕.mp4", size=5, expires=2_000_000_000)
     ticket = auth.make_ticket(settings, claim)
@@ -57,7 +57,7 @@ def test_upload_tickets_are_signed(tmp_path):
     forged = auth.make_ticket(settings, claim.model_copy(update={"workspace": "OTHER"})).split(".")[0] + "." + mac
     for bad in (forged, body + ".", ticket + "x", "é." + mac, "", "a.b.c", None):
         assert auth.read_ticket(settings, bad) is None
-    assert auth.read_ticket(Settings(data_dir=tmp_path, link_secret="s2"), ticket) is None
+    assert auth.read_ticket(Settings(data_dir=tmp_path, link_secret="s2" * 32), ticket) is None
 
 
 def test_the_spec_describes_exactly_the_routes(tmp_path):

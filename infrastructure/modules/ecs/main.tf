@@ -302,6 +302,18 @@ resource "aws_iam_role_policy" "worker" {
   policy = data.aws_iam_policy_document.worker.json
 }
 
+# Access to resources of other modules (the installations bucket), as they describe it.
+resource "aws_iam_role_policy" "extra" {
+  for_each = merge(
+    { for name, policy in var.bot_policies : "bot-${name}" => { role = "bot", policy = policy } },
+    { for name, policy in var.worker_policies : "worker-${name}" => { role = "worker", policy = policy } },
+  )
+
+  name   = each.key
+  role   = aws_iam_role.task[each.value.role].id
+  policy = each.value.policy
+}
+
 # --------------------------------------------------------------------------- security groups
 resource "aws_security_group" "bot" {
   name_prefix = "${var.name}-bot-"

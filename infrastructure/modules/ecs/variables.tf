@@ -192,3 +192,15 @@ variable "worker_scale_out_cooldown" {
   type        = number
   default     = 300
 }
+
+variable "bot_policies" {
+  description = "More inline policies for the bot task role, by name (JSON documents other modules make for their resources)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "worker_policies" {
+  description = "More inline policies for the worker task role, by name."
+  type        = map(string)
+  default     = {}
+}

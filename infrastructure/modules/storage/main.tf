@@ -265,6 +265,34 @@ data "aws_iam_policy_document" "logs" {
     }
   }
 
+  # The same for the deployment's other buckets (logged_bucket_names), each under its own prefix.
+  dynamic "statement" {
+    for_each = var.logged_bucket_names
+
+    content {
+      sid       = "S3ServerAccessLogsOf${statement.key}"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.logs.arn}/s3-access/${statement.value}/*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["logging.s3.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [data.aws_caller_identity.current.account_id]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = ["arn:${data.aws_partition.current.partition}:s3:::${statement.value}"]
+      }
+    }
+  }
+
   statement {
     sid     = "DenyInsecureTransport"
     effect  = "Deny"

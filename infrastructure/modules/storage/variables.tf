@@ -38,6 +38,12 @@ variable "access_log_expiration_days" {
   default     = 365
 }
 
+variable "logged_bucket_names" {
+  description = "Other buckets of the deployment whose S3 server access logs go to the log bucket (under s3-access/<bucket>/)."
+  type        = list(string)
+  default     = []
+}
+
 variable "force_destroy" {
   description = "Allow terraform destroy to delete non-empty buckets (all recordings and minutes). Keep false in production."
   type        = bool

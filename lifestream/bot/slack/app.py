@@ -5,6 +5,13 @@ registered with decorators, ``ack()`` first, slow work after it. Slack
 re-sends events it believes were missed; every event and every shared file is
 handled once (``SeenStore``), and the same recording shared twice makes one
 job (the job store's idempotency key).
+
+One workspace (a bot token), or any number: with OAuth credentials the app
+serves bolt's install flow (``installations.py``) and bolt's authorize step
+gives every request the token of the workspace it came from. A job remembers
+its workspace (``SlackOrigin.workspace``, ``enterprise``), so whatever is
+posted later uses that workspace's token too. Uninstalling the app deletes the
+workspace's installation and then all its data (``lifestream.workspaces``).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import asyncio
 import json
 import logging
 import re
+import threading
 import time
 
 from slack_bolt import BoltResponse
@@ -22,30 +30,47 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from lifestream import meetings
-from lifestream.bot import intake
+from lifestream.bot import intake, settings_choices
 from lifestream.bot.background import BackgroundTasks
-from lifestream.bot.commands import Ask, Help, Rename, parse_command
+from lifestream.bot.commands import Ask, Help, Rename, ShowSettings, parse_command
+from lifestream.bot.fetcher import Credential, origin_of
 from lifestream.bot.seen import SeenStore
+from lifestream.bot.slack import mrkdwn
 from lifestream.bot.slack.blocks import (
     answer_blocks,
     ask_modal,
-    escape,
     fallback_text,
     minutes_blocks,
     rename_modal,
     status_text,
     submitted_names,
 )
+from lifestream.bot.slack.files import file_credential
+from lifestream.bot.slack.installations import authorize, oauth_flow
+from lifestream.bot.slack.mrkdwn import escape
 from lifestream.bot.slack.notify import SlackNotifier
 from lifestream.bot.slack.people import SlackDirectory
+from lifestream.bot.slack.settings_view import (
+    ADMINS_ONLY,
+    OPEN_SETTINGS,
+    SETTINGS_MODAL,
+    home_view,
+    settings_modal,
+    settings_text,
+    submitted,
+)
 from lifestream.errors import LifeStreamError
-from lifestream.links import meeting_link
-from lifestream.origin import SlackOrigin
+from lifestream.links import ANSWER_TTL, meeting_link
+from lifestream.origin import SlackOrigin, shared_in
 from lifestream.people import mentionable, save_roster
+from lifestream.public_errors import public_reason
 from lifestream.search import Scope, ask
+from lifestream.search.answers import Answer
 from lifestream.services import Services
 from lifestream.timefmt import clock
+from lifestream.workers.jobstore import Job
 from lifestream.workers.submit import rerun_job, retry_job
+from lifestream.workspaces import change_settings, finish_deletions, start_deletion
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +80,30 @@ HELP = (
     "I'm in: the minutes arrive in its thread.\n"
     "• In a thread that holds a recording, mention me with `minutes` to process it.\n"
     "• `/ask what did we decide about the launch?` searches the meetings of conversations you're in.\n"
-    "• `/ask rename SPEAKER_1 Alice` names a speaker in this channel's latest minutes."
+    "• `/ask rename SPEAKER_1 Alice` names a speaker in this channel's latest minutes.\n"
+    "• `/ask settings` shows this workspace's settings (how long meetings are kept, and more); admins change them."
 )
 MEMBERSHIP_CACHE_S = 60
+NOT_HERE = (":warning: That meeting was shared in another conversation, so its speakers can be renamed, and it can "
+            "be re-run or asked about from its minutes, only there.")
 
 
 def _thread_root(event: dict) -> str:
     return event.get("thread_ts") or event["ts"]
+
+
+def _team(context) -> str:
+    return context.get("team_id") or "slack"
+
+
+def _workspace(team: str | None) -> str:
+    """The workspace a Slack origin and its search scope are recorded under."""
+    return team or "slack"
+
+
+def _cited(question: str, result: Answer) -> dict:
+    """What the "Share in channel" button carries: the question and the meetings the private answer cited."""
+    return {"question": question[:300], "cited": list(dict.fromkeys(c.meeting_id for c in result.citations))[:20]}
 
 
 class SlackBot:
@@ -69,21 +111,32 @@ class SlackBot:
         settings = services.settings
         self.services = services
         self.settings = settings
-        client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        installations = services.slack
+        client = AsyncWebClient(token=None if installations.oauth else settings.slack_bot_token,
+                                base_url=settings.slack_api_url)
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
-        self.app = AsyncApp(
-            client=client,
-            signing_secret=settings.slack_signing_secret,
-            # Every HTTP request is verified. Without a signing secret (Socket Mode only) there is no
-            # HTTP route at all (lifestream.server); Socket Mode requests skip this check by design.
-            request_verification_enabled=bool(settings.slack_signing_secret),
-        )
+        # Every HTTP request is verified. Without a signing secret (Socket Mode only) there is no
+        # HTTP route at all (lifestream.server); Socket Mode requests skip this check by design.
+        verify = bool(settings.slack_signing_secret)
+        if installations.oauth:  # any number of workspaces: bolt's install flow and per-workspace tokens
+            self.app = AsyncApp(client=client, signing_secret=settings.slack_signing_secret,
+                                request_verification_enabled=verify,
+                                oauth_flow=oauth_flow(settings, installations, client),
+                                # bolt takes an AsyncAuthorize instance (it checks with isinstance) but its
+                                # annotation names only the plain-function form.
+                                authorize=authorize(settings, installations, client),  # type: ignore[arg-type]
+                                installation_store=installations.store)
+        else:
+            self.app = AsyncApp(client=client, signing_secret=settings.slack_signing_secret,
+                                request_verification_enabled=verify)
         self.seen = SeenStore(settings.data_dir / "slack-seen.sqlite3")
         # Re-renders posted minutes after a rename; the one the process subscribed to job events, if any.
         self.notifier = notifier or SlackNotifier(services)
-        self._members: dict[str, tuple[float, list[str]]] = {}
+        self._members: dict[tuple[str, str], tuple[float, list[str]]] = {}
         self.directory = SlackDirectory()  # who is in a channel: the people a recording's speakers may be
         self._background = BackgroundTasks("Slack handler")
+        self._deleting = asyncio.Lock()  # one workspace deletion at a time in this process
+        self._stopping = threading.Event()  # set at shutdown: a deletion waiting for running jobs stops waiting
         self._register()
 
     # --- plumbing
@@ -94,6 +147,11 @@ class SlackBot:
 
     async def drain(self) -> None:
         await self._background.drain()
+
+    async def close(self) -> None:
+        """At shutdown: what the handlers started finishes (a workspace deletion after its current pass)."""
+        self._stopping.set()
+        await self.drain()
 
     def _register(self) -> None:
         app = self.app
@@ -108,7 +166,7 @@ class SlackBot:
 
         @app.event({"type": "message", "subtype": "file_share"})
         async def on_file_share(event, client, context):
-            self._spawn(self.handle_files(event, client, context.get("team_id") or event.get("team")))
+            self._spawn(self.handle_files(event, client, context))
 
         @app.event("message")
         async def on_message(event, client, context):
@@ -116,14 +174,14 @@ class SlackBot:
                 return
             links = [u for u in intake.find_links(event.get("text", "")) if intake.is_recording_link(u)]
             if links:
-                self._spawn(self.handle_links(event, links, client, context.get("team_id") or event.get("team")))
+                self._spawn(self.handle_links(event, links, client, context))
 
         @app.event("app_mention")
         async def on_mention(event, client, context, say):
             if "minutes" not in event.get("text", "").lower():
                 await say(text=HELP, thread_ts=_thread_root(event))
                 return
-            self._spawn(self.handle_mention(event, client, context.get("team_id") or event.get("team")))
+            self._spawn(self.handle_mention(event, client, context))
 
         @app.event("file_shared")
         async def on_file_shared():
@@ -135,9 +193,45 @@ class SlackBot:
             await ack()
             self._spawn(self.handle_ask(command, respond, client))
 
+        # --- the workspace: its settings (admins), and the app leaving it
+
+        @app.event("app_home_opened")
+        async def on_home(event, client, context):
+            if event.get("tab") == "home":
+                self._spawn(self.publish_home(client, _team(context), event["user"]))
+
+        @app.action(OPEN_SETTINGS)
+        async def on_open_settings(ack, body, client, context):
+            await ack()
+            self._spawn(self.open_settings(client, _team(context), body["user"]["id"], body["trigger_id"]))
+
+        @app.view(SETTINGS_MODAL)
+        async def on_settings_submit(ack, body, view, client, context):
+            error = await self.save_settings(client, _team(context), body["user"]["id"], view)
+            if error:
+                first = next(iter(view["state"]["values"]))
+                await ack(response_action="errors", errors={first: error[:150]})
+                return
+            await ack()
+            self._spawn(self.publish_home(client, _team(context), body["user"]["id"]))
+
+        @app.event("app_uninstalled")
+        async def on_uninstalled(context):
+            self._spawn(self.uninstall(_team(context), context.enterprise_id))
+
+        @app.event("tokens_revoked")
+        async def on_tokens_revoked(event, context):
+            if self.app.installation_store is not None:  # bolt's own: forget the revoked users' tokens
+                await self.app.default_tokens_revoked_event_listener()(event=event, context=context)
+            if (event.get("tokens") or {}).get("bot"):  # the bot's token is gone: as good as uninstalled
+                self._spawn(self.uninstall(_team(context), context.enterprise_id))
+
         @app.action("ask_meeting")
         async def on_ask_button(ack, body, client):
             await ack()
+            if await self._job_here(body["actions"][0]["value"], body) is None:
+                await self._refuse(client, body, NOT_HERE)
+                return
             await client.views_open(trigger_id=body["trigger_id"], view=ask_modal(body["actions"][0]["value"],
                                                                                   body["channel"]["id"]))
 
@@ -147,19 +241,16 @@ class SlackBot:
             meta = json.loads(view["private_metadata"])
             question = view["state"]["values"]["question"]["text"]["value"]
             self._spawn(self.answer_in_modal_channel(body["user"]["id"], meta, question, client,
-                                                     body.get("team", {}).get("id")))
+                                                     (body.get("team") or {}).get("id")))
 
         @app.action("share_answer")
         async def on_share(ack, body, client, respond):
             await ack()
-            payload = json.loads(body["actions"][0]["value"])
-            await client.chat_postMessage(channel=body["channel"]["id"], text=payload["text"],
-                                          blocks=answer_blocks(payload["question"], payload["text"], shared_by=body["user"]["id"]))
-            await respond(delete_original=True)
+            self._spawn(self.share_answer(body, json.loads(body["actions"][0]["value"]), client, respond))
 
         @app.action("retry_job")
         @app.action("rerun_job")
-        async def on_retry(ack, body, client):
+        async def on_retry(ack, body, client, context):
             await ack()
             self._spawn(self.handle_retry(body, client))
 
@@ -170,51 +261,60 @@ class SlackBot:
             await ack()
 
         @app.action("rename_speaker")
-        async def on_rename_button(ack, body, client):
+        async def on_rename_button(ack, body, client, context):
             await ack()
             self._spawn(self.open_rename_modal(body, client))
 
         @app.view("rename_speakers_modal")
-        async def on_rename_submit(ack, body, view):
+        async def on_rename_submit(ack, body, view, context):
             await ack()
             meta = json.loads(view["private_metadata"])
             names = submitted_names(view)  # only the boxes the person changed; an emptied one clears a name
             if names:
-                self._spawn(self.rename(meta["job_id"], names))
+                self._spawn(self.rename_from_modal(meta, names))
 
     # --- recordings in
 
-    def _origin(self, event: dict, team: str | None, status_ts: str) -> SlackOrigin:
-        return SlackOrigin(workspace=team or "slack", conversation=event["channel"], thread_ts=_thread_root(event),
-                           status_ts=status_ts, user=event.get("user"))
+    def _origin(self, event: dict, context, status_ts: str) -> SlackOrigin:
+        return SlackOrigin(workspace=_team(context), enterprise=context.get("enterprise_id"),
+                           conversation=event["channel"], thread_ts=_thread_root(event), status_ts=status_ts,
+                           user=event.get("user"))
 
     async def _reply(self, client, event: dict, text: str) -> dict:
         return await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event), text=text)
 
-    async def handle_files(self, event: dict, client, team: str | None) -> None:
+    async def handle_files(self, event: dict, client, context) -> None:
         for file in event.get("files", []):
-            if not self.seen.first_time(f"file:{team}:{file['id']}"):
+            if not self.seen.first_time(f"file:{_team(context)}:{file['id']}"):
                 continue
             name = file.get("name") or file.get("title") or "recording"
             if not intake.is_media(name, file.get("mimetype")):
                 if event.get("channel_type") == "im":
-                    await self._reply(client, event, f"{name} isn't a recording; share audio or video "
+                    await self._reply(client, event, f"{escape(name)} isn't a recording; share audio or video "
                                                      f"({intake.SUPPORTED_LIST}).")
                 continue
             problem = intake.unsupported_reason(name, file.get("mimetype")) or intake.too_large(file.get("size"), self.settings)
             if problem:
-                await self._reply(client, event, f":warning: {problem[0].upper()}{problem[1:]}")
+                await self._reply(client, event, f":warning: {escape(problem[0].upper() + problem[1:])}")
                 continue
             url = file.get("url_private_download") or file.get("url_private")
-            # Slack's file URLs need the bot token; it is sent to Slack's file URL only.
-            await self._process(event, client, team, url, name, {"Authorization": f"Bearer {self.settings.slack_bot_token}"})
+            # Slack's file URLs need the workspace's bot token: it goes to Slack's file host only, so a file
+            # URL anywhere else is refused, not fetched.
+            credential = file_credential(self.settings, client.token or "")
+            if not url or not credential.covers(url):
+                log.warning("file %s: its URL is not on Slack's file host (%s); not fetched", file.get("id"),
+                            origin_of(url or ""))
+                await self._reply(client, event, f":warning: I can't fetch *{escape(name)}*: Slack gave me no "
+                                                 "download link for it on its own file server. Please share it again.")
+                continue
+            await self._process(event, client, context, url, name, credential)
 
-    async def handle_links(self, event: dict, links: list[str], client, team: str | None) -> None:
+    async def handle_links(self, event: dict, links: list[str], client, context) -> None:
         for url in links:
             if self.seen.first_time(f"link:{event['channel']}:{_thread_root(event)}:{url}"):
-                await self._process(event, client, team, url, None, None)
+                await self._process(event, client, context, url, None, None)
 
-    async def handle_mention(self, event: dict, client, team: str | None) -> None:
+    async def handle_mention(self, event: dict, client, context) -> None:
         root = _thread_root(event)
         replies = await client.conversations_replies(channel=event["channel"], ts=root, limit=100)
         for message in replies.get("messages", []):
@@ -223,37 +323,45 @@ class SlackBot:
             if files or links:
                 fake = {**message, "channel": event["channel"], "thread_ts": root}
                 if files:
-                    await self.handle_files({**fake, "files": files}, client, team)
+                    await self.handle_files({**fake, "files": files}, client, context)
                 else:
-                    await self.handle_links(fake, links, client, team)
+                    await self.handle_links(fake, links, client, context)
                 return
         await self._reply(client, event, "I don't see a recording in this thread. Share a file or a direct link to one, "
                                          "then mention me with `minutes`.")
 
-    async def _process(self, event: dict, client, team: str | None, url: str, name: str | None,
-                       headers: dict[str, str] | None) -> None:
+    async def _process(self, event: dict, client, context, url: str, name: str | None,
+                       credential: Credential | None) -> None:
         label = name or url.rsplit("/", 1)[-1][:80]
         status = await self._reply(client, event, f":inbox_tray: Received *{escape(label)}*, fetching it…")
-        origin = self._origin(event, team, status["ts"])
+        origin = self._origin(event, context, status["ts"])
         await self._save_roster(client, origin)
         try:
-            outcome = await intake.receive(url, services=self.services, origin=origin, name=name, headers=headers)
-        except LifeStreamError as exc:
+            outcome = await intake.receive(url, services=self.services, origin=origin, name=name,
+                                           credential=credential)
+        except Exception as exc:  # the status message must not stay at "fetching it…"
+            reason = public_reason(exc, log=log, context=f"Slack recording {label!r} in {event['channel']}")
             await client.chat_update(channel=event["channel"], ts=status["ts"],
-                                     text=f":warning: I can't process *{escape(label)}*: {escape(exc.message)}")
+                                     text=f":warning: I can't process *{escape(label)}*: {escape(reason)}")
             return
         job, shown = outcome.job, escape(outcome.name)
+        # The same recording shared in another conversation first is that conversation's job: say so.
+        elsewhere = not shared_in(job.origin, SlackOrigin, _team(context), event["channel"])
         match outcome.kind:
             case "queued":
                 text = status_text(job, outcome.name)
             case "processed_before":
                 text = f":recycle: *{shown}* was processed before; here are its minutes."
+            case "in_progress" if elsewhere:
+                text = (f":recycle: *{shown}* is already {job.state.value}: it was shared in another conversation "
+                        "first, and its minutes will be posted there. Share it here again once it has finished "
+                        "and I'll post them here too.")
             case "in_progress":
                 text = (f":recycle: *{shown}* is already {job.state.value} (job `{job.id}`); the minutes will appear "
                         "in the thread where it was first shared.")
         await client.chat_update(channel=event["channel"], ts=status["ts"], text=text)
         if outcome.kind == "processed_before":  # give this thread the minutes that already exist
-            await self._post_existing(client, event, job, team)
+            await self._post_existing(client, event, job, elsewhere, _team(context))
 
     async def _save_roster(self, client, origin: SlackOrigin) -> None:
         """The channel's members, saved before the job is queued: the worker names speakers from them."""
@@ -261,21 +369,20 @@ class SlackBot:
         if roster is not None:
             await asyncio.to_thread(save_roster, self.services.storage, roster)
 
-    async def _post_existing(self, client, event: dict, job, team: str | None) -> None:
+    async def _post_existing(self, client, event: dict, job, elsewhere: bool, workspace: str) -> None:
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
         # Mentions only where the meeting's people are: the workspace it was first shared in.
-        same_workspace = job.origin is not None and job.origin.workspace == (team or "slack")
-        mentions = mentionable(meeting) if same_workspace else {}
+        same_workspace = job.origin is not None and job.origin.workspace == workspace
         for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
-                                     mentions=mentions):
+                                     shared_elsewhere=elsewhere, mentions=mentionable(meeting) if same_workspace else {}):
             await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event),
                                           text=fallback_text(meeting), blocks=blocks)
 
     # --- questions
 
-    async def user_conversations(self, client, user: str) -> list[str]:
+    async def user_conversations(self, client, team: str, user: str) -> list[str]:
         """Conversations the user is a member of: the only meetings they may search."""
-        cached = self._members.get(user)
+        cached = self._members.get((team, user))
         if cached and time.monotonic() - cached[0] < MEMBERSHIP_CACHE_S:
             return cached[1]
         channels, cursor = [], None
@@ -286,12 +393,14 @@ class SlackBot:
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 break
-        self._members[user] = (time.monotonic(), channels)
+        self._members[(team, user)] = (time.monotonic(), channels)
         return channels
 
     async def answer(self, question: str, user: str, team: str | None, client, meeting_id: str | None = None):
-        conversations = await self.user_conversations(client, user)
-        return await asyncio.to_thread(ask, question, Scope(team or "slack", conversations), settings=self.settings,
+        workspace = _workspace(team)
+        conversations = await self.user_conversations(client, workspace, user)
+        settings = await asyncio.to_thread(self.services.settings_for, workspace)  # its LLM choice
+        return await asyncio.to_thread(ask, question, Scope(workspace, conversations), settings=settings,
                                        index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
 
     async def handle_ask(self, command: dict, respond, client) -> None:
@@ -299,8 +408,10 @@ class SlackBot:
             case Help():
                 await respond(text=HELP, response_type="ephemeral")
             case Rename(label, name):
-                await respond(text=await self.rename_latest(command["channel_id"], label, name),
+                await respond(text=await self.rename_latest(command.get("team_id"), command["channel_id"], label, name),
                               response_type="ephemeral")
+            case ShowSettings():
+                await self.show_settings(command, respond, client)
             case Ask(question):
                 await self.answer_privately(question, command, respond, client)
 
@@ -308,71 +419,197 @@ class SlackBot:
         try:
             result = await self.answer(text, command["user_id"], command.get("team_id"), client)
         except LifeStreamError as exc:
-            await respond(text=f":warning: {exc.message}", response_type="ephemeral")
+            reason = public_reason(exc, log=log, context="/ask")
+            await respond(text=f":warning: {escape(reason)}", response_type="ephemeral")
             return
         except SlackApiError as exc:
             log.warning("/ask: Slack API error %s", exc.response.get("error"))
             await respond(text=":warning: I couldn't check which conversations you're in, so I can't answer "
                                "safely right now. Please try again in a minute.", response_type="ephemeral")
             return
-        await respond(text=result.text, blocks=answer_blocks(text, self._render_answer(result), share=True),
+        await respond(text=escape(result.text), blocks=answer_blocks(text, self._render_answer(result), share=_cited(text, result)),
                       response_type="ephemeral")
 
     def _render_answer(self, result) -> str:
         if not result.found:
-            return result.text
+            return escape(result.text)
         lines = [escape(result.text), ""]
         for n, c in enumerate(result.citations, 1):
-            link = meeting_link(self.settings, c.meeting_id)
-            lines.append(f"[{n}] <{link}|{escape(c.title)}> · {escape(c.speaker or 'unknown')} · {clock(c.start)}")
+            # Answers cite meetings from any conversation the asker is in, and can be shared: short-lived links.
+            link = mrkdwn.link(meeting_link(self.settings, c.meeting_id, ttl=ANSWER_TTL), c.title)
+            lines.append(f"[{n}] {link} · {escape(c.speaker or 'unknown')} · {clock(c.start)}")
         return "\n".join(lines)
+
+    async def share_answer(self, body: dict, asked: dict, client, respond) -> None:
+        """"Share in channel": the question answered again from this channel's own meetings only.
+
+        The private answer may cite meetings of other channels and DMs the asker is in; their words and
+        links must not reach this channel's members. What the channel gets is searched within the channel,
+        and it says when sources from elsewhere were left out.
+        """
+        workspace, channel, user = _workspace((body.get("team") or {}).get("id")), body["channel"]["id"], body["user"]["id"]
+        question = str(asked.get("question") or "")
+        meeting_id = asked.get("meeting_id")
+        try:
+            result = await asyncio.to_thread(ask, question, Scope(workspace, [channel]), settings=self.settings,
+                                             index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
+            cited = [str(m) for m in asked.get("cited") or []]
+            jobs = await asyncio.to_thread(lambda: [self.services.store.get(m) for m in dict.fromkeys(cited)])
+        except LifeStreamError as exc:
+            reason = public_reason(exc, log=log, context="sharing an answer")
+            await respond(text=f":warning: {escape(reason)}", response_type="ephemeral", replace_original=False)
+            return
+        left_out = sum(1 for job in jobs if job is None or not shared_in(job.origin, SlackOrigin, workspace, channel))
+        if not result.found:
+            await respond(text="Nothing in this channel's own meetings answers that, so I haven't shared it here"
+                               + (" (the answer came from meetings of other conversations)." if left_out else "."),
+                          response_type="ephemeral", replace_original=False)
+            return
+        note = (f"Answered from this channel's meetings only: {left_out} meeting{'s' if left_out != 1 else ''} "
+                f"from other conversations that the private answer cited {'were' if left_out != 1 else 'was'} "
+                "left out." if left_out else None)
+        await client.chat_postMessage(channel=channel, text=escape(result.text), unfurl_links=False,
+                                      blocks=answer_blocks(question, self._render_answer(result), shared_by=user,
+                                                           note=note))
+        await respond(delete_original=True)
 
     async def answer_in_modal_channel(self, user: str, meta: dict, question: str, client, team: str | None) -> None:
         try:
             result = await self.answer(question, user, team, client, meeting_id=meta.get("meeting_id"))
             text = self._render_answer(result)
+            share: dict | None = _cited(question, result)
         except LifeStreamError as exc:
-            text = f":warning: {exc.message}"
+            share = None
+            text = f":warning: {escape(public_reason(exc, log=log, context='asking about a meeting'))}"
+        if share is not None:
+            share["meeting_id"] = meta.get("meeting_id")
         await client.chat_postEphemeral(channel=meta["channel"], user=user, text=text,
-                                        blocks=answer_blocks(question, text, share=True))
+                                        blocks=answer_blocks(question, text, share=share))
 
     # --- actions on jobs and minutes
+
+    async def _job_here(self, job_id: str | None, body: dict) -> Job | None:
+        """The job a button or form names, if it was shared in the conversation the button was used in.
+
+        A message with the bot's buttons can be forwarded, and the same recording shared in two channels is
+        one job: buttons act on the job's own channel only (its minutes, its thread), never across.
+        """
+        workspace = _workspace((body.get("team") or {}).get("id"))
+        channel = (body.get("channel") or {}).get("id")
+        job = await asyncio.to_thread(self.services.store.get, job_id) if job_id and channel else None
+        return job if job is not None and shared_in(job.origin, SlackOrigin, workspace, channel or "") else None
+
+    async def _refuse(self, client, body: dict, text: str) -> None:
+        message = body.get("message") or {}
+        await client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], text=text,
+                                        thread_ts=message.get("thread_ts") or message.get("ts"))
 
     async def handle_retry(self, body: dict, client) -> None:
         job_id = body["actions"][0]["value"]
         action = body["actions"][0]["action_id"]
         channel = body["channel"]["id"]
         thread = (body.get("message") or {}).get("thread_ts") or (body.get("message") or {}).get("ts")
+        if await self._job_here(job_id, body) is None:
+            await self._refuse(client, body, NOT_HERE)
+            return
         try:
             job = await asyncio.to_thread(retry_job if action == "retry_job" else rerun_job, job_id,
                                           services=self.services)
             text = f":arrows_counterclockwise: Processing *{escape(job.source_name)}* again."
         except LifeStreamError as exc:
-            text = f":warning: {exc.message}"
+            text = f":warning: {escape(public_reason(exc, log=log, context=f'{action} {job_id}'))}"
         await client.chat_postMessage(channel=channel, thread_ts=thread, text=text)
 
     async def open_rename_modal(self, body: dict, client) -> None:
-        meeting_id = body["actions"][0]["value"]
-        job = await asyncio.to_thread(self.services.store.get, meeting_id)
+        job = await self._job_here(body["actions"][0]["value"], body)
         if job is None:
+            await self._refuse(client, body, NOT_HERE)
             return
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
-        await client.views_open(trigger_id=body["trigger_id"], view=rename_modal(job.id, meeting))
+        # Where the form was opened goes with it (Slack keeps private_metadata server-side) and is checked again.
+        view = rename_modal(job.id, meeting, where={"team": (body.get("team") or {}).get("id"),
+                                                     "channel": body["channel"]["id"]})
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    async def rename(self, job_id: str, names: dict[str, str]) -> bool:
-        job = await asyncio.to_thread(self.services.store.get, job_id)
+    async def rename_from_modal(self, meta: dict, names: dict[str, str]) -> bool:
+        job = await self._job_here(meta.get("job_id"), {"team": {"id": meta.get("team")},
+                                                        "channel": {"id": meta.get("channel")}})
         if job is None:
+            log.warning("rename of job %s from %s refused: not shared there", meta.get("job_id"), meta.get("channel"))
             return False
+        return await self.rename(job, names)
+
+    async def rename(self, job: Job, names: dict[str, str]) -> bool:
         await asyncio.to_thread(meetings.rename, self.services, job, names)
         return await asyncio.to_thread(self.notifier.refresh_minutes, job)
 
-    async def rename_latest(self, channel: str, label: str, name: str) -> str:
-        job = await asyncio.to_thread(meetings.latest_in, self.services, SlackOrigin, channel)
+    async def rename_latest(self, team: str | None, channel: str, label: str, name: str) -> str:
+        job = await asyncio.to_thread(meetings.latest_in, self.services, SlackOrigin, _workspace(team), channel)
         if job is None:
             return "There are no processed meetings in this channel yet."
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
         if label not in meeting.speakers:
-            return f"{label} is not a speaker in *{escape(meeting.source.name)}* (speakers: {', '.join(meeting.speakers)})."
-        await self.rename(job.id, {label: name})
-        return f"{label} is now *{escape(name)}* in the minutes of *{escape(meeting.source.name)}*."
+            return (f"{escape(label)} is not a speaker in *{escape(meeting.source.name)}* "
+                    f"(speakers: {escape(', '.join(meeting.speakers))}).")
+        await self.rename(job, {label: name})
+        return f"{escape(label)} is now *{escape(name)}* in the minutes of *{escape(meeting.source.name)}*."
 
+
+    # --- the workspace: settings, uninstall
+
+    async def is_admin(self, client, user: str) -> bool:
+        """Workspace admins and owners may change the workspace's settings."""
+        try:
+            info = (await client.users_info(user=user))["user"]
+        except SlackApiError as exc:  # e.g. an installation from before users:read was asked for
+            log.warning("users.info failed (%s): treating %s as not an admin", exc.response.get("error"), user)
+            return False
+        return bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
+
+    def _summary(self, team: str) -> list[tuple[str, str]]:
+        return settings_choices.summary(self.services.workspace_settings(team), self.services.workspaces.overrides(team),
+                                        llm_available=bool(self.settings.llm_base_url))
+
+    async def show_settings(self, command: dict, respond, client) -> None:
+        """``/ask settings``: the modal for an admin, the settings in words for everyone else."""
+        team = command.get("team_id") or "slack"
+        if await self.is_admin(client, command["user_id"]):
+            await self.open_settings(client, team, command["user_id"], command["trigger_id"])
+            return
+        summary = await asyncio.to_thread(self._summary, team)
+        await respond(text=f"*This workspace's LifeStream settings*\n{settings_text(summary)}\n_{ADMINS_ONLY}_",
+                      response_type="ephemeral")
+
+    async def open_settings(self, client, team: str, user: str, trigger_id: str) -> None:
+        if not await self.is_admin(client, user):
+            return
+        chosen = await asyncio.to_thread(self.services.workspaces.overrides, team)
+        forms = settings_choices.forms(chosen, self.services.workspace_settings(None),
+                                       llm_available=bool(self.settings.llm_base_url))
+        await client.views_open(trigger_id=trigger_id, view=settings_modal(forms, team))
+
+    async def save_settings(self, client, team: str, user: str, view: dict) -> str | None:
+        """Save a submitted settings modal; the reason it cannot be saved, for the modal, or None."""
+        if json.loads(view.get("private_metadata") or "{}").get("workspace") != team:
+            return "This form belongs to another workspace."
+        if not await self.is_admin(client, user):
+            return ADMINS_ONLY
+        try:
+            values, reset = settings_choices.read(submitted(view))
+            await asyncio.to_thread(change_settings, self.services, team, values, reset=reset, by=f"slack:{team}:{user}")
+        except LifeStreamError as exc:
+            return exc.message
+        return None
+
+    async def publish_home(self, client, team: str, user: str) -> None:
+        summary = await asyncio.to_thread(self._summary, team)
+        view = home_view(HELP, summary, can_edit=await self.is_admin(client, user))
+        await client.views_publish(user_id=user, view=view)
+
+    async def uninstall(self, team: str, enterprise: str | None) -> None:
+        """The app left the workspace: forget its installation, then delete everything it had here."""
+        log.info("LifeStream was uninstalled from workspace %s: deleting its installation and data", team)
+        await asyncio.to_thread(self.services.slack.delete, team, enterprise)
+        await asyncio.to_thread(start_deletion, self.services, team)
+        async with self._deleting:  # running jobs take a lease period to stop: this may take a minute
+            await asyncio.to_thread(finish_deletions, self.services, wait=self._stopping.wait)

@@ -11,6 +11,8 @@ import json
 from collections.abc import Mapping
 
 from lifestream.bot.renames import MAX_NAME, changed_names, rename_fields
+from lifestream.bot.slack import mrkdwn
+from lifestream.bot.slack.mrkdwn import escape
 from lifestream.links import download_link
 from lifestream.models import Meeting
 from lifestream.pipeline import insights
@@ -22,11 +24,6 @@ DOWNLOADS = (("pdf", "Download PDF"), ("docx", "Download Word"))
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
 MAX_HEADER = 150
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn treats &, < and > as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _sections(title: str, lines: list[str]) -> list[dict]:
@@ -49,14 +46,21 @@ def _speakers_line(meeting: Meeting) -> str:
     for label in meeting.speakers:
         source = meeting.name_source(label)
         if source is not None:
-            parts.append(f"{escape(source.name)} ({label}): {source.how}")
+            parts.append(f"{escape(source.name)} ({escape(label)}): {escape(source.how)}")
     return "Speakers: " + " · ".join(parts) if parts else ""
 
 
+SHARED_ELSEWHERE = ("This recording was first shared in another conversation: these are its minutes from there. "
+                    "Renaming its speakers and re-running it are done in that conversation, and /ask finds it "
+                    "for that conversation's members.")
+
+
 def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | None = None,
-                   mentions: Mapping[str, str] | None = None) -> list[list[dict]]:
+                   shared_elsewhere: bool = False, mentions: Mapping[str, str] | None = None) -> list[list[dict]]:
     """The minutes as a list of messages (each a list of blocks) for one thread.
 
+    ``shared_elsewhere``: a copy for a conversation the recording was not first shared in, where the
+    buttons that act on the meeting would act on the other conversation's minutes; it has none of them.
     ``mentions``: speaker label -> Slack user id, for speakers known to be members of the workspace the
     minutes are posted in; action items they own @-mention them, so Slack notifies them.
     """
@@ -70,11 +74,13 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
     if meeting.classification and not meeting.classification.is_meeting:
         facts.append("not a meeting: diary-style summary")
     if link:
-        facts.append(f"<{link}|Full minutes and transcript>")
+        facts.append(mrkdwn.link(link, "Full minutes and transcript"))
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": m.title[:MAX_HEADER], "emoji": False}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(facts)}]},
     ]
+    if shared_elsewhere:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": SHARED_ELSEWHERE}]})
     if meeting.transcript and meeting.transcript.segments:
         line = insights.compact_line(insights.of(meeting), meeting.speaker_name)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(line)}]})
@@ -90,16 +96,16 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
             owner = f"<@{person}>"  # a real mention: Slack shows the name and notifies them
         else:
             owner = "*team*" if a.owner == "team" else f"*{escape(name(a.owner))}*" if a.owner else "*unassigned*"
-        due = f", due {a.due_date or escape(a.due or '')}" if (a.due_date or a.due) else ""
+        due = f", due {escape(a.due_date or a.due or '')}" if (a.due_date or a.due) else ""
         items.append(f"• {escape(a.task)} — {owner}{due} `{clock(a.timestamp)}`")
     blocks += _sections("Action items", items or ["_none recorded_"])
     for group in m.key_points:
-        blocks += _sections(f"{escape(name(group.speaker))} ({group.speaker})",
+        blocks += _sections(f"{escape(name(group.speaker))} ({escape(group.speaker)})",
                             [f"• {escape(p.text)} `{clock(p.timestamp)}`" for p in group.points])
     if m.open_questions:
         blocks += _sections("Open questions", [f"• {escape(q.text)} — {escape(name(q.speaker))}" for q in m.open_questions])
 
-    buttons: list[dict] = [
+    buttons: list[dict] = [] if shared_elsewhere else [
         {"type": "button", "action_id": "ask_meeting", "text": {"type": "plain_text", "text": "Ask about this meeting"},
          "value": meeting.meeting_id},
         {"type": "button", "action_id": "rename_speaker", "text": {"type": "plain_text", "text": "Rename speakers"},
@@ -109,26 +115,26 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
         # URL buttons: Slack opens the signed export link in the browser, which saves the file.
         buttons += [{"type": "button", "action_id": f"download_{fmt}", "url": download_link(link, fmt),
                      "text": {"type": "plain_text", "text": label}} for fmt, label in DOWNLOADS]
-    if job_id:
+    if job_id and not shared_elsewhere:
         buttons.append({"type": "button", "action_id": "rerun_job", "text": {"type": "plain_text", "text": "Re-run"},
                         "value": job_id})
-    actions = {"type": "actions", "block_id": "minutes_actions", "elements": buttons}
-    # Messages of at most 50 blocks; the buttons end the last one.
-    blocks.append(actions)
+    # Messages of at most 50 blocks; the buttons end the last one (an actions block may not be empty).
+    if buttons:
+        blocks.append({"type": "actions", "block_id": "minutes_actions", "elements": buttons})
     return [blocks[i:i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
 
 
 def fallback_text(meeting: Meeting) -> str:
-    """The notification / screen-reader text that accompanies blocks."""
+    """The notification / screen-reader text that accompanies blocks (mrkdwn, like every ``text``)."""
     m = meeting.minutes
-    return f"Minutes: {m.title}" if m else f"Processed {meeting.source.name}"
+    return f"Minutes: {escape(m.title)}" if m else f"Processed {escape(meeting.source.name)}"
 
 
 def status_text(job: Job, name: str | None = None) -> str:
-    name = name or job.source_name
+    name = escape(name or job.source_name)
     length = f" (≈{max(1, round(job.duration / 60))} min)" if job.duration else ""
     if job.stage:
-        return f":hourglass_flowing_sand: Processing *{name}*{length}… {job.stage}, {job.percent:.0f}%"
+        return f":hourglass_flowing_sand: Processing *{name}*{length}… {escape(job.stage)}, {job.percent:.0f}%"
     return f":hourglass_flowing_sand: Processing *{name}*{length}…"
 
 
@@ -136,23 +142,28 @@ def failure_blocks(job: Job) -> list[dict]:
     hint = "Retrying may help." if job.retryable else "Retrying will not fix this recording."
     return [
         {"type": "section", "text": {"type": "mrkdwn",
-                                     "text": f":warning: I couldn't process *{job.source_name}*: {job.reason}\n{hint}"}},
+                                     "text": f":warning: I couldn't process *{escape(job.source_name)}*: "
+                                             f"{escape(job.reason or 'the job failed.')}\n{hint}"}},
         {"type": "actions", "block_id": "failed_actions", "elements": [
             {"type": "button", "action_id": "retry_job", "text": {"type": "plain_text", "text": "Retry"},
              "value": job.id}]},
     ]
 
 
-def answer_blocks(question: str, text: str, *, share: bool = False, shared_by: str | None = None) -> list[dict]:
+def answer_blocks(question: str, text: str, *, share: dict | None = None, shared_by: str | None = None,
+                  note: str | None = None) -> list[dict]:
+    """An answer (``text``: mrkdwn, already escaped). ``share``: the button's value (the question and the
+    meetings cited), for the asker's private copy; ``shared_by``/``note``: the copy shared in a channel."""
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*Q:* {escape(question)}"[:3000]}},
               {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000] or "_no answer_"}}]
     if shared_by:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Shared by <@{shared_by}>"}]})
-    if share:
-        value = json.dumps({"question": question[:300], "text": text[:1500]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Shared by {mrkdwn.mention(shared_by)}"}]})
+    if note:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(note)}]})
+    if share is not None:
         blocks.append({"type": "actions", "elements": [{"type": "button", "action_id": "share_answer",
                                                         "text": {"type": "plain_text", "text": "Share in channel"},
-                                                        "value": value}]})
+                                                        "value": json.dumps(share, ensure_ascii=False)}]})
     return blocks
 
 
@@ -166,9 +177,12 @@ def ask_modal(meeting_id: str, channel: str) -> dict:
     }
 
 
-def rename_modal(job_id: str, meeting: Meeting) -> dict:
+def rename_modal(job_id: str, meeting: Meeting, *, where: dict | None = None) -> dict:
     """A box per speaker, prefilled with the name shown now; the boxes' first values travel in the metadata,
-    so the submission changes only what the person changed (an emptied box clears a wrong guess)."""
+    so the submission changes only what the person changed (an emptied box clears a wrong guess).
+
+    ``where``: the team and channel the form was opened in, checked again when it is saved.
+    """
     fields = rename_fields(meeting)
     blocks = []
     for f in fields:
@@ -185,7 +199,7 @@ def rename_modal(job_id: str, meeting: Meeting) -> dict:
     return {
         "type": "modal", "callback_id": "rename_speakers_modal",
         "title": {"type": "plain_text", "text": "Name the speakers"}, "submit": {"type": "plain_text", "text": "Save"},
-        "private_metadata": json.dumps({"job_id": job_id, "before": {f.label: f.value for f in fields}}),
+        "private_metadata": json.dumps({"job_id": job_id, **(where or {}), "before": {f.label: f.value for f in fields}}),
         "blocks": blocks,
     }
 

@@ -8,6 +8,10 @@ the request has returned (Teams redelivers a message it gets no answer to
 within 15 s), and reach the conversation proactively (``proactive.py``),
 which is also how the worker posts the minutes (``notify.py``), possibly
 from another process hours later.
+
+Each tenant is a workspace: its meetings are searched only within it, its
+admins set its settings (``settings``, a card), and a tenant outside
+``LIFESTREAM_TEAMS_TENANTS`` (when set) is refused before anything is done.
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from lifestream import meetings
-from lifestream.bot import intake
+from lifestream.bot import intake, settings_choices
 from lifestream.bot.background import BackgroundTasks
-from lifestream.bot.commands import Ask, Help, Rename, parse_command
+from lifestream.bot.commands import Ask, Help, Rename, ShowSettings, parse_command
 from lifestream.bot.seen import SeenStore
 from lifestream.bot.teams.activities import channel_data, command_text, search_scope, shared_files
 from lifestream.bot.teams.cards import (
@@ -43,14 +47,18 @@ from lifestream.bot.teams.cards import (
 from lifestream.bot.teams.people import conversation_roster
 from lifestream.bot.teams.posts import MinutesPosts
 from lifestream.bot.teams.proactive import card_message, send, update_text
+from lifestream.bot.teams.settings_card import SETTINGS, settings_facts_card, settings_form_card, submitted
+from lifestream.bot.teams.tenants import REFUSED, is_admin, tenant_allowed
 from lifestream.errors import LifeStreamError
-from lifestream.links import meeting_link
-from lifestream.origin import TeamsOrigin
+from lifestream.links import ANSWER_TTL, meeting_link
+from lifestream.origin import TeamsOrigin, shared_in
 from lifestream.people import mentionable, save_roster
+from lifestream.public_errors import public_reason
 from lifestream.search import Scope, ask
 from lifestream.services import Services
 from lifestream.workers.jobstore import Job
 from lifestream.workers.submit import retry_job
+from lifestream.workspaces import change_settings
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +69,7 @@ HELP = (
     "- **ask** *what did we decide about the launch?* answers from the meetings shared in this conversation, "
     "with the meeting, speaker and time of each source.\n"
     "- **rename** *SPEAKER_1 Alice* names a speaker in this conversation's latest minutes.\n"
+    "- **settings** shows your organization's LifeStream settings (how long meetings are kept, and more).\n"
     "- **help** shows this."
 )
 
@@ -102,6 +111,16 @@ class TeamsBot(TeamsActivityHandler):
 
     # --- turns
 
+    async def on_turn(self, turn_context: TurnContext):
+        tenant, _ = search_scope(turn_context.activity)
+        if not tenant_allowed(self.settings, tenant):
+            log.warning("refused a %s activity from tenant %s: not in LIFESTREAM_TEAMS_TENANTS",
+                        turn_context.activity.type, tenant)
+            if turn_context.activity.type == ActivityTypes.message:
+                await turn_context.send_activity(REFUSED.format(tenant=tenant))
+            return
+        await super().on_turn(turn_context)
+
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext):
         # Say what the bot does once, when it is the one added (installed in a team, chat or personally).
         if any(m.id == turn_context.activity.recipient.id for m in members_added):
@@ -135,8 +154,10 @@ class TeamsBot(TeamsActivityHandler):
             case Ask(question):
                 await self.start_answer(turn_context, question, None)
             case Rename(label, name):
-                _, conversation = search_scope(activity)
-                await turn_context.send_activity(await self.rename_latest(conversation, label, name))
+                workspace, conversation = search_scope(activity)
+                await turn_context.send_activity(await self.rename_latest(workspace, conversation, label, name))
+            case ShowSettings():
+                await turn_context.send_activity(await self.settings_message(activity))
 
     async def on_card_action(self, turn_context: TurnContext, value: dict) -> None:
         action = value.get("action")
@@ -148,6 +169,8 @@ class TeamsBot(TeamsActivityHandler):
             await self.start_answer(turn_context, question, value.get("meeting_id"))
         elif action == RETRY:
             await turn_context.send_activity(await self.retry(str(value.get("job_id") or ""), turn_context.activity))
+        elif action == SETTINGS:
+            await turn_context.send_activity(await self.save_settings(turn_context.activity, value))
         elif action == RENAME:
             # The card's inputs come back beside its data: "name:SPEAKER_1": "Alice", …; only changes count.
             names = submitted_names(value)
@@ -185,21 +208,24 @@ class TeamsBot(TeamsActivityHandler):
         await self._save_roster(origin)
         try:
             outcome = await intake.receive(url, services=self.services, origin=origin, name=name)
-        except LifeStreamError as exc:
-            await self._update(reference, status_id, f"⚠️ I can't process **{md(label)}**: {md(exc.message, 1000)}")
-            return
-        except Exception:
-            log.exception("fetching %s failed", label)
-            await self._update(reference, status_id,
-                               f"⚠️ Something went wrong on my side while fetching **{md(label)}**; please try again.")
+        except Exception as exc:
+            reason = public_reason(exc, log=log, context=f"Teams recording {label!r}")
+            await self._update(reference, status_id, f"⚠️ I can't process **{md(label)}**: {md(reason, 1000)}")
             return
         job, shown = outcome.job, md(outcome.name)
+        # The same recording shared in another conversation first is that conversation's job: say so.
+        elsewhere = not shared_in(job.origin, TeamsOrigin, origin.workspace, origin.conversation)
         match outcome.kind:
             case "queued":
                 await self._update(reference, status_id, status_text(job, outcome.name))
             case "processed_before":  # give this conversation the minutes that already exist
                 await self._update(reference, status_id, f"♻️ **{shown}** was processed before; here are its minutes.")
-                await self.post_minutes(reference, job, origin.workspace)
+                await self.post_minutes(reference, job, origin.workspace, elsewhere=elsewhere)
+            case "in_progress" if elsewhere:
+                await self._update(reference, status_id,
+                                   f"♻️ **{shown}** is already {job.state.value}: it was shared in another conversation "
+                                   "first, and its minutes will be posted there. Share it here again once it has "
+                                   "finished and I'll post them here too.")
             case "in_progress":
                 await self._update(reference, status_id,
                                    f"♻️ **{shown}** is already {job.state.value} (job {job.id}); the minutes "
@@ -215,12 +241,12 @@ class TeamsBot(TeamsActivityHandler):
         if roster is not None:
             await asyncio.to_thread(save_roster, self.services.storage, roster)
 
-    async def post_minutes(self, reference: dict, job: Job, workspace: str) -> None:
+    async def post_minutes(self, reference: dict, job: Job, workspace: str, *, elsewhere: bool = False) -> None:
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
         # Mentions only where the meeting's people are: the tenant it was first shared in.
         same_workspace = job.origin is not None and job.origin.workspace == workspace
         content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
-                               mentions=mentionable(meeting) if same_workspace else {})
+                               shared_elsewhere=elsewhere, mentions=mentionable(meeting) if same_workspace else {})
         await self._send(reference, card_message(content, summary_text(meeting)))
 
     # --- questions
@@ -235,27 +261,25 @@ class TeamsBot(TeamsActivityHandler):
                      meeting_id: str | None) -> None:
         try:
             # Only meetings shared in this conversation: whoever can read it could read those minutes.
-            result = await asyncio.to_thread(ask, question, Scope(workspace, [conversation]), settings=self.settings,
+            settings = await asyncio.to_thread(self.services.settings_for, workspace)  # its LLM choice
+            result = await asyncio.to_thread(ask, question, Scope(workspace, [conversation]), settings=settings,
                                              index=self.services.index,
                                              meeting_ids=(meeting_id,) if meeting_id else ())
             message: Activity | str = card_message(
-                answer_card(question, result, lambda mid: meeting_link(self.settings, mid)), result.text[:200])
-        except LifeStreamError as exc:
-            message = f"⚠️ {md(exc.message, 1000)}"
-        except Exception:
-            log.exception("answering %r failed", question)
-            message = "⚠️ I couldn't search the meetings just now; please try again in a moment."
+                answer_card(question, result, lambda mid: meeting_link(self.settings, mid, ttl=ANSWER_TTL)),
+                md(result.text, 200))
+        except Exception as exc:
+            message = f"⚠️ I couldn't answer that: {md(public_reason(exc, log=log, context='Teams ask'), 1000)}"
         await self._send(reference, message)
 
     # --- actions on jobs and minutes
 
     async def _own_job(self, job_id: str, activity: Activity) -> Job | None:
-        """The job, if it was shared in this conversation (a card can be forwarded elsewhere)."""
+        """The job, if it was shared in this conversation of this tenant (a card can be forwarded elsewhere,
+        and the same recording shared in two conversations is the first one's job)."""
         job = await asyncio.to_thread(self.services.store.get, job_id) if job_id else None
-        _, conversation = search_scope(activity)
-        if job is None or not isinstance(job.origin, TeamsOrigin) or job.origin.conversation != conversation:
-            return None
-        return job
+        workspace, conversation = search_scope(activity)
+        return job if job is not None and shared_in(job.origin, TeamsOrigin, workspace, conversation) else None
 
     async def retry(self, job_id: str, activity: Activity) -> str:
         if await self._own_job(job_id, activity) is None:
@@ -263,7 +287,7 @@ class TeamsBot(TeamsActivityHandler):
         try:
             job = await asyncio.to_thread(retry_job, job_id, services=self.services)
         except LifeStreamError as exc:
-            return f"⚠️ {md(exc.message, 1000)}"
+            return f"⚠️ {md(public_reason(exc, log=log, context=f'retry {job_id}'), 1000)}"
         return f"🔄 Processing **{md(job.source_name)}** again; progress shows in the first message about it."
 
     async def rename(self, job_id: str, names: dict[str, str], activity: Activity) -> str:
@@ -274,21 +298,21 @@ class TeamsBot(TeamsActivityHandler):
         try:
             meeting = await asyncio.to_thread(meetings.rename, self.services, job, names)
         except LifeStreamError as exc:
-            return f"⚠️ {md(exc.message, 1000)}"
+            return f"⚠️ {md(public_reason(exc, log=log, context=f'rename in {job.id}'), 1000)}"
         await self.refresh_minutes(job)
         said = ", ".join(f"{label} is **{md(meeting.speaker_name(label), 60)}**" if label in meeting.speaker_names
                          else f"{label} has no name" for label in names)
         return f"✏️ {said} in the minutes of **{md(meeting.source.name, 120)}**."
 
-    async def rename_latest(self, conversation: str, label: str, name: str) -> str:
+    async def rename_latest(self, workspace: str, conversation: str, label: str, name: str) -> str:
         """``rename SPEAKER_1 Alice``: the conversation's latest minutes."""
-        job = await asyncio.to_thread(meetings.latest_in, self.services, TeamsOrigin, conversation)
+        job = await asyncio.to_thread(meetings.latest_in, self.services, TeamsOrigin, workspace, conversation)
         if job is None:
             return "There are no processed meetings in this conversation yet."
         try:
             meeting = await asyncio.to_thread(meetings.rename, self.services, job, {label: name})
         except LifeStreamError as exc:
-            return f"⚠️ {md(exc.message, 1000)}"
+            return f"⚠️ {md(public_reason(exc, log=log, context=f'rename in {job.id}'), 1000)}"
         await self.refresh_minutes(job)
         return f"✏️ {label} is now **{md(name, 60)}** in the minutes of **{md(meeting.source.name, 120)}**."
 
@@ -298,3 +322,38 @@ class TeamsBot(TeamsActivityHandler):
             await self.posts.refresh(self.outbound, job)
         except Exception:
             log.warning("could not update the posted minutes of job %s", job.id, exc_info=True)
+
+    # --- the organization's settings
+
+    def _can_change_settings(self, activity: Activity) -> bool:
+        tenant, _ = search_scope(activity)
+        sender = activity.from_property
+        return is_admin(self.settings, tenant, sender.aad_object_id if sender else None)
+
+    async def settings_message(self, activity: Activity) -> Activity:
+        """``settings``: the form for the tenant's admins, the values for everyone else."""
+        tenant, _ = search_scope(activity)
+        chosen = await asyncio.to_thread(self.services.workspaces.overrides, tenant)
+        llm = bool(self.settings.llm_base_url)
+        if self._can_change_settings(activity):
+            content = settings_form_card(settings_choices.forms(chosen, self.services.workspace_settings(None),
+                                                                llm_available=llm))
+        else:
+            current = await asyncio.to_thread(self.services.workspace_settings, tenant)
+            content = settings_facts_card(settings_choices.summary(current, chosen, llm_available=llm))
+        return card_message(content, "LifeStream settings")
+
+    async def save_settings(self, activity: Activity, value: dict) -> Activity | str:
+        if not self._can_change_settings(activity):
+            return "⚠️ Only this organization's LifeStream admins can change its settings."
+        tenant, _ = search_scope(activity)
+        sender = activity.from_property
+        try:
+            values, reset = settings_choices.read(submitted(value))
+            current = await asyncio.to_thread(change_settings, self.services, tenant, values, reset=reset,
+                                              by=f"teams:{tenant}:{sender.aad_object_id if sender else '?'}")
+        except LifeStreamError as exc:
+            return f"⚠️ {md(exc.message, 1000)}"
+        chosen = await asyncio.to_thread(self.services.workspaces.overrides, tenant)
+        summary = settings_choices.summary(current, chosen, llm_available=bool(self.settings.llm_base_url))
+        return card_message(settings_facts_card(summary, note="Saved."), "LifeStream settings saved")

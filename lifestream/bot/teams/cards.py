@@ -39,11 +39,13 @@ DOWNLOADS = (("pdf", "Download PDF"), ("docx", "Download Word"))  # signed links
 
 
 def md(text: str | None, limit: int = MAX_TEXT, *, lines: bool = False) -> str:
-    """Text from a recording, safe inside card markdown.
+    """Text from a recording, a person or an error, safe inside card markdown and Teams messages.
 
-    Transcripts are other people's words: they must not become links (``[x](url)``)
-    or turn the rest of a line bold. The zero-width space breaks the syntax and
-    shows nothing. Whitespace is collapsed (a newline would end a list item) unless
+    Transcripts and file names are other people's words: they must not become
+    links (``[x](url)``, ``[x][1]`` with a ``[1]: url`` line, ``<https://…>``),
+    HTML a Teams message renders (``<a href=…>``), or bold the rest of a line.
+    A zero-width space after each ``]`` and ``<`` breaks that syntax and shows
+    nothing. Whitespace is collapsed (a newline would end a list item) unless
     ``lines`` keeps the line breaks of a multi-line text.
     """
     if lines:
@@ -52,7 +54,7 @@ def md(text: str | None, limit: int = MAX_TEXT, *, lines: bool = False) -> str:
         text = " ".join((text or "").split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    for token in ("](", "**", "__"):
+    for token in ("]", "<", "**", "__"):
         text = text.replace(token, token[0] + "\u200b" + token[1:])
     return text
 
@@ -133,24 +135,34 @@ def _speakers_line(meeting: Meeting) -> str:
     return "Speakers: " + " · ".join(parts) if parts else ""
 
 
+SHARED_ELSEWHERE = ("This recording was first shared in another conversation: these are its minutes from there. "
+                    "Renaming its speakers and asking about it are done in that conversation.")
+
+
 def minutes_card(meeting: Meeting, *, link: str | None = None, job_id: str | None = None,
-                 mentions: Mapping[str, str] | None = None) -> dict:
+                 shared_elsewhere: bool = False, mentions: Mapping[str, str] | None = None) -> dict:
     """The minutes of one meeting, shortened as much as needed to fit in one Teams message.
 
-    With the meeting's ``job_id`` the card offers the rename form too. ``mentions``: speaker label ->
-    Teams user id, for speakers known to be members of the conversation's tenant; action items they
-    own @-mention them (a mention entity), so Teams notifies them.
+    With the meeting's ``job_id`` the card offers the rename form too. ``shared_elsewhere``: a copy for a
+    conversation the recording was not first shared in; it says so and offers no action on the meeting.
+    ``mentions``: speaker label -> Teams user id, for speakers known to be members of the conversation's
+    tenant; action items they own @-mention them (a mention entity), so Teams notifies them.
     """
+    mentions = mentions or {}
     for limit in (25, 12, 6, 3, 1):
-        content = _minutes_card(meeting, link=link, job_id=job_id, limit=limit, mentions=mentions or {})
+        content = _minutes_card(meeting, link=link, job_id=job_id, limit=limit, shared_elsewhere=shared_elsewhere,
+                                mentions=mentions)
         if len(json.dumps(content).encode()) <= MAX_CARD_BYTES:
             return content
     # Dozens of speakers: their points stay behind the link, the rest still fits.
-    return _minutes_card(meeting, link=link, job_id=job_id, limit=1, per_speaker=False, mentions=mentions or {})
+    return _minutes_card(meeting, link=link, job_id=job_id, limit=1, per_speaker=False,
+                         shared_elsewhere=shared_elsewhere, mentions=mentions)
 
 
 def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, limit: int,
-                  per_speaker: bool = True, mentions: Mapping[str, str]) -> dict:
+                  per_speaker: bool = True, shared_elsewhere: bool = False,
+                  mentions: Mapping[str, str] | None = None) -> dict:
+    mentions = mentions or {}
     m = meeting.minutes
     name = meeting.speaker_name
     facts = [md(meeting.source.name, 120), clock(meeting.source.duration),
@@ -162,8 +174,9 @@ def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, lim
         actions.append({"type": "Action.OpenUrl", "title": "Full minutes and transcript", "url": link})
         actions += [{"type": "Action.OpenUrl", "title": title, "url": download_link(link, fmt)}
                     for fmt, title in DOWNLOADS]
-    actions.append(ask_action(meeting.meeting_id))
-    if job_id and meeting.speakers:
+    if not shared_elsewhere:
+        actions.append(ask_action(meeting.meeting_id))
+    if job_id and meeting.speakers and not shared_elsewhere:
         actions.append(rename_action(meeting, job_id))
     if m is None:
         return card([_text("No minutes were produced.", weight="Bolder"), _text(" · ".join(facts), isSubtle=True)],
@@ -175,6 +188,7 @@ def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, lim
         *([_text(md(insights.compact_line(insights.of(meeting), name), 400), isSubtle=True, spacing="None")]
           if meeting.transcript and meeting.transcript.segments else []),
         *([_text(who, isSubtle=True, spacing="None")] if (who := _speakers_line(meeting)) else []),
+        *([_text(SHARED_ELSEWHERE, isSubtle=True)] if shared_elsewhere else []),
         _heading("Summary" if m.kind == "minutes" else "Diary"),
         _text(md(meeting.with_names(m.summary), 4 * MAX_TEXT, lines=True)),
     ]
@@ -198,7 +212,7 @@ def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, lim
         if not group.points:
             continue
         who = name(group.speaker)
-        label = md(who, 60) + (f" ({group.speaker})" if who != group.speaker else "")
+        label = md(who, 60) + (f" ({md(group.speaker, 60)})" if who != group.speaker else "")
         body += [_heading(label),
                  _bullets([f"{md(p.text)} ({clock(p.timestamp)})" for p in group.points], limit)]
     if m.open_questions:
@@ -237,10 +251,10 @@ def status_text(job: Job, name: str | None = None) -> str:
     name = md(name or job.source_name, 120)
     length = f" (≈{max(1, round(job.duration / 60))} min)" if job.duration else ""
     if job.stage:
-        return f"⏳ Processing **{name}**{length}… {job.stage}, {job.percent:.0f}%"
+        return f"⏳ Processing **{name}**{length}… {md(job.stage, 60)}, {job.percent:.0f}%"
     return f"⏳ Processing **{name}**{length}…"
 
 
 def summary_text(meeting: Meeting) -> str:
     """The text that goes with a card: what notifications and screen readers say."""
-    return f"Minutes: {meeting.minutes.title}" if meeting.minutes else f"Processed {meeting.source.name}"
+    return f"Minutes: {md(meeting.minutes.title, 150)}" if meeting.minutes else f"Processed {md(meeting.source.name, 150)}"

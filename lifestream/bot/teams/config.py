@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -30,6 +31,27 @@ def teams_problem(settings: Settings) -> str | None:
         # Half a credential would silently turn validation off (botbuilder treats an empty app id as "no auth").
         return "Teams is misconfigured: LIFESTREAM_TEAMS_APP_ID and LIFESTREAM_TEAMS_APP_PASSWORD must both be set."
     return None
+
+
+def unauthenticated_exposure(settings: Settings) -> str | None:
+    """Why unauthenticated mode may not serve here: anyone who can reach the port could post as anyone.
+
+    It is for the Bot Framework Emulator on the same machine, so the server must listen on loopback only.
+    """
+    if teams_mode(settings) != "emulator" or _loopback(settings.host):
+        return None
+    return (f"LIFESTREAM_TEAMS_ALLOW_UNAUTHENTICATED is for local use only, but the server listens on "
+            f"{settings.host or 'all interfaces'}: set LIFESTREAM_HOST=127.0.0.1, or give the Teams app's "
+            "credentials (LIFESTREAM_TEAMS_APP_ID, LIFESTREAM_TEAMS_APP_PASSWORD).")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class BotConfig:

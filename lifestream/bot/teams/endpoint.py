@@ -11,7 +11,8 @@ from aiohttp import web
 from botbuilder.core import TurnContext
 
 from lifestream.bot.teams.bot import TeamsBot
-from lifestream.bot.teams.config import build_adapter, teams_mode, teams_problem
+from lifestream.bot.teams.config import build_adapter, teams_mode, teams_problem, unauthenticated_exposure
+from lifestream.public_errors import new_ref
 from lifestream.services import Services
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ class TeamsEndpoint:
 
     def __init__(self, services: Services) -> None:
         settings = services.settings
-        self.problem = teams_problem(settings)
+        self.problem = teams_problem(settings) or unauthenticated_exposure(settings)
         self.bot: TeamsBot | None = None
         if self.problem:
             log.warning("/api/messages answers 503: %s", self.problem)
@@ -36,9 +37,10 @@ class TeamsEndpoint:
 
     async def on_turn_error(self, context: TurnContext, error: Exception) -> None:
         # As botbuilder's samples do: log the trace, tell the person briefly, never show the trace.
-        log.error("Teams turn failed", exc_info=error)
+        ref = new_ref()
+        log.error("ref %s: Teams turn failed", ref, exc_info=error)
         try:
-            await context.send_activity("⚠️ Something went wrong on my side; please try again.")
+            await context.send_activity(f"⚠️ Something went wrong on my side (ref {ref}); please try again.")
         except Exception:
             log.warning("could not tell the conversation about the failed turn", exc_info=True)
 

@@ -29,12 +29,14 @@ from lifestream.bot.teams.cards import failure_card, md, minutes_card, status_te
 from lifestream.bot.teams.config import build_adapter
 from lifestream.bot.teams.posts import MinutesPosts
 from lifestream.bot.teams.proactive import card_message, send, update_text
+from lifestream.bot.teams.tenants import tenant_allowed
 from lifestream.links import meeting_link
 from lifestream.meetings import load
 from lifestream.origin import TeamsOrigin
 from lifestream.people import mentionable
 from lifestream.services import Services
 from lifestream.timefmt import clock
+from lifestream.workers.hooks import JobEvent
 from lifestream.workers.jobstore import Job
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,14 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
         future.add_done_callback(_log_failure)
         return None
 
+    def __call__(self, event: JobEvent) -> None:
+        origin = event.job.origin
+        if isinstance(origin, TeamsOrigin) and not tenant_allowed(self.settings, origin.workspace):
+            log.warning("job %s: tenant %s is no longer served (LIFESTREAM_TEAMS_TENANTS); nothing posted",
+                        event.job.id, origin.workspace)
+            return
+        super().__call__(event)
+
     def progress(self, job: Job, origin: TeamsOrigin) -> None:
         self._update_ack(job, origin, status_text(job))
 
@@ -91,7 +101,7 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
 
     def failed(self, job: Job, origin: TeamsOrigin) -> None:
         self._run(send(self.adapter, self.settings, origin.reference,
-                       card_message(failure_card(job), f"I couldn't process {job.source_name}")))
+                       card_message(failure_card(job), f"I couldn't process {md(job.source_name, 120)}")))
         self._update_ack(job, origin, f"❌ Processing **{md(job.source_name, 120)}** failed.")
 
 

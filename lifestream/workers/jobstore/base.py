@@ -177,16 +177,23 @@ class JobStore(ABC):
                                   "reason": "its worker stopped; queued again"},
                          states=[JobState.PROCESSING], lease_before=time.time())
 
+    def give_up(self, job_id: str, reason: str) -> Job | None:
+        """Failed instead of queued again: its worker's lease ran out on its last allowed attempt."""
+        return self._cas(job_id, {"state": JobState.FAILED, "owner": None, "lease_until": None, "reason": reason,
+                                  "retryable": True, "finished_at": time.time()},
+                         states=[JobState.PROCESSING], lease_before=time.time())
+
     def reset_for_retry(self, job_id: str) -> Job | None:
-        """A failed or cancelled job, queued again (``lifestream jobs retry``)."""
+        """A failed or cancelled job, queued again (``lifestream jobs retry``), with its attempts counted anew."""
         return self._cas(job_id, {"state": JobState.QUEUED, "reason": None, "retryable": None, "not_before": None,
-                                  "finished_at": None, "stage": None, "percent": 0.0},
+                                  "finished_at": None, "stage": None, "percent": 0.0, "attempts": 0},
                          states=[JobState.FAILED, JobState.CANCELLED])
 
     def reset_for_rerun(self, job_id: str) -> Job | None:
         """A finished job (completed too), queued again to make its results anew; announced again when done."""
         return self._cas(job_id, {"state": JobState.QUEUED, "reason": None, "retryable": None, "not_before": None,
-                                  "finished_at": None, "stage": None, "percent": 0.0, "completion_announced": False},
+                                  "finished_at": None, "stage": None, "percent": 0.0, "completion_announced": False,
+                                  "attempts": 0},
                          states=list(FINAL_STATES))
 
     def cancel(self, job_id: str) -> Job | None:

