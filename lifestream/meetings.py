@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from lifestream import voiceprints
 from lifestream.errors import LifeStreamError
 from lifestream.models import Meeting
 from lifestream.origin import SlackOrigin, TeamsOrigin, shared_in
@@ -73,6 +74,9 @@ def rename(services: Services, job: Job, names: dict[str, str]) -> Meeting:
     if job.origin is not None:
         Indexer(services.index, workspace=job.origin.workspace, conversation=job.origin.conversation,
                 settings=services.settings).index_meeting(meeting)
+        workspace = job.origin.workspace
+        if voiceprints.enabled(services.settings_for(workspace), workspace):  # a confirmed name teaches a voice
+            voiceprints.settle(services.storage, workspace, meeting, job.result_prefix)
     return meeting
 
 

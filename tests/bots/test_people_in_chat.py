@@ -2,6 +2,9 @@
 127.0.0.1), a scripted call spoken by two espeak-ng voices ("this is Diane…", "Marcus, can you…"), and the
 members of the channel and the team as the people the speakers may be.
 
+With voiceprints on, a member linked by a heard name has their voice remembered, in the Slack workspace
+only; clearing a wrong name unlearns it; `/ask my voice` shows it and `/ask forget my voice` deletes it.
+
 What a person sees: the owners of action items are real mentions (Slack's <@U…>, a Teams mention
 entity), the Rename speakers forms open prefilled with the names guessed, and emptying a box clears a
 wrong guess.
@@ -16,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from lifestream.services import Services
+from lifestream.settings import Settings
+from lifestream.voiceprints import VoiceprintStore
 from tests.bots.test_slack_bot import SECRET, Bot
 from tests.bots.test_teams_bot import ALICE, TEAM, Teams, card_text, cards, file_attachment
 from tests.doubles.slack import BOT_TOKEN, SlackDouble
@@ -68,7 +74,8 @@ def chat(tmp_path_factory):
             {"id": "29:marcus", "name": "Marcus Lee", "givenName": "Marcus", "surname": "Lee", "userRole": "user"}]
         proc, url = start_serve(data_dir, {
             "LIFESTREAM_SLACK_BOT_TOKEN": BOT_TOKEN, "LIFESTREAM_SLACK_SIGNING_SECRET": SECRET,
-            "LIFESTREAM_SLACK_API_URL": slack.base_url, "LIFESTREAM_TEAMS_ALLOW_UNAUTHENTICATED": "true"})
+            "LIFESTREAM_SLACK_API_URL": slack.base_url, "LIFESTREAM_TEAMS_ALLOW_UNAUTHENTICATED": "true",
+            "LIFESTREAM_VOICEPRINTS": "true"})
         yield Chat(Bot(url, slack, data_dir), Teams(url, connector, data_dir), data_dir)
         stop_serve(proc)
 
@@ -136,3 +143,24 @@ def test_teams_action_items_mention_their_owners_and_the_form_is_prefilled(chat,
     form = next(a for a in card["actions"] if a.get("title") == "Rename speakers")["card"]
     assert sorted(i["value"] for i in form["body"] if i["value"]) == ["Diane Miller", "Marcus Lee"]
     assert form["actions"][0]["data"]["before"] == {i["id"].removeprefix("name:"): i["value"] for i in form["body"]}
+
+
+def test_voices_of_linked_members_are_remembered_in_their_workspace_and_forgotten_on_request(chat, slack_call,
+                                                                                             teams_call):
+    # Runs after the rename test, which cleared Marcus's (heard) name: his voice was unlearned with it.
+    storage = Services(Settings(data_dir=chat.data_dir)).storage
+    store = VoiceprintStore(storage)
+    (diane,) = store.gallery("T1")
+    assert diane.person_id == "U_DIANE" and diane.name == "Diane Miller" and diane.seconds >= 5
+    # The Teams tenant learned its own members' voices from its own call, under its own folder: each
+    # workspace reads only its own.
+    tenant = next(w for w in {o.key.split("/")[1] for o in storage.list("people/")} if not w.startswith("T1-"))
+    kept = sorted(o.key for o in storage.list("people/") if "/voiceprints/" in o.key)
+    assert len(kept) == 3 and sum(k.startswith(f"people/{tenant}/voiceprints/29_") for k in kept) == 2
+    slack = chat.slack.slack
+    assert chat.slack.command("my voice", user="U_DIANE", channel=CHANNEL) == 200
+    shown = wait_for(lambda: [b for k, b in slack.calls if k == "response_url" and "voiceprint" in b.get("text", "")],
+                     30, "the voice reply")[-1]
+    assert "Diane Miller" in shown["text"] and shown["response_type"] == "ephemeral"
+    assert chat.slack.command("forget my voice", user="U_DIANE", channel=CHANNEL) == 200
+    wait_for(lambda: store.gallery("T1") == [], 30, "the voiceprint deleted")

@@ -32,7 +32,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from lifestream import meetings
 from lifestream.bot import intake, settings_choices
 from lifestream.bot.background import BackgroundTasks
-from lifestream.bot.commands import Ask, Help, Rename, ShowSettings, parse_command
+from lifestream.bot.commands import (
+    Ask,
+    ForgetVoice,
+    Help,
+    RememberVoice,
+    Rename,
+    ShowSettings,
+    ShowVoice,
+    parse_command,
+)
 from lifestream.bot.fetcher import Credential, origin_of
 from lifestream.bot.seen import SeenStore
 from lifestream.bot.slack import mrkdwn
@@ -59,6 +68,7 @@ from lifestream.bot.slack.settings_view import (
     settings_text,
     submitted,
 )
+from lifestream.bot.voices import voice_reply
 from lifestream.errors import LifeStreamError
 from lifestream.links import ANSWER_TTL, meeting_link
 from lifestream.origin import SlackOrigin, shared_in
@@ -81,7 +91,8 @@ HELP = (
     "• In a thread that holds a recording, mention me with `minutes` to process it.\n"
     "• `/ask what did we decide about the launch?` searches the meetings of conversations you're in.\n"
     "• `/ask rename SPEAKER_1 Alice` names a speaker in this channel's latest minutes.\n"
-    "• `/ask settings` shows this workspace's settings (how long meetings are kept, and more); admins change them."
+    "• `/ask settings` shows this workspace's settings (how long meetings are kept, and more); admins change them.\n"
+    "• `/ask my voice` shows what I keep of your voice (with voiceprints on), `/ask forget my voice` deletes it."
 )
 MEMBERSHIP_CACHE_S = 60
 NOT_HERE = (":warning: That meeting was shared in another conversation, so its speakers can be renamed, and it can "
@@ -365,7 +376,11 @@ class SlackBot:
 
     async def _save_roster(self, client, origin: SlackOrigin) -> None:
         """The channel's members, saved before the job is queued: the worker names speakers from them."""
-        roster = await self.directory.roster(client, origin.workspace, origin.conversation)
+        try:
+            roster = await self.directory.roster(client, origin.workspace, origin.conversation)
+        except Exception:  # names then come from the recording alone; the recording matters more
+            log.warning("could not read the members of %s", origin.conversation, exc_info=True)
+            return
         if roster is not None:
             await asyncio.to_thread(save_roster, self.services.storage, roster)
 
@@ -414,6 +429,9 @@ class SlackBot:
                 await self.show_settings(command, respond, client)
             case Ask(question):
                 await self.answer_privately(question, command, respond, client)
+            case ShowVoice() | ForgetVoice() | RememberVoice() as voice:  # only ever the asker's own voiceprint
+                text = await asyncio.to_thread(voice_reply, voice, self.services, _team(command), command["user_id"])
+                await respond(text=escape(text), response_type="ephemeral")
 
     async def answer_privately(self, text: str, command: dict, respond, client) -> None:
         try:

@@ -30,7 +30,16 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from lifestream import meetings
 from lifestream.bot import intake, settings_choices
 from lifestream.bot.background import BackgroundTasks
-from lifestream.bot.commands import Ask, Help, Rename, ShowSettings, parse_command
+from lifestream.bot.commands import (
+    Ask,
+    ForgetVoice,
+    Help,
+    RememberVoice,
+    Rename,
+    ShowSettings,
+    ShowVoice,
+    parse_command,
+)
 from lifestream.bot.seen import SeenStore
 from lifestream.bot.teams.activities import channel_data, command_text, search_scope, shared_files
 from lifestream.bot.teams.cards import (
@@ -49,6 +58,7 @@ from lifestream.bot.teams.posts import MinutesPosts
 from lifestream.bot.teams.proactive import card_message, send, update_text
 from lifestream.bot.teams.settings_card import SETTINGS, settings_facts_card, settings_form_card, submitted
 from lifestream.bot.teams.tenants import REFUSED, is_admin, tenant_allowed
+from lifestream.bot.voices import voice_reply
 from lifestream.errors import LifeStreamError
 from lifestream.links import ANSWER_TTL, meeting_link
 from lifestream.origin import TeamsOrigin, shared_in
@@ -70,6 +80,7 @@ HELP = (
     "with the meeting, speaker and time of each source.\n"
     "- **rename** *SPEAKER_1 Alice* names a speaker in this conversation's latest minutes.\n"
     "- **settings** shows your organization's LifeStream settings (how long meetings are kept, and more).\n"
+    "- **my voice** shows what I keep of your voice (with voiceprints on); **forget my voice** deletes it.\n"
     "- **help** shows this."
 )
 
@@ -158,6 +169,14 @@ class TeamsBot(TeamsActivityHandler):
                 await turn_context.send_activity(await self.rename_latest(workspace, conversation, label, name))
             case ShowSettings():
                 await turn_context.send_activity(await self.settings_message(activity))
+            case ShowVoice() | ForgetVoice() | RememberVoice() as voice:  # only ever the asker's own voiceprint
+                workspace, _ = search_scope(activity)
+                sender = activity.from_property.id if activity.from_property else None
+                if not sender:
+                    await turn_context.send_activity("⚠️ Teams didn't say who you are, so I can't look up your voice.")
+                    return
+                text = await asyncio.to_thread(voice_reply, voice, self.services, workspace, sender)
+                await turn_context.send_activity(MessageFactory.text(md(text, 1000)))
 
     async def on_card_action(self, turn_context: TurnContext, value: dict) -> None:
         action = value.get("action")

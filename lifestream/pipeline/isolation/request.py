@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from lifestream.errors import LifeStreamError
 from lifestream.pipeline.naming import Person
 from lifestream.settings import Settings
+from lifestream.voiceprints import Voiceprint
 
 if TYPE_CHECKING:
     from lifestream.models import Meeting
@@ -75,6 +76,8 @@ class PipelineRequest:
     reference_date: date | None = None
     index: IndexScope | None = None
     people: tuple[Person, ...] = ()  # who the speakers may be: the members of the chat it was shared in
+    remember_voices: bool = False  # the workspace keeps voiceprints: keep the speakers' voices, recognise
+    voiceprints: tuple[Voiceprint, ...] = ()  # the workspace's, to recognise its people by voice
 
 
 @dataclass(frozen=True)
