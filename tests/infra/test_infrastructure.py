@@ -402,29 +402,48 @@ def _stages() -> list[list[tuple[str, str]]]:
         instruction, _, args = line.partition(" ")
         if instruction.upper() == "FROM":
             stages.append([])
-        stages[-1].append((instruction.upper(), args.strip()))
+        if stages:  # (global ARGs before the first FROM belong to no stage)
+            stages[-1].append((instruction.upper(), args.strip()))
     return stages
 
 
+def _global_args() -> dict[str, str]:
+    """The ARG defaults declared before the first FROM."""
+    found: dict[str, str] = {}
+    for raw in DOCKERFILE.read_text().splitlines():
+        line = raw.strip()
+        if line.upper().startswith("FROM "):
+            break
+        if line.upper().startswith("ARG ") and "=" in line:
+            name, _, value = line[4:].strip().partition("=")
+            found[name] = value
+    return found
+
+
 def test_dockerfile_contract():
-    stages = _stages()
-    assert len(stages) >= 2, "expected a multi-stage build"
-    build, runtime = stages[0], stages[-1]
-    assert build[0][1] == "python:3.11-slim-bookworm AS build"
-    assert runtime[0][1].startswith("python:3.11-slim-bookworm")
+    stages = {args.split()[-1]: stage for stage in _stages() for args in [stage[0][1]] if " AS " in args.upper()}
+    assert list(stages) == ["system", "deps", "build", "runtime"], f"stages: {list(stages)}"
+    # The official slim Python image by default; scripts/build-image passes a local one.
+    assert _global_args() == {"BASE_IMAGE": "python", "BASE_TAG": "3.11-slim-bookworm"}
+    assert stages["system"][0][1] == "${BASE_IMAGE}:${BASE_TAG} AS system"
+    assert stages["deps"][0][1] == "system AS deps" and stages["runtime"][0][1] == "deps AS runtime"
 
-    build_runs = [args for ins, args in build if ins == "RUN"]
-    torch_at = next(i for i, r in enumerate(build_runs) if "torch==" in r)
-    app_at = next(i for i, r in enumerate(build_runs) if re.search(r"pip install --no-cache-dir \.(\s|$)", r))
+    system_text = "\n".join(f"{i} {a}" for i, a in stages["system"])
+    assert re.search(r"apt-get install -y --no-install-recommends ffmpeg", system_text)
+
+    deps_runs = [args for ins, args in stages["deps"] if ins == "RUN"]
+    torch_at = next(i for i, r in enumerate(deps_runs) if "torch==" in r)
+    app_at = next(i for i, r in enumerate(deps_runs) if re.search(r"pip install --no-cache-dir \.(\s|$)", r))
     assert torch_at < app_at, "the CPU torch wheel must be installed before the package"
-    assert "download.pytorch.org/whl/cpu" in dict(a.split("=", 1) for i, a in build if i == "ARG" and "=" in a).get(
+    assert "download.pytorch.org/whl/cpu" in dict(a.split("=", 1) for i, a in stages["deps"] if i == "ARG" and "=" in a).get(
         "TORCH_INDEX_URL", ""), "torch must come from the PyTorch CPU index"
-    assert any("--no-deps" in r and "pyannote.audio==4.0.7" in r for r in build_runs)
-    assert any(r.startswith("lifestream models") for r in build_runs), "models must be baked in at build time"
+    assert any("--no-deps" in r and "pyannote.audio==4.0.7" in r for r in deps_runs)
+    build_runs = [args for ins, args in stages["build"] if ins == "RUN"]
+    assert any("lifestream models" in r for r in build_runs), "models must be baked in at build time"
 
+    runtime = stages["runtime"]
     runtime_text = "\n".join(f"{i} {a}" for i, a in runtime)
-    assert re.search(r"apt-get install -y --no-install-recommends ffmpeg", runtime_text)
-    assert "COPY --from=build /opt/venv /opt/venv" in runtime_text
+    assert "COPY --from=build /opt/lifestream/models /opt/lifestream/models" in runtime_text
     assert "HF_HUB_OFFLINE=1" in runtime_text and "LIFESTREAM_MODEL_DIR=/opt/lifestream/models" in runtime_text
     users = [a for i, a in runtime if i == "USER"]
     assert users and users[-1].split(":")[0] not in ("0", "root"), "the runtime must not run as root"

@@ -47,6 +47,9 @@ BATCH = 8
 # reliable embedding (equal error rate ~2% at 2 s, ~0 at 3 s), short enough to stay one voice
 # where the segmentation lumped two similar voices together.
 UNIT_SECONDS = 5.0
+# A pause this long in one local speaker's speech may be a change of speaker that the segmentation
+# missed (two voices lumped as one local speaker): a unit never spans one.
+UNIT_GAP_SECONDS = 0.5
 # A local speaker needs this much speech in a chunk to be embedded at all.
 MIN_EMBED_SECONDS = 0.25
 # Embedding inputs are repeated up to a multiple of this many frames: few tensor shapes, batched.
@@ -207,10 +210,14 @@ def _torch_threads(n: int):
 def _units(frames: np.ndarray) -> list[np.ndarray]:
     """Split sorted frame indices into pieces of about UNIT_SECONDS, cutting at pauses where it can."""
     target = round(UNIT_SECONDS / features.FRAME_SHIFT)
+    gap = round(UNIT_GAP_SECONDS / features.FRAME_SHIFT)
     runs = np.split(frames, np.flatnonzero(np.diff(frames) > 1) + 1)
     pieces: list[np.ndarray] = []
     current: list[np.ndarray] = []
     for run in runs:
+        if sum(map(len, current)) >= target / 3 and run[0] - current[-1][-1] > gap:
+            pieces.append(np.concatenate(current))
+            current = []
         if len(run) > 1.5 * target:  # a long stretch: even pieces
             if current:
                 pieces.append(np.concatenate(current))
@@ -223,7 +230,7 @@ def _units(frames: np.ndarray) -> list[np.ndarray]:
             current = []
     if current:
         rest = np.concatenate(current)
-        if pieces and len(rest) < target / 2:
+        if pieces and len(rest) < target / 2 and rest[0] - pieces[-1][-1] <= gap:
             pieces[-1] = np.concatenate([pieces[-1], rest])
         else:
             pieces.append(rest)
