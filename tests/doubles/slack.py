@@ -217,8 +217,10 @@ class SlackDouble(LoopbackServer):
         return {"revoked": True}
 
     def _users_info(self, args):
+        """A member added with ``add_user`` (their profile), else a bare one; ``is_admin`` from ``admins``."""
         user = args.get("user", "")
-        return {"user": {"id": user, "team_id": self._team, "is_admin": user in self.admins}}
+        found = self.users.get(user) or {"id": user, "team_id": self._team}
+        return {"user": {**found, "is_admin": user in self.admins}}
 
     def _views_publish(self, args):
         return {"view": {"id": "VH", **(args.get("view") or {})}}
@@ -255,10 +257,6 @@ class SlackDouble(LoopbackServer):
         start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
         following = str(start + limit) if start + limit < len(members) else ""
         return {"members": members[start:start + limit], "response_metadata": {"next_cursor": following}}
-
-    def _users_info(self, args):
-        user = self.users.get(args.get("user", ""))
-        return {"user": user} if user else {"ok": False, "error": "user_not_found"}
 
     def _files_getUploadURLExternal(self, args):
         file_id = f"FUP{len(self.uploads) + 1}"
