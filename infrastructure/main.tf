@@ -73,6 +73,11 @@ locals {
       LIFESTREAM_SLACK_CLIENT_ID   = var.enable_slack ? var.slack_client_id : null
       # Installations and workspace settings: shared by every task (a task's own disk is not).
       LIFESTREAM_INSTALLATIONS_BUCKET = module.installations.bucket_name
+      # Every workspace's retention defaults (a workspace may choose its own in its settings); the sweeper
+      # applies them, and the bucket's lifecycle rules delete at the same periods whatever a workspace chose.
+      LIFESTREAM_RETENTION_DAYS           = var.meeting_retention_days == null ? null : tostring(var.meeting_retention_days)
+      LIFESTREAM_RECORDING_RETENTION_DAYS = var.recording_retention_days == null ? null : tostring(var.recording_retention_days)
+      LIFESTREAM_KEEP_RECORDINGS          = tostring(var.keep_recordings)
     }, var.extra_environment) : k => v if v != null && v != ""
   }
 }
@@ -101,7 +106,9 @@ module "storage" {
   name                       = var.name
   key_prefix                 = var.s3_key_prefix
   kms_key_arn                = module.kms.key_arn
-  uploads_expiration_days    = var.uploads_expiration_days
+  recording_retention_days   = var.recording_retention_days
+  meeting_retention_days     = var.meeting_retention_days
+  deleted_object_days        = var.deleted_object_days
   access_log_expiration_days = var.log_retention_days
   force_destroy              = var.force_destroy
   logged_bucket_names        = [local.installations_bucket]
@@ -186,9 +193,12 @@ module "ecs" {
 
   bot_policies    = { installations = module.installations.bot_policy_json }
   worker_policies = { installations = module.installations.worker_policy_json }
+  sweep_policies  = { installations = module.installations.sweep_policy_json }
 
   bot_secret_arns    = module.secrets.secret_arns
   worker_secret_arns = { for env, arn in module.secrets.secret_arns : env => arn if !contains(local.bot_only_secrets, env) }
+  sweep_secret_arns  = { for env, arn in module.secrets.secret_arns : env => arn if env == "LIFESTREAM_PINECONE_API_KEY" }
+  sweep_schedule     = var.retention_sweep_schedule
 
   bucket_arn    = module.storage.bucket_arn
   s3_key_prefix = var.s3_key_prefix

@@ -113,6 +113,16 @@ output "worker_task_definition_arn" {
   value       = module.ecs.worker_task_definition_arn
 }
 
+output "sweep_task_definition_arn" {
+  description = "The retention sweeper's task definition (lifestream sweep), started every retention_sweep_schedule."
+  value       = module.ecs.sweep_task_definition_arn
+}
+
+output "sweep_schedule_arn" {
+  description = "The schedule that starts the retention sweeper."
+  value       = module.ecs.sweep_schedule_arn
+}
+
 output "worker_security_group_id" {
   description = "Security group for one-off worker tasks."
   value       = module.ecs.worker_security_group_id
@@ -124,7 +134,7 @@ output "private_subnet_ids" {
 }
 
 output "log_group_names" {
-  description = "CloudWatch log groups of the bot and the worker."
+  description = "CloudWatch log groups of the bot, the worker and the retention sweeper."
   value       = module.ecs.log_group_names
 }
 

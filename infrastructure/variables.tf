@@ -161,10 +161,44 @@ variable "enable_autoscaling" {
 }
 
 # ----------------------------------------------------------------------------- data
-variable "uploads_expiration_days" {
-  description = "Days before uploaded recordings (uploads/) are deleted; minutes and transcripts (results/) are kept."
+variable "recording_retention_days" {
+  description = "Days after a recording is shared before it is deleted, its minutes kept (LIFESTREAM_RECORDING_RETENTION_DAYS, every workspace's default recording_retention_days, and the S3 lifecycle rule on uploads/); null: kept as long as its meeting. The lifecycle rule deletes at this period whatever a workspace chose: a workspace may shorten it, not lengthen it."
   type        = number
   default     = 7
+
+  validation {
+    condition     = var.recording_retention_days == null || try(var.recording_retention_days >= 1 && floor(var.recording_retention_days) == var.recording_retention_days, false)
+    error_message = "recording_retention_days must be a whole number of days, 1 or more, or null."
+  }
+}
+
+variable "meeting_retention_days" {
+  description = "Days after a recording is shared before its whole meeting is deleted: minutes, transcript, keyframes, search records, job record (LIFESTREAM_RETENTION_DAYS, every workspace's default retention_days, and the S3 lifecycle rule on results/); null: kept until someone deletes it. As for recordings, a workspace may shorten it, not lengthen it."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.meeting_retention_days == null || try(var.meeting_retention_days >= 1 && floor(var.meeting_retention_days) == var.meeting_retention_days, false)
+    error_message = "meeting_retention_days must be a whole number of days, 1 or more, or null."
+  }
+}
+
+variable "keep_recordings" {
+  description = "false: each recording is deleted as soon as its minutes are made (LIFESTREAM_KEEP_RECORDINGS, every workspace's default keep_recordings); a failed one is kept for a retry until recording_retention_days."
+  type        = bool
+  default     = true
+}
+
+variable "deleted_object_days" {
+  description = "Days a deleted or replaced recording or result stays restorable as an old S3 object version before S3 removes it for good."
+  type        = number
+  default     = 1
+}
+
+variable "retention_sweep_schedule" {
+  description = "When the retention sweeper (lifestream sweep, a Fargate task started by EventBridge Scheduler) runs: a rate() or cron() expression."
+  type        = string
+  default     = "rate(1 hour)"
 }
 
 variable "s3_key_prefix" {

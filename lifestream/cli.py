@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import re
@@ -29,6 +30,7 @@ from lifestream.pipeline.diarization import get_diarizer
 from lifestream.pipeline.isolation import IndexScope, PipelineCrashed, PipelineRequest, process_isolated
 from lifestream.pipeline.outputs import minutes_markdown
 from lifestream.public_errors import RedactingFormatter, redact_urls
+from lifestream.retention import sweep
 from lifestream.samples import make_sample_video, sample_file
 from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Scope, ask
 from lifestream.server import serve
@@ -37,6 +39,7 @@ from lifestream.settings import Settings
 from lifestream.storage import StorageMissing, result_prefix
 from lifestream.web.auth import new_token
 from lifestream.workers.jobstore import Job, JobState, iso
+from lifestream.workers.recordings import rules_of
 from lifestream.workers.runtime import run_worker
 from lifestream.workers.submit import (
     JobStateError,
@@ -226,6 +229,30 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    services = Services(_settings(args))
+    try:
+        report = sweep(services, dry_run=args.dry_run)
+    finally:
+        services.close()
+    if args.json:
+        print(json.dumps(dataclasses.asdict(report), indent=2))
+    else:
+        verb = "would delete" if report.dry_run else "deleted"
+        for meeting_id in report.meetings:
+            print(f"{verb} meeting {meeting_id}")
+        for meeting_id in report.recordings:
+            print(f"{verb} the recording of meeting {meeting_id}")
+        for key in report.leftovers:
+            print(f"{verb} {key}")
+        print(f"lifestream sweep: by default {rules_of(services.workspace_settings(None)).describe()}; {verb} {len(report.meetings)} "
+              f"meeting(s), {len(report.recordings)} recording(s), {len(report.leftovers)} leftover(s) in "
+              f"{report.seconds:.1f} s", file=sys.stderr)
+    for error in report.errors:
+        print(f"lifestream: error: {error}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
 def _cmd_workspaces(args: argparse.Namespace) -> int:
     services = Services(_settings(args))
     if args.action == "delete":
@@ -256,7 +283,7 @@ def _cmd_workspaces(args: argparse.Namespace) -> int:
     current = services.workspace_settings(args.workspace)
     chosen = services.workspaces.overrides(args.workspace).chosen()
     for name, value in current.model_dump().items():
-        print(f"{name:<17} {settings_choices.shown(name, value):<24} {'(chosen)' if name in chosen else '(server default)'}")
+        print(f"{name:<24} {settings_choices.shown(name, value):<24} {'(chosen)' if name in chosen else '(server default)'}")
     return 0
 
 
@@ -342,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = spaces.add_parser("settings", help="show (or change) a workspace's settings: name=value, or name=default")
     q.add_argument("workspace", help="a Slack team id, a Teams tenant id, or an API workspace")
     q.add_argument("change", nargs="*", metavar="NAME=VALUE",
-                   help="retention_days=30|keep, keep_recordings=on|off, redact=on|off, voiceprints=on|off, "
+                   help="retention_days=30|keep, recording_retention_days=7|keep, keep_recordings=on|off, redact=on|off, voiceprints=on|off, "
                         "minutes_language=de|meeting, llm=on|off; =default follows the server again")
     q = spaces.add_parser("delete", help="delete every meeting, the settings and the Slack installation of a workspace")
     q.add_argument("workspace")
@@ -354,6 +381,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--format", default="pdf", choices=FORMATS)
     p.add_argument("-o", "--output", help="the file to write (default: the minutes' title, in this folder)")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("sweep", help="delete the recordings and meetings the retention rules say are due")
+    p.add_argument("--dry-run", action="store_true", help="only print what would be deleted")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--data-dir", default=None, help="overrides LIFESTREAM_DATA_DIR")
+    p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("api-token", help="make API tokens for the HTTP API (/api/v1)")
     tokens = p.add_subparsers(dest="action", required=True)
@@ -369,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     # Every log line, tracebacks and other libraries' lines included, with credentials in URLs masked.
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
+    logging.getLogger("lifestream.retention").setLevel(logging.INFO)  # every deletion is on the record
     if getattr(args, "speakers", None) is not None and args.speakers < 1:
         print("lifestream: error: --speakers must be 1 or more", file=sys.stderr)
         return 2

@@ -24,7 +24,8 @@ from lifestream.pipeline import naming
 from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
 from lifestream.search import Indexer
 from lifestream.services import Services
-from lifestream.storage import Storage, api_upload_prefix
+from lifestream.storage import Storage
+from lifestream.workers import recordings
 from lifestream.workers.jobstore import Job, JobState
 
 _LABEL = re.compile(r"^SPEAKER_\d+$")
@@ -90,12 +91,12 @@ def latest_in(services: Services, origin_type: type[SlackOrigin] | type[TeamsOri
 
 
 def delete(services: Services, job: Job, *, jobs: Sequence[Job] | None = None) -> None:
-    """The recording (unless another job uses it), the results, the search records, then the job record.
+    """The recording (unless another job still keeps it), the results, the search records, then the job record.
 
     The record goes last, so a delete that fails half-way can be repeated. A job that is running is
     cancelled first; its worker notices at its next lease renewal, and until then ``MeetingBusy`` says
-    when to try again. ``jobs``: the other jobs whose recordings must stay, when the caller has listed them
-    already (deleting many meetings at once); by default the job store is asked.
+    when to try again. ``jobs``: every job, when the caller has listed them already (deleting many
+    meetings at once); by default the job store is asked.
     """
     store, storage = services.store, services.storage
     wait = int(services.settings.job_lease_seconds) + 5
@@ -108,11 +109,7 @@ def delete(services: Services, job: Job, *, jobs: Sequence[Job] | None = None) -
     elif job.state is JobState.CANCELLED and job.started_at and (job.finished_at or 0) > time.time() - wait:
         raise MeetingBusy(f"job {job.id} is still stopping; delete it again in {wait} s", wait)
     storage.delete(job.result_prefix)
-    upload_folder = api_upload_prefix(job.id)
-    if job.storage_key.startswith(upload_folder):
-        storage.delete(upload_folder)
-    elif not any(j.storage_key == job.storage_key and j.id != job.id
-                 for j in (store.list(None, 100_000) if jobs is None else jobs)):
-        storage.delete(job.storage_key)  # a recording stored by content: kept while another job still uses it
+    recordings.delete_objects(services, job, jobs)  # a recording stored by content stays while another job keeps it
     services.index.delete_meeting(job.id)
+    # Voiceprints follow their own rule: a meeting's deletion tells them here, before its record goes.
     store.delete(job.id)

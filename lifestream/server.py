@@ -8,7 +8,7 @@
 
 ``lifestream serve`` builds the Services and calls ``serve``. With the
 embedded broker (no LIFESTREAM_BROKER_URL) the same process also runs a
-worker, so one command is a whole installation; with Redis or SQS, workers
+worker and the retention sweeper, so one command is a whole installation; with Redis or SQS, workers
 run apart (``lifestream worker``) and this process only takes requests. In
 both cases the chat notifiers are subscribed to the process's job events, so
 whichever process finishes a job tells the thread.
@@ -32,18 +32,17 @@ from lifestream.bot.slack.notify import SlackNotifier
 from lifestream.bot.teams.config import teams_problem
 from lifestream.bot.teams.endpoint import TeamsEndpoint
 from lifestream.links import link_secret
+from lifestream.retention import Sweeper
 from lifestream.services import Services
 from lifestream.web import add_api
 from lifestream.workers.actors import worker_broker
 from lifestream.workers.runtime import start_worker
-from lifestream.workspaces import apply_retention, finish_deletions
+from lifestream.workspaces import finish_deletions
 
 log = logging.getLogger(__name__)
 
 SLACK_BOT = web.AppKey("slack_bot", SlackBot)
 DELETIONS = web.AppKey("workspace_deletions", asyncio.Task)
-RETENTION = web.AppKey("retention_sweeps", asyncio.Task)
-RETENTION_SWEEP_SECONDS = 600  # how late past its workspace's retention a meeting (or a recording) may be deleted
 # Request bodies are small JSON; recordings never come through these routes (the upload route streams).
 CLIENT_MAX_SIZE = 2 * 1024 * 1024
 
@@ -116,6 +115,22 @@ def _start_embedded_worker(app: web.Application, services: Services) -> None:
     app.on_cleanup.append(stop)
 
 
+def _start_sweeper(app: web.Application, services: Services) -> None:
+    """Embedded mode: this process also deletes what the retention rules say is due.
+
+    With a broker server (the cloud), a scheduled ``lifestream sweep`` does it instead: bot processes run in
+    several copies, and workers scale to zero when there is no work.
+    """
+    if not services.queue.embedded:
+        return
+    sweeper = Sweeper(services, interval=services.settings.retention_sweep_seconds).start()
+
+    async def stop(_: web.Application) -> None:
+        await asyncio.to_thread(sweeper.stop)
+
+    app.on_cleanup.append(stop)
+
+
 def _finish_workspace_deletions(app: web.Application, services: Services) -> None:
     """Deletions of uninstalled workspaces that a stop interrupted are carried through after a start."""
     stopping = threading.Event()
@@ -129,32 +144,6 @@ def _finish_workspace_deletions(app: web.Application, services: Services) -> Non
         stopping.set()  # a pass under way finishes; what is left waits for the next start
         if DELETIONS in app:
             await app[DELETIONS]
-
-    app.on_startup.append(start)
-    app.on_cleanup.append(stop)
-
-
-def _sweep_until_stopped(services: Services, stopping: threading.Event) -> None:
-    while True:
-        try:
-            apply_retention(services)
-        except Exception:  # a store or storage hiccup: the next sweep deletes what this one could not
-            log.warning("the retention sweep failed; trying again in %d s", RETENTION_SWEEP_SECONDS, exc_info=True)
-        if stopping.wait(RETENTION_SWEEP_SECONDS):
-            return
-
-
-def _apply_retention(app: web.Application, services: Services) -> None:
-    """Each workspace's retention rules (lifestream.workspaces.apply_retention), when starting and every 10 minutes."""
-    stopping = threading.Event()
-
-    async def start(_: web.Application) -> None:
-        app[RETENTION] = asyncio.get_running_loop().create_task(
-            asyncio.to_thread(_sweep_until_stopped, services, stopping))
-
-    async def stop(_: web.Application) -> None:
-        stopping.set()  # a sweep under way finishes first
-        await app[RETENTION]
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
@@ -180,7 +169,7 @@ def serve(services: Services) -> None:
     app = build_app(services, notifiers)
     _start_embedded_worker(app, services)
     _finish_workspace_deletions(app, services)
-    _apply_retention(app, services)
+    _start_sweeper(app, services)
 
     async def close_services(_: web.Application) -> None:  # after the worker has stopped (cleanups run in order)
         await asyncio.to_thread(services.close)

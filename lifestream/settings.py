@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     llm_concurrency: int = 4
     llm_timeout_seconds: float = 120.0
     llm_max_retries: int = 4
+    # The language the LLM writes the minutes in (ISO 639-1, "de"); None: the meeting's own, as detected.
+    # The offline rules always read and write the language spoken (or give a summary only).
+    minutes_language: str | None = None
     # Speakers named from what the recording says ("this is Diane…"); off: labels until someone renames.
     guess_speaker_names: bool = True
 
@@ -136,12 +139,19 @@ class Settings(BaseSettings):
     # media server). Empty: public addresses only.
     fetch_allow_networks: list[str] = Field(default_factory=list)
 
-    # --- workspace defaults: each workspace may change these for itself (lifestream.installations.workspace)
-    retention_days: int | None = None  # meetings older than this are deleted; None: kept until deleted
-    keep_recordings: bool = True  # False: a recording is deleted once its minutes are made
+    # --- workspace defaults: each workspace may change these for itself (lifestream.installations.workspace);
+    # the retention sweeper (lifestream.retention) applies the ones in force for each workspace.
+    # Days after a recording is shared before its whole meeting goes: recording, minutes, transcript,
+    # keyframes, search records, job record. Unset: kept until someone deletes it.
+    retention_days: int | None = Field(default=None, ge=1)
+    # Days after a recording is shared before the recording alone is deleted (its minutes stay); unset: kept
+    # with its meeting.
+    recording_retention_days: int | None = Field(default=None, ge=1)
+    keep_recordings: bool = True  # False: a recording is deleted as soon as its minutes are made
     voiceprints: bool = False  # remember named speakers' voices (opt-in)
-    minutes_language: str | None = None  # None: the meeting's own language
     llm_enabled: bool = True  # False: offline minutes even when an LLM endpoint is configured
+    # How often `lifestream serve` (embedded mode) sweeps; in the cloud a scheduled `lifestream sweep` does.
+    retention_sweep_seconds: float = Field(default=600.0, gt=0)
 
     # --- resources
     # Worker threads shared by the parallel branches (ASR, diarization, scenes).

@@ -6,10 +6,9 @@ meetings whose job origin names it. Uninstalling the Slack app
 delete one; a workspace admin changes its settings from Slack, Teams, the API
 or the command line, all through ``change_settings``.
 
-Each workspace's retention rules are applied by ``apply_retention``, which the
-server runs when it starts and then every few minutes: a meeting older than its
-workspace's ``retention_days`` is deleted whole, and where a workspace keeps no
-recordings (``keep_recordings`` off) a recording goes once its minutes are made.
+Each workspace's retention settings (``retention_days``,
+``recording_retention_days``, ``keep_recordings``) are applied by the retention
+sweeper, ``lifestream.retention``.
 
 Deleting a workspace takes a while (a running job stops at its worker's next
 lease renewal before its meeting can go) and must survive a restart, so it is
@@ -29,8 +28,7 @@ from lifestream.installations import WorkspaceSettings
 from lifestream.meetings import MeetingBusy, delete
 from lifestream.people import forget_workspace
 from lifestream.services import Services
-from lifestream.storage import api_upload_prefix
-from lifestream.workers.jobstore import Job, JobState
+from lifestream.workers.jobstore import Job
 
 log = logging.getLogger(__name__)
 
@@ -134,70 +132,3 @@ def finish_deletions(
                 return results
         results.append(total)
     return results
-
-
-@dataclass
-class RetentionSweep:
-    """What ``apply_retention`` deleted."""
-
-    expired: list[str] = field(default_factory=list)  # meetings (job ids) older than their workspace keeps them
-    recordings: list[str] = field(default_factory=list)  # storage keys of recordings no workspace keeps
-    busy: list[str] = field(default_factory=list)  # expired meetings whose jobs were still stopping: next time
-
-
-def apply_retention(services: Services, *, now: float | None = None) -> RetentionSweep:
-    """Delete what the workspaces' retention rules no longer keep; repeatable, and safe to run at any time.
-
-    * A finished meeting (completed, failed or cancelled) shared more than its workspace's
-      ``retention_days`` ago is deleted as ``meetings.delete`` deletes one. A meeting of no workspace (the
-      command line) follows the server's ``LIFESTREAM_RETENTION_DAYS``. Queued or running jobs are left
-      alone: they finish first, and go at the next sweep.
-    * A completed meeting's recording is deleted when its workspace keeps no recordings, unless another
-      meeting of the same recording (another workspace's, or one not finished yet) still needs it. The
-      minutes, transcript and keyframes stay; the meeting cannot be re-run.
-    """
-    now = time.time() if now is None else now
-    everything = services.store.list(None, ALL_JOBS)
-    rules: dict[str | None, WorkspaceSettings] = {}
-
-    def rule(job: Job) -> WorkspaceSettings:
-        workspace = job.origin.workspace if job.origin else None
-        if workspace not in rules:
-            rules[workspace] = services.workspace_settings(workspace)
-        return rules[workspace]
-
-    result = RetentionSweep()
-    kept = list(everything)
-    for job in everything:
-        days = rule(job).retention_days
-        if days is None or not job.final or job.created_at > now - days * DAY:
-            continue
-        others = [j for j in kept if j.id != job.id]
-        try:
-            delete(services, job, jobs=others)
-        except MeetingBusy:  # cancelled a moment ago and still stopping
-            result.busy.append(job.id)
-            continue
-        kept = others
-        result.expired.append(job.id)
-
-    by_recording: dict[str, list[Job]] = {}
-    for job in kept:
-        by_recording.setdefault(job.storage_key, []).append(job)
-    for key, jobs in by_recording.items():
-        if any(j.state is not JobState.COMPLETED or rule(j).keep_recordings for j in jobs):
-            continue
-        if services.storage.stat(key) is None:  # deleted by an earlier sweep
-            continue
-        (job, *_) = jobs
-        folder = api_upload_prefix(job.id)
-        services.storage.delete(folder if key.startswith(folder) else key)
-        result.recordings.append(key)
-    if result.expired or result.recordings:
-        log.info(
-            "retention: %d meetings and %d recordings deleted (%d meetings still stopping)",
-            len(result.expired),
-            len(result.recordings),
-            len(result.busy),
-        )
-    return result

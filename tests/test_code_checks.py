@@ -8,12 +8,14 @@ any below it, never one above:
     entry      cli, __main__
     server     server (the aiohttp app, built from Services)
     surfaces   bot/, web/ (siblings: neither imports the other)
-    domain     meetings, workspaces (what people do with a meeting or a workspace, whichever surface)
+    domain     meetings, workspaces (what people do with a meeting or a workspace, whichever surface),
+               retention (the sweeper)
     jobs       workers/ submit, execute, recovery, actors, runtime (they take Services)
     services   services (builds the adapters below, once per process)
     adapters   storage/, search/, pipeline/, exports/, samples, people/, voiceprints/,
                workers/ jobstore, broker, hooks, policy, installations/
-    core       errors, settings, models, origin, links, timefmt, threads, public_errors
+    core       errors, settings, models, origin, links, timefmt, threads, public_errors,
+               retention_rules
 
 and pipeline/, search/ and storage/ know nothing of workers/.
 """
@@ -33,14 +35,15 @@ PACKAGE = ROOT / "lifestream"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [  # bottom first
     ("core", ("lifestream", "lifestream.errors", "lifestream.settings", "lifestream.models", "lifestream.origin",
-              "lifestream.links", "lifestream.timefmt", "lifestream.threads", "lifestream.public_errors")),
+              "lifestream.links", "lifestream.timefmt", "lifestream.threads", "lifestream.public_errors",
+              "lifestream.retention_rules")),
     ("adapters", ("lifestream.storage", "lifestream.search", "lifestream.pipeline", "lifestream.exports",
                   "lifestream.samples", "lifestream.people", "lifestream.voiceprints", "lifestream.workers.jobstore",
                   "lifestream.workers.broker", "lifestream.workers.hooks", "lifestream.workers.policy",
                   "lifestream.installations")),
     ("services", ("lifestream.services",)),
     ("jobs", ("lifestream.workers",)),
-    ("domain", ("lifestream.meetings", "lifestream.workspaces")),
+    ("domain", ("lifestream.meetings", "lifestream.workspaces", "lifestream.retention")),
     ("surfaces", ("lifestream.bot", "lifestream.web")),
     ("server", ("lifestream.server",)),
     ("entry", ("lifestream.cli", "lifestream.__main__")),

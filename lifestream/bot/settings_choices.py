@@ -16,7 +16,8 @@ from typing import Any
 from lifestream.installations import FIELDS, Overrides, SettingsError, WorkspaceSettings
 
 DEFAULT = "default"
-KEEP = "keep"  # retention: until someone deletes them
+KEEP = "keep"  # retention: until someone deletes them (a recording: as long as its meeting)
+DAYS_FIELDS = ("retention_days", "recording_retention_days")
 MEETING_LANGUAGE = "meeting"
 RETENTION_DAYS = (7, 30, 90, 180, 365)
 LANGUAGES = {
@@ -31,6 +32,7 @@ LANGUAGES = {
 }
 LABELS = {
     "retention_days": "Keep meetings",
+    "recording_retention_days": "Keep recordings (the minutes stay)",
     "keep_recordings": "Keep recordings once the minutes are made",
     "redact": "Mask e-mail addresses, phone and card numbers",
     "voiceprints": "Remember the voices of named speakers",
@@ -59,13 +61,15 @@ def shown(field: str, value: Any) -> str:
     """A setting's value in words."""
     if field == "retention_days":
         return "until deleted" if value is None else f"{value} days"
+    if field == "recording_retention_days":
+        return "with the meeting" if value is None else f"{value} days"
     if field == "minutes_language":
         return "the meeting's language" if value is None else LANGUAGES.get(value, value)
     return "on" if value else "off"
 
 
 def _encode(field: str, value: Any) -> str:
-    if field == "retention_days":
+    if field in DAYS_FIELDS:
         return KEEP if value is None else str(value)
     if field == "minutes_language":
         return MEETING_LANGUAGE if value is None else str(value)
@@ -73,7 +77,7 @@ def _encode(field: str, value: Any) -> str:
 
 
 def _decode(field: str, value: str) -> Any:
-    if field == "retention_days":
+    if field in DAYS_FIELDS:
         if value == KEEP:
             return None
         if not value.isdigit():
@@ -87,7 +91,7 @@ def _decode(field: str, value: str) -> Any:
 
 
 def _values(field: str) -> list[Any]:
-    if field == "retention_days":
+    if field in DAYS_FIELDS:
         return [None, *RETENTION_DAYS]
     if field == "minutes_language":
         return [None, *LANGUAGES]

@@ -43,6 +43,10 @@ class WorkspaceSettings(BaseModel):
         description="meetings (recording, minutes, search records) are deleted this many days after they were "
         "shared; null: kept until someone deletes them"
     )
+    recording_retention_days: RetentionDays | None = Field(
+        description="recordings alone are deleted this many days after they were shared (the minutes stay); "
+        "null: kept with their meeting"
+    )
     keep_recordings: bool = Field(description="false: a recording is deleted as soon as its minutes are made")
     redact: bool = Field(description="mask e-mail addresses, phone and card numbers before anything is stored")
     voiceprints: bool = Field(description="remember the voices of named speakers, to name them in later meetings")
@@ -66,6 +70,7 @@ class Overrides(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     retention_days: RetentionDays | None = None
+    recording_retention_days: RetentionDays | None = None
     keep_recordings: bool = True
     redact: bool = False
     voiceprints: bool = False
@@ -102,6 +107,7 @@ def server_defaults(settings: Settings) -> WorkspaceSettings:
     """What a workspace gets until it chooses otherwise: the server's environment."""
     return WorkspaceSettings(
         retention_days=settings.retention_days,
+        recording_retention_days=settings.recording_retention_days,
         keep_recordings=settings.keep_recordings,
         redact=settings.redact,
         voiceprints=settings.voiceprints,
@@ -115,6 +121,7 @@ def applied(settings: Settings, workspace: WorkspaceSettings) -> Settings:
     return settings.model_copy(
         update={
             "retention_days": workspace.retention_days,
+            "recording_retention_days": workspace.recording_retention_days,
             "keep_recordings": workspace.keep_recordings,
             "redact": workspace.redact,
             "voiceprints": workspace.voiceprints,

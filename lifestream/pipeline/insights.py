@@ -102,7 +102,7 @@ def compute(meeting: Meeting) -> Insights:
         if not seg.words and seg.speaker in words:
             words[seg.speaker] += len(seg.text.split())
 
-    sentences = split_sentences(segments)
+    sentences = split_sentences(segments, meeting.language)
     questions = []
     for n, s in enumerate(sentences):
         if not (s.is_question and len(s.words) >= MIN_QUESTION_WORDS):

@@ -12,7 +12,14 @@ from typing import Literal
 
 from lifestream.models import Chunk, ChunkMinutes, Minutes, Segment
 from lifestream.pipeline import minutes_offline
-from lifestream.pipeline.minutes_llm import Grounding, LlmMinutesWriter, draft_json, format_transcript, speakers_line
+from lifestream.pipeline.minutes_llm import (
+    Grounding,
+    LlmMinutesWriter,
+    draft_json,
+    format_transcript,
+    language_line,
+    speakers_line,
+)
 from lifestream.settings import Settings
 
 
@@ -71,12 +78,12 @@ def write_minutes(
         texts = [format_transcript([(s.start, s.speaker or "SPEAKER_1", s.text) for s in part])
                  for part in parts_segments]
         speakers = speakers_line(list(dict.fromkeys(s.speaker or "SPEAKER_1" for s in segments)), names)
+        in_language = language_line(settings.minutes_language, language)
         parts = writer.chunk_minutes(texts, diary=diary, today=reference_date, speakers=speakers,
                                      drafts=[draft_json(d) for d in drafts],
-                                     groundings=[_grounding(p, names) for p in parts_segments],
-                                     language=settings.minutes_language)
+                                     groundings=[_grounding(p, names) for p in parts_segments], language=in_language)
         whole = writer.reduce(parts, diary=diary, today=reference_date, speakers=speakers,
-                              grounding=_grounding(segments, names), language=settings.minutes_language)
+                              grounding=_grounding(segments, names), language=in_language)
     else:
         parts = drafts
     assert whole is not None  # offline always writes the whole; the LLM path's reduce did above

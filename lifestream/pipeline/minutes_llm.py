@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from lifestream.errors import TransientError
 from lifestream.models import ActionItem, Minutes, Point, SpeakerPoints
+from lifestream.pipeline.language_names import base_language, described
 
 
 class _LlmMinutes(BaseModel):
@@ -40,7 +41,7 @@ SYSTEM_PROMPT = """You write meeting minutes from a diarized transcript.
 Use only what is said in the transcript; never invent people, facts or dates.
 Lines look like "[mm:ss] SPEAKER: text"; timestamps in your answer are seconds from the start.
 {speakers}
-Return JSON with: title (short, in title case, naming the topic), summary (3-6 sentences of prose: what the meeting
+Return JSON with: title (short, naming the topic; in title case if English), summary (3-6 sentences of prose: what the meeting
 was for, what was decided, who will do what by when, what is still open; refer to people by name where known,
 never as "SPEAKER_1:" quotes), key_points (per speaker: speaker label and points), decisions (text, speaker,
 timestamp), action_items (task, owner, due as said or null, due_date as YYYY-MM-DD or null, timestamp, speaker),
@@ -49,27 +50,36 @@ In every speaker and owner field use the speaker label (SPEAKER_1, …); an owne
 person who is named in the transcript but does not speak.
 A decision is what the group settled; an action item is a task someone took on or accepted; an open question is one
 nobody answered. A request that was accepted is an action item, not a question.
-{style}{language}The meeting date is {today}."""
+{language}
+{style}The meeting date is {today}."""
 
 DRAFT_INTRO = """Draft minutes found by simple rules (they can be wrong or incomplete: check every item against the
 transcript, fix owners and dates, add what they missed, drop what is not supported):"""
 
-# A workspace may want its minutes in one language whatever was spoken (BCP 47 tag: "de", "pt-BR").
-LANGUAGE = (
-    "Write every text in the JSON (title, summary, points, decisions, tasks, questions) in the language with "
-    "BCP 47 tag {tag}, translating what was said; keep names and speaker labels as they are.\n"
-)
-
 DIARY_STYLE = "This recording is one person talking (a diary or vlog): write a diary-style summary, not meeting minutes.\n"
+
+def language_line(written: str | None, spoken: str | None) -> str:
+    """What the prompt says about language: the minutes in ``written`` (LIFESTREAM_MINUTES_LANGUAGE) or else
+    in the meeting's own ``spoken`` language, as detected (ISO 639-1 codes)."""
+    written, spoken = base_language(written), base_language(spoken)
+    if written and spoken and written != spoken:
+        return (f"The meeting was held in {described(spoken)}. Write the title, summary and every text field of the "
+                f"minutes in {described(written)}, translating what was said; keep names as said.")
+    if written or spoken:
+        return (f"The meeting was held in {described(written or spoken)}. Write the title, summary and every text "
+                f"field of the minutes in {described(written or spoken)} too, not in English unless that is it.")
+    return "Write the minutes in the language the meeting was held in."
+
 
 REDUCE_PROMPT = """These are minutes of consecutive parts of one recording, as JSON.
 Merge them into minutes of the whole recording in the same JSON shape: one title, a summary of the whole,
 key points per speaker without repeats, and every decision, action item and open question kept once."""
 
 
-def system_prompt(*, diary: bool, today: date, speakers: str, language: str | None) -> str:
+def system_prompt(*, diary: bool, today: date, speakers: str, language: str = "") -> str:
+    """``language``: what ``language_line`` says (the meeting's language, or the workspace's choice)."""
     return SYSTEM_PROMPT.format(style=DIARY_STYLE if diary else "", today=today.isoformat(), speakers=speakers,
-                                language=LANGUAGE.format(tag=json.dumps(language)) if language else "")
+                                language=language or language_line(None, None))
 
 
 def format_transcript(lines: list[tuple[float, str, str]]) -> str:
@@ -221,7 +231,7 @@ class LlmMinutesWriter:
 
     def chunk_minutes(self, transcripts: list[str], *, diary: bool, today: date, speakers: str = "",
                       drafts: list[str] | None = None, groundings: list[Grounding] | None = None,
-                      language: str | None = None) -> list[Minutes]:
+                      language: str = "") -> list[Minutes]:
         system = system_prompt(diary=diary, today=today, speakers=speakers, language=language)
         drafts = drafts or [""] * len(transcripts)
         groundings = groundings or [Grounding(set()) for _ in transcripts]
@@ -236,7 +246,7 @@ class LlmMinutesWriter:
         return [m.model_copy(update={"kind": kind}) for m in results]
 
     def reduce(self, parts: list[Minutes], *, diary: bool, today: date, speakers: str = "",
-               grounding: Grounding | None = None, language: str | None = None) -> Minutes:
+               grounding: Grounding | None = None, language: str = "") -> Minutes:
         kind = "diary" if diary else "minutes"
         if len(parts) == 1:
             return parts[0].model_copy(update={"kind": kind})

@@ -213,6 +213,7 @@ def process_recording(
             "minutes", minutes.write_minutes, segments, chunks, diary=not verdict.is_meeting,
             reference_date=reference_date or meeting.created_at.date(), settings=settings,
             speaker_names=meeting.speaker_names,  # to find who "Sheila, can you…" asks; text keeps the labels
+            language=meeting.language,  # the rules (and the model's prose) of the language spoken
         )
         meeting.chunk_minutes, meeting.minutes = chunk_minutes, whole
 

@@ -7,7 +7,17 @@ from dataclasses import dataclass
 
 from lifestream.models import Segment, Word
 
-_END = re.compile(r"[.?!…][\"')\]]*$")
+_END = re.compile(r"[.?!…][\"')\]»]*$")
+# Words that end in a full stop without ending the sentence, per language: titles and abbreviations
+# ("Dr. Weber", "z. B.", "Sra. López", "M. Dupont").
+_ABBREVIATIONS = {
+    "en": {"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "vs.", "e.g.", "i.e.", "approx."},
+    "de": {"dr.", "prof.", "hr.", "fr.", "z.", "b.", "z.b.", "d.", "h.", "d.h.", "bzw.", "ca.", "nr.", "evtl.", "ggf.",
+           "inkl.", "u.a.", "vgl.", "bspw.", "sog.", "max.", "min."},
+    "es": {"sr.", "sra.", "srta.", "dr.", "dra.", "ud.", "uds.", "p.", "ej.", "aprox.", "núm.", "pág.", "lic.", "ing."},
+    "fr": {"m.", "mme.", "mlle.", "dr.", "pr.", "p.", "ex.", "cf.", "env.", "n°.", "réf."},
+}
+_ORDINAL_DOT = re.compile(r"^\d{1,2}\.$")  # German "am 14. Dezember", "der 3. Punkt"
 # Whisper sometimes ends a segment mid-sentence; the sentence goes on in the
 # next segment when the same speaker resumes within this many seconds.
 _CONTINUE_GAP_S = 1.5
@@ -31,7 +41,8 @@ class Sentence:
 
     @property
     def is_question(self) -> bool:
-        return self.text.rstrip().endswith("?")
+        # "¿Quién se ocupa de la música" is one even when the recogniser leaves off the closing mark.
+        return self.text.rstrip().endswith("?") or self.text.lstrip().startswith("¿")
 
 
 def _reattach_stray_words(segments: list[Segment]) -> list[Segment]:
@@ -53,12 +64,43 @@ def _reattach_stray_words(segments: list[Segment]) -> list[Segment]:
     return [seg for seg in out if seg.words or seg.text.strip()]
 
 
-def split_sentences(segments: list[Segment]) -> list[Sentence]:
+def _ends(word: str, following: str | None, language: str | None) -> bool:
+    """Whether ``word`` ends a sentence: a full stop after an abbreviation, or after a German ordinal
+    followed by more of the sentence ("bis zum 14. Dezember"), does not."""
+    if not _END.search(word):
+        return False
+    token = word.strip().lower()
+    if token.endswith(".") and not token.endswith(".."):
+        code = (language or "en").split("-")[0].lower()
+        if token in _ABBREVIATIONS.get(code, set()) and following is not None:
+            return False
+        if code == "de" and _ORDINAL_DOT.match(token) and following is not None:
+            return following.strip().lower().strip(",.") in _GERMAN_SENTENCE_STARTS
+    return True
+
+
+# After "am 14." a capitalised word is a month or a noun ("14. Dezember", "3. Punkt"), unless it opens the
+# next sentence.
+_GERMAN_SENTENCE_STARTS = {"ich", "wir", "du", "ihr", "sie", "er", "es", "das", "der", "die", "und", "aber",
+                           "dann", "also", "ja", "nein", "gut", "okay"}
+
+
+def _resumes(seg: Segment, rest: list[Segment]) -> str | None:
+    """The first word of the next segment when it goes on with the same speaker's sentence ("bis zum 14." |
+    "Dezember."), else None."""
+    if not rest or not rest[0].words or not seg.words or (rest[0].speaker or "SPEAKER_1") != (seg.speaker or "SPEAKER_1"):
+        return None
+    return rest[0].words[0].text if rest[0].words[0].start - seg.words[-1].end <= _CONTINUE_GAP_S else None
+
+
+def split_sentences(segments: list[Segment], language: str | None = None) -> list[Sentence]:
+    """Sentences from the recogniser's segments; ``language`` (ISO 639-1) picks the abbreviations that a
+    full stop does not end."""
     segments = _reattach_stray_words(segments)
     out: list[Sentence] = []
     run: list[Word] = []
     run_speaker, run_segment = "", 0
-    for seg in segments:
+    for k, seg in enumerate(segments):
         speaker = seg.speaker or "SPEAKER_1"
         if run and (speaker != run_speaker or not seg.words or seg.words[0].start - run[-1].end > _CONTINUE_GAP_S):
             out.append(_join(run, run_speaker, run_segment))
@@ -68,9 +110,10 @@ def split_sentences(segments: list[Segment]) -> list[Sentence]:
             continue
         if not run:
             run_speaker, run_segment = speaker, seg.id
-        for word in seg.words:
+        for n, word in enumerate(seg.words):
             run.append(word)
-            if _END.search(word.text):
+            following = seg.words[n + 1].text if n + 1 < len(seg.words) else _resumes(seg, segments[k + 1:])
+            if _ends(word.text, following, language):
                 out.append(_join(run, run_speaker, run_segment))
                 run, run_segment = [], seg.id
     if run:

@@ -111,6 +111,7 @@ class LocalIndex:
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA secure_delete=ON")  # a deleted meeting's text is overwritten, not freed
             self._conn.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -206,6 +207,15 @@ class LocalIndex:
 
     def delete_meeting(self, meeting_id: str) -> None:
         self.replace_meeting(meeting_id, [], np.zeros((0, 0), dtype=np.float32))
+        self._erase_deleted()
+
+    def _erase_deleted(self) -> None:
+        """Leave no copy of deleted records on disk (retention): the keyword index is merged without their
+        words, and the write-ahead log, which still holds their old pages, is checkpointed and emptied. A
+        reader in another process can hold the log back; the next deletion empties it then."""
+        with self._lock:
+            self._conn.execute("INSERT INTO records_fts (records_fts) VALUES ('optimize')")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def count(self, meeting_id: str | None = None) -> int:
         with self._lock:

@@ -30,6 +30,7 @@ class StoredObject:
     key: str
     size: int
     etag: str  # S3's ETag, or size-mtime for local files: changes when the content does
+    modified: float | None = None  # when it was last written (epoch seconds), where the backend says
 
 
 @runtime_checkable

@@ -32,7 +32,7 @@ class LocalStorage:
 
     def _object(self, key: str, path: Path) -> StoredObject:
         st = path.stat()
-        return StoredObject(key=key, size=st.st_size, etag=f"{st.st_size:x}-{st.st_mtime_ns:x}")
+        return StoredObject(key=key, size=st.st_size, etag=f"{st.st_size:x}-{st.st_mtime_ns:x}", modified=st.st_mtime)
 
     def put(self, key: str, fileobj: BinaryIO, *, content_type: str | None = None) -> StoredObject:
         path = self._path(key)

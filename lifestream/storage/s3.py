@@ -45,6 +45,10 @@ def _s3_error(exc: Exception, what: str) -> Exception:
     return exc
 
 
+def _epoch(when: Any) -> float | None:
+    return when.timestamp() if when is not None else None
+
+
 class S3Storage:
     def __init__(
         self,
@@ -103,7 +107,8 @@ class S3Storage:
             if isinstance(err, StorageMissing):
                 return None
             raise err from exc
-        return StoredObject(key=key, size=head["ContentLength"], etag=head["ETag"].strip('"'))
+        return StoredObject(key=key, size=head["ContentLength"], etag=head["ETag"].strip('"'),
+                            modified=_epoch(head.get("LastModified")))
 
     def list(self, prefix: str = "") -> list[StoredObject]:
         if prefix:
@@ -114,7 +119,7 @@ class S3Storage:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
                 for obj in page.get("Contents", []):
                     found.append(StoredObject(key=obj["Key"][len(self.prefix):], size=obj["Size"],
-                                              etag=obj["ETag"].strip('"')))
+                                              etag=obj["ETag"].strip('"'), modified=_epoch(obj.get("LastModified"))))
         except Exception as exc:
             raise _s3_error(exc, f"listing {prefix or '/'}") from exc
         return found

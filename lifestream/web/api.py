@@ -28,6 +28,7 @@ from lifestream.pipeline import insights
 from lifestream.pipeline.limits import check_duration, stored_duration
 from lifestream.pipeline.outputs import minutes_markdown
 from lifestream.public_errors import public_reason, redact_urls
+from lifestream.retention_rules import RetentionRules
 from lifestream.search import Scope, ask
 from lifestream.search.answers import NOT_FOUND_TEXT, Answer
 from lifestream.services import Services
@@ -36,6 +37,7 @@ from lifestream.storage import StorageMissing, api_upload_prefix, safe_name
 from lifestream.web import auth, schemas
 from lifestream.web.openapi import spec
 from lifestream.web.state import services, tokens
+from lifestream.workers import recordings
 from lifestream.workers.jobstore import Job, JobState, iso, job_id_for
 from lifestream.workers.submit import submit_stored
 
@@ -125,13 +127,27 @@ async def owned_job(request: web.Request, ws: str) -> Job:
     return job
 
 
-def status_body(settings: Settings, job: Job) -> dict:
+def _rules(svc: Services, job: Job) -> RetentionRules:
+    return recordings.rules_for(svc)(recordings.workspace_of(job))
+
+
+def _date(ts: float | None) -> str | None:
+    return recordings.day(ts) if ts is not None else None
+
+
+def status_body(svc: Services, job: Job) -> dict:
     error = redact_urls(job.reason) if job.reason and job.state is not JobState.COMPLETED else None
+    rules = _rules(svc, job)
     return schemas.JobStatus(
         job_id=job.id, state=job.state.value, stage=job.stage, percent=job.percent, error=error,
-        retryable=job.retryable, source_name=job.source_name, created_at=iso(job.created_at),
-        updated_at=iso(job.updated_at), finished_at=iso(job.finished_at) if job.finished_at else None,
-        page_url=meeting_link(settings, job.id, ttl=auth.PAGE_LINK_TTL)).model_dump(mode="json")
+        retryable=job.retryable and job.recording_deleted_at is None, source_name=job.source_name,
+        created_at=iso(job.created_at), updated_at=iso(job.updated_at),
+        finished_at=iso(job.finished_at) if job.finished_at else None,
+        page_url=meeting_link(svc.settings, job.id, ttl=auth.PAGE_LINK_TTL),
+        recording_deleted_at=iso(job.recording_deleted_at) if job.recording_deleted_at else None,
+        recording_deleted_on=_date(rules.recording_until(job.created_at)) if job.recording_deleted_at is None else None,
+        meeting_deleted_on=_date(rules.meeting_until(job.created_at)),
+        retention_note=recordings.retention_note(job, rules)).model_dump(mode="json")
 
 
 def _max_bytes(settings: Settings) -> int:
@@ -203,7 +219,7 @@ async def confirm(request: web.Request) -> web.Response:
     job_id = claim.job_id
     existing = await asyncio.to_thread(svc.store.get, job_id)
     if existing is not None:  # confirmed before: the same job, whatever its state
-        return web.json_response(status_body(svc.settings, existing))
+        return web.json_response(await asyncio.to_thread(status_body, svc, existing))
     found = await asyncio.to_thread(svc.storage.stat, claim.key)
     if found is None:
         raise ApiError(409, "nothing has been uploaded yet: PUT the file to upload_url first")
@@ -223,12 +239,12 @@ async def confirm(request: web.Request) -> web.Response:
                                       idempotency_key=claim.idempotency_key)
     except MediaError as exc:
         raise ApiError(409, exc.message) from None
-    return web.json_response(status_body(svc.settings, sub.job), status=201 if sub.created else 200)
+    return web.json_response(await asyncio.to_thread(status_body, svc, sub.job), status=201 if sub.created else 200)
 
 
 async def status(request: web.Request) -> web.Response:
     job = await owned_job(request, workspace(request))
-    return web.json_response(status_body(services(request).settings, job))
+    return web.json_response(await asyncio.to_thread(status_body, services(request), job))
 
 
 def _summary_format(request: web.Request) -> str:
@@ -260,12 +276,15 @@ async def summary(request: web.Request) -> web.Response:
         return web.Response(body=out.data, headers={"Content-Type": out.media_type,
                                                     "Content-Disposition": f'attachment; filename="{out.filename}"'})
     minutes = meeting.minutes
+    rules = await asyncio.to_thread(_rules, svc, job)
     return web.json_response(schemas.MeetingSummary(
         job_id=job.id, title=minutes.title if minutes else meeting.source.name, source_name=job.source_name,
         duration=meeting.source.duration, language=meeting.language,
         speakers=[schemas.SpeakerName(label=s, name=meeting.speaker_name(s)) for s in meeting.speakers],
         minutes=minutes, insights=insights.of(meeting),
-        page_url=meeting_link(svc.settings, job.id, ttl=auth.PAGE_LINK_TTL)).model_dump(mode="json"))
+        page_url=meeting_link(svc.settings, job.id, ttl=auth.PAGE_LINK_TTL),
+        recording_deleted_at=iso(job.recording_deleted_at) if job.recording_deleted_at else None,
+        retention_note=recordings.retention_note(job, rules)).model_dump(mode="json"))
 
 
 async def workspace_jobs(svc: Services, ws: str, states=None) -> list[Job]:
@@ -320,9 +339,16 @@ async def list_meetings(request: web.Request) -> web.Response:
     items = [schemas.MeetingItem(
         job_id=j.id, source_name=j.source_name, state=j.state.value, stage=j.stage, percent=j.percent,
         conversation=_conversation_name(j.origin), created_at=iso(j.created_at),
-        page_url=meeting_link(svc.settings, j.id, ttl=auth.PAGE_LINK_TTL)) for j in jobs[:limit]]
-    return web.json_response(schemas.MeetingList(meetings=items, jobs_page_url=auth.jobs_url(svc.settings, ws))
-                             .model_dump(mode="json"))
+        page_url=meeting_link(svc.settings, j.id, ttl=auth.PAGE_LINK_TTL),
+        recording_deleted_at=iso(j.recording_deleted_at) if j.recording_deleted_at else None) for j in jobs[:limit]]
+    rules = await asyncio.to_thread(recordings.rules_for(svc), ws)
+    return web.json_response(schemas.MeetingList(meetings=items, jobs_page_url=auth.jobs_url(svc.settings, ws),
+                                                 retention=_retention(rules)).model_dump(mode="json"))
+
+
+def _retention(rules: RetentionRules) -> schemas.Retention:
+    return schemas.Retention(recording_days=rules.recording_days, meeting_days=rules.meeting_days,
+                             keep_recordings=rules.keep_recordings, description=rules.describe())
 
 
 async def delete_meeting(request: web.Request) -> web.Response:

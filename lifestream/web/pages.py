@@ -33,6 +33,7 @@ from lifestream.storage import StorageMissing, result_prefix
 from lifestream.timefmt import clock
 from lifestream.web import auth, insights_chart, timeline
 from lifestream.web.state import services, tokens
+from lifestream.workers import recordings
 from lifestream.workers.jobstore import FINAL_STATES, Job, JobState
 
 _env = jinja2.Environment(loader=jinja2.PackageLoader("lifestream.web", "templates"), autoescape=True,
@@ -115,6 +116,8 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
                 "processing": f"This recording is being processed: {job.stage or 'starting'}, {job.percent:.0f}%.",
                 "failed": f"Processing failed: {redact_urls(job.reason or 'unknown error')}.",
                 "cancelled": "Processing was cancelled."}[job.state.value]
+        if (gone := recordings.recording_gone(job)) is not None:
+            text = f"{text} {gone}"
         return render("message.html", page_title=job.source_name, heading=job.source_name, text=text,
                       percent=job.percent if active else None, refresh=10 if active else None)
     try:
@@ -146,10 +149,13 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
     tl = timeline.build(meeting, keyframe_url)
     ins = insights.of(meeting)
     downloads = [(label, f"{base}/download/{fmt}{query}") for fmt, label in DOWNLOADS]
+    rules = None if job is None else await asyncio.to_thread(recordings.rules_for(svc), recordings.workspace_of(job))
+    note = None if job is None or rules is None else recordings.retention_note(job, rules)
     return render("meeting.html", page_title=title, title=title, meeting=meeting, timeline=tl, segments=segments,
                   stamp=stamp, names=meeting.with_names, speaker=meeting.speaker_name,
                   ask_action=f"{base}/ask{query}#answer", question=question, answer=answer, jobs_href=None,
-                  insights=ins, insights_chart=insights_chart.build(meeting, ins, tl.colors), downloads=downloads)
+                  insights=ins, insights_chart=insights_chart.build(meeting, ins, tl.colors), downloads=downloads,
+                  retention_note=note, recording_gone=job is not None and job.recording_deleted_at is not None)
 
 
 async def meeting_page(request: web.Request) -> web.Response:

@@ -14,12 +14,12 @@ Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 State = Literal["queued", "processing", "completed", "failed", "cancelled"]
 
 
-def _json_integer(value):
+def json_integer(value):
     """JSON Schema's integer: 17.0 is one, "17" and true are not."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-Integer = Annotated[int, BeforeValidator(_json_integer)]
+Integer = Annotated[int, BeforeValidator(json_integer)]
 
 
 class Request(BaseModel):
@@ -37,7 +37,7 @@ class UploadRequest(Request):
 class ConfirmRequest(Request):
     upload_token: str = Field(min_length=1, max_length=2048, description="from upload/presigned-url")
     # (constraints before the validator, or pydantic writes them into the schema as "ge"/"le")
-    num_speakers: Annotated[int, Field(ge=1, le=20), BeforeValidator(_json_integer)] | None = Field(
+    num_speakers: Annotated[int, Field(ge=1, le=20), BeforeValidator(json_integer)] | None = Field(
         default=None, description="if known")
 
 
@@ -80,6 +80,15 @@ class JobStatus(BaseModel):
     updated_at: str
     finished_at: str | None = None
     page_url: str = Field(description="the meeting page, a signed link valid for a day")
+    recording_deleted_at: str | None = Field(
+        default=None, description="when the recording was deleted under the retention rules: the minutes remain, "
+        "but the meeting cannot be re-run or retried")
+    recording_deleted_on: str | None = Field(
+        default=None, description="when the recording will be deleted (ISO date), if it is deleted by age")
+    meeting_deleted_on: str | None = Field(
+        default=None, description="when the whole meeting will be deleted (ISO date); null: kept until deleted")
+    retention_note: str | None = Field(default=None, description="what is kept of this meeting and until when, "
+                                                                 "in words")
 
 
 class SpeakerName(BaseModel):
@@ -101,6 +110,9 @@ class MeetingSummary(BaseModel):
     minutes: Minutes
     insights: Insights  # talk time, turns, questions, pace, silence (lifestream.pipeline.insights)
     page_url: str
+    recording_deleted_at: str | None = Field(
+        default=None, description="when the recording was deleted under the retention rules (the minutes remain)")
+    retention_note: str | None = Field(default=None, description="what is kept of this meeting and until when")
 
 
 class MeetingItem(BaseModel):
@@ -112,8 +124,23 @@ class MeetingItem(BaseModel):
     conversation: str | None = None
     created_at: str
     page_url: str
+    recording_deleted_at: str | None = Field(default=None, description="when the recording was deleted (retention)")
+
+
+class Retention(BaseModel):
+    """The retention rules in force for a workspace, from its settings (``/settings``: ``retention_days``,
+    ``recording_retention_days``, ``keep_recordings``)."""
+
+    recording_days: int | None = Field(description="recordings are deleted this many days after they were "
+                                                   "shared; null: kept with their meeting")
+    meeting_days: int | None = Field(description="meetings (minutes, transcript, keyframes, search records) are "
+                                                 "deleted this many days after they were shared; null: kept")
+    keep_recordings: bool = Field(description="false: a recording is deleted as soon as its minutes are made")
+    description: str
 
 
 class MeetingList(BaseModel):
     meetings: list[MeetingItem]
     jobs_page_url: str = Field(description="the workspace's jobs page, a signed link valid for a day")
+    retention: Retention = Field(description="how long this workspace's recordings and meetings are kept (change "
+                                             "it with PATCH /settings)")

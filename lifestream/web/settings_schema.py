@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from lifestream.installations import WorkspaceSettings
 from lifestream.installations.workspace import Language, RetentionDays
+from lifestream.web.schemas import json_integer
 
-SettingName = Literal["retention_days", "keep_recordings", "redact", "voiceprints", "minutes_language", "llm"]
+SettingName = Literal[
+    "retention_days", "recording_retention_days", "keep_recordings", "redact", "voiceprints", "minutes_language", "llm"
+]
+
+
+# JSON Schema's integer: 30.0 is one (strict mode alone would refuse it).
+Days = Annotated[RetentionDays, BeforeValidator(json_integer)]
 
 
 class SettingsValues(BaseModel):
@@ -18,12 +26,14 @@ class SettingsValues(BaseModel):
     # Strict, and unknown names refused: a misspelt setting must not look saved.
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    retention_days: RetentionDays | None = None
-    keep_recordings: bool | None = None
-    redact: bool | None = None
-    voiceprints: bool | None = None
+    retention_days: Days | None = None
+    recording_retention_days: Days | None = None
+    # On or off, never null (null has no meaning for them): the spec says boolean, a null is refused with a 400.
+    keep_recordings: bool | SkipJsonSchema[None] = None
+    redact: bool | SkipJsonSchema[None] = None
+    voiceprints: bool | SkipJsonSchema[None] = None
     minutes_language: Language | None = None
-    llm: bool | None = None
+    llm: bool | SkipJsonSchema[None] = None
 
 
 class SettingsChange(BaseModel):
@@ -31,7 +41,7 @@ class SettingsChange(BaseModel):
 
     set: SettingsValues = Field(default_factory=SettingsValues, description="settings to choose")
     reset: list[SettingName] = Field(
-        default_factory=list, max_length=6, description="settings to return to the server's default"
+        default_factory=list, max_length=7, description="settings to return to the server's default"
     )
 
 

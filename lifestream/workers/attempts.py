@@ -48,7 +48,7 @@ def settle_expired(store: JobStore, job: Job, settings: Settings, events: JobEve
     failed = store.give_up(job.id, worker_lost(job))
     if failed is not None:
         log.warning("job %s failed: %s", job.id, failed.reason)
-        events.emit("failed", failed)
+        events.announce(store, failed.id)
     return None
 
 
@@ -64,4 +64,4 @@ def fail_over_cap(store: JobStore, claimed: Job, before: Job, owner: str, events
     failed = store.fail(claimed.id, owner, worker_lost(tried), retryable=True)
     if failed is not None:
         log.warning("job %s failed: %s", claimed.id, failed.reason)
-        events.emit("failed", failed)
+        events.announce(store, failed.id)

@@ -11,7 +11,7 @@ the benchmark (and a debugger) can call it directly. The protocol:
    was cancelled, or another worker took it over after we stalled) stops
    the work at its next progress event, and its results are dropped.
 3. Publish the results to storage, then mark the job completed with the
-   owner's compare-and-set, then announce it (at most once: see hooks).
+   owner's compare-and-set, then announce it (done once everything is posted: see hooks).
 
 The pipeline itself runs in a child process (``lifestream.pipeline.isolation``):
 a native crash there ends the attempt with its reason, and the worker goes on.
@@ -45,7 +45,7 @@ from lifestream.settings import Settings
 from lifestream.storage import Storage, safe_name
 from lifestream.voiceprints import VoiceprintStore, settle
 from lifestream.voiceprints import enabled as voiceprints_enabled
-from lifestream.workers import attempts, policy
+from lifestream.workers import attempts, policy, recordings
 from lifestream.workers.jobstore import Job, JobState, JobStore
 
 log = logging.getLogger(__name__)
@@ -202,8 +202,7 @@ def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline) -
         return None
     if job.final:
         log.info("job %s is already %s; duplicate message ignored", job_id, job.state.value)
-        if job.state is JobState.COMPLETED:
-            events.announce_completed(store, job_id)  # in case the worker that completed it died before this
+        events.announce(store, job_id)  # in case the worker that finished it died before announcing it
         return job
     owner = owner_id()
     claimed = store.claim(job_id, owner, settings.job_lease_seconds)
@@ -235,7 +234,8 @@ def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline) -
     if done is None:  # cancelled between the last check and now
         return store.get(job_id)
     log.info("job %s completed (attempt %d)", job_id, done.attempts)
-    events.announce_completed(store, job_id)
+    done = recordings.after_processing(services, done)  # before the announcement, which says what is kept
+    events.announce(store, job_id)
     return done
 
 
@@ -256,4 +256,4 @@ def _record_failure(services: Services, job: Job, owner: str, exc: BaseException
     failed = store.fail(job.id, owner, reason, retryable=transient)
     if failed is not None:
         log.warning("job %s failed: %s", job.id, reason)
-        services.events.emit("failed", failed)
+        services.events.announce(store, failed.id)

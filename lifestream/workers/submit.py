@@ -22,6 +22,7 @@ from lifestream.public_errors import public_reason
 from lifestream.services import Services
 from lifestream.storage import Storage, upload_key
 from lifestream.workers.jobstore import Job, JobState, JobStore, job_id_for
+from lifestream.workers.recordings import recording_gone
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,9 @@ def get_job(job_id: str, store: JobStore) -> Job:
 def _requeue(job_id: str, services: Services, reset: str, refusal: str) -> Job:
     store = services.store
     job = get_job(job_id, store)
+    gone = recording_gone(job)
+    if gone is not None:
+        raise JobStateError(gone)
     again = getattr(store, reset)(job_id)
     if again is None:
         raise JobStateError(f"job {job_id} is {job.state.value}; {refusal}")
@@ -155,8 +159,10 @@ def retry_job(job_id: str, *, services: Services) -> Job:
 def rerun_job(job_id: str, *, services: Services) -> Job:
     """Process a finished job's recording again (the "Re-run" button); the new results replace the old."""
     job = get_job(job_id, services.store)
+    if (gone := recording_gone(job)) is not None:  # deleted under the retention rules: why, and when
+        raise JobStateError(gone)
     if job.state is JobState.COMPLETED and services.storage.stat(job.storage_key) is None:
-        # deleted once its minutes were made (the workspace keeps no recordings): nothing to process again
+        # gone some other way (deleted by hand, the bucket's lifecycle rule): nothing to process again
         raise JobStateError(f"the recording of job {job_id} is no longer kept, so it cannot be re-run.")
     return _requeue(job_id, services, "reset_for_rerun", "it can be re-run once it has finished.")
 

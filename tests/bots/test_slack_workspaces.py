@@ -464,6 +464,7 @@ def test_only_an_admin_changes_a_workspaces_settings_and_only_that_workspaces(se
     assert modal["private_metadata"] == json.dumps({"workspace": T1})
     assert {b["block_id"] for b in modal["blocks"] if b["type"] == "input"} == {
         "retention_days",
+        "recording_retention_days",
         "keep_recordings",
         "redact",
         "voiceprints",

@@ -123,7 +123,15 @@ def test_the_organizations_admin_changes_its_settings_with_the_card_and_nobody_e
     inputs = {b["id"]: b for b in form["body"] if b["type"] == "Input.ChoiceSet"}
     assert set(inputs) == {
         f"setting:{f}"
-        for f in ("retention_days", "keep_recordings", "redact", "voiceprints", "minutes_language", "llm")
+        for f in (
+            "retention_days",
+            "recording_retention_days",
+            "keep_recordings",
+            "redact",
+            "voiceprints",
+            "minutes_language",
+            "llm",
+        )
     }
     assert {b["value"] for b in inputs.values()} == {"default"}
     assert form["actions"][0]["data"] == {"action": "settings"}

@@ -25,8 +25,10 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
@@ -70,6 +72,9 @@ class SlackDouble(LoopbackServer):
         self.refused: list[tuple[str, str]] = []  # (method, error) of calls refused for their token
         self.authed: list[tuple[str, str, str, str | None]] = []  # (method, workspace, token, channel) of every call
         self._install = itertools.count(1)
+        # --- faults: Slack having a bad day (answered before the call has any effect)
+        self.fault: Callable[[str, dict], str | None] | None = None  # (method, args) -> "500", "drop" or None
+        self.faults: list[tuple[str, str]] = []  # (method, fault) of every call answered with a fault
 
     # --- what tests set up
 
@@ -134,6 +139,17 @@ class SlackDouble(LoopbackServer):
             grant.update(refresh_token=refresh, expires_in=self.rotating[team])
         return grant
 
+    def chaos(self, methods: set[str], rate: float, seed: int) -> None:
+        """Answer calls to ``methods`` with a 500 or a dropped connection (half each) at ``rate``, seeded."""
+        rng = random.Random(seed)
+
+        def fault(method: str, args: dict) -> str | None:
+            if method not in methods or rng.random() >= rate:
+                return None
+            return rng.choice(["500", "drop"])
+
+        self.fault = fault
+
     def team_tokens(self, team: str) -> list[str]:
         return [t for t, owner in self.tokens.items() if owner == team]
 
@@ -164,6 +180,13 @@ class SlackDouble(LoopbackServer):
         for key in ("blocks", "files", "view"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
+        if self.fault is not None and (fault := self.fault(method, args)):
+            self.faults.append((method, fault))
+            if fault == "drop":  # the connection goes away with no answer at all
+                assert request.transport is not None
+                request.transport.abort()
+                raise ConnectionResetError("dropped by the Slack double")
+            return web.json_response({"ok": False, "error": "internal_error"}, status=int(fault))
         if self.rate_limit_next.get(method):
             self.rate_limit_next[method] -= 1
             self.calls.append((f"{method}:429", args))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -35,6 +36,8 @@ class ConnectorDouble(LoopbackServer):
         self.members: dict[str, list[dict]] = {}  # team or chat id -> member accounts, as Teams returns them
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.fault: Callable[[], str | None] | None = None  # per send: "500", "drop" or None (answered first)
+        self.faults: list[str] = []
 
     # --- what tests set up and read
 
@@ -73,6 +76,13 @@ class ConnectorDouble(LoopbackServer):
         return {"conversation": conversation, "path_id": path_id, "activity": activity}
 
     async def _send(self, request: web.Request) -> web.Response:
+        if self.fault is not None and (fault := self.fault()):
+            self.faults.append(fault)
+            if fault == "drop":  # the connection goes away with no answer at all
+                assert request.transport is not None
+                request.transport.abort()
+                raise ConnectionResetError("dropped by the connector double")
+            return web.json_response({"error": {"code": "ServiceError", "message": "internal"}}, status=int(fault))
         call = await self._record(request, "POST")
         activity_id = f"bot-{next(self._ids)}"
         stored = {**call["activity"], "id": activity_id, "_conversation": call["conversation"]}

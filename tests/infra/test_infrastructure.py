@@ -433,7 +433,7 @@ def test_dockerfile_contract():
 
     deps_runs = [args for ins, args in stages["deps"] if ins == "RUN"]
     torch_at = next(i for i, r in enumerate(deps_runs) if "torch==" in r)
-    app_at = next(i for i, r in enumerate(deps_runs) if re.search(r"pip install --no-cache-dir \.(\s|$)", r))
+    app_at = next(i for i, r in enumerate(deps_runs) if re.search(r"pip install --no-cache-dir (--no-binary names )?\.(\s|$)", r))
     assert torch_at < app_at, "the CPU torch wheel must be installed before the package"
     assert "download.pytorch.org/whl/cpu" in dict(a.split("=", 1) for i, a in stages["deps"] if i == "ARG" and "=" in a).get(
         "TORCH_INDEX_URL", ""), "torch must come from the PyTorch CPU index"

@@ -410,7 +410,13 @@ def test_buckets_encrypted_versioned_private_with_lifecycle(deployment, outputs)
     assert default["BucketKeyEnabled"] is True
     rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=data)["Rules"]}
     assert rules["expire-uploads"]["Filter"] == {"Prefix": "uploads/"}
-    assert rules["expire-uploads"]["Expiration"] == {"Days": setting("uploads_expiration_days")}
+    # The retention rules (lifestream/retention.py): recordings and meetings at the app's own periods.
+    assert rules["expire-uploads"]["Expiration"] == {"Days": min(setting("recording_retention_days"),
+                                                                 setting("meeting_retention_days"))}
+    assert rules["expire-results"]["Filter"] == {"Prefix": "results/"}
+    assert rules["expire-results"]["Expiration"] == {"Days": setting("meeting_retention_days")}
+    for rule in ("expire-uploads", "expire-results"):
+        assert rules[rule]["NoncurrentVersionExpiration"]["NoncurrentDays"] == setting("deleted_object_days"), rule
     logging = s3.get_bucket_logging(Bucket=data)["LoggingEnabled"]
     assert logging == {"TargetBucket": logs, "TargetPrefix": f"s3-access/{data}/"}
 
@@ -547,6 +553,19 @@ def test_ecs_services_run_their_task_definitions(deployment, outputs):
     worker_task = ecs.describe_task_definition(taskDefinition=outputs["worker_task_definition_arn"])["taskDefinition"]
     worker_secrets = {s["name"] for s in worker_task["containerDefinitions"][0]["secrets"]}
     assert not worker_secrets & {"LIFESTREAM_SLACK_SIGNING_SECRET", "LIFESTREAM_API_TOKENS"}, worker_secrets
+
+    # The retention sweeper: lifestream sweep with the app's retention settings, started on a schedule.
+    sweep_task = ecs.describe_task_definition(taskDefinition=outputs["sweep_task_definition_arn"])["taskDefinition"]
+    (sweeper,) = sweep_task["containerDefinitions"]
+    assert sweeper["command"] == ["lifestream", "sweep"] and sweeper["image"] == ecr_image
+    sweep_env = {e["name"]: e["value"] for e in sweeper["environment"]}
+    assert sweep_env["LIFESTREAM_RECORDING_RETENTION_DAYS"] == str(setting("recording_retention_days"))
+    assert sweep_env["LIFESTREAM_RETENTION_DAYS"] == str(setting("meeting_retention_days"))
+    assert sweep_env["LIFESTREAM_KEEP_RECORDINGS"] == str(setting("keep_recordings")).lower()
+    assert not {s["name"] for s in sweeper.get("secrets", [])} - {"LIFESTREAM_PINECONE_API_KEY"}
+    schedule = deployment.moto.client("scheduler").get_schedule(Name=outputs["sweep_schedule_arn"].rsplit("/", 1)[-1])
+    assert schedule["ScheduleExpression"] == setting("retention_sweep_schedule")
+    assert schedule["Target"]["EcsParameters"]["TaskDefinitionArn"] == outputs["sweep_task_definition_arn"]
 
     # The HTTPS listener serves the certificate requested for the public name.
     elbv2 = deployment.moto.client("elbv2")

@@ -108,7 +108,7 @@ def test_progress_in_numpy_floats_is_recorded(make_store):
 def test_completion_is_announced_exactly_once(make_store):
     stores = [make_store() for _ in range(6)]
     job, _ = stores[0].create(new_job())
-    assert stores[0].claim_announcement(job.id) is None  # not completed yet
+    assert stores[0].claim_announcement(job.id, "a", 30) is None  # not completed yet
     stores[0].claim(job.id, "w", 30)
     stores[0].complete(job.id, "w")
     assert [j.id for j in stores[0].unannounced()] == [job.id]
@@ -117,7 +117,7 @@ def test_completion_is_announced_exactly_once(make_store):
 
     def announce(store):
         barrier.wait()
-        wins.append(store.claim_announcement(job.id) is not None)
+        wins.append(store.claim_announcement(job.id, f"a{id(store)}", 30) is not None)
 
     threads = [threading.Thread(target=announce, args=(s,)) for s in stores]
     for t in threads:
@@ -125,8 +125,44 @@ def test_completion_is_announced_exactly_once(make_store):
     for t in threads:
         t.join()
     assert wins.count(True) == 1
+    holder = stores[0].get(job.id)
+    assert not holder.completion_announced  # claimed, not yet announced: only once everything is posted
+    assert stores[0].finish_announcement(job.id, "someone else") is None
+    assert stores[0].finish_announcement(job.id, holder.owner) is not None
     assert stores[0].get(job.id).completion_announced
     assert stores[0].unannounced() == []
+
+
+def test_an_announcement_that_failed_or_whose_announcer_died_is_taken_over(make_store):
+    store = make_store()
+    job, _ = store.create(new_job("takeover"))
+    store.claim(job.id, "w", 30)
+    store.complete(job.id, "w")
+    assert store.claim_announcement(job.id, "a1", 30) is not None
+    assert store.claim_announcement(job.id, "a2", 30) is None  # held
+    assert store.release_announcement(job.id, "a1") is not None  # a1 could not post everything
+    assert [j.id for j in store.unannounced()] == [job.id]
+    assert store.claim_announcement(job.id, "a2", 0.2) is not None
+    time.sleep(0.4)  # a2 died while posting: its lease runs out
+    assert store.claim_announcement(job.id, "a3", 30) is not None
+    assert store.finish_announcement(job.id, "a2") is None  # a2's lease was taken over
+    assert store.finish_announcement(job.id, "a3") is not None
+    assert store.claim_announcement(job.id, "a4", 30) is None and store.unannounced() == []
+
+
+def test_failures_are_announced_like_completions_and_again_after_a_retry(make_store):
+    store = make_store()
+    job, _ = store.create(new_job("fails"))
+    store.claim(job.id, "w", 30)
+    store.fail(job.id, "w", "no speech", retryable=False)
+    assert [j.id for j in store.unannounced()] == [job.id]
+    assert store.claim_announcement(job.id, "a", 30) is not None
+    assert store.finish_announcement(job.id, "a") is not None
+    assert store.unannounced() == []
+    assert not store.reset_for_retry(job.id).completion_announced
+    store.claim(job.id, "w", 30)
+    store.fail(job.id, "w", "no speech again", retryable=False)
+    assert store.claim_announcement(job.id, "b", 30) is not None  # the second failure is told too
 
 
 def test_failure_retry_cancel_and_expiry(make_store):
@@ -174,12 +210,13 @@ def test_a_finished_job_can_be_rerun_and_is_announced_again(make_store):
     assert store.reset_for_rerun(job.id) is None  # queued: nothing to re-run yet
     store.claim(job.id, "w", 30)
     store.complete(job.id, "w")
-    assert store.claim_announcement(job.id) is not None
+    assert store.claim_announcement(job.id, "a", 30) is not None
+    assert store.finish_announcement(job.id, "a") is not None
     again = store.reset_for_rerun(job.id)
     assert again.state.value == "queued" and not again.completion_announced and again.percent == 0
     store.claim(job.id, "w2", 30)
     store.complete(job.id, "w2")
-    assert store.claim_announcement(job.id) is not None  # the new results are announced once more
+    assert store.claim_announcement(job.id, "b", 30) is not None  # the new results are announced once more
     assert store.get(job.id).attempts == 1  # a re-run counts its own attempts
 
 

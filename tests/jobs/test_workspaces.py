@@ -7,6 +7,7 @@ for real where a job's settings are checked.
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
 import time
 
@@ -15,6 +16,7 @@ import pytest
 from lifestream.errors import LifeStreamError
 from lifestream.installations import Overrides, SettingsError, server_defaults
 from lifestream.origin import ApiOrigin, SlackOrigin, TeamsOrigin
+from lifestream.retention import sweep
 from lifestream.search import Indexer, Scope, ask
 from lifestream.services import Services
 from lifestream.storage import api_upload_prefix, upload_key
@@ -23,8 +25,6 @@ from lifestream.workers.jobstore import Job, JobState, job_id_for
 from lifestream.workers.submit import JobStateError, rerun_job, submit_file
 from lifestream.workspaces import (
     DAY,
-    RetentionSweep,
-    apply_retention,
     change_settings,
     delete_workspace,
     finish_deletions,
@@ -90,7 +90,7 @@ def test_a_job_runs_with_its_workspaces_settings(settings, tmp_path):
         # asked for minutes in the workspace's language, whatever was spoken
         systems = [m["content"] for r in llm.requests for m in r["messages"] if m["role"] == "system"]
         minutes_prompts = [t for t in systems if t.startswith("You write meeting minutes")]
-        assert minutes_prompts and all('BCP 47 tag "de"' in t for t in minutes_prompts)
+        assert minutes_prompts and all("minutes in German" in t for t in minutes_prompts), minutes_prompts
     titles = {
         job.id: (settings.results_dir / job.id / "minutes.md").read_text().splitlines()[0]
         for job in (with_llm, offline)
@@ -208,7 +208,8 @@ def test_the_command_line_shows_changes_and_deletes_a_workspace(settings, capsys
     job = _job(services, "cli-ws", origin=SlackOrigin(workspace="T5", conversation="C5"))
     assert main(["workspaces", "settings", "T5", "retention_days=30", "llm=off", "redact=default"]) == 0
     out = capsys.readouterr().out
-    assert "retention_days    30 days" in out and "(chosen)" in out and "redact            off" in out
+    assert re.search(r"^retention_days\s+30 days\s+\(chosen\)$", out, re.M) and re.search(r"^redact\s+off\s", out, re.M)
+    assert re.search(r"^recording_retention_days\s+with the meeting\s+\(server default\)$", out, re.M)
     assert main(["workspaces", "settings", "T5", "colour=blue"]) == 2
     assert "unknown setting 'colour'" in capsys.readouterr().err
     assert main(["workspaces", "delete", "T5"]) == 2  # not without --yes
@@ -249,9 +250,9 @@ def test_meetings_older_than_their_workspace_keeps_them_are_deleted_and_nothing_
     change_settings(services, "T1", {"retention_days": 30}, by="test")
     now = time.time()
 
-    assert apply_retention(services, now=now + 29 * DAY) == RetentionSweep()  # not yet
-    swept = apply_retention(services, now=now + 31 * DAY)
-    assert swept.expired == [old.id] and swept.recordings == [] and swept.busy == []
+    assert sweep(services, now=now + 29 * DAY).deleted == 0  # not yet
+    swept = sweep(services, now=now + 31 * DAY)
+    assert swept.meetings == [old.id] and swept.recordings == [] and swept.errors == []
     assert services.store.get(old.id) is None and services.storage.list(old.result_prefix) == []
     assert old.id not in _index_meetings(settings)
     # still running: it finishes first (and goes at a later sweep); the other workspace's and the CLI's stay
@@ -261,8 +262,8 @@ def test_meetings_older_than_their_workspace_keeps_them_are_deleted_and_nothing_
 
     # The server's rule reaches every meeting whose workspace chose none, and the command line's
     stricter = Services(settings.model_copy(update={"retention_days": 10}))
-    later = apply_retention(stricter, now=now + 11 * DAY)
-    assert sorted(later.expired) == sorted([forever.id, local.id])
+    later = sweep(stricter, now=now + 11 * DAY)
+    assert sorted(later.meetings) == sorted([forever.id, local.id])
     assert services.storage.stat(shared) is None  # nobody uses it any more
     assert services.store.get(running.id) is not None  # T1 keeps 30 days, whatever the server says
 
@@ -284,22 +285,23 @@ def test_a_workspace_that_keeps_no_recordings_loses_them_once_the_minutes_are_ma
     mine = _job(services, "nokeep-shared", storage_key=shared, origin=SlackOrigin(workspace="T1", conversation="C1"))
     theirs = _job(services, "keep-shared", storage_key=shared, origin=SlackOrigin(workspace="T2", conversation="C2"))
 
-    swept = apply_retention(services)
-    assert sorted(swept.recordings) == sorted([done.storage_key, uploaded.storage_key]) and swept.expired == []
+    swept = sweep(services)
+    # T1's shared recording is let go too, but its stored copy stays while T2 keeps it
+    assert sorted(swept.recordings) == sorted([done.id, uploaded.id, mine.id]) and swept.meetings == []
     assert (
         services.storage.stat(done.storage_key) is None and services.storage.list(api_upload_prefix(uploaded.id)) == []
     )
     # the minutes stay; only the recording went, so the meeting cannot be processed again
     assert services.storage.list(done.result_prefix) and services.store.get(done.id).state is JobState.COMPLETED
-    with pytest.raises(JobStateError, match="no longer kept"):
+    with pytest.raises(JobStateError, match="was deleted on .* so it cannot be processed again"):
         rerun_job(done.id, services=services)
     # a recording a queued job still needs, or another workspace keeps, stays
     assert services.storage.stat(waiting.storage_key) is not None and services.storage.stat(shared) is not None
-    assert apply_retention(services) == RetentionSweep()  # nothing more to do
+    assert sweep(services).deleted == 0  # nothing more to do
     assert services.store.get(mine.id) and services.store.get(theirs.id)
 
     change_settings(services, "T2", {"keep_recordings": False}, by="test")  # now nobody keeps the shared one
-    assert apply_retention(services).recordings == [shared]
+    assert sweep(services).recordings == [theirs.id] and services.storage.stat(shared) is None
 
 
 def test_the_server_applies_retention_when_it_starts(settings):
@@ -348,11 +350,13 @@ def test_retention_on_the_cloud_backends(settings, moto_url):  # noqa: F811
     shared = upload_key("56" * 32, "review.wav")
     expiring = _job(services, "cloud-t1", storage_key=shared, origin=SlackOrigin(workspace="T1", conversation="C1"))
     kept = _job(services, "cloud-t2", storage_key=shared, origin=SlackOrigin(workspace="T2", conversation="C2"))
-    assert apply_retention(services) == RetentionSweep()  # T2 keeps the recording they share
-    swept = apply_retention(services, now=time.time() + 8 * DAY)
-    assert swept.expired == [expiring.id] and swept.recordings == []
+    first = sweep(services)  # T1 lets the recording go; T2 keeps the copy they share
+    assert first.recordings == [expiring.id] and first.meetings == [] and first.errors == []
+    assert services.storage.stat(shared) is not None
+    swept = sweep(services, now=time.time() + 8 * DAY)
+    assert swept.meetings == [expiring.id] and swept.recordings == []
     assert services.store.get(expiring.id) is None and services.storage.list(expiring.result_prefix) == []
     assert services.store.get(kept.id) is not None and services.storage.stat(shared) is not None
     change_settings(services, "T2", {"keep_recordings": False}, by="test")
-    assert apply_retention(services).recordings == [shared] and services.storage.stat(shared) is None
+    assert sweep(services).recordings == [kept.id] and services.storage.stat(shared) is None
     assert services.storage.list(kept.result_prefix)  # its minutes stay

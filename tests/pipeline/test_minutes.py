@@ -60,7 +60,7 @@ def phrasing_words() -> set[str]:
 
     from lifestream.pipeline.minutes_offline.cues import ENGLISH
 
-    return words_of(" ".join(astuple(ENGLISH.phrasing)))
+    return words_of(" ".join(v for v in astuple(ENGLISH.phrasing) if isinstance(v, str)))
 
 
 def test_chunk_minutes_cover_the_meeting(spoken_meeting):

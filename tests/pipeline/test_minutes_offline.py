@@ -11,7 +11,8 @@ from datetime import date
 
 from lifestream.models import Segment
 from lifestream.pipeline.minutes_offline import summarize
-from lifestream.pipeline.minutes_offline.cues import ENGLISH, cues_for
+from lifestream.pipeline.minutes_offline.cues import ENGLISH
+from lifestream.pipeline.minutes_offline.languages import cues_for
 from lifestream.pipeline.minutes_offline.text import title_case
 from tests.support.minutes_eval import typed_segments
 
@@ -189,5 +190,7 @@ def test_titles_are_cased_like_titles():
     assert title_case("review of tuesday's outage", ENGLISH) == "Review of Tuesday's Outage"
 
 
-def test_other_languages_use_the_english_table_until_theirs_is_written():
-    assert cues_for("de") is ENGLISH and cues_for("en-GB") is ENGLISH and cues_for(None) is ENGLISH
+def test_each_language_reads_its_own_table_and_one_without_rules_none():
+    assert cues_for("en-GB") is ENGLISH and cues_for(None) is ENGLISH  # nothing detected: as it always was
+    assert [cues_for(code).language for code in ("de", "es", "fr", "DE", "fr-CA")] == ["de", "es", "fr", "de", "fr"]
+    assert cues_for("it") is None and cues_for("nl") is None

@@ -51,7 +51,7 @@ def phrasing_words() -> set[str]:
 
     from lifestream.pipeline.minutes_offline.cues import ENGLISH
 
-    return set(normalise(" ".join(astuple(ENGLISH.phrasing))).split())
+    return set(normalise(" ".join(v for v in astuple(ENGLISH.phrasing) if isinstance(v, str))).split())
 
 
 def test_minutes_are_non_empty_and_grounded_in_transcript_words(processed_sample):

@@ -49,14 +49,16 @@ def speak(lines: list[tuple[str, str]], out: Path, pause: float = 0.7,
     return path
 
 
-def speak_timed(lines: list[tuple[str, str]], out: Path, pause: float = 0.7) -> tuple[Path, list[tuple[float, float]]]:
-    """``speak``, and the (start, end) seconds of each line in the WAV: where each voice really spoke."""
+def speak_timed(lines: list[tuple[str, str]], out: Path, pause: float = 0.7,
+                voices: dict[str, tuple[str, int]] | None = None) -> tuple[Path, list[tuple[float, float]]]:
+    """``speak``, and the (start, end) seconds of each line in the WAV: where each voice really spoke.
+    ``voices`` gives other (espeak-ng voice, pitch) pairs (German, Spanish, French: tests/support/languages.py)."""
     if not shutil.which("espeak-ng"):
         raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng)")
     out.parent.mkdir(parents=True, exist_ok=True)
     pieces, rate, spans, at = [], None, [], 0
     for n, (who, text) in enumerate(lines):
-        voice, pitch = VOICES[who]
+        voice, pitch = (voices or VOICES)[who]
         part = out.with_name(f"{out.stem}.{n}.wav")
         subprocess.run(["espeak-ng", "-v", voice, "-p", str(pitch), "-s", "150", "-w", str(part), text], check=True)
         with wave.open(str(part), "rb") as w:

@@ -4,6 +4,10 @@
 #            out by step scaling while jobs wait (ApproximateNumberOfMessagesVisible > 0),
 #            in to zero only once nothing is waiting or in flight for worker_idle_minutes,
 #            so a busy worker is never stopped by a scale-in.
+# and one scheduled task:
+#   sweep  - lifestream sweep, the retention sweeper, started by EventBridge Scheduler
+#            (sweep_schedule, hourly): the workers may be at zero for days and the bot
+#            runs in several copies, so neither is the place for it.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -13,9 +17,11 @@ locals {
   partition  = data.aws_partition.current.partition
   data_mount = "/var/lib/lifestream"
 
+  # Each kind of task (its log group, execution role and task role) with the secrets it gets.
   services = {
     bot    = var.bot_secret_arns
     worker = var.worker_secret_arns
+    sweep  = var.sweep_secret_arns
   }
 
   environment = [for k in sort(keys(var.environment)) : { name = k, value = var.environment[k] }]
@@ -236,9 +242,10 @@ data "aws_iam_policy_document" "bot" {
 }
 
 data "aws_iam_policy_document" "worker" {
+  # DeleteObject: with keep_recordings = false a recording is deleted as soon as its minutes are made.
   statement {
     sid       = "ReadRecordings"
-    actions   = ["s3:GetObject"]
+    actions   = ["s3:GetObject", "s3:DeleteObject"]
     resources = ["${var.bucket_arn}/${var.s3_key_prefix}uploads/*"]
   }
 
@@ -290,6 +297,35 @@ data "aws_iam_policy_document" "worker" {
   }
 }
 
+# The sweeper lists the bucket and deletes recordings and results (never reads them), reads (through
+# sweep_policies) each workspace's settings in the installations bucket, reads and updates job records, and deletes search records in Pinecone
+# (its key is its only secret).
+data "aws_iam_policy_document" "sweep" {
+  statement {
+    sid       = "DeleteRecordingsAndResults"
+    actions   = ["s3:DeleteObject"]
+    resources = local.s3_objects
+  }
+
+  statement {
+    sid       = "ListBucket"
+    actions   = ["s3:ListBucket"]
+    resources = [var.bucket_arn]
+  }
+
+  statement {
+    sid       = "Jobs"
+    actions   = ["dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = local.table_resources
+  }
+
+  statement {
+    sid       = "EncryptedData"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
 resource "aws_iam_role_policy" "bot" {
   name   = "bot-app"
   role   = aws_iam_role.task["bot"].id
@@ -302,11 +338,18 @@ resource "aws_iam_role_policy" "worker" {
   policy = data.aws_iam_policy_document.worker.json
 }
 
+resource "aws_iam_role_policy" "sweep" {
+  name   = "sweep-app"
+  role   = aws_iam_role.task["sweep"].id
+  policy = data.aws_iam_policy_document.sweep.json
+}
+
 # Access to resources of other modules (the installations bucket), as they describe it.
 resource "aws_iam_role_policy" "extra" {
   for_each = merge(
     { for name, policy in var.bot_policies : "bot-${name}" => { role = "bot", policy = policy } },
     { for name, policy in var.worker_policies : "worker-${name}" => { role = "worker", policy = policy } },
+    { for name, policy in var.sweep_policies : "sweep-${name}" => { role = "sweep", policy = policy } },
   )
 
   name   = each.key
@@ -446,6 +489,138 @@ resource "aws_ecs_task_definition" "worker" {
       }
     }
   })])
+}
+
+# The retention sweeper: one short task per schedule tick, in the workers' security group (nothing in,
+# HTTPS out) and their subnets.
+resource "aws_ecs_task_definition" "sweep" {
+  family                   = "${var.name}-sweep"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.sweep_cpu
+  memory                   = var.sweep_memory
+  execution_role_arn       = aws_iam_role.execution["sweep"].arn
+  task_role_arn            = aws_iam_role.task["sweep"].arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  volume {
+    name = "scratch"
+  }
+
+  container_definitions = jsonencode([merge(local.container_base, {
+    name    = "sweep"
+    command = ["lifestream", "sweep"]
+    secrets = [for k in sort(keys(var.sweep_secret_arns)) : { name = k, valueFrom = var.sweep_secret_arns[k] }]
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.service["sweep"].name
+        awslogs-region        = var.aws_region
+        awslogs-stream-prefix = "sweep"
+      }
+    }
+  })])
+}
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account]
+    }
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  name_prefix        = "${var.name}-sweep-start-"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+}
+
+# What EventBridge Scheduler needs to start the sweep task: that task definition, on this cluster, with
+# its two roles; and the key the schedule is encrypted with.
+data "aws_iam_policy_document" "scheduler" {
+  statement {
+    sid       = "RunSweepTask"
+    actions   = ["ecs:RunTask"]
+    resources = ["arn:${local.partition}:ecs:${var.aws_region}:${local.account}:task-definition/${aws_ecs_task_definition.sweep.family}:*"]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = [aws_ecs_cluster.this.arn]
+    }
+  }
+
+  statement {
+    sid       = "PassSweepRoles"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.execution["sweep"].arn, aws_iam_role.task["sweep"].arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "EncryptedSchedule"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  name   = "start-sweep-task"
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.scheduler.json
+}
+
+resource "aws_scheduler_schedule" "sweep" {
+  name                = "${var.name}-retention-sweep"
+  description         = "Runs lifestream sweep: deletes the recordings and meetings the retention rules say are due."
+  schedule_expression = var.sweep_schedule
+  kms_key_arn         = var.kms_key_arn
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_ecs_cluster.this.arn
+    role_arn = aws_iam_role.scheduler.arn
+
+    ecs_parameters {
+      task_definition_arn = aws_ecs_task_definition.sweep.arn
+      task_count          = 1
+      launch_type         = "FARGATE"
+      platform_version    = "LATEST"
+
+      network_configuration {
+        subnets          = var.private_subnet_ids
+        security_groups  = [aws_security_group.worker.id]
+        assign_public_ip = false
+      }
+    }
+
+    # A tick that cannot start is retried within the hour; the next tick covers anything missed.
+    retry_policy {
+      maximum_event_age_in_seconds = 3600
+      maximum_retry_attempts       = 3
+    }
+  }
 }
 
 # --------------------------------------------------------------------------- services

@@ -78,6 +78,30 @@ variable "worker_secret_arns" {
   default     = {}
 }
 
+variable "sweep_secret_arns" {
+  description = "Secrets Manager ARNs injected into the retention sweeper's container (the Pinecone key, when Pinecone is the index)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "sweep_schedule" {
+  description = "EventBridge Scheduler expression for the retention sweeper (lifestream sweep), e.g. rate(1 hour)."
+  type        = string
+  default     = "rate(1 hour)"
+}
+
+variable "sweep_cpu" {
+  description = "CPU units of the retention sweeper's task."
+  type        = number
+  default     = 512
+}
+
+variable "sweep_memory" {
+  description = "Memory of the retention sweeper's task in MiB."
+  type        = number
+  default     = 2048
+}
+
 variable "bucket_arn" {
   description = "ARN of the data bucket."
   type        = string
@@ -201,6 +225,12 @@ variable "bot_policies" {
 
 variable "worker_policies" {
   description = "More inline policies for the worker task role, by name."
+  type        = map(string)
+  default     = {}
+}
+
+variable "sweep_policies" {
+  description = "More inline policies for the retention sweeper's task role, by name."
   type        = map(string)
   default     = {}
 }

@@ -204,3 +204,25 @@ data "aws_iam_policy_document" "worker" {
   }
 }
 
+
+# The retention sweeper reads each workspace's settings (its retention periods) and nothing else.
+data "aws_iam_policy_document" "sweep" {
+  statement {
+    sid       = "ReadSettings"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.this.arn}/workspaces/*"]
+  }
+
+  # A workspace that chose nothing has no settings object: 404 (the server's defaults), not 403.
+  statement {
+    sid       = "ListInstallations"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.this.arn]
+  }
+
+  statement {
+    sid       = "EncryptedInstallations"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+}

@@ -17,3 +17,8 @@ output "worker_policy_json" {
   description = "What the worker tasks need on the bucket: read installations and settings, save refreshed tokens."
   value       = data.aws_iam_policy_document.worker.json
 }
+
+output "sweep_policy_json" {
+  description = "What the retention sweeper needs on the bucket: read each workspace's settings."
+  value       = data.aws_iam_policy_document.sweep.json
+}

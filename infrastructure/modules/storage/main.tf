@@ -18,7 +18,7 @@ locals {
 
 # --------------------------------------------------------------------------- data bucket
 resource "aws_s3_bucket" "data" {
-  #checkov:skip=CKV_AWS_144:Cross-region replication doubles storage of meeting recordings, which are deleted after uploads_expiration_days anyway; enable it with a replication rule if minutes must survive a regional outage.
+  #checkov:skip=CKV_AWS_144:Cross-region replication doubles storage of meeting recordings, which are deleted after recording_retention_days anyway; enable it with a replication rule if minutes must survive a regional outage.
   #checkov:skip=CKV2_AWS_62:Jobs are enqueued on SQS by the app once an upload is confirmed; nothing consumes S3 event notifications.
   bucket        = local.bucket_name
   force_destroy = var.force_destroy
@@ -72,6 +72,19 @@ resource "aws_s3_bucket_logging" "data" {
   depends_on = [aws_s3_bucket_policy.logs]
 }
 
+# The retention rules (lifestream/retention.py), enforced by S3 itself: recordings under uploads/ and
+# meetings under results/ are deleted at the server's default periods (LIFESTREAM_RECORDING_RETENTION_DAYS,
+# LIFESTREAM_RETENTION_DAYS), whatever a workspace chose, counted from when each object was written. The app's scheduled
+# sweeper gets there first (it counts from when the recording was shared, and also cleans the search index
+# and the job store); these rules hold even if it stops running. What the app or the rules delete stays
+# restorable as an old version for deleted_object_days, then is gone.
+locals {
+  # A meeting's deletion takes its recording with it: recordings are kept no longer than meetings.
+  recording_days = (var.recording_retention_days == null ? var.meeting_retention_days :
+    var.meeting_retention_days == null ? var.recording_retention_days :
+  min(var.recording_retention_days, var.meeting_retention_days))
+}
+
 resource "aws_s3_bucket_lifecycle_configuration" "data" {
   bucket = aws_s3_bucket.data.id
 
@@ -83,12 +96,41 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
       prefix = "${var.key_prefix}uploads/"
     }
 
-    expiration {
-      days = var.uploads_expiration_days
+    dynamic "expiration" {
+      for_each = local.recording_days == null ? [] : [local.recording_days]
+
+      content {
+        days = expiration.value
+      }
     }
 
     noncurrent_version_expiration {
-      noncurrent_days = 1
+      noncurrent_days = var.deleted_object_days
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
+  rule {
+    id     = "expire-results"
+    status = "Enabled"
+
+    filter {
+      prefix = "${var.key_prefix}results/"
+    }
+
+    dynamic "expiration" {
+      for_each = var.meeting_retention_days == null ? [] : [var.meeting_retention_days]
+
+      content {
+        days = expiration.value
+      }
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.deleted_object_days
     }
 
     abort_incomplete_multipart_upload {

@@ -20,10 +20,22 @@ variable "kms_key_arn" {
   type        = string
 }
 
-variable "uploads_expiration_days" {
-  description = "Days after which uploaded recordings under uploads/ are deleted (results/ are kept)."
+variable "recording_retention_days" {
+  description = "Days after which recordings under uploads/ are deleted (LIFESTREAM_RECORDING_RETENTION_DAYS); null: kept as long as their meeting."
   type        = number
   default     = 7
+}
+
+variable "meeting_retention_days" {
+  description = "Days after which meetings under results/ (minutes, transcripts, keyframes) are deleted (LIFESTREAM_RETENTION_DAYS); null: kept until deleted."
+  type        = number
+  default     = null
+}
+
+variable "deleted_object_days" {
+  description = "Days a deleted or replaced recording or result stays restorable as an old object version under uploads/ and results/ before S3 removes it for good."
+  type        = number
+  default     = 1
 }
 
 variable "noncurrent_version_expiration_days" {

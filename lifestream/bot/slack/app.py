@@ -26,7 +26,11 @@ import time
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from lifestream import meetings
@@ -79,6 +83,7 @@ from lifestream.search.answers import Answer
 from lifestream.services import Services
 from lifestream.timefmt import clock
 from lifestream.workers.jobstore import Job
+from lifestream.workers.recordings import recording_gone
 from lifestream.workers.submit import rerun_job, retry_job
 from lifestream.workspaces import change_settings, finish_deletions, start_deletion
 
@@ -125,7 +130,10 @@ class SlackBot:
         installations = services.slack
         client = AsyncWebClient(token=None if installations.oauth else settings.slack_bot_token,
                                 base_url=settings.slack_api_url)
-        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+        # 429s after Retry-After; 500/503 and dropped connections a few times (replies and acknowledgements).
+        client.retry_handlers.extend([AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+                                      AsyncServerErrorRetryHandler(max_retry_count=4),
+                                      AsyncConnectionErrorRetryHandler(max_retry_count=4)])
         # Every HTTP request is verified. Without a signing secret (Socket Mode only) there is no
         # HTTP route at all (lifestream.server); Socket Mode requests skip this check by design.
         verify = bool(settings.slack_signing_secret)
@@ -389,7 +397,8 @@ class SlackBot:
         # Mentions only where the meeting's people are: the workspace it was first shared in.
         same_workspace = job.origin is not None and job.origin.workspace == workspace
         for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
-                                     shared_elsewhere=elsewhere, mentions=mentionable(meeting) if same_workspace else {}):
+                                     shared_elsewhere=elsewhere, recording_gone=recording_gone(job),
+                                     mentions=mentionable(meeting) if same_workspace else {}):
             await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event),
                                           text=fallback_text(meeting), blocks=blocks)
 

@@ -56,11 +56,14 @@ SHARED_ELSEWHERE = ("This recording was first shared in another conversation: th
 
 
 def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | None = None,
-                   shared_elsewhere: bool = False, mentions: Mapping[str, str] | None = None) -> list[list[dict]]:
+                   shared_elsewhere: bool = False, recording_gone: str | None = None,
+                   mentions: Mapping[str, str] | None = None) -> list[list[dict]]:
     """The minutes as a list of messages (each a list of blocks) for one thread.
 
     ``shared_elsewhere``: a copy for a conversation the recording was not first shared in, where the
     buttons that act on the meeting would act on the other conversation's minutes; it has none of them.
+    ``recording_gone``: why the recording is no longer kept (``workers.recordings.recording_gone``); said under
+    the minutes, and there is no Re-run button then.
     ``mentions``: speaker label -> Slack user id, for speakers known to be members of the workspace the
     minutes are posted in; action items they own @-mention them, so Slack notifies them.
     """
@@ -115,7 +118,10 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
         # URL buttons: Slack opens the signed export link in the browser, which saves the file.
         buttons += [{"type": "button", "action_id": f"download_{fmt}", "url": download_link(link, fmt),
                      "text": {"type": "plain_text", "text": label}} for fmt, label in DOWNLOADS]
-    if job_id and not shared_elsewhere:
+    if recording_gone:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
+                                                        "text": f":wastebasket: {escape(recording_gone)}"}]})
+    elif job_id and not shared_elsewhere:
         buttons.append({"type": "button", "action_id": "rerun_job", "text": {"type": "plain_text", "text": "Re-run"},
                         "value": job_id})
     # Messages of at most 50 blocks; the buttons end the last one (an actions block may not be empty).

@@ -7,6 +7,14 @@ token of the workspace the job came from (its origin), which
 ``Services.slack`` finds: the one static token, or that workspace's
 installation, refreshed when Slack rotates it. A workspace that has
 uninstalled the app meanwhile gets nothing posted.
+
+No minutes are lost and none are posted twice: each call is retried on 429
+(after Retry-After), on 5xx and on a dropped connection; what was posted is
+recorded in the job's results after every message (``slack-posts.json``,
+``slack-failure.json``), so an announcement that still fails part way raises,
+is tried again later (``JobEvents.announce``) and carries on after the last
+message posted. A record only counts for the same results (the job's
+``finished_at``): a re-run posts its new minutes anew.
 """
 
 from __future__ import annotations
@@ -19,7 +27,14 @@ from pathlib import Path
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.handler import RetryState
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
 
 from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.slack.blocks import failure_blocks, fallback_text, minutes_blocks, status_text
@@ -33,17 +48,30 @@ from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.timefmt import clock
 from lifestream.workers.jobstore import Job
+from lifestream.workers.recordings import recording_gone
 
 log = logging.getLogger(__name__)
 
 KEYFRAMES_POSTED = 2
-POSTS_FILE = "slack-posts.json"  # where the minutes messages went, for later edits (speaker renames)
+POSTS_FILE = "slack-posts.json"  # where the minutes messages went, for later edits (speaker renames) and resuming
+FAILURE_FILE = "slack-failure.json"  # the failure notice, once posted
+RETRIES = 4
+
+
+class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
+    """Every 5xx (slack_sdk's own retries 500 and 503 only; a proxy in between answers 502 and 504)."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        return response is not None and 500 <= response.status_code < 600
 
 
 def slack_client(settings: Settings, token: str | None) -> WebClient:
     client = WebClient(token=token, base_url=settings.slack_api_url)
-    # Honour 429 Retry-After instead of failing the post.
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=5))
+    # Honour 429 Retry-After, and try again after a 5xx or a dropped connection, instead of failing the post.
+    client.retry_handlers.extend([RateLimitErrorRetryHandler(max_retry_count=5),
+                                  AnyServerErrorRetryHandler(max_retry_count=RETRIES),
+                                  ConnectionErrorRetryHandler(max_retry_count=RETRIES)])
     return client
 
 
@@ -80,23 +108,28 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
             return
         meeting = load(self.storage, job.result_prefix)
         link = meeting_link(self.settings, meeting.meeting_id)
-        posted = []
+        record = self._record(job, POSTS_FILE) or {"channel": origin.channel, "thread_ts": origin.thread_ts,
+                                                     "ts": [], "keyframes": 0}
+        record["finished_at"] = job.finished_at
+        posted: list[str] = record["ts"]
         # Posted where the meeting was shared: its linked speakers are members of this workspace.
-        for blocks in minutes_blocks(meeting, link=link, job_id=job.id, mentions=mentionable(meeting)):
+        for blocks in minutes_blocks(meeting, link=link, job_id=job.id, recording_gone=recording_gone(job),
+                                     mentions=mentionable(meeting))[len(posted):]:  # resume after the last
             reply = client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts,
                                             text=fallback_text(meeting), blocks=blocks, unfurl_links=False)
             posted.append(reply["ts"])
-        self._save_posts(job, {"channel": origin.channel, "thread_ts": origin.thread_ts, "ts": posted})
-        self._post_keyframes(client, job, origin, meeting)
+            self._save(job, POSTS_FILE, record)
+        self._post_keyframes(client, job, origin, meeting, record)
         if origin.status_ts:
             client.chat_update(channel=origin.channel, ts=origin.status_ts,
                                text=f":white_check_mark: Minutes of *{escape(meeting.source.name)}* "
                                     f"({clock(meeting.source.duration)}) are below.")
 
-    def _post_keyframes(self, client: WebClient, job: Job, origin: SlackOrigin, meeting: Meeting) -> None:
+    def _post_keyframes(self, client: WebClient, job: Job, origin: SlackOrigin, meeting: Meeting,
+                        record: dict) -> None:
         frames = [s for s in meeting.scenes if s.keyframe][:KEYFRAMES_POSTED]
         with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
-            for scene in frames:
+            for scene in frames[record.get("keyframes", 0):]:
                 assert scene.keyframe is not None
                 try:
                     local = self.storage.get(job.result_prefix + scene.keyframe, Path(folder) / Path(scene.keyframe).name)
@@ -105,33 +138,51 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
                                                 title=f"Scene {scene.index + 1} at {clock(scene.keyframe_time)}")
                 except Exception:  # a missing picture never hides the minutes
                     log.warning("could not post keyframe %s of job %s", scene.keyframe, job.id, exc_info=True)
+                record["keyframes"] = record.get("keyframes", 0) + 1
+                self._save(job, POSTS_FILE, record)
 
     def failed(self, job: Job, origin: SlackOrigin) -> None:
         if (client := self.client_for(origin)) is None:
             return
-        text = f"I couldn't process {escape(job.source_name)}: {escape(job.reason or 'the job failed.')}"
-        client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts, text=text,
-                                blocks=failure_blocks(job))
+        if self._record(job, FAILURE_FILE) is None:  # not yet told (this time: a retried job may fail again)
+            text = f"I couldn't process {escape(job.source_name)}: {escape(job.reason or 'the job failed.')}"
+            reply = client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts, text=text,
+                                            blocks=failure_blocks(job))
+            self._save(job, FAILURE_FILE, {"ts": reply["ts"], "finished_at": job.finished_at})
         if origin.status_ts:
             client.chat_update(channel=origin.channel, ts=origin.status_ts,
                                text=f":x: Processing *{escape(job.source_name)}* failed.")
 
-    def _save_posts(self, job: Job, posts: dict) -> None:
-        self.storage.put(job.result_prefix + POSTS_FILE, io.BytesIO(json.dumps(posts).encode()),
+    def _save(self, job: Job, name: str, record: dict) -> None:
+        self.storage.put(job.result_prefix + name, io.BytesIO(json.dumps(record).encode()),
                          content_type="application/json")
+
+    def _record(self, job: Job, name: str) -> dict | None:
+        """What an earlier try at this announcement posted (the same results: the same finish), if any."""
+        record = self._load(job, name)
+        if record is None or record.get("finished_at") != job.finished_at:
+            return None
+        return record
+
+    def _load(self, job: Job, name: str) -> dict | None:
+        with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
+            if self.storage.stat(job.result_prefix + name) is None:
+                return None
+            return json.loads(self.storage.get(job.result_prefix + name, Path(folder) / name).read_text())
 
     def refresh_minutes(self, job: Job) -> bool:
         """Re-render the posted minutes (after speakers were renamed). False if they were never posted."""
         if not isinstance(job.origin, SlackOrigin) or (client := self.client_for(job.origin)) is None:
             return False
-        with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
-            try:
-                posts = json.loads(self.storage.get(job.result_prefix + POSTS_FILE, Path(folder) / POSTS_FILE).read_text())
-            except Exception:
-                return False
+        try:
+            posts = self._load(job, POSTS_FILE)
+        except Exception:
+            return False
+        if posts is None:
+            return False
         meeting = load(self.storage, job.result_prefix)
         messages = minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
-                                  mentions=mentionable(meeting) if job.origin is not None else {})
+                                  recording_gone=recording_gone(job), mentions=mentionable(meeting))
         for ts, blocks in zip(posts["ts"], messages, strict=False):  # a renamed meeting renders the same count
             client.chat_update(channel=posts["channel"], ts=ts, text=fallback_text(meeting), blocks=blocks)
         return True

@@ -67,6 +67,7 @@ from lifestream.public_errors import public_reason
 from lifestream.search import Scope, ask
 from lifestream.services import Services
 from lifestream.workers.jobstore import Job
+from lifestream.workers.recordings import recording_gone
 from lifestream.workers.submit import retry_job
 from lifestream.workspaces import change_settings
 
@@ -265,7 +266,8 @@ class TeamsBot(TeamsActivityHandler):
         # Mentions only where the meeting's people are: the tenant it was first shared in.
         same_workspace = job.origin is not None and job.origin.workspace == workspace
         content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
-                               shared_elsewhere=elsewhere, mentions=mentionable(meeting) if same_workspace else {})
+                               shared_elsewhere=elsewhere, recording_gone=recording_gone(job),
+                               mentions=mentionable(meeting) if same_workspace else {})
         await self._send(reference, card_message(content, summary_text(meeting)))
 
     # --- questions

@@ -140,28 +140,30 @@ SHARED_ELSEWHERE = ("This recording was first shared in another conversation: th
 
 
 def minutes_card(meeting: Meeting, *, link: str | None = None, job_id: str | None = None,
-                 shared_elsewhere: bool = False, mentions: Mapping[str, str] | None = None) -> dict:
+                 shared_elsewhere: bool = False, recording_gone: str | None = None,
+                 mentions: Mapping[str, str] | None = None) -> dict:
     """The minutes of one meeting, shortened as much as needed to fit in one Teams message.
 
     With the meeting's ``job_id`` the card offers the rename form too. ``shared_elsewhere``: a copy for a
     conversation the recording was not first shared in; it says so and offers no action on the meeting.
+    ``recording_gone`` (why the recording is no longer kept) is said at its end.
     ``mentions``: speaker label -> Teams user id, for speakers known to be members of the conversation's
     tenant; action items they own @-mention them (a mention entity), so Teams notifies them.
     """
     mentions = mentions or {}
     for limit in (25, 12, 6, 3, 1):
         content = _minutes_card(meeting, link=link, job_id=job_id, limit=limit, shared_elsewhere=shared_elsewhere,
-                                mentions=mentions)
+                                recording_gone=recording_gone, mentions=mentions)
         if len(json.dumps(content).encode()) <= MAX_CARD_BYTES:
             return content
     # Dozens of speakers: their points stay behind the link, the rest still fits.
     return _minutes_card(meeting, link=link, job_id=job_id, limit=1, per_speaker=False,
-                         shared_elsewhere=shared_elsewhere, mentions=mentions)
+                         shared_elsewhere=shared_elsewhere, recording_gone=recording_gone, mentions=mentions)
 
 
 def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, limit: int,
                   per_speaker: bool = True, shared_elsewhere: bool = False,
-                  mentions: Mapping[str, str] | None = None) -> dict:
+                  recording_gone: str | None = None, mentions: Mapping[str, str] | None = None) -> dict:
     mentions = mentions or {}
     m = meeting.minutes
     name = meeting.speaker_name
@@ -218,6 +220,8 @@ def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, lim
     if m.open_questions:
         body += [_heading("Open questions"),
                  _bullets([f"{md(q.text)} — {md(name(q.speaker), 60)}" for q in m.open_questions], limit)]
+    if recording_gone:
+        body.append(_text(f"🗑️ {md(recording_gone, 500)}", isSubtle=True))
     content = card(body, actions)
     if mentioned:
         content["msteams"]["entities"] = list(mentioned.values())

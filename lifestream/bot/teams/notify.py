@@ -11,23 +11,35 @@ proactively, with its own credentials.
 Job events arrive on plain threads, but botbuilder is asyncio: the notifier
 owns one event loop on a daemon thread and runs each message there, waiting
 for it so events stay in order.
+
+No minutes are lost and none are posted twice: a send that meets a 5xx, a
+429 or a dropped connection is tried again a few times; a card once posted
+is recorded beside the job's results (``teams-posts.json``,
+``teams-failure.json``, for the same results: the job's ``finished_at``) and
+not sent again when an announcement that failed later is tried again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import io
+import json
 import logging
+import tempfile
 import threading
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
 
 from lifestream.bot.notify import ChatNotifier
 from lifestream.bot.teams.cards import failure_card, md, minutes_card, status_text, summary_text
 from lifestream.bot.teams.config import build_adapter
-from lifestream.bot.teams.posts import MinutesPosts
+from lifestream.bot.teams.posts import POSTS_FILE, MinutesPosts
 from lifestream.bot.teams.proactive import card_message, send, update_text
 from lifestream.bot.teams.tenants import tenant_allowed
 from lifestream.links import meeting_link
@@ -35,13 +47,42 @@ from lifestream.meetings import load
 from lifestream.origin import TeamsOrigin
 from lifestream.people import mentionable
 from lifestream.services import Services
+from lifestream.settings import Settings
 from lifestream.timefmt import clock
 from lifestream.workers.hooks import JobEvent
 from lifestream.workers.jobstore import Job
+from lifestream.workers.recordings import recording_gone
 
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_S = 120.0
+SEND_ATTEMPTS = 5  # the first and 4 retries, 0.5 s apart doubling
+FAILURE_FILE = "teams-failure.json"
+
+
+def transient(exc: BaseException) -> bool:
+    """A send worth trying again: a dropped connection, a timeout, or the connector's 5xx / 429."""
+    # OSError: ConnectionError, and requests' (msrest's transport) connection errors
+    if isinstance(exc, aiohttp.ClientConnectionError | OSError | asyncio.TimeoutError):
+        return True
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    if isinstance(status, int):
+        return status >= 500 or status == 429
+    inner = getattr(exc, "inner_exception", None) or exc.__cause__  # msrest wraps connection errors
+    return inner is not None and inner is not exc and transient(inner)
+
+
+async def send_retrying(adapter: CloudAdapter, settings: Settings, reference: dict, activity: Activity) -> str | None:
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            return await send(adapter, settings, reference, activity)
+        except Exception as exc:
+            if attempt == SEND_ATTEMPTS - 1 or not transient(exc):
+                raise
+            log.warning("sending to Teams failed (%s); trying again", type(exc).__name__)
+            await asyncio.sleep(0.5 * 2**attempt)
+    return None
 
 
 class TeamsNotifier(ChatNotifier[TeamsOrigin]):
@@ -89,20 +130,35 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
 
     def completed(self, job: Job, origin: TeamsOrigin) -> None:
         meeting = load(self.storage, job.result_prefix)
-        # Posted where the meeting was shared: its linked speakers are members of this tenant.
-        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
-                               mentions=mentionable(meeting))
-        posted = self._run(send(self.adapter, self.settings, origin.reference,
-                                card_message(content, summary_text(meeting))))
-        if posted:  # so a rename can re-render this card
-            self.posts.record(job, origin.reference, posted)
+        if self._record(job, POSTS_FILE) is None:  # not yet posted (an earlier try may have failed after it)
+            # Posted where the meeting was shared: its linked speakers are members of this tenant.
+            content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
+                                   recording_gone=recording_gone(job), mentions=mentionable(meeting))
+            posted = self._run(send_retrying(self.adapter, self.settings, origin.reference,
+                                             card_message(content, summary_text(meeting))))
+            if posted:  # so a rename can re-render this card, and a later try does not post it again
+                self.posts.record(job, origin.reference, posted)
         self._update_ack(job, origin, f"✅ Minutes of **{md(meeting.source.name, 120)}** "
                                       f"({clock(meeting.source.duration)}) are below.")
 
     def failed(self, job: Job, origin: TeamsOrigin) -> None:
-        self._run(send(self.adapter, self.settings, origin.reference,
-                       card_message(failure_card(job), f"I couldn't process {md(job.source_name, 120)}")))
+        if self._record(job, FAILURE_FILE) is None:
+            posted = self._run(send_retrying(
+                self.adapter, self.settings, origin.reference,
+                card_message(failure_card(job), f"I couldn't process {md(job.source_name, 120)}")))
+            if posted:  # (None: sent from inside an event loop, not waited for)
+                self.storage.put(job.result_prefix + FAILURE_FILE, io.BytesIO(json.dumps(
+                    {"activity_id": posted, "finished_at": job.finished_at}).encode()),
+                    content_type="application/json")
         self._update_ack(job, origin, f"❌ Processing **{md(job.source_name, 120)}** failed.")
+
+    def _record(self, job: Job, name: str) -> dict | None:
+        """What an earlier try at this announcement posted, for the same results (the same finish)."""
+        with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
+            if self.storage.stat(job.result_prefix + name) is None:
+                return None
+            record = json.loads(self.storage.get(job.result_prefix + name, Path(folder) / name).read_text())
+        return record if record.get("finished_at") == job.finished_at else None
 
 
 def _log_failure(future: concurrent.futures.Future) -> None:

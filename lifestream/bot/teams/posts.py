@@ -22,6 +22,7 @@ from lifestream.links import meeting_link
 from lifestream.people import mentionable
 from lifestream.services import Services
 from lifestream.workers.jobstore import Job
+from lifestream.workers.recordings import recording_gone
 
 POSTS_FILE = "teams-posts.json"
 
@@ -32,7 +33,8 @@ class MinutesPosts:
         self.storage = services.storage
 
     def record(self, job: Job, reference: dict, activity_id: str) -> None:
-        body = json.dumps({"reference": reference, "activity_id": activity_id}).encode()
+        body = json.dumps({"reference": reference, "activity_id": activity_id,
+                           "finished_at": job.finished_at}).encode()  # which results it shows
         self.storage.put(job.result_prefix + POSTS_FILE, io.BytesIO(body), content_type="application/json")
 
     def _read(self, job: Job) -> dict | None:
@@ -50,6 +52,7 @@ class MinutesPosts:
             return False
         meeting = await asyncio.to_thread(meetings.load, self.storage, job.result_prefix)
         content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
+                               recording_gone=recording_gone(job),
                                mentions=mentionable(meeting))  # the card the notifier posted where it was shared
         await update_card(adapter, self.settings, posted["reference"], posted["activity_id"], content,
                           summary_text(meeting))

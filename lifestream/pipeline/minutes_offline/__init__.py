@@ -18,9 +18,11 @@ from typing import Literal
 import numpy as np
 
 from lifestream.models import Minutes, Point, Segment, SpeakerPoints
-from lifestream.pipeline.minutes_offline import actions, decisions, questions
-from lifestream.pipeline.minutes_offline.cues import Cues, cues_for
+from lifestream.pipeline.language_names import base_language
+from lifestream.pipeline.minutes_offline import actions, decisions, questions, summary_only
+from lifestream.pipeline.minutes_offline.cues import Cues
 from lifestream.pipeline.minutes_offline.dialogue import Dialogue
+from lifestream.pipeline.minutes_offline.languages import cues_for
 from lifestream.pipeline.minutes_offline.ranking import centrality, key_phrases, pick
 from lifestream.pipeline.minutes_offline.summary import compose
 from lifestream.pipeline.minutes_offline.topic import find_purpose, title_from_phrases, title_from_purpose
@@ -40,13 +42,15 @@ def summarize(
 ) -> Minutes:
     """Minutes of ``segments``: the whole meeting, or one part of it (``later_part`` when not the first)."""
     cues = cues_for(language)
-    sentences = split_sentences(segments)
+    sentences = split_sentences(segments, language)
     if not sentences:
         return Minutes(kind=kind, title="No speech", summary="Nobody spoke in this part of the recording.",
                        generator=GENERATOR)
+    if cues is None:
+        return summary_only.summarize(sentences, language=base_language(language), kind=kind)
     dialogue = Dialogue(sentences, cues)
-    scores = centrality(sentences, cues)
-    topics = key_phrases(sentences, cues)
+    scores = centrality(sentences, cues.stopwords)
+    topics = key_phrases(sentences, cues.stopwords)
 
     purpose = find_purpose(dialogue) if kind == "minutes" and not later_part else None
     title = (title_from_purpose(purpose, cues) if purpose else None) or title_from_phrases(topics, cues)
@@ -62,8 +66,8 @@ def summarize(
         duration_min = max((sentences[-1].end - sentences[0].start) / 60.0, 0.5)
         # About one sentence per two minutes, between 2 and 8: a diary is retold, not minuted.
         k = int(min(8, max(2, round(duration_min / 2))))
-        chosen = pick(sentences, scores, k, cues) or pick(sentences, np.array([len(s.words) for s in sentences], float),
-                                                          k, cues, min_words=1)
+        chosen = pick(sentences, scores, k, cues.stopwords) or pick(
+            sentences, np.array([len(s.words) for s in sentences], float), k, cues.stopwords, min_words=1)
         summary = " ".join(sentences[i].text for i in chosen)
     else:
         summary = compose(purpose=purpose, topics=topics, decided=decided, tasks=found.tasks,
@@ -88,7 +92,8 @@ def _key_points(sentences: list[Sentence], scores: np.ndarray, cues: Cues) -> li
     out = []
     for speaker, idx in sorted(by_speaker.items()):
         sub = [sentences[i] for i in idx]
-        chosen = pick(sub, scores[idx], 4, cues, min_words=4) or pick(sub, scores[idx], 2, cues, min_words=1)
+        chosen = pick(sub, scores[idx], 4, cues.stopwords, min_words=4) or pick(sub, scores[idx], 2, cues.stopwords,
+                                                                                min_words=1)
         out.append(SpeakerPoints(speaker=speaker, points=[
             Point(text=sub[j].text, speaker=speaker, timestamp=round(sub[j].start, 2)) for j in chosen]))
     return out

@@ -15,7 +15,7 @@ from datetime import date
 from itertools import pairwise
 
 from lifestream.models import ActionItem
-from lifestream.pipeline.due_dates import DUE_PATTERN, find_due
+from lifestream.pipeline.due_dates import due_pattern, find_due
 from lifestream.pipeline.minutes_offline.cues import Cues
 from lifestream.pipeline.minutes_offline.dialogue import Dialogue, Reply
 from lifestream.pipeline.minutes_offline.text import anaphoric, capitalise, clean_clause, content_words, overlap, words
@@ -81,16 +81,17 @@ def _clauses(dialogue: Dialogue, i: int) -> list[Clause]:
     for a, b in pairwise(bounds):
         found = _one_clause(low[a:b], original[a:b], cues, sentence.is_question)
         # "Send me the quote so I can book it": a promise inside a reason is no promise.
-        if found and found[0] in ("self", "offer") and _SUBORDINATE.search(low[:a]):
+        if found and found[0] in ("self", "offer", "inflected") and cues.subordinate_end.search(low[:a]):
             continue
         if found:
             kind, start, name, name_at = found
-            out.append(Clause(i, kind, low[a + start:b], original[a + start:b], a + start, name,
-                              a + name_at if name_at >= 0 else -1))
+            said = original[a + start:b]
+            if kind == "inflected" and cues.self_inflected and cues.inflected_task:
+                # "je réserverai la salle" -> "réserver la salle": the task as an infinitive phrase.
+                m = cues.self_inflected.search(low[a:b])
+                said = cues.inflected_task(m, original[a:b]) if m else said
+            out.append(Clause(i, kind, said.lower(), said, a + start, name, a + name_at if name_at >= 0 else -1))
     return out
-
-
-_SUBORDINATE = re.compile(r"\b(?:so|so that|if|because|when|where|that|unless|until|before|after)\s*$")
 
 
 def _one_clause(low: str, original: str, cues: Cues, question: bool) -> tuple[str, int, str | None, int] | None:
@@ -104,6 +105,8 @@ def _one_clause(low: str, original: str, cues: Cues, question: bool) -> tuple[st
             return kind, m.start("task"), None, -1
     if m := cues.assignment.search(original):
         return "assignment", m.start("task"), m.group("name"), m.start("name")
+    if cues.self_inflected and (m := cues.self_inflected.search(low)):
+        return "inflected", m.start(), None, -1
     return None
 
 
@@ -119,24 +122,24 @@ def _is_real_task(text: str, cues: Cues) -> bool:
 
 
 def _anaphoric(text: str, cues: Cues) -> bool:
-    return anaphoric(without_due(text), cues)
+    return anaphoric(without_due(text, cues), cues)
 
 
 def _thin(text: str, cues: Cues) -> bool:
     """ "have a draft by the fifteenth": a light verb and one word, too little to stand for a task on its own."""
-    rest = without_due(text)
+    rest = without_due(text, cues)
     return _verb(rest) in cues.light_verbs and len(content_words(rest, cues)) < 2
 
 
-def without_due(text: str) -> str:
-    return re.sub(r"\s+", " ", DUE_PATTERN.sub(" ", text)).strip()
+def without_due(text: str, cues: Cues) -> str:
+    return re.sub(r"\s+", " ", due_pattern(cues.language).sub(" ", text)).strip()
 
 
-def _object_of(text: str) -> str:
+def _object_of(text: str, cues: Cues) -> str:
     """What a clause is about, to stand in for "it": the words after its verb, up to a comma."""
     ws = text.split(" ", 1)
     rest = ws[1] if len(ws) > 1 else ""
-    return re.split(r",|\s+(?:with|by|before|after|until|so|because|since|for the|on the)\s", rest, maxsplit=1)[0].strip()
+    return cues.object_end.split(rest, maxsplit=1)[0].strip()
 
 
 _PROPER = re.compile(r"(?<!^)(?<![.?!] )\b((?:[A-Z][a-z]+\s+)*[A-Z][a-z]+)\b")
@@ -153,7 +156,7 @@ def _substitute(task: str, antecedent_original: str, antecedent_core: str, cues:
                 ws[n] = person[0]
                 return " ".join(ws)
         if n and bare in cues.anaphora:
-            thing = antecedent_core if _A_THING.match(antecedent_core) else _object_of(antecedent_core)
+            thing = antecedent_core if cues.a_thing.match(antecedent_core) else _object_of(antecedent_core, cues)
             if thing and not set(words(thing)) & (cues.anaphora | cues.person_pronouns):
                 ws[n] = thing
                 return " ".join(ws)
@@ -174,7 +177,7 @@ class _Reader:
         self.proposals = dialogue.proposals
 
     def due(self, i: int, text: str | None = None) -> tuple[str | None, str | None]:
-        return find_due(text if text is not None else self.d.sentences[i].text, self.reference)
+        return find_due(text if text is not None else self.d.sentences[i].text, self.reference, self.cues.language)
 
     def run(self) -> Extraction:
         for i in range(len(self.d)):
@@ -212,11 +215,12 @@ class _Reader:
         acceptance = self._first_commitment(t) if t is not None else None
         reply_text = " ".join(self.d.sentences[j].text for j in self.d.turns[t].sentences[:2]) if t is not None else ""
         # "I can't do Friday. Monday would work." refuses the date, not the task.
-        counter = reply in (Reply.OBJECTION, Reply.DEFERRAL) and find_due(reply_text, self.reference)[0] is not None
+        counter = (reply in (Reply.OBJECTION, Reply.DEFERRAL)
+                   and find_due(reply_text, self.reference, self.cues.language)[0] is not None)
         if t is not None and (acceptance or counter or reply in (Reply.ASSENT, Reply.COMMITMENT, Reply.ANSWER)):
             task.owner = self.d.turns[t].speaker
             task.addressee = asker
-            task.take_due(find_due(reply_text, self.reference))
+            task.take_due(find_due(reply_text, self.reference, self.cues.language))
             if acceptance:
                 self._absorb(task, acceptance)
         elif reply in (Reply.OBJECTION, Reply.DEFERRAL):
@@ -235,7 +239,10 @@ class _Reader:
     def _offer(self, clause: Clause) -> None:
         self._commitment(clause, offer=True)
 
-    def _commitment(self, clause: Clause, *, offer: bool) -> None:
+    def _inflected(self, clause: Clause) -> None:
+        self._commitment(clause, offer=True, strict=True)
+
+    def _commitment(self, clause: Clause, *, offer: bool, strict: bool = False) -> None:
         i = clause.sentence
         text = clause.original
         if not _is_real_task(clause.text, self.cues):
@@ -243,9 +250,11 @@ class _Reader:
         speaker = self.d.sentences[i].speaker
         previous = self.d.turn_of[i] - 1
         answers = previous >= 0 and self.d.sentences[self.d.turns[previous].sentences[-1]].text.rstrip().endswith("?")
-        if offer and _verb(clause.text) in self.cues.light_verbs and not (
+        if offer and (strict or _verb(clause.text) in self.cues.light_verbs) and not (
                 self.due(i, text)[0] or answers or self._replies_to_task_or_proposal(i)):
-            return  # "I can do Friday" offers a time, not a task, unless it answers someone
+            # "I can do Friday" offers a time, not a task, unless it answers someone; so does any statement
+            # in the present tense ("ich arbeite im Marketing" is no promise; "ich bestelle es bis Freitag" is).
+            return
         task = self._new(clause, speaker, "self")
         task.addressee = self.d.turns[previous].speaker if previous >= 0 else None
         if _anaphoric(clause.text, self.cues) or _thin(clause.text, self.cues):
@@ -317,7 +326,7 @@ class _Reader:
             return None
         for j in self.d.turns[turn].sentences[:2]:
             for clause in _clauses(self.d, j):
-                if clause.kind in ("self", "offer") and not re.search(r"\b(?:also|as well|too)\b", clause.text):
+                if clause.kind in ("self", "offer", "inflected") and not self.cues.also.search(clause.text):
                     return clause
         return None
 
@@ -327,7 +336,7 @@ class _Reader:
         task.variants.append(clause.original)
         task.take_due(self.due(clause.sentence, clause.original))
         light = _verb(task.text) in self.cues.light_verbs
-        says_more = len(content_words(without_due(clause.text), self.cues)) >= 2
+        says_more = len(content_words(without_due(clause.text, self.cues), self.cues)) >= 2
         if light and says_more and not _anaphoric(clause.text, self.cues):
             task.text = clause.original  # "take care of the lease notice" - "I'll send the notice letter"
 
@@ -347,13 +356,13 @@ class _Reader:
                 break
             # "I've got twenty pairs of gloves. I can bring those.": the things the speaker just counted.
             plural = bool(set(words(self.d.low[i])) & {"those", "these", "them"})
-            if plural and self.d.turn_of[j] == self.d.turn_of[i] and _counted(self.d.sentences[j].text):
+            if plural and self.d.turn_of[j] == self.d.turn_of[i] and _counted(self.d.sentences[j].text, self.cues):
                 return j
             if j in self.proposals or self.cues.who_question.search(self.d.low[j]):
                 return j
             # A plain question is what "it" means only within the same exchange.
             in_exchange = self.d.turn_of[i] - self.d.turn_of[j] <= 1
-            if in_exchange and self.d.sentences[j].is_question and _noun_phrase(self.d.sentences[j].text):
+            if in_exchange and self.d.sentences[j].is_question and _noun_phrase(self.d.sentences[j].text, self.cues):
                 return j
         # "I'll do that" right after someone said what should happen: that statement.
         previous = self.d.turn_of[i] - 1
@@ -367,16 +376,16 @@ class _Reader:
         """What sentence ``j`` stands for when sentence ``asked_by`` points back at it."""
         who = self.cues.who_question.search(self.d.low[j])
         if who:
-            return _base_form(clean_clause(self.d.sentences[j].text[who.start("task"):], self.cues))
+            return self.cues.base_form(clean_clause(self.d.sentences[j].text[who.start("task"):], self.cues))
         if j in self.proposals:
             return self.proposals[j]
         if self.d.sentences[j].is_question:
-            return _noun_phrase(self.d.sentences[j].text) or clean_clause(self.d.sentences[j].text, self.cues)
+            return _noun_phrase(self.d.sentences[j].text, self.cues) or clean_clause(self.d.sentences[j].text, self.cues)
         same_turn = asked_by is not None and self.d.turn_of[j] == self.d.turn_of[asked_by]
-        if same_turn and (phrase := _counted(self.d.sentences[j].text)):
+        if same_turn and (phrase := _counted(self.d.sentences[j].text, self.cues)):
             return phrase
         # A statement of what should happen: "(then) we cut them down to fifteen seats" -> "cut them down…".
-        return _SUBJECT.sub("", clean_clause(self.d.sentences[j].text, self.cues))
+        return self.cues.as_infinitive(self.cues.subject.sub("", clean_clause(self.d.sentences[j].text, self.cues)))
 
     def _attach(self, task: Task, i: int) -> bool:
         """ "I'll write them in December" after "we should prepare the help articles": one task, now owned."""
@@ -425,61 +434,28 @@ class _Reader:
         self.tasks.append(task)
 
 
-_DETERMINED = re.compile(r"\b(?:the|a|an|our|your|this|these|those|their)\s+((?:[\w'-]+\s+){0,3}[\w'-]+)")
-# A phrase that already names a thing ("the ethics statement", "twenty pairs of gloves"), not a verb phrase.
-_A_THING = re.compile(r"(?:the|a|an|\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|fifty|"
-                      r"hundred)\s", re.IGNORECASE)
-
-
 def _shared(a: list[str], b: list[str], cues: Cues) -> bool:
     return bool({w for t in a for w in content_words(t, cues)} & {w for t in b for w in content_words(t, cues)})
 
 
-_COUNTED = re.compile(r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|fifty|hundred)"
-                      r"\s+(?:[a-z]+\s+){0,2}[a-z]+s(?:\s+of\s+(?:[a-z]+\s+)?[a-z]+)?\b", re.IGNORECASE)
-
-
-def _counted(text: str) -> str | None:
+def _counted(text: str, cues: Cues) -> str | None:
     """ "twenty pairs of gloves": a number and what it counts."""
-    m = _COUNTED.search(text)
+    m = cues.counted.search(text)
     return m.group(0) if m else None
 
 
-def _noun_phrase(text: str) -> str | None:
-    """The first "the …" phrase of a sentence, up to a function word: what a question is about."""
-    for m in _DETERMINED.finditer(text):
+def _noun_phrase(text: str, cues: Cues) -> str | None:
+    """The first determined phrase of a sentence, up to a function word: what a question is about."""
+    for m in cues.determined.finditer(text):
         kept = []
         for w in m.group(1).split():
-            if w.lower() in _FUNCTION_WORDS:
+            if w.lower() in cues.function_words:
                 break
             kept.append(w)
         if kept:
-            return "the " + " ".join(kept)
+            article = cues.article if cues.article is not None else text[m.start():m.start(1)].strip()
+            return f"{article} {' '.join(kept)}".strip()
     return None
-
-
-_FUNCTION_WORDS = frozenset("for of in on at to with do does did is are was were will would should could can and or "
-                            "but that which who we you they it if whether when so because then than as".split())
-_SUBJECT = re.compile(r"^(?:(?:and|then|so)\s+)?(?:we|you|they|i)(?:'ll|'d| will| should| could| can| need to)?\s+",
-                      re.IGNORECASE)
-_IRREGULAR = {"does": "do", "goes": "go", "has": "have", "is": "be"}
-
-
-def _base_form(text: str) -> str:
-    """ "writes the related work" -> "write the related work": a "who …?" question's verb as a task."""
-    first, _, rest = text.partition(" ")
-    low = first.lower()
-    if low in _IRREGULAR:
-        base = _IRREGULAR[low]
-    elif re.search(r"(?:sh|ch|x|ss|zz)es$", low):
-        base = low[:-2]
-    elif low.endswith("ies") and len(low) > 4:
-        base = low[:-3] + "y"
-    elif low.endswith("s") and not low.endswith("ss"):
-        base = low[:-1]
-    else:
-        base = low
-    return f"{base} {rest}".strip()
 
 
 def extract(dialogue: Dialogue, reference: date, names: dict[str, str] | None = None) -> Extraction:
@@ -489,7 +465,7 @@ def extract(dialogue: Dialogue, reference: date, names: dict[str, str] | None = 
 def to_items(tasks: list[Task], cues: Cues) -> list[ActionItem]:
     items = []
     for t in tasks:
-        text = capitalise(clean_clause(without_due(t.text), cues))
+        text = capitalise(clean_clause(without_due(t.text, cues), cues))
         if len(words(text)) < 2:
             continue
         items.append(ActionItem(task=text, owner=t.owner, due=t.due, due_date=t.due_date,

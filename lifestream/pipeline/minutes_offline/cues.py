@@ -10,7 +10,9 @@ agreeing and putting things off — and are matched on lower-cased sentence text
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 def _any(*alternatives: str) -> str:
@@ -39,6 +41,11 @@ class Phrasing:
     still_open: str = "Still open: {}"
     nothing_settled: str = "Nothing was decided or assigned."
     and_: str = "and"
+    # Where a deadline goes in "X will <task> <due>": after the task, or before it (German: "wird bis
+    # Freitag die Folien schicken", the verb last).
+    due_first: bool = False
+    # Last touches to the composed summary (French elision: "de organiser" -> "d'organiser").
+    finish: Callable[[str], str] = lambda text: text
 
 
 @dataclass(frozen=True)
@@ -102,10 +109,83 @@ class Cues:
     own_ref: re.Pattern[str]
     # Deadline phrases that read on their own ("tomorrow", "by Friday"); others get ``by``.
     due_ready: re.Pattern[str]
+    # What a clause as a list item loses at its end: a reason, a comment on it, a dangling conjunction.
+    clause_cut: re.Pattern[str]
+    # A promise inside a subordinate clause is none ("send me the quote so I can book it").
+    subordinate_end: re.Pattern[str]
+    # "I'll also…": another task, not the acceptance of the one asked for.
+    also: re.Pattern[str]
+    # Where a clause's object ends ("move the desks with the van" -> "the desks").
+    object_end: re.Pattern[str]
+    # A determined noun phrase ("the ethics statement") and the function words that end one.
+    determined: re.Pattern[str]
+    function_words: frozenset[str]
+    # The article a question's noun phrase is cited with ("the"), or None: as said (languages with gender).
+    article: str | None
+    # A phrase that already names a thing ("the ethics statement", "twenty pairs of gloves").
+    a_thing: re.Pattern[str]
+    # A number and what it counts ("twenty pairs of gloves").
+    counted: re.Pattern[str]
+    # A subject (and modal) before a statement of what should happen: "we cut them down" -> "cut them down".
+    subject: re.Pattern[str]
+    # The verb of "who writes the related work?" as a task: "write the related work".
+    base_form: Callable[[str], str]
+    # The determiner a purpose or title loses ("the budget review" -> "Budget Review").
+    determiner: re.Pattern[str]
+    # "our"/"my" in a purpose, said as ``own_as`` ("our release check" -> "the release check").
+    own: re.Pattern[str]
+    own_as: str | Callable[[re.Match[str]], str]
+    # Where a stated purpose turns back to the speakers: "…review, and we need to agree on…".
+    self_reference: re.Pattern[str]
+    # Words that go with a purpose's verb and leave the title with it ("talk about", "go over").
+    particles: frozenset[str]
+    # A decision worded as a clause ("the booth should be…"), and a proposal noun-first ("the island booth").
+    should_be: re.Pattern[str]
+    noun_first: re.Pattern[str]
+    # The "or" between the alternatives of a choice.
+    or_: re.Pattern[str]
+    # "Good question." - which may still be followed by an answer.
+    good_question: re.Pattern[str]
+    # German capitalises every noun: a capitalised word is a name only when it is known as one.
+    capitalises_nouns: bool
+    # "Budget Review" (English headline style) or "Weihnachtsfeier im Büro" (sentence case).
+    title_style: Literal["title", "sentence"]
+    # A commitment in an inflected verb ("je réserverai la salle", "ich bestelle das Essen"), and how its
+    # task is said as an infinitive phrase; such a statement is a promise only where it answers someone or
+    # names a deadline (as "I can…").
+    self_inflected: re.Pattern[str] | None = None
+    inflected_task: Callable[[re.Match[str], str], str] | None = None
+    # A task turned into an infinitive phrase: "hacemos la fiesta" -> "hacer la fiesta" (identity in English).
+    as_infinitive: Callable[[str], str] = lambda text: text
+    # A decision's verb phrase after "decided to" ("im Büro feiern" -> "im Büro zu feiern").
+    decided_infinitive: Callable[[str], str] = lambda text: text
+    # First and second person in a task retold about its owner ("dir die Folien schicken" -> "Sheila die
+    # Folien schicken"), for languages where ``speaker_ref``/``listener_ref`` substitution is not enough.
+    retell: Callable[..., str] | None = None
     phrasing: Phrasing = field(default_factory=Phrasing)
 
 
 # --- English -----------------------------------------------------------------------------------------------------
+
+_EN_IRREGULAR = {"does": "do", "goes": "go", "has": "have", "is": "be"}
+
+
+def _english_base_form(text: str) -> str:
+    """ "writes the related work" -> "write the related work": a "who …?" question's verb as a task."""
+    first, _, rest = text.partition(" ")
+    low = first.lower()
+    if low in _EN_IRREGULAR:
+        base = _EN_IRREGULAR[low]
+    elif re.search(r"(?:sh|ch|x|ss|zz)es$", low):
+        base = low[:-2]
+    elif low.endswith("ies") and len(low) > 4:
+        base = low[:-3] + "y"
+    elif low.endswith("s") and not low.endswith("ss"):
+        base = low[:-1]
+    else:
+        base = low
+    return f"{base} {rest}".strip()
+
 
 _EN_WILL = _any(r"i'll", r"i will", r"i'm going to", r"i am going to", r"i'm gonna", r"i am gonna", r"let me",
                 r"i need to", r"i have to", r"i've got to", r"i volunteer to", r"i promise to", r"i'll make sure to",
@@ -265,15 +345,33 @@ ENGLISH = Cues(
     own_ref=re.compile(r"\bmy\b"),
     due_ready=re.compile(r"^(?:by|before|until|on|for|due|today|tonight|tomorrow|this|next|later|end of day|eod|eow)\b",
                          re.IGNORECASE),
+    clause_cut=re.compile(r",?\s+(?:so that|so there|so we|because|since|which|if i get|if we get)\b.*$"
+                          r"|,\s+(?:(?:she|he|they|it|that|this)\s+(?:was|is|were|are|has|had|would)|it's|that's|they're)\b.*$"
+                          r"|,\s+but\b.*$"
+                          r"|[,;:]\s*(?:and|but|so|then)?\s*$", re.IGNORECASE),
+    subordinate_end=re.compile(r"\b(?:so|so that|if|because|when|where|that|unless|until|before|after)\s*$"),
+    also=re.compile(r"\b(?:also|as well|too)\b"),
+    object_end=re.compile(r",|\s+(?:with|by|before|after|until|so|because|since|for the|on the)\s"),
+    determined=re.compile(r"\b(?:the|a|an|our|your|this|these|those|their)\s+((?:[\w'-]+\s+){0,3}[\w'-]+)"),
+    function_words=frozenset("for of in on at to with do does did is are was were will would should could can and or "
+                             "but that which who we you they it if whether when so because then than as".split()),
+    article="the",
+    a_thing=re.compile(r"(?:the|a|an|\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|fifty|"
+                       r"hundred)\s", re.IGNORECASE),
+    counted=re.compile(r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|fifty|hundred)"
+                       r"\s+(?:[a-z]+\s+){0,2}[a-z]+s(?:\s+of\s+(?:[a-z]+\s+)?[a-z]+)?\b", re.IGNORECASE),
+    subject=re.compile(r"^(?:(?:and|then|so)\s+)?(?:we|you|they|i)(?:'ll|'d| will| should| could| can| need to)?\s+",
+                       re.IGNORECASE),
+    base_form=_english_base_form,
+    determiner=re.compile(r"^(?:the|our|a|an|this|today's|my|your|their)\s+", re.IGNORECASE),
+    own=re.compile(r"\b(?:our|my)\b", re.IGNORECASE),
+    own_as="the",
+    self_reference=re.compile(r",?\s+(?:and|but|so)\s+(?:we|i|you)\b.*$", re.IGNORECASE),
+    particles=frozenset({"about", "over", "through", "on", "up", "out", "with", "at", "to"}),
+    should_be=re.compile(r"\sshould be\s"),
+    noun_first=re.compile(r"^(?:the|a|an|our|this|that|these|those)\b", re.IGNORECASE),
+    or_=re.compile(r",?\s+or\s+"),
+    good_question=re.compile(r"\bgood question\b"),
+    capitalises_nouns=False,
+    title_style="title",
 )
-
-_TABLES = {"en": ENGLISH}
-
-
-def cues_for(language: str | None) -> Cues:
-    """The table for ``language`` (an ISO 639-1 code as the recogniser reports it).
-
-    Only English has one yet; other languages fall back to it, as the minutes
-    always have, until their tables are written.
-    """
-    return _TABLES.get((language or "en").split("-")[0].lower(), ENGLISH)

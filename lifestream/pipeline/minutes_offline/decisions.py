@@ -10,10 +10,10 @@ one decision, worded from whichever statement names it best.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from lifestream.models import Point
+from lifestream.pipeline.minutes_offline.cues import Cues
 from lifestream.pipeline.minutes_offline.dialogue import Dialogue, Reply
 from lifestream.pipeline.minutes_offline.text import anaphoric, capitalise, clean_clause, content_words, overlap, words
 
@@ -68,17 +68,14 @@ def _assented(d: Dialogue, i: int, taken_on: set[int]) -> Decided | None:
     closes = _closes_discussion(d, i, core) and reply != Reply.OBJECTION
     if not (accepted or closes):
         return None
-    return Decided(core, _form(core), i, explicit=False)
+    return Decided(core, _form(core, d.cues), i, explicit=False)
 
 
-_NOUN_FIRST = re.compile(r"^(?:the|a|an|our|this|that|these|those)\b", re.IGNORECASE)
-
-
-def _form(core: str) -> str:
+def _form(core: str, cues: Cues) -> str:
     """How the summary says it: "decided to <verb…>", "that <clause>", or "on <noun phrase>"."""
-    if " should be " in f" {core.lower()} ":
+    if cues.should_be.search(f" {core.lower()} "):
         return "that"
-    return "on" if _NOUN_FIRST.match(core) else "to"
+    return "on" if cues.noun_first.match(core) else "to"
 
 
 def _closes_discussion(d: Dialogue, i: int, core: str) -> bool:
@@ -99,18 +96,18 @@ def _resolve(d: Dialogue, decided: Decided) -> Decided:
     for j in range(decided.sentence - 1, lo - 1, -1):
         core = d.proposals.get(j)
         if core and d.is_choice(j):
-            chosen = _chosen(core, decided.core)
+            chosen = _chosen(core, decided.core, d.cues)
             if chosen:
                 return Decided(chosen, "to", decided.sentence, decided.explicit)
         elif core and not anaphoric(core, d.cues, enough=SAYS_ENOUGH):
-            return Decided(core, _form(core), decided.sentence, decided.explicit)
+            return Decided(core, _form(core, d.cues), decided.sentence, decided.explicit)
     return decided
 
 
-def _chosen(choice: str, decided: str) -> str | None:
+def _chosen(choice: str, decided: str, cues: Cues) -> str | None:
     """ "Then we move them." after "keeping the old blog, or moving the articles over?" -> "move the articles over"."""
     verb, _, _ = decided.partition(" ")
-    for alternative in re.split(r",?\s+or\s+", choice):
+    for alternative in cues.or_.split(choice):
         first, _, rest = alternative.strip().partition(" ")
         if rest and first[:3].lower() == verb[:3].lower():
             return f"{verb.lower()} {rest}"

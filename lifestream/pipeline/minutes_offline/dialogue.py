@@ -95,7 +95,7 @@ class Dialogue:
             if not m:
                 continue
             group = next(n for n, g in m.groupdict().items() if g)
-            core = clean_clause(self.sentences[i].text[m.start(group):m.end(group)], self.cues)
+            core = self.cues.as_infinitive(clean_clause(self.sentences[i].text[m.start(group):m.end(group)], self.cues))
             steers = self.cues.steering.match(core.lower()) and not self.cues.plans_ahead.search(core.lower())
             if not steers and len(words(core)) >= 2:
                 out[i] = (core, group)
@@ -145,7 +145,7 @@ def _answered_after_good_question(dialogue: Dialogue, t: int) -> bool:
     """ "Good question. It's about fifty thousand." answers; "Good question. Nobody really." does not."""
     sentences = dialogue.turns[t].sentences
     first = dialogue.low[sentences[0]]
-    if "good question" not in first or len(sentences) < 2:
+    if not dialogue.cues.good_question.search(first) or len(sentences) < 2:
         return False
     rest = dialogue.low[sentences[1]]
     if dialogue.cues.deferral.search(rest):

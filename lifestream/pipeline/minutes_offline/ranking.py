@@ -7,16 +7,15 @@ from collections import Counter
 
 import numpy as np
 
-from lifestream.pipeline.minutes_offline.cues import Cues
-from lifestream.pipeline.minutes_offline.text import content_words, words
+from lifestream.pipeline.minutes_offline.text import content_words_in, words
 from lifestream.pipeline.sentences import Sentence
 
 
-def centrality(sentences: list[Sentence], cues: Cues) -> np.ndarray:
+def centrality(sentences: list[Sentence], stopwords: frozenset[str]) -> np.ndarray:
     """TextRank centrality of each sentence over TF-IDF cosine similarity, favouring substantive sentences."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    docs = [" ".join(content_words(s.text, cues)) for s in sentences]
+    docs = [" ".join(content_words_in(s.text, stopwords)) for s in sentences]
     if not any(docs):
         return np.zeros(len(sentences))
     matrix = TfidfVectorizer(token_pattern=r"[\w']+", sublinear_tf=True).fit_transform(docs)
@@ -28,11 +27,11 @@ def centrality(sentences: list[Sentence], cues: Cues) -> np.ndarray:
     for _ in range(50):
         score = 0.15 / len(sentences) + 0.85 * transition.T @ score
     # A long, content-rich sentence beats "Okay."
-    richness = np.array([min(len(content_words(s.text, cues)), 12) / 12 for s in sentences])
+    richness = np.array([min(len(content_words_in(s.text, stopwords)), 12) / 12 for s in sentences])
     return score * (0.25 + richness)
 
 
-def pick(sentences: list[Sentence], scores: np.ndarray, k: int, cues: Cues, min_words: int = 5) -> list[int]:
+def pick(sentences: list[Sentence], scores: np.ndarray, k: int, stopwords: frozenset[str], min_words: int = 5) -> list[int]:
     """Top sentences by score, skipping near-repeats (a simplified maximal marginal relevance), in spoken order."""
     chosen: list[int] = []
     seen: list[set[str]] = []
@@ -40,7 +39,7 @@ def pick(sentences: list[Sentence], scores: np.ndarray, k: int, cues: Cues, min_
         s = sentences[i]
         if len(s.words) < min_words or scores[i] <= 0:
             continue
-        ws = set(content_words(s.text, cues))
+        ws = set(content_words_in(s.text, stopwords))
         if any(len(ws & other) / max(1, len(ws | other)) > 0.5 for other in seen):
             continue
         chosen.append(int(i))
@@ -50,12 +49,12 @@ def pick(sentences: list[Sentence], scores: np.ndarray, k: int, cues: Cues, min_
     return sorted(chosen, key=lambda i: sentences[i].start)
 
 
-def _phrases(sentence: Sentence, cues: Cues) -> list[str]:
+def _phrases(sentence: Sentence, stopwords: frozenset[str]) -> list[str]:
     """Runs of consecutive topic words ("new jersey", "budget review"), up to three words."""
     runs: list[list[str]] = [[]]
     for word in words(sentence.text):
         # "he's", "didn't": never a topic; nor short words, numbers or words said in passing.
-        if word in cues.stopwords or len(word) <= 2 or word.isdigit() or "'" in word:
+        if word in stopwords or len(word) <= 2 or word.isdigit() or "'" in word:
             runs.append([])
         else:
             runs[-1].append(word)
@@ -66,11 +65,11 @@ def _phrases(sentence: Sentence, cues: Cues) -> list[str]:
     return out
 
 
-def key_phrases(sentences: list[Sentence], cues: Cues, n: int = 3) -> list[str]:
+def key_phrases(sentences: list[Sentence], stopwords: frozenset[str], n: int = 3) -> list[str]:
     """The most characteristic phrases: said in several sentences, longer preferred, each said at least twice."""
     counts: Counter[str] = Counter()
     for s in sentences:
-        counts.update(set(_phrases(s, cues)))
+        counts.update(set(_phrases(s, stopwords)))
     # A phrase said twice beats its single words; a word inside a chosen phrase is not listed again.
     repeated = [p for p in counts if counts[p] >= 2]
     ranked = sorted(repeated, key=lambda p: (counts[p] * (1 + 0.6 * p.count(" ")), len(p)), reverse=True)

@@ -34,13 +34,21 @@ def _due(task: Task, cues: Cues) -> str:
 
 def narrate(task: Task, cues: Cues) -> str:
     """ "send you the final desk layout" said by SPEAKER_1 to SPEAKER_2 -> "send SPEAKER_2 the final desk layout by Monday"."""
-    text = clean_clause(without_due(task.text), cues)
-    if task.requester and task.requester != task.owner:
-        text = cues.speaker_ref.sub(task.requester, text)
-    if task.addressee and task.addressee != task.owner:
-        text = cues.listener_ref.sub(task.addressee, text)
-    text = cues.own_ref.sub(cues.phrasing.own, text)
-    return lower_first(text) + _due(task, cues)
+    text = clean_clause(without_due(task.text, cues), cues)
+    if cues.retell is not None:
+        asked = bool(task.requester and task.requester != task.owner)
+        listener = task.addressee if task.addressee != task.owner else None
+        text = cues.retell(text, owner_self=not asked, asker=task.requester if asked else None,
+                           listener=None if asked else listener)
+    else:
+        if task.requester and task.requester != task.owner:
+            text = cues.speaker_ref.sub(task.requester, text)
+        if task.addressee and task.addressee != task.owner:
+            text = cues.listener_ref.sub(task.addressee, text)
+        text = cues.own_ref.sub(cues.phrasing.own, text)
+    if cues.phrasing.due_first and task.due:
+        return _due(task, cues).strip() + " " + lower_first(text, cues)
+    return lower_first(text, cues) + _due(task, cues)
 
 
 def _decisions(decided: list[Decided], cues: Cues) -> str:
@@ -48,7 +56,8 @@ def _decisions(decided: list[Decided], cues: Cues) -> str:
         return ""
     ph = cues.phrasing
     forms = {"that": ph.decided_that, "on": ph.decided_on}
-    parts = [forms.get(d.form, ph.decided_to).format(lower_first(d.core)) for d in decided[:MAX_DECISIONS]]
+    parts = [forms.get(d.form, ph.decided_to).format(
+        cues.decided_infinitive(lower_first(d.core, cues)) if d.form == "to" else lower_first(d.core, cues)) for d in decided[:MAX_DECISIONS]]
     return ph.decided.format(join_list(parts, ph.and_))
 
 
@@ -72,7 +81,7 @@ def _tasks(tasks: list[Task], cues: Cues) -> list[str]:
 def _questions(questions: list[Point], cues: Cues) -> str:
     if not questions:
         return ""
-    asked = " ".join(lower_first(q.text) if n == 0 else q.text for n, q in enumerate(questions[:MAX_QUESTIONS]))
+    asked = " ".join(lower_first(q.text, cues) if n == 0 else q.text for n, q in enumerate(questions[:MAX_QUESTIONS]))
     return cues.phrasing.still_open.format(asked)
 
 
@@ -91,4 +100,4 @@ def compose(*, purpose: Purpose | None, topics: list[str], decided: list[Decided
         out.append(ph.nothing_settled)
     if open_ := _questions(questions, cues):
         out.append(open_)
-    return " ".join(s[:1].upper() + s[1:] for s in out)
+    return ph.finish(" ".join(s[:1].upper() + s[1:] for s in out))

@@ -14,7 +14,11 @@ def words(text: str) -> list[str]:
 
 
 def content_words(text: str, cues: Cues) -> list[str]:
-    return [w for w in words(text) if w not in cues.stopwords and len(w) > 2 and not w.isdigit()]
+    return content_words_in(text, cues.stopwords)
+
+
+def content_words_in(text: str, stopwords: frozenset[str]) -> list[str]:
+    return [w for w in words(text) if w not in stopwords and len(w) > 2 and not w.isdigit()]
 
 
 def overlap(a: str, b: str, cues: Cues) -> float:
@@ -26,12 +30,6 @@ def overlap(a: str, b: str, cues: Cues) -> float:
     return len(shared) / min(len(wa), len(wb))
 
 
-_CUT = re.compile(r",?\s+(?:so that|so there|so we|because|since|which|if i get|if we get)\b.*$"
-                  r"|,\s+(?:(?:she|he|they|it|that|this)\s+(?:was|is|were|are|has|had|would)|it's|that's|they're)\b.*$"
-                  r"|,\s+but\b.*$"
-                  r"|[,;:]\s*(?:and|but|so|then)?\s*$", re.IGNORECASE)
-
-
 def clean_clause(text: str, cues: Cues) -> str:
     """A clause as a list item: no discourse lead-in, no trailing reason or dangling conjunction."""
     text = text.strip().rstrip(" .!?;:,")
@@ -39,7 +37,7 @@ def clean_clause(text: str, cues: Cues) -> str:
     lead = cues.lead_in.match(lowered)
     if lead:
         text = text[lead.end():]
-    text = _CUT.sub("", text).strip().rstrip(" .!?;:,")
+    text = cues.clause_cut.sub("", text).strip().rstrip(" .!?;:,")
     return text
 
 
@@ -47,16 +45,22 @@ def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def lower_first(text: str) -> str:
-    """Lower-case the first letter, unless the first word is an acronym ("QR codes") or "I"."""
+def lower_first(text: str, cues: Cues | None = None) -> str:
+    """Lower-case the first letter, unless the first word is an acronym ("QR codes") or "I" - or, where
+    nouns are capitalised (German), anything but a function word ("die Einladungen", "Einladungen")."""
     first = text.split(" ", 1)[0]
     if first == "I" or first.startswith("I'") or sum(c.isupper() for c in first) > 1:
+        return text
+    if cues is not None and cues.capitalises_nouns and first.lower() not in cues.stopwords:
         return text
     return text[:1].lower() + text[1:]
 
 
 def title_case(phrase: str, cues: Cues) -> str:
-    """Title casing that leaves small words low, acronyms and names as said, and "he's" as "He's"."""
+    """A title cased as the language does: English headline style (small words low, acronyms and names as
+    said, "he's" as "He's"); elsewhere sentence case, the first letter up and every word as said."""
+    if cues.title_style == "sentence":
+        return capitalise(phrase.strip())
     out = []
     for i, word in enumerate(phrase.split()):
         if any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word):

@@ -3,7 +3,6 @@ and a title made from it, or from the key phrases when nobody said."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from lifestream.pipeline.minutes_offline.cues import Cues
@@ -23,12 +22,6 @@ class Purpose:
     is_action: bool  # a verb phrase ("plan the booth…") rather than a topic ("the quarterly budget review")
 
 
-_DETERMINER = re.compile(r"^(?:the|our|a|an|this|today's|my|your|their)\s+", re.IGNORECASE)
-_OWN = re.compile(r"\b(?:our|my)\b", re.IGNORECASE)
-# Where the stated purpose turns back to the speakers: "…review, and we need to agree on…".
-_SELF_REFERENCE = re.compile(r",?\s+(?:and|but|so)\s+(?:we|i|you)\b.*$", re.IGNORECASE)
-
-
 def find_purpose(d: Dialogue) -> Purpose | None:
     if not d.sentences:
         return None
@@ -42,13 +35,13 @@ def find_purpose(d: Dialogue) -> Purpose | None:
         # "This is the budget review, and we need to agree on cuts": the first statement of purpose names it.
         for m, action in sorted(found, key=lambda f: f[0].start()):
             group = next(n for n, g in m.groupdict().items() if g)
-            phrase = clean_clause(_SELF_REFERENCE.sub("", original[m.start(group):m.end(group)]), d.cues)
+            phrase = clean_clause(d.cues.self_reference.sub("", original[m.start(group):m.end(group)]), d.cues)
             if len(words(phrase)) < 2:
                 continue
             is_action = action or group.startswith("a")
-            if not is_action and not _DETERMINER.match(phrase):
-                phrase = "the " + phrase
-            return Purpose(i, _OWN.sub("the", phrase), is_action)
+            if not is_action and not d.cues.determiner.match(phrase) and d.cues.article:
+                phrase = f"{d.cues.article} {phrase}"
+            return Purpose(i, d.cues.own.sub(d.cues.own_as, phrase), is_action)
     return None
 
 
@@ -57,19 +50,16 @@ def purpose_sentence(d: Dialogue) -> int | None:
     return found.sentence if found else None
 
 
-_PARTICLES = {"about", "over", "through", "on", "up", "out", "with", "at", "to"}
-
-
 def title_from_purpose(purpose: Purpose, cues: Cues) -> str | None:
     phrase = purpose.phrase
     if purpose.is_action:
         # "plan the booth for the fair" is about the booth: drop the verb (and "talk about", "go over").
         ws = phrase.split()
         k = 1
-        while k < len(ws) and ws[k].lower() in _PARTICLES:
+        while k < len(ws) and ws[k].lower() in cues.particles:
             k += 1
         phrase = " ".join(ws[k:])
-    phrase = _DETERMINER.sub("", phrase.strip())
+    phrase = cues.determiner.sub("", phrase.strip())
     stop = cues.title_stop.search(phrase.lower())
     if stop:
         phrase = phrase[:stop.start()]

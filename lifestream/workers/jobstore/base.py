@@ -37,6 +37,9 @@ class JobState(StrEnum):
 
 
 FINAL_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
+# The final states a chat is told about (minutes, or why not); completion_announced says it was, fully.
+ANNOUNCED_STATES = (JobState.COMPLETED, JobState.FAILED)
+FAILURES_ANNOUNCED_WITHIN_S = 24 * 3600.0
 
 
 def job_id_for(idempotency_key: str) -> str:
@@ -73,6 +76,8 @@ class Job(BaseModel):
     updated_at: float = Field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
+    # When its recording was deleted (retention rules, LIFESTREAM_KEEP_RECORDINGS=false); the minutes stay.
+    recording_deleted_at: float | None = None
 
     @property
     def result_prefix(self) -> str:
@@ -112,7 +117,7 @@ class JobStore(ABC):
              lease_before: float | None = None, announced: bool | None = None,
              add_attempt: bool = False) -> Job | None:
         """Apply changes atomically iff the job is in one of states (and held by owner, its lease
-        ended before lease_before, its announcement flag equals announced). The new job, or None."""
+        unset or ended before lease_before, its announcement flag equals announced). The new job, or None."""
 
     @abstractmethod
     def delete(self, job_id: str) -> bool:
@@ -163,7 +168,8 @@ class JobStore(ABC):
     def fail_unsent(self, job_id: str, reason: str) -> Job | None:
         """A queued job whose message could not be sent: failed, retryable, so it is not forgotten."""
         return self._cas(job_id, {"state": JobState.FAILED, "reason": reason, "retryable": True,
-                                  "finished_at": time.time()}, states=[JobState.QUEUED])
+                                  "finished_at": time.time(), "completion_announced": True},
+                         states=[JobState.QUEUED])  # announced: whoever submitted it is told there and then
 
     def retry_later(self, job_id: str, owner: str, reason: str, *, not_before: float) -> Job | None:
         """Back to queued after a transient failure; the broker redelivers at not_before."""
@@ -186,7 +192,8 @@ class JobStore(ABC):
     def reset_for_retry(self, job_id: str) -> Job | None:
         """A failed or cancelled job, queued again (``lifestream jobs retry``), with its attempts counted anew."""
         return self._cas(job_id, {"state": JobState.QUEUED, "reason": None, "retryable": None, "not_before": None,
-                                  "finished_at": None, "stage": None, "percent": 0.0, "attempts": 0},
+                                  "finished_at": None, "stage": None, "percent": 0.0, "attempts": 0,
+                                  "completion_announced": False},
                          states=[JobState.FAILED, JobState.CANCELLED])
 
     def reset_for_rerun(self, job_id: str) -> Job | None:
@@ -202,9 +209,28 @@ class JobStore(ABC):
                                   "reason": "cancelled", "finished_at": time.time()},
                          states=[JobState.QUEUED, JobState.PROCESSING])
 
-    def claim_announcement(self, job_id: str) -> Job | None:
-        """The one caller that gets the job back may announce its completion; everyone else gets None."""
-        return self._cas(job_id, {"completion_announced": True}, states=[JobState.COMPLETED], announced=False)
+    def mark_recording_deleted(self, job_id: str, at: float) -> Job | None:
+        """Record that a finished job's recording is being deleted; None if it is queued or running again.
+
+        Marked before the object goes, so a re-run that reads the job afterwards is refused with the reason.
+        """
+        return self._cas(job_id, {"recording_deleted_at": at}, states=list(FINAL_STATES))
+
+    def claim_announcement(self, job_id: str, owner: str, lease_seconds: float) -> Job | None:
+        """The announcement lease of a final (completed or failed) job not yet announced, if nobody holds it
+        (or the one who did stopped before its lease ran out); the job for the one caller that gets it."""
+        return self._cas(job_id, {"owner": owner, "lease_until": time.time() + lease_seconds},
+                         states=ANNOUNCED_STATES, announced=False, lease_before=time.time())
+
+    def finish_announcement(self, job_id: str, owner: str) -> Job | None:
+        """Everything about the job was posted: announced for good."""
+        return self._cas(job_id, {"completion_announced": True, "owner": None, "lease_until": None},
+                         states=ANNOUNCED_STATES, owner=owner, announced=False)
+
+    def release_announcement(self, job_id: str, owner: str) -> Job | None:
+        """Posting failed part way: someone may try again (and resume where it stopped)."""
+        return self._cas(job_id, {"owner": None, "lease_until": None}, states=ANNOUNCED_STATES, owner=owner,
+                         announced=False)
 
     # --- queries
 
@@ -220,4 +246,9 @@ class JobStore(ABC):
         return sorted(jobs, key=lambda j: j.created_at)
 
     def unannounced(self) -> builtins.list[Job]:
-        return self.list([JobState.COMPLETED], limit=10_000, announced=False)
+        """Completed jobs not yet announced, and failed ones of the last day (a store from before failures
+        were announced this way has every old failure unannounced: those were told, or are long stale)."""
+        recent = time.time() - FAILURES_ANNOUNCED_WITHIN_S
+        failed = [j for j in self.list([JobState.FAILED], limit=10_000, announced=False)
+                  if (j.finished_at or 0) >= recent]
+        return self.list([JobState.COMPLETED], limit=10_000, announced=False) + failed

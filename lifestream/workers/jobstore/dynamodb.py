@@ -179,7 +179,9 @@ class DynamoJobStore(JobStore):
             conds.append("#owner = :owner")
         if lease_before is not None:
             values[":lease"] = _to_dynamo(lease_before)
-            conds.append("lease_until < :lease")
+            values[":null"] = "NULL"
+            names["#lease"] = "lease_until"
+            conds.append("(attribute_not_exists(#lease) OR attribute_type(#lease, :null) OR #lease < :lease)")
         if announced is not None:
             values[":ann"] = announced
             conds.append("completion_announced = :ann")

@@ -62,10 +62,23 @@ class SQLiteJobStore(JobStore):
             self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             self._conn.row_factory = sqlite3.Row
             self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA secure_delete=ON")  # a deleted job's record is overwritten, not freed
             self._conn.executescript(_SCHEMA)
+            self._add_new_columns()
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the job store {self.path}: {exc}") from exc
         self._lock = threading.Lock()
+
+    def _add_new_columns(self) -> None:
+        """A job store made by an older version gets the columns of fields added since (NULL: their default)."""
+        have = {row["name"] for row in self._conn.execute("PRAGMA table_info(jobs)")}
+        for column in _COLUMNS:
+            if column not in have:
+                try:
+                    self._conn.execute(f"ALTER TABLE jobs ADD COLUMN {column}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def _execute(self, sql: str, params: Collection[Any] = ()) -> list[sqlite3.Row]:
         try:
@@ -92,7 +105,10 @@ class SQLiteJobStore(JobStore):
         return _from_row(rows[0]) if rows else None
 
     def delete(self, job_id: str) -> bool:
-        return bool(self._execute("DELETE FROM jobs WHERE id = ? RETURNING id", [job_id]))
+        deleted = bool(self._execute("DELETE FROM jobs WHERE id = ? RETURNING id", [job_id]))
+        if deleted:  # the write-ahead log still holds the record's old page: checkpoint it and empty the log
+            self._execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return deleted
 
     def list(self, states: Collection[JobState] | None = None, limit: int = 100, *,
              announced: bool | None = None) -> list[Job]:
@@ -121,7 +137,7 @@ class SQLiteJobStore(JobStore):
             where.append("owner = ?")
             params.append(owner)
         if lease_before is not None:
-            where.append("lease_until < ?")
+            where.append("(lease_until IS NULL OR lease_until < ?)")
             params.append(lease_before)
         if announced is not None:
             where.append("completion_announced = ?")

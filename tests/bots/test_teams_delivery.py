@@ -1,0 +1,96 @@
+"""No minutes are lost and none are posted twice in Teams either (issue 14.8): the real notifier against the
+connector double answering 500s and dropping connections, with the real job store's announcements."""
+
+from __future__ import annotations
+
+import io
+import itertools
+
+import pytest
+
+from lifestream.bot.teams.notify import SEND_ATTEMPTS, TeamsNotifier
+from lifestream.origin import TeamsOrigin
+from lifestream.services import Services
+from lifestream.settings import Settings
+from lifestream.workers.hooks import JobEvents
+from lifestream.workers.jobstore import Job, job_id_for
+from tests.bots.test_slack_blocks import big_meeting
+from tests.doubles.teams import ConnectorDouble
+
+CONVERSATION = "19:delivery@thread.tacv2"
+
+
+@pytest.fixture
+def connector():
+    with ConnectorDouble() as double:
+        yield double
+
+
+@pytest.fixture
+def services(tmp_path):
+    services = Services(Settings(data_dir=tmp_path / "data", teams_allow_unauthenticated=True, teams_app_id=None,
+                                 teams_app_password=None, teams_tenant_id=None))
+    yield services
+    services.close()
+
+
+def failing(times: int):
+    """The first ``times`` sends fail, 500s and dropped connections in turn."""
+    count = itertools.count(1)
+
+    def fault() -> str | None:
+        n = next(count)
+        return None if n > times else ("500" if n % 2 else "drop")
+
+    return fault
+
+
+def finished_job(services: Services, connector: ConnectorDouble, content: str, *, failed: bool = False) -> Job:
+    reference = {"activityId": f"user-{content}", "user": {"id": "29:alice"}, "bot": {"id": "28:bot"},
+                 "channelId": "msteams", "conversation": {"id": CONVERSATION, "conversationType": "channel"},
+                 "serviceUrl": connector.service_url}
+    key = f"sha256:{content}"
+    job, _ = services.store.create(Job(id=job_id_for(key), storage_key=f"uploads/{content}.mp4",
+                                       idempotency_key=key, source_name="allhands.mp4",
+                                       origin=TeamsOrigin(workspace="tenant-1", conversation=CONVERSATION,
+                                                          reference=reference)))
+    services.store.claim(job.id, "w", 30)
+    if failed:
+        return services.store.fail(job.id, "w", "no speech was found", retryable=False)
+    services.storage.put(job.result_prefix + "meeting.json", io.BytesIO(big_meeting().model_dump_json().encode()))
+    return services.store.complete(job.id, "w")
+
+
+def cards(connector: ConnectorDouble, job: Job) -> list[dict]:
+    return [a for a in connector.in_conversation(CONVERSATION) if a.get("replyToId") == job.origin.reference["activityId"]]
+
+
+def test_a_card_is_posted_once_through_500s_dropped_connections_and_a_failed_announcement(services, connector):
+    events = JobEvents([TeamsNotifier(services)])
+    job = finished_job(services, connector, "bumpy")
+    connector.fault = failing(SEND_ATTEMPTS - 2)  # fewer than the retries
+    assert events.announce(services.store, job.id) is True
+    assert len(cards(connector, job)) == 1 and set(connector.faults) == {"500", "drop"}
+
+    job = finished_job(services, connector, "down")
+    connector.fault = failing(SEND_ATTEMPTS)  # more than the retries: the announcement fails, nothing posted
+    assert events.announce(services.store, job.id) is False
+    assert cards(connector, job) == [] and not services.store.get(job.id).completion_announced
+    connector.fault = None
+    assert events.announce_pending(services.store) == 1
+    assert len(cards(connector, job)) == 1 and services.store.get(job.id).completion_announced
+    # An announcer that posted the card and then died: whoever takes over does not post it again.
+    assert events.emit("completed", services.store.get(job.id)) is True
+    assert len(cards(connector, job)) == 1
+
+
+def test_a_failure_notice_is_posted_once(services, connector):
+    events = JobEvents([TeamsNotifier(services)])
+    job = finished_job(services, connector, "quiet", failed=True)
+    connector.fault = failing(SEND_ATTEMPTS)
+    assert events.announce(services.store, job.id) is False
+    connector.fault = None
+    assert events.announce_pending(services.store) == 1
+    assert events.emit("failed", services.store.get(job.id)) is True  # again, as a takeover would
+    notices = cards(connector, job)
+    assert len(notices) == 1 and "no speech was found" in str(notices[0])
