@@ -12,12 +12,14 @@ import io
 import re
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from lifestream import voiceprints
 from lifestream.errors import LifeStreamError
 from lifestream.models import Meeting
 from lifestream.origin import SlackOrigin, TeamsOrigin, shared_in
+from lifestream.people import load_roster
 from lifestream.pipeline import naming
 from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
 from lifestream.search import Indexer
@@ -43,16 +45,18 @@ def load(storage: Storage, prefix: str) -> Meeting:
         return Meeting.model_validate_json(path.read_text(encoding="utf-8"))
 
 
-def rename_speakers(storage: Storage, prefix: str, names: dict[str, str]) -> Meeting:
+def rename_speakers(storage: Storage, prefix: str, names: dict[str, str],
+                    people: Iterable[naming.Person] = ()) -> Meeting:
     """Give speaker labels names; the stored minutes and subtitles are rewritten to match.
 
     A name given here is confirmed: it replaces any guessed name, and no guess takes it from now on.
+    A name that fits one of ``people`` (the chat's members) links the speaker to that person.
     """
     meeting = load(storage, prefix)
     for label in names:
         if not _LABEL.match(label) or label not in meeting.speakers:
             raise LifeStreamError(f"{label} is not a speaker of this meeting ({', '.join(meeting.speakers)}).")
-    naming.confirm_names(meeting, names)
+    naming.confirm_names(meeting, names, people)
     for name, text, kind in (("minutes.md", minutes_markdown(meeting), "text/markdown"),
                              ("transcript.vtt", to_vtt(meeting), "text/vtt"),
                              ("transcript.srt", to_srt(meeting), "application/x-subrip"),
@@ -62,11 +66,18 @@ def rename_speakers(storage: Storage, prefix: str, names: dict[str, str]) -> Mee
 
 
 def rename(services: Services, job: Job, names: dict[str, str]) -> Meeting:
-    """Name a job's speakers and re-index its meeting, so "what did Alice promise?" finds Alice."""
-    meeting = rename_speakers(services.storage, job.result_prefix, names)
+    """Name a job's speakers and re-index its meeting, so "what did Alice promise?" finds Alice.
+
+    Names are linked to the members of the conversation the meeting was shared in, when known.
+    """
+    roster = load_roster(services.storage, job.origin.workspace, job.origin.conversation) if job.origin else None
+    meeting = rename_speakers(services.storage, job.result_prefix, names, roster.people() if roster else ())
     if job.origin is not None:
         Indexer(services.index, workspace=job.origin.workspace, conversation=job.origin.conversation,
                 settings=services.settings).index_meeting(meeting)
+        workspace = job.origin.workspace
+        if voiceprints.enabled(services.settings_for(workspace), workspace):  # a confirmed name teaches a voice
+            voiceprints.settle(services.storage, workspace, meeting, job.result_prefix)
     return meeting
 
 

@@ -151,7 +151,7 @@ class NameCandidate(BaseModel):
     supports: bool = True
     evidence: str = ""  # the words that gave it: "This is Diane in New Jersey."
     timestamp: float | None = None
-    person_id: str | None = None  # a chat member's id (Slack user id, Teams AAD object id) once linked
+    person_id: str | None = None  # a chat member's id (Slack user id, Teams user id) once linked
 
 
 class SpeakerName(BaseModel):
@@ -165,12 +165,19 @@ class SpeakerName(BaseModel):
     evidence: list[NameCandidate] = Field(default_factory=list)
 
     @property
+    def how(self) -> str:
+        """For people, in a few words: "introduced", "recognised by voice"."""
+        return _HOW[self.source]
+
+    @property
     def described(self) -> str:
         """For people: how the name was found ("introduced: “This is Diane in New Jersey.”")."""
-        how = {"introduction": "introduced", "addressed": "addressed by name", "llm": "read by the model",
-               "rename": "named by a person", "chat-member": "chat member", "voiceprint": "recognised by voice"}
         quote = next((c.evidence for c in self.evidence if c.supports and c.evidence), "")
-        return how[self.source] + (f": “{quote}”" if quote and self.source in ("introduction", "addressed", "llm") else "")
+        return self.how + (f": “{quote}”" if quote and self.source in ("introduction", "addressed", "llm") else "")
+
+
+_HOW: dict[str, str] = {"introduction": "introduced", "addressed": "addressed by name", "llm": "read by the model",
+                        "rename": "named by a person", "chat-member": "chat member", "voiceprint": "recognised by voice"}
 
 
 class SpeakerInsight(BaseModel):

@@ -26,6 +26,7 @@ from typing import Any
 
 from lifestream.installations import WorkspaceSettings
 from lifestream.meetings import MeetingBusy, delete
+from lifestream.people import forget_workspace
 from lifestream.services import Services
 from lifestream.workers.jobstore import Job
 
@@ -76,7 +77,8 @@ def delete_workspace(services: Services, workspace: str, *, before: float | None
     """
     result = WorkspaceDeletion(workspace)
     services.workspaces.delete(workspace)
-    # Voiceprints (issue 15) belong to the workspace too: delete its enrolled voices here.
+    # Its people (chat rosters, voiceprints) go with it: nothing about them outlives the workspace.
+    forget_workspace(services.storage, workspace)
     everything = services.store.list(None, ALL_JOBS)
     own = [j for j in everything if _of(j, workspace) and (before is None or j.created_at <= before)]
     # Recordings are stored once per content: only another workspace's meeting keeps one alive.

@@ -12,8 +12,8 @@ any below it, never one above:
                retention (the sweeper)
     jobs       workers/ submit, execute, recovery, actors, runtime (they take Services)
     services   services (builds the adapters below, once per process)
-    adapters   storage/, search/, pipeline/, exports/, samples, workers/ jobstore, broker, hooks, policy,
-               installations/
+    adapters   storage/, search/, pipeline/, exports/, samples, people/, voiceprints/,
+               workers/ jobstore, broker, hooks, policy, installations/
     core       errors, settings, models, origin, links, timefmt, threads, public_errors,
                retention_rules
 
@@ -38,8 +38,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [  # bottom first
               "lifestream.links", "lifestream.timefmt", "lifestream.threads", "lifestream.public_errors",
               "lifestream.retention_rules")),
     ("adapters", ("lifestream.storage", "lifestream.search", "lifestream.pipeline", "lifestream.exports",
-                  "lifestream.samples", "lifestream.workers.jobstore", "lifestream.workers.broker", "lifestream.workers.hooks",
-                  "lifestream.workers.policy", "lifestream.installations")),
+                  "lifestream.samples", "lifestream.people", "lifestream.voiceprints", "lifestream.workers.jobstore",
+                  "lifestream.workers.broker", "lifestream.workers.hooks", "lifestream.workers.policy",
+                  "lifestream.installations")),
     ("services", ("lifestream.services",)),
     ("jobs", ("lifestream.workers",)),
     ("domain", ("lifestream.meetings", "lifestream.workspaces", "lifestream.retention")),

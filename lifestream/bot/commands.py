@@ -4,6 +4,9 @@
     ask <question> | <question>            -> Ask
     rename SPEAKER_1 Alice                 -> Rename (the conversation's latest minutes)
     settings                               -> ShowSettings (the workspace's; admins may change them)
+    my voice | my voiceprint               -> ShowVoice (what LifeStream keeps of the asker's voice)
+    forget my voice                        -> ForgetVoice (delete it, and learn it no more)
+    remember my voice                      -> RememberVoice (lift a "forget my voice")
 
 Pure: the bots parse here and do the work themselves, so both understand the same words.
 """
@@ -17,6 +20,10 @@ _HELP = frozenset({"", "help", "?", "hi", "hello", "ask"})
 _SETTINGS = frozenset({"settings", "setting", "preferences"})
 _ASK = re.compile(r"^ask\b[:\s]*(.*)$", re.IGNORECASE | re.DOTALL)
 _RENAME = re.compile(r"^rename\s+(SPEAKER_\d+)\s+(.+)$", re.IGNORECASE | re.DOTALL)
+_VOICE = r"(?:my\s+)?voice\s*(?:print)?s?[.!]?"
+_SHOW_VOICE = re.compile(r"^(?:(?:show|list|what\s+is|what's)\s+)?my\s+voice\s*(?:print)?s?[?.!]?$", re.IGNORECASE)
+_FORGET_VOICE = re.compile(rf"^(?:please\s+)?(?:forget|delete|remove|erase)\s+{_VOICE}$", re.IGNORECASE)
+_REMEMBER_VOICE = re.compile(rf"^(?:please\s+)?(?:remember|learn|keep)\s+{_VOICE}$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,22 @@ class ShowSettings:
     pass
 
 
-Command = Help | Ask | Rename | ShowSettings
+@dataclass(frozen=True)
+class ShowVoice:
+    pass
+
+
+@dataclass(frozen=True)
+class ForgetVoice:
+    pass
+
+
+@dataclass(frozen=True)
+class RememberVoice:
+    pass
+
+
+Command = Help | Ask | Rename | ShowSettings | ShowVoice | ForgetVoice | RememberVoice
 
 
 def parse_command(text: str | None) -> Command:
@@ -51,6 +73,12 @@ def parse_command(text: str | None) -> Command:
         return ShowSettings()
     if rename := _RENAME.match(text):
         return Rename(rename.group(1).upper(), rename.group(2).strip())
+    if _FORGET_VOICE.match(text):
+        return ForgetVoice()
+    if _REMEMBER_VOICE.match(text):
+        return RememberVoice()
+    if _SHOW_VOICE.match(text):
+        return ShowVoice()
     if asked := _ASK.match(text):
         question = asked.group(1).strip()
         return Ask(question) if question else Help()

@@ -154,7 +154,7 @@ def _confirmed(meeting: Meeting) -> dict[str, SpeakerName]:
 class Person:
     """Someone the speakers may be: a member of the chat the recording was shared in."""
 
-    person_id: str  # Slack user id, Teams AAD object id
+    person_id: str  # Slack user id, Teams user id (29:…): what a mention needs
     display_name: str
     other_names: tuple[str, ...] = ()  # real name, first name, handle
 
@@ -222,21 +222,30 @@ def name_speakers(meeting: Meeting, settings: Settings, people: Iterable[Person]
     return meeting
 
 
-def confirm_names(meeting: Meeting, names: dict[str, str]) -> Meeting:
+def person_named(name: str, people: Iterable[Person]) -> str | None:
+    """The id of the one person ``name`` fits (whole name or first name), else None."""
+    probe = NameCandidate(speaker="", name=name, source="rename", confidence=1.0)
+    return link_people([probe], people)[0].person_id
+
+
+def confirm_names(meeting: Meeting, names: dict[str, str], people: Iterable[Person] = ()) -> Meeting:
     """Names a person gave (rename). Each stands over any guess; the other speakers are settled again.
 
+    A name that fits one of ``people`` (the chat's members) links the speaker to them, as written.
     Clearing a guessed name (empty, or the bare label) records that it was wrong for that speaker;
     clearing a confirmed one hands the speaker back to the guesses.
     """
+    people = list(people)
     confirmed = _confirmed(meeting)
     for label, name in names.items():
         name = " ".join(name.split())[:60]
         guess = meeting.speaker_name_sources.get(label)
         if name and name != label:
-            # Confirming a guess keeps what it was guessed from.
+            # Confirming a guess keeps what it was guessed from, and the person it was linked to.
             kept = guess.evidence if guess is not None and guess.name == name else []
+            person_id = guess.person_id if kept and guess and guess.person_id else person_named(name, people)
             confirmed[label] = SpeakerName(name=name, source="rename", confidence=1.0, confirmed=True,
-                                           person_id=guess.person_id if kept and guess else None, evidence=kept)
+                                           person_id=person_id, evidence=kept)
             continue
         confirmed.pop(label, None)
         if guess is not None and not guess.confirmed:

@@ -12,7 +12,7 @@ import hashlib
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -36,8 +36,9 @@ from lifestream.pipeline import (
     redaction,
     scenes,
 )
-from lifestream.pipeline.naming import name_speakers
+from lifestream.pipeline.naming import Person, name_speakers
 from lifestream.settings import Settings
+from lifestream.voiceprints import VOICES_FILE, MeetingVoices, Voiceprint, recognise
 
 STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "redact", "names",
           "insights", "minutes", "index", "write")
@@ -110,7 +111,18 @@ def process_recording(
     reference_date: date | None = None,
     indexers: Iterable[Indexer] = (),
     on_event: EventCallback | None = None,
+    people: Iterable[Person] = (),
+    remember_voices: bool = False,
+    voiceprints: Sequence[Voiceprint] = (),
 ) -> Meeting:
+    """Process one recording into a meeting, its minutes and its result files (in ``result_dir``).
+
+    ``people``: who the speakers may be (the members of the chat it was shared in); a name heard in
+    the recording that fits one of them links the speaker to that person.
+    ``remember_voices`` (the workspace's voiceprints are on): the speakers' voice embeddings are kept
+    beside the results (``voices.json``, numbers only), and speakers whose voice matches one of
+    ``voiceprints`` (the workspace's) are named after that person, "recognised by voice".
+    """
     path = Path(path)
     stages = _Stages(on_event)
     started = time.perf_counter()
@@ -189,7 +201,13 @@ def process_recording(
         else:
             stages.skip("redact")
         # After redaction, so a model asked for names never sees what was masked.
-        stages.run("names", name_speakers, meeting, settings)
+        voices = None
+        if remember_voices and diarized.speakers:
+            voices = MeetingVoices.from_profiles({k: v for k, v in diarized.speakers.items() if k in speakers})
+        recognised = recognise(voiceprints, voices.speakers) if voices is not None and voiceprints else []
+        stages.run("names", name_speakers, meeting, settings, people, recognised)
+        if voices is not None:
+            (result_dir / VOICES_FILE).write_text(voices.model_dump_json(), encoding="utf-8")
         meeting.insights = stages.run("insights", insights.compute, meeting)
         chunk_minutes, whole = stages.run(
             "minutes", minutes.write_minutes, segments, chunks, diary=not verdict.is_meeting,

@@ -36,11 +36,15 @@ from pathlib import Path
 
 import dramatiq
 
+from lifestream.people import load_roster
 from lifestream.pipeline.isolation import IndexScope, PipelineRequest
+from lifestream.pipeline.naming import Person
 from lifestream.pipeline.runner import STAGES
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.storage import Storage, safe_name
+from lifestream.voiceprints import VoiceprintStore, settle
+from lifestream.voiceprints import enabled as voiceprints_enabled
 from lifestream.workers import attempts, policy, recordings
 from lifestream.workers.jobstore import Job, JobState, JobStore
 
@@ -146,6 +150,22 @@ def _index_scope(job: Job) -> IndexScope | None:
     return IndexScope(job.origin.workspace, job.origin.conversation)
 
 
+def _people(job: Job, services: Services) -> list[Person]:
+    """Who the speakers may be: the members of the conversation it was shared in, as the bot saved them."""
+    if job.origin is None:
+        return []
+    roster = load_roster(services.storage, job.origin.workspace, job.origin.conversation)
+    return roster.people() if roster else []
+
+
+def _voices(job: Job, services: Services, settings: Settings) -> dict:
+    """With the workspace's voiceprints on: keep this meeting's voices, and recognise its known ones."""
+    workspace = job.origin.workspace if job.origin else None
+    if workspace is None or not voiceprints_enabled(settings, workspace):
+        return {}
+    return {"remember_voices": True, "voiceprints": tuple(VoiceprintStore(services.storage).gallery(workspace))}
+
+
 def run_pipeline(job: Job, ctx: JobContext) -> None:
     """The real work: fetch the upload, process it in a scratch folder (in a pipeline process), publish."""
     scratch_root = ctx.settings.data_dir / "tmp"  # same file system as local storage: publishing is a rename
@@ -158,15 +178,19 @@ def run_pipeline(job: Job, ctx: JobContext) -> None:
         result_dir = Path(scratch) / "result"
         # The workspace's own choices (LLM or not, minutes language, redaction...) over the server's.
         settings = ctx.services.settings_for(job.origin.workspace if job.origin else None)
+        voices = _voices(job, ctx.services, settings)
         request = PipelineRequest(source, settings, meeting_id=job.id, result_dir=result_dir,
                                   num_speakers=job.num_speakers, display_name=job.source_name,
-                                  index=_index_scope(job))
+                                  index=_index_scope(job), people=tuple(_people(job, ctx.services)),
+                                  **voices)
         run = ctx.services.pipelines.run(request, on_event=ctx.on_stage, check=ctx.check,
                                          time_limit=policy.pipeline_time_limit_s(job.duration, settings))
         log.info("job %s: pipeline took %.1f s in process %d (peak RSS %s MB)", job.id, run.seconds, run.pid,
                  f"{run.peak_rss_bytes / 2**20:.0f}" if run.peak_rss_bytes else "?")
         ctx.check()  # never publish over a job that was cancelled or handed to another worker
         ctx.storage.put_dir(result_dir, job.result_prefix)
+        if voices and job.origin is not None:  # a speaker linked to a chat member by a heard name: learn the voice
+            settle(ctx.storage, job.origin.workspace, run.meeting, job.result_prefix)
 
 
 def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline) -> Job | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifestream.bot.commands import Ask, Help, Rename, parse_command
+from lifestream.bot.commands import Ask, ForgetVoice, Help, RememberVoice, Rename, ShowVoice, parse_command
 
 
 @pytest.mark.parametrize("text", [None, "", "   ", "help", "HELP", "?", "hi", "Hello", "ask", "ask:", "ask   "])
@@ -36,3 +36,13 @@ def test_rename(text, label, name):
 
 def test_rename_needs_a_name():
     assert parse_command("rename SPEAKER_1") == Ask("rename SPEAKER_1")
+
+
+@pytest.mark.parametrize(("text", "command"), [
+    ("my voice", ShowVoice()), ("show my voiceprint", ShowVoice()), ("What's my voice?", ShowVoice()),
+    ("forget my voice", ForgetVoice()), ("please delete my voiceprint", ForgetVoice()),
+    ("remember my voice", RememberVoice()),
+    ("what did we say about my voice coach?", Ask("what did we say about my voice coach?")),
+])
+def test_voice_commands(text, command):
+    assert parse_command(text) == command

@@ -21,8 +21,9 @@ def test_commands_events_and_scopes_match_the_listeners():
     events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
     assert {"message.channels", "message.groups", "message.im", "message.mpim", "app_mention"} <= events
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
-    # downloading shared files, posting and updating, uploading keyframes, membership for /ask scoping
-    assert {"files:read", "chat:write", "files:write", "commands", "channels:read", "groups:read"} <= scopes
+    # downloading shared files, posting and updating, uploading keyframes, membership for /ask scoping,
+    # a channel's members (users.info) for naming speakers and mentioning owners
+    assert {"files:read", "chat:write", "files:write", "commands", "channels:read", "groups:read", "users:read"} <= scopes
     # nothing the bot does not use
     assert not {"users:read.email", "admin", "channels:manage", "chat:write.public"} & scopes
 

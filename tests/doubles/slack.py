@@ -51,6 +51,8 @@ class SlackDouble(LoopbackServer):
         self.files: dict[str, tuple[Path, str]] = {}  # file id -> (path, mimetype)
         self.messages: dict[str, list[dict]] = defaultdict(list)  # channel -> messages, in order
         self.memberships: dict[str, list[str]] = defaultdict(list)  # user -> channel ids
+        self.users: dict[str, dict] = {}  # user id -> user object, as users.info returns it
+        self.channel_members: dict[str, list[str]] = defaultdict(list)  # channel -> user ids
         self.uploads: list[dict] = []
         self.rate_limit_next: dict[str, int] = {}  # method -> how many 429s to answer first
         self._ts = itertools.count(1)
@@ -91,6 +93,21 @@ class SlackDouble(LoopbackServer):
         return {"id": file_id, "name": path.name, "title": path.name, "mimetype": mimetype,
                 "filetype": path.suffix.lstrip("."), "size": path.stat().st_size,
                 "url_private_download": f"http://127.0.0.1:{self.port}/files-pri/{file_id}/download/{path.name}"}
+
+    def add_user(self, user_id: str, real_name: str, *, display_name: str = "", channels: tuple[str, ...] = (),
+                 is_bot: bool = False, deleted: bool = False) -> dict:
+        """A workspace member (users.info), in the given channels (conversations.members)."""
+        first = real_name.split()[0] if real_name else ""
+        user = {"id": user_id, "team_id": "T1", "name": (display_name or first).lower().replace(" ", "."),
+                "real_name": real_name, "deleted": deleted, "is_bot": is_bot,
+                "profile": {"real_name": real_name, "display_name": display_name, "first_name": first,
+                            "real_name_normalized": real_name}}
+        self.users[user_id] = user
+        for channel in channels:
+            self.channel_members[channel].append(user_id)
+            if channel not in self.memberships[user_id]:
+                self.memberships[user_id].append(channel)
+        return user
 
     def next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"
@@ -223,8 +240,10 @@ class SlackDouble(LoopbackServer):
         return {"revoked": True}
 
     def _users_info(self, args):
+        """A member added with ``add_user`` (their profile), else a bare one; ``is_admin`` from ``admins``."""
         user = args.get("user", "")
-        return {"user": {"id": user, "team_id": self._team, "is_admin": user in self.admins}}
+        found = self.users.get(user) or {"id": user, "team_id": self._team}
+        return {"user": {**found, "is_admin": user in self.admins}}
 
     def _views_publish(self, args):
         return {"view": {"id": "VH", **(args.get("view") or {})}}
@@ -254,6 +273,13 @@ class SlackDouble(LoopbackServer):
     def _users_conversations(self, args):
         return {"channels": [{"id": c} for c in self.memberships[args.get("user", "")]],
                 "response_metadata": {"next_cursor": ""}}
+
+    def _conversations_members(self, args):
+        """Paged like Slack: ``limit`` ids per page, the next page's offset as the cursor."""
+        members = self.channel_members.get(args.get("channel", ""), [])
+        start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
+        following = str(start + limit) if start + limit < len(members) else ""
+        return {"members": members[start:start + limit], "response_metadata": {"next_cursor": following}}
 
     def _files_getUploadURLExternal(self, args):
         file_id = f"FUP{len(self.uploads) + 1}"

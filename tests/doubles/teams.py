@@ -33,6 +33,7 @@ class ConnectorDouble(LoopbackServer):
         self.order: list[str] = []  # activity ids in the order they were first posted
         self.files: dict[str, tuple[Path, str, str]] = {}  # name -> (path, mimetype, tempauth)
         self.downloads: list[str] = []  # names actually downloaded
+        self.members: dict[str, list[dict]] = {}  # team or chat id -> member accounts, as Teams returns them
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.fault: Callable[[], str | None] | None = None  # per send: "500", "drop" or None (answered first)
@@ -105,6 +106,21 @@ class ConnectorDouble(LoopbackServer):
                                             "replyToId": previous.get("replyToId")}
         return web.json_response({"id": activity_id})
 
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        """GET /v3/conversations/{id}/pagedmembers: a team's (by team id) or a chat's members, paged."""
+        conversation = unquote(request.match_info["conversation"])
+        with self._lock:
+            self.calls.append({"method": "GET", "conversation": conversation, "path_id": "pagedmembers",
+                               "activity": None, "authorization": request.headers.get("Authorization")})
+        if conversation not in self.members:
+            return web.json_response({"error": {"code": "ConversationNotFound", "message": "no such conversation"}},
+                                     status=404)
+        members = self.members[conversation]
+        start = int(request.query.get("continuationToken") or 0)
+        size = int(request.query.get("pageSize") or 100)
+        following = str(start + size) if start + size < len(members) else None
+        return web.json_response({"members": members[start:start + size], "continuationToken": following})
+
     async def _download(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
         if name not in self.files:
@@ -121,4 +137,5 @@ class ConnectorDouble(LoopbackServer):
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._send)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
+        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
         app.router.add_get("/sites/files/{name}", self._download)

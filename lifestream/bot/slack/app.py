@@ -36,7 +36,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from lifestream import meetings
 from lifestream.bot import intake, settings_choices
 from lifestream.bot.background import BackgroundTasks
-from lifestream.bot.commands import Ask, Help, Rename, ShowSettings, parse_command
+from lifestream.bot.commands import (
+    Ask,
+    ForgetVoice,
+    Help,
+    RememberVoice,
+    Rename,
+    ShowSettings,
+    ShowVoice,
+    parse_command,
+)
 from lifestream.bot.fetcher import Credential, origin_of
 from lifestream.bot.seen import SeenStore
 from lifestream.bot.slack import mrkdwn
@@ -47,11 +56,13 @@ from lifestream.bot.slack.blocks import (
     minutes_blocks,
     rename_modal,
     status_text,
+    submitted_names,
 )
 from lifestream.bot.slack.files import file_credential
 from lifestream.bot.slack.installations import authorize, oauth_flow
 from lifestream.bot.slack.mrkdwn import escape
 from lifestream.bot.slack.notify import SlackNotifier
+from lifestream.bot.slack.people import SlackDirectory
 from lifestream.bot.slack.settings_view import (
     ADMINS_ONLY,
     OPEN_SETTINGS,
@@ -61,9 +72,11 @@ from lifestream.bot.slack.settings_view import (
     settings_text,
     submitted,
 )
+from lifestream.bot.voices import voice_reply
 from lifestream.errors import LifeStreamError
 from lifestream.links import ANSWER_TTL, meeting_link
 from lifestream.origin import SlackOrigin, shared_in
+from lifestream.people import mentionable, save_roster
 from lifestream.public_errors import public_reason
 from lifestream.search import Scope, ask
 from lifestream.search.answers import Answer
@@ -83,7 +96,8 @@ HELP = (
     "• In a thread that holds a recording, mention me with `minutes` to process it.\n"
     "• `/ask what did we decide about the launch?` searches the meetings of conversations you're in.\n"
     "• `/ask rename SPEAKER_1 Alice` names a speaker in this channel's latest minutes.\n"
-    "• `/ask settings` shows this workspace's settings (how long meetings are kept, and more); admins change them."
+    "• `/ask settings` shows this workspace's settings (how long meetings are kept, and more); admins change them.\n"
+    "• `/ask my voice` shows what I keep of your voice (with voiceprints on), `/ask forget my voice` deletes it."
 )
 MEMBERSHIP_CACHE_S = 60
 NOT_HERE = (":warning: That meeting was shared in another conversation, so its speakers can be renamed, and it can "
@@ -138,6 +152,7 @@ class SlackBot:
         # Re-renders posted minutes after a rename; the one the process subscribed to job events, if any.
         self.notifier = notifier or SlackNotifier(services)
         self._members: dict[tuple[str, str], tuple[float, list[str]]] = {}
+        self.directory = SlackDirectory()  # who is in a channel: the people a recording's speakers may be
         self._background = BackgroundTasks("Slack handler")
         self._deleting = asyncio.Lock()  # one workspace deletion at a time in this process
         self._stopping = threading.Event()  # set at shutdown: a deletion waiting for running jobs stops waiting
@@ -273,9 +288,9 @@ class SlackBot:
         async def on_rename_submit(ack, body, view, context):
             await ack()
             meta = json.loads(view["private_metadata"])
-            names = {block_id: v["name"]["value"] for block_id, v in view["state"]["values"].items()
-                     if v["name"].get("value")}
-            self._spawn(self.rename_from_modal(meta, names))
+            names = submitted_names(view)  # only the boxes the person changed; an emptied one clears a name
+            if names:
+                self._spawn(self.rename_from_modal(meta, names))
 
     # --- recordings in
 
@@ -339,6 +354,7 @@ class SlackBot:
         label = name or url.rsplit("/", 1)[-1][:80]
         status = await self._reply(client, event, f":inbox_tray: Received *{escape(label)}*, fetching it…")
         origin = self._origin(event, context, status["ts"])
+        await self._save_roster(client, origin)
         try:
             outcome = await intake.receive(url, services=self.services, origin=origin, name=name,
                                            credential=credential)
@@ -364,12 +380,25 @@ class SlackBot:
                         "in the thread where it was first shared.")
         await client.chat_update(channel=event["channel"], ts=status["ts"], text=text)
         if outcome.kind == "processed_before":  # give this thread the minutes that already exist
-            await self._post_existing(client, event, job, elsewhere)
+            await self._post_existing(client, event, job, elsewhere, _team(context))
 
-    async def _post_existing(self, client, event: dict, job, elsewhere: bool) -> None:
+    async def _save_roster(self, client, origin: SlackOrigin) -> None:
+        """The channel's members, saved before the job is queued: the worker names speakers from them."""
+        try:
+            roster = await self.directory.roster(client, origin.workspace, origin.conversation)
+        except Exception:  # names then come from the recording alone; the recording matters more
+            log.warning("could not read the members of %s", origin.conversation, exc_info=True)
+            return
+        if roster is not None:
+            await asyncio.to_thread(save_roster, self.services.storage, roster)
+
+    async def _post_existing(self, client, event: dict, job, elsewhere: bool, workspace: str) -> None:
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
+        # Mentions only where the meeting's people are: the workspace it was first shared in.
+        same_workspace = job.origin is not None and job.origin.workspace == workspace
         for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
-                                     shared_elsewhere=elsewhere, recording_gone=recording_gone(job)):
+                                     shared_elsewhere=elsewhere, recording_gone=recording_gone(job),
+                                     mentions=mentionable(meeting) if same_workspace else {}):
             await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event),
                                           text=fallback_text(meeting), blocks=blocks)
 
@@ -409,6 +438,9 @@ class SlackBot:
                 await self.show_settings(command, respond, client)
             case Ask(question):
                 await self.answer_privately(question, command, respond, client)
+            case ShowVoice() | ForgetVoice() | RememberVoice() as voice:  # only ever the asker's own voiceprint
+                text = await asyncio.to_thread(voice_reply, voice, self.services, _team(command), command["user_id"])
+                await respond(text=escape(text), response_type="ephemeral")
 
     async def answer_privately(self, text: str, command: dict, respond, client) -> None:
         try:

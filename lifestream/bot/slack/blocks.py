@@ -8,7 +8,9 @@ rather than being cut.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
+from lifestream.bot.renames import MAX_NAME, changed_names, rename_fields
 from lifestream.bot.slack import mrkdwn
 from lifestream.bot.slack.mrkdwn import escape
 from lifestream.links import download_link
@@ -38,22 +40,36 @@ def _sections(title: str, lines: list[str]) -> list[dict]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": t}} for t in blocks]
 
 
+def _speakers_line(meeting: Meeting) -> str:
+    """Who is who, and how each name was found: people can see a guess for what it is, and fix it."""
+    parts = []
+    for label in meeting.speakers:
+        source = meeting.name_source(label)
+        if source is not None:
+            parts.append(f"{escape(source.name)} ({escape(label)}): {escape(source.how)}")
+    return "Speakers: " + " · ".join(parts) if parts else ""
+
+
 SHARED_ELSEWHERE = ("This recording was first shared in another conversation: these are its minutes from there. "
                     "Renaming its speakers and re-running it are done in that conversation, and /ask finds it "
                     "for that conversation's members.")
 
 
 def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | None = None,
-                   shared_elsewhere: bool = False, recording_gone: str | None = None) -> list[list[dict]]:
+                   shared_elsewhere: bool = False, recording_gone: str | None = None,
+                   mentions: Mapping[str, str] | None = None) -> list[list[dict]]:
     """The minutes as a list of messages (each a list of blocks) for one thread.
 
     ``shared_elsewhere``: a copy for a conversation the recording was not first shared in, where the
     buttons that act on the meeting would act on the other conversation's minutes; it has none of them.
     ``recording_gone``: why the recording is no longer kept (``workers.recordings.recording_gone``); said under
     the minutes, and there is no Re-run button then.
+    ``mentions``: speaker label -> Slack user id, for speakers known to be members of the workspace the
+    minutes are posted in; action items they own @-mention them, so Slack notifies them.
     """
     m = meeting.minutes
     name = meeting.speaker_name
+    mentions = mentions or {}
     if m is None:
         return [[{"type": "section", "text": {"type": "mrkdwn", "text": "No minutes were produced."}}]]
     facts = [escape(meeting.source.name), clock(meeting.source.duration),
@@ -71,15 +87,20 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
     if meeting.transcript and meeting.transcript.segments:
         line = insights.compact_line(insights.of(meeting), meeting.speaker_name)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(line)}]})
+    if who := _speakers_line(meeting):
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": who[:MAX_SECTION]}]})
     blocks += _sections("Summary" if m.kind == "minutes" else "Diary", [escape(meeting.with_names(m.summary))])
     if m.decisions:
         blocks += _sections("Decisions", [f"• {escape(d.text)} — {escape(name(d.speaker))} `{clock(d.timestamp)}`"
                                           for d in m.decisions])
     items = []
     for a in m.action_items:
-        owner = "team" if a.owner == "team" else escape(name(a.owner)) if a.owner else "unassigned"
+        if person := mentions.get(a.owner) if a.owner else None:
+            owner = f"<@{person}>"  # a real mention: Slack shows the name and notifies them
+        else:
+            owner = "*team*" if a.owner == "team" else f"*{escape(name(a.owner))}*" if a.owner else "*unassigned*"
         due = f", due {escape(a.due_date or a.due or '')}" if (a.due_date or a.due) else ""
-        items.append(f"• {escape(a.task)} — *{owner}*{due} `{clock(a.timestamp)}`")
+        items.append(f"• {escape(a.task)} — {owner}{due} `{clock(a.timestamp)}`")
     blocks += _sections("Action items", items or ["_none recorded_"])
     for group in m.key_points:
         blocks += _sections(f"{escape(name(group.speaker))} ({escape(group.speaker)})",
@@ -163,14 +184,34 @@ def ask_modal(meeting_id: str, channel: str) -> dict:
 
 
 def rename_modal(job_id: str, meeting: Meeting, *, where: dict | None = None) -> dict:
-    """``where``: the team and channel the form was opened in, checked again when it is saved."""
+    """A box per speaker, prefilled with the name shown now; the boxes' first values travel in the metadata,
+    so the submission changes only what the person changed (an emptied box clears a wrong guess).
+
+    ``where``: the team and channel the form was opened in, checked again when it is saved.
+    """
+    fields = rename_fields(meeting)
+    blocks = []
+    for f in fields:
+        element: dict = {"type": "plain_text_input", "action_id": "name", "max_length": MAX_NAME}
+        if f.placeholder:
+            element["placeholder"] = {"type": "plain_text", "text": f.placeholder[:150]}
+        if f.value:
+            element["initial_value"] = f.value
+        block = {"type": "input", "block_id": f.label, "optional": True,
+                 "label": {"type": "plain_text", "text": f.label}, "element": element}
+        if f.hint:
+            block["hint"] = {"type": "plain_text", "text": f.hint}
+        blocks.append(block)
     return {
         "type": "modal", "callback_id": "rename_speakers_modal",
         "title": {"type": "plain_text", "text": "Name the speakers"}, "submit": {"type": "plain_text", "text": "Save"},
-        "private_metadata": json.dumps({"job_id": job_id, **(where or {})}),
-        "blocks": [{"type": "input", "block_id": label, "optional": True,
-                    "label": {"type": "plain_text", "text": label},
-                    "element": {"type": "plain_text_input", "action_id": "name",
-                                **({"initial_value": meeting.speaker_names[label]} if label in meeting.speaker_names else {})}}
-                   for label in meeting.speakers[:20]],
+        "private_metadata": json.dumps({"job_id": job_id, **(where or {}), "before": {f.label: f.value for f in fields}}),
+        "blocks": blocks,
     }
+
+
+def submitted_names(view: dict) -> dict[str, str]:
+    """The names a rename modal's submission changes (label -> name, "" to clear one)."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    values = {block_id: (v.get("name") or {}).get("value") for block_id, v in view["state"]["values"].items()}
+    return changed_names(values, meta.get("before") or {})

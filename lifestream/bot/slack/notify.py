@@ -43,6 +43,7 @@ from lifestream.links import meeting_link
 from lifestream.meetings import load
 from lifestream.models import Meeting
 from lifestream.origin import SlackOrigin
+from lifestream.people import mentionable
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.timefmt import clock
@@ -111,8 +112,9 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
                                                      "ts": [], "keyframes": 0}
         record["finished_at"] = job.finished_at
         posted: list[str] = record["ts"]
-        for blocks in minutes_blocks(meeting, link=link, job_id=job.id,
-                                     recording_gone=recording_gone(job))[len(posted):]:  # resume after the last
+        # Posted where the meeting was shared: its linked speakers are members of this workspace.
+        for blocks in minutes_blocks(meeting, link=link, job_id=job.id, recording_gone=recording_gone(job),
+                                     mentions=mentionable(meeting))[len(posted):]:  # resume after the last
             reply = client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts,
                                             text=fallback_text(meeting), blocks=blocks, unfurl_links=False)
             posted.append(reply["ts"])
@@ -179,7 +181,8 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
         if posts is None:
             return False
         meeting = load(self.storage, job.result_prefix)
-        messages = minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id, recording_gone=recording_gone(job))
+        messages = minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
+                                  recording_gone=recording_gone(job), mentions=mentionable(meeting))
         for ts, blocks in zip(posts["ts"], messages, strict=False):  # a renamed meeting renders the same count
             client.chat_update(channel=posts["channel"], ts=ts, text=fallback_text(meeting), blocks=blocks)
         return True

@@ -30,17 +30,39 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from lifestream import meetings
 from lifestream.bot import intake, settings_choices
 from lifestream.bot.background import BackgroundTasks
-from lifestream.bot.commands import Ask, Help, Rename, ShowSettings, parse_command
+from lifestream.bot.commands import (
+    Ask,
+    ForgetVoice,
+    Help,
+    RememberVoice,
+    Rename,
+    ShowSettings,
+    ShowVoice,
+    parse_command,
+)
 from lifestream.bot.seen import SeenStore
 from lifestream.bot.teams.activities import channel_data, command_text, search_scope, shared_files
-from lifestream.bot.teams.cards import ASK, RENAME, RETRY, answer_card, md, minutes_card, status_text, summary_text
+from lifestream.bot.teams.cards import (
+    ASK,
+    RENAME,
+    RETRY,
+    answer_card,
+    md,
+    minutes_card,
+    status_text,
+    submitted_names,
+    summary_text,
+)
+from lifestream.bot.teams.people import conversation_roster
 from lifestream.bot.teams.posts import MinutesPosts
 from lifestream.bot.teams.proactive import card_message, send, update_text
 from lifestream.bot.teams.settings_card import SETTINGS, settings_facts_card, settings_form_card, submitted
 from lifestream.bot.teams.tenants import REFUSED, is_admin, tenant_allowed
+from lifestream.bot.voices import voice_reply
 from lifestream.errors import LifeStreamError
 from lifestream.links import ANSWER_TTL, meeting_link
 from lifestream.origin import TeamsOrigin, shared_in
+from lifestream.people import mentionable, save_roster
 from lifestream.public_errors import public_reason
 from lifestream.search import Scope, ask
 from lifestream.services import Services
@@ -59,6 +81,7 @@ HELP = (
     "with the meeting, speaker and time of each source.\n"
     "- **rename** *SPEAKER_1 Alice* names a speaker in this conversation's latest minutes.\n"
     "- **settings** shows your organization's LifeStream settings (how long meetings are kept, and more).\n"
+    "- **my voice** shows what I keep of your voice (with voiceprints on); **forget my voice** deletes it.\n"
     "- **help** shows this."
 )
 
@@ -147,6 +170,14 @@ class TeamsBot(TeamsActivityHandler):
                 await turn_context.send_activity(await self.rename_latest(workspace, conversation, label, name))
             case ShowSettings():
                 await turn_context.send_activity(await self.settings_message(activity))
+            case ShowVoice() | ForgetVoice() | RememberVoice() as voice:  # only ever the asker's own voiceprint
+                workspace, _ = search_scope(activity)
+                sender = activity.from_property.id if activity.from_property else None
+                if not sender:
+                    await turn_context.send_activity("⚠️ Teams didn't say who you are, so I can't look up your voice.")
+                    return
+                text = await asyncio.to_thread(voice_reply, voice, self.services, workspace, sender)
+                await turn_context.send_activity(MessageFactory.text(md(text, 1000)))
 
     async def on_card_action(self, turn_context: TurnContext, value: dict) -> None:
         action = value.get("action")
@@ -161,8 +192,11 @@ class TeamsBot(TeamsActivityHandler):
         elif action == SETTINGS:
             await turn_context.send_activity(await self.save_settings(turn_context.activity, value))
         elif action == RENAME:
-            # The card's inputs come back beside its data: "name:SPEAKER_1": "Alice", …
-            names = {k.removeprefix("name:"): str(v) for k, v in value.items() if k.startswith("name:")}
+            # The card's inputs come back beside its data: "name:SPEAKER_1": "Alice", …; only changes count.
+            names = submitted_names(value)
+            if not names:
+                await turn_context.send_activity("Nothing was changed; the names stay as they are.")
+                return
             await turn_context.send_activity(
                 await self.rename(str(value.get("job_id") or ""), names, turn_context.activity))
         else:
@@ -191,6 +225,7 @@ class TeamsBot(TeamsActivityHandler):
 
     async def fetch_and_submit(self, url: str, name: str | None, label: str, origin: TeamsOrigin) -> None:
         reference, status_id = origin.reference, origin.status_id
+        await self._save_roster(origin)
         try:
             outcome = await intake.receive(url, services=self.services, origin=origin, name=name)
         except Exception as exc:
@@ -205,7 +240,7 @@ class TeamsBot(TeamsActivityHandler):
                 await self._update(reference, status_id, status_text(job, outcome.name))
             case "processed_before":  # give this conversation the minutes that already exist
                 await self._update(reference, status_id, f"♻️ **{shown}** was processed before; here are its minutes.")
-                await self.post_minutes(reference, job, elsewhere=elsewhere)
+                await self.post_minutes(reference, job, origin.workspace, elsewhere=elsewhere)
             case "in_progress" if elsewhere:
                 await self._update(reference, status_id,
                                    f"♻️ **{shown}** is already {job.state.value}: it was shared in another conversation "
@@ -216,10 +251,23 @@ class TeamsBot(TeamsActivityHandler):
                                    f"♻️ **{shown}** is already {job.state.value} (job {job.id}); the minutes "
                                    "will appear where it was first shared.")
 
-    async def post_minutes(self, reference: dict, job: Job, *, elsewhere: bool = False) -> None:
+    async def _save_roster(self, origin: TeamsOrigin) -> None:
+        """The conversation's members, saved before the job is queued: the worker names speakers from them."""
+        try:
+            roster = await conversation_roster(self.outbound, self.settings, origin)
+        except Exception:  # names then come from the recording alone; the recording matters more
+            log.warning("could not read the members of %s", origin.conversation, exc_info=True)
+            return
+        if roster is not None:
+            await asyncio.to_thread(save_roster, self.services.storage, roster)
+
+    async def post_minutes(self, reference: dict, job: Job, workspace: str, *, elsewhere: bool = False) -> None:
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
+        # Mentions only where the meeting's people are: the tenant it was first shared in.
+        same_workspace = job.origin is not None and job.origin.workspace == workspace
         content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
-                               shared_elsewhere=elsewhere, recording_gone=recording_gone(job))
+                               shared_elsewhere=elsewhere, recording_gone=recording_gone(job),
+                               mentions=mentionable(meeting) if same_workspace else {})
         await self._send(reference, card_message(content, summary_text(meeting)))
 
     # --- questions
@@ -273,9 +321,9 @@ class TeamsBot(TeamsActivityHandler):
         except LifeStreamError as exc:
             return f"⚠️ {md(public_reason(exc, log=log, context=f'rename in {job.id}'), 1000)}"
         await self.refresh_minutes(job)
-        named = ", ".join(f"{label} is **{md(meeting.speaker_name(label), 60)}**" for label in names
-                          if label in meeting.speaker_names)
-        return f"✏️ {named or 'Names cleared'} in the minutes of **{md(meeting.source.name, 120)}**."
+        said = ", ".join(f"{label} is **{md(meeting.speaker_name(label), 60)}**" if label in meeting.speaker_names
+                         else f"{label} has no name" for label in names)
+        return f"✏️ {said} in the minutes of **{md(meeting.source.name, 120)}**."
 
     async def rename_latest(self, workspace: str, conversation: str, label: str, name: str) -> str:
         """``rename SPEAKER_1 Alice``: the conversation's latest minutes."""

@@ -14,12 +14,13 @@ do (``ask``, ``retry``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botbuilder.core import CardFactory
 from botbuilder.schema import Attachment
 
+from lifestream.bot.renames import MAX_NAME, changed_names, rename_fields
 from lifestream.links import download_link
 from lifestream.models import Meeting
 from lifestream.pipeline import insights
@@ -35,7 +36,6 @@ ASK = "ask"
 RETRY = "retry"
 RENAME = "rename"
 DOWNLOADS = (("pdf", "Download PDF"), ("docx", "Download Word"))  # signed links to the exports
-MAX_RENAMED = 20  # speakers offered in the rename form (as Slack's modal)
 
 
 def md(text: str | None, limit: int = MAX_TEXT, *, lines: bool = False) -> str:
@@ -102,13 +102,37 @@ def ask_action(meeting_id: str | None, title: str = "Ask about this meeting") ->
 
 
 def rename_action(meeting: Meeting, job_id: str) -> dict:
-    """A form with a box per speaker; its Submit comes back as {"action": "rename", "job_id", "name:SPEAKER_1": …}."""
+    """A form with a box per speaker, prefilled with the names shown now (and how each was found).
+
+    Its Submit comes back as {"action": "rename", "job_id", "before": {…}, "name:SPEAKER_1": …}: the
+    boxes' first values travel in the data, so only what the person changed is applied.
+    """
+    fields = rename_fields(meeting)
+    body = [{"type": "Input.Text", "id": f"name:{f.label}", "label": f"{f.label} · {f.hint}" if f.hint else f.label,
+             "maxLength": MAX_NAME, "placeholder": f.placeholder or "Name", "value": f.value} for f in fields]
     return {"type": "Action.ShowCard", "title": "Rename speakers", "card": {
-        "type": "AdaptiveCard", "body": [
-            {"type": "Input.Text", "id": f"name:{label}", "label": label, "maxLength": 60,
-             "placeholder": "Name", "value": meeting.speaker_names.get(label, "")}
-            for label in meeting.speakers[:MAX_RENAMED]],
-        "actions": [{"type": "Action.Submit", "title": "Save", "data": {"action": RENAME, "job_id": job_id}}]}}
+        "type": "AdaptiveCard", "body": body,
+        "actions": [{"type": "Action.Submit", "title": "Save",
+                     "data": {"action": RENAME, "job_id": job_id, "before": {f.label: f.value for f in fields}}}]}}
+
+
+def submitted_names(value: dict) -> dict[str, str]:
+    """The names a rename form's submission changes (label -> name, "" to clear one)."""
+    typed = {k.removeprefix("name:"): str(v or "") for k, v in value.items() if k.startswith("name:")}
+    before = value.get("before")
+    return changed_names(typed, {str(k): str(v) for k, v in before.items()} if isinstance(before, dict) else {})
+
+
+def _mention(name: str) -> str:
+    # The text of a mention must match its entity exactly; angle brackets would end the tag.
+    return f"<at>{' '.join(name.replace('<', '').replace('>', '').split())[:60]}</at>"
+
+
+def _speakers_line(meeting: Meeting) -> str:
+    """Who is who, and how each name was found: people can see a guess for what it is, and fix it."""
+    parts = [f"{md(source.name, 60)} ({label}): {source.how}" for label in meeting.speakers
+             if (source := meeting.name_source(label)) is not None]
+    return "Speakers: " + " · ".join(parts) if parts else ""
 
 
 SHARED_ELSEWHERE = ("This recording was first shared in another conversation: these are its minutes from there. "
@@ -116,26 +140,31 @@ SHARED_ELSEWHERE = ("This recording was first shared in another conversation: th
 
 
 def minutes_card(meeting: Meeting, *, link: str | None = None, job_id: str | None = None,
-                 shared_elsewhere: bool = False, recording_gone: str | None = None) -> dict:
+                 shared_elsewhere: bool = False, recording_gone: str | None = None,
+                 mentions: Mapping[str, str] | None = None) -> dict:
     """The minutes of one meeting, shortened as much as needed to fit in one Teams message.
 
     With the meeting's ``job_id`` the card offers the rename form too. ``shared_elsewhere``: a copy for a
     conversation the recording was not first shared in; it says so and offers no action on the meeting.
     ``recording_gone`` (why the recording is no longer kept) is said at its end.
+    ``mentions``: speaker label -> Teams user id, for speakers known to be members of the conversation's
+    tenant; action items they own @-mention them (a mention entity), so Teams notifies them.
     """
+    mentions = mentions or {}
     for limit in (25, 12, 6, 3, 1):
         content = _minutes_card(meeting, link=link, job_id=job_id, limit=limit, shared_elsewhere=shared_elsewhere,
-                                recording_gone=recording_gone)
+                                recording_gone=recording_gone, mentions=mentions)
         if len(json.dumps(content).encode()) <= MAX_CARD_BYTES:
             return content
     # Dozens of speakers: their points stay behind the link, the rest still fits.
     return _minutes_card(meeting, link=link, job_id=job_id, limit=1, per_speaker=False,
-                         shared_elsewhere=shared_elsewhere, recording_gone=recording_gone)
+                         shared_elsewhere=shared_elsewhere, recording_gone=recording_gone, mentions=mentions)
 
 
 def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, limit: int,
                   per_speaker: bool = True, shared_elsewhere: bool = False,
-                  recording_gone: str | None = None) -> dict:
+                  recording_gone: str | None = None, mentions: Mapping[str, str] | None = None) -> dict:
+    mentions = mentions or {}
     m = meeting.minutes
     name = meeting.speaker_name
     facts = [md(meeting.source.name, 120), clock(meeting.source.duration),
@@ -160,6 +189,7 @@ def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, lim
         _text(" · ".join(facts), isSubtle=True, spacing="None"),
         *([_text(md(insights.compact_line(insights.of(meeting), name), 400), isSubtle=True, spacing="None")]
           if meeting.transcript and meeting.transcript.segments else []),
+        *([_text(who, isSubtle=True, spacing="None")] if (who := _speakers_line(meeting)) else []),
         *([_text(SHARED_ELSEWHERE, isSubtle=True)] if shared_elsewhere else []),
         _heading("Summary" if m.kind == "minutes" else "Diary"),
         _text(md(meeting.with_names(m.summary), 4 * MAX_TEXT, lines=True)),
@@ -167,10 +197,16 @@ def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, lim
     decisions = [f"{md(d.text)} — {md(name(d.speaker), 60)} ({clock(d.timestamp)})" for d in m.decisions]
     body += [_heading("Decisions"), _bullets(decisions, limit) if decisions else _none()]
     items = []
-    for a in m.action_items:
-        owner = "team" if a.owner == "team" else md(name(a.owner), 60) if a.owner else "unassigned"
+    mentioned: dict[str, dict] = {}
+    for shown, a in enumerate(m.action_items):
+        person = mentions.get(a.owner) if a.owner else None
+        if person and shown < limit:  # an entity for a mention the card does not show would dangle
+            owner = _mention(name(a.owner))  # a real mention: Teams shows the name and notifies them
+            mentioned[owner] = {"type": "mention", "text": owner, "mentioned": {"id": person, "name": name(a.owner)}}
+        else:
+            owner = "**team**" if a.owner == "team" else f"**{md(name(a.owner), 60)}**" if a.owner else "**unassigned**"
         due = f", due {a.due_date or md(a.due, 60)}" if (a.due_date or a.due) else ""
-        items.append(f"{md(a.task)} — **{owner}**{due} ({clock(a.timestamp)})")
+        items.append(f"{md(a.task)} — {owner}{due} ({clock(a.timestamp)})")
     body += [_heading("Action items"), _bullets(items, limit) if items else _none()]
     if not per_speaker and m.key_points:
         body.append(_text("Each speaker's points are in the full minutes.", isSubtle=True))
@@ -186,7 +222,10 @@ def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, lim
                  _bullets([f"{md(q.text)} — {md(name(q.speaker), 60)}" for q in m.open_questions], limit)]
     if recording_gone:
         body.append(_text(f"🗑️ {md(recording_gone, 500)}", isSubtle=True))
-    return card(body, actions)
+    content = card(body, actions)
+    if mentioned:
+        content["msteams"]["entities"] = list(mentioned.values())
+    return content
 
 
 def answer_card(question: str, answer: Any, link_for: Callable[[str], str]) -> dict:

@@ -45,6 +45,7 @@ from lifestream.bot.teams.tenants import tenant_allowed
 from lifestream.links import meeting_link
 from lifestream.meetings import load
 from lifestream.origin import TeamsOrigin
+from lifestream.people import mentionable
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.timefmt import clock
@@ -130,8 +131,9 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
     def completed(self, job: Job, origin: TeamsOrigin) -> None:
         meeting = load(self.storage, job.result_prefix)
         if self._record(job, POSTS_FILE) is None:  # not yet posted (an earlier try may have failed after it)
+            # Posted where the meeting was shared: its linked speakers are members of this tenant.
             content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
-                                   recording_gone=recording_gone(job))
+                                   recording_gone=recording_gone(job), mentions=mentionable(meeting))
             posted = self._run(send_retrying(self.adapter, self.settings, origin.reference,
                                              card_message(content, summary_text(meeting))))
             if posted:  # so a rename can re-render this card, and a later try does not post it again

@@ -19,6 +19,7 @@ from lifestream.bot.teams.cards import minutes_card, summary_text
 from lifestream.bot.teams.proactive import update_card
 from lifestream.errors import LifeStreamError
 from lifestream.links import meeting_link
+from lifestream.people import mentionable
 from lifestream.services import Services
 from lifestream.workers.jobstore import Job
 from lifestream.workers.recordings import recording_gone
@@ -50,7 +51,9 @@ class MinutesPosts:
         if posted is None:
             return False
         meeting = await asyncio.to_thread(meetings.load, self.storage, job.result_prefix)
-        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id, recording_gone=recording_gone(job))
+        content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
+                               recording_gone=recording_gone(job),
+                               mentions=mentionable(meeting))  # the card the notifier posted where it was shared
         await update_card(adapter, self.settings, posted["reference"], posted["activity_id"], content,
                           summary_text(meeting))
         return True

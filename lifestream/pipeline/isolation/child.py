@@ -108,7 +108,9 @@ def _process(request: PipelineRequest, on_event: EventCallback) -> Meeting:
                              result_dir=request.result_dir, num_speakers=request.num_speakers,
                              min_speakers=request.min_speakers, max_speakers=request.max_speakers,
                              display_name=request.display_name, reference_date=request.reference_date,
-                             indexers=indexers, on_event=on_event)
+                             indexers=indexers, people=request.people,
+                             remember_voices=request.remember_voices, voiceprints=request.voiceprints,
+                             on_event=on_event)
 
 
 def _no_shared_locks() -> None:

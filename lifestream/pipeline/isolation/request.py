@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lifestream.errors import LifeStreamError
+from lifestream.pipeline.naming import Person
 from lifestream.settings import Settings
+from lifestream.voiceprints import Voiceprint
 
 if TYPE_CHECKING:
     from lifestream.models import Meeting
@@ -73,6 +75,9 @@ class PipelineRequest:
     display_name: str | None = None
     reference_date: date | None = None
     index: IndexScope | None = None
+    people: tuple[Person, ...] = ()  # who the speakers may be: the members of the chat it was shared in
+    remember_voices: bool = False  # the workspace keeps voiceprints: keep the speakers' voices, recognise
+    voiceprints: tuple[Voiceprint, ...] = ()  # the workspace's, to recognise its people by voice
 
 
 @dataclass(frozen=True)
