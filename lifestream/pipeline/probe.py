@@ -26,7 +26,10 @@ SUPPORTED_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".m4a", ".mp3", ".wav",
 # worker or fetch a URL from inside the network.
 # What ffprobe says when the file is something else: "[hls @ 0x5581…] Format not on whitelist '…'".
 _NOT_ON_WHITELIST = re.compile(r"\[(\w+) @ [^\]]+\] Format not on whitelist")
-ONLY_LOCAL_FILES = ["-protocol_whitelist", "file", "-format_whitelist", ",".join(sorted(SUPPORTED_FORMATS))]
+_ONLY_OUR_FORMATS = ["-format_whitelist", ",".join(sorted(SUPPORTED_FORMATS))]
+ONLY_LOCAL_FILES = ["-protocol_whitelist", "file", *_ONLY_OUR_FORMATS]
+# A stored object read by its presigned URL: network protocols only, never local files.
+_ONLY_HTTP = ["-protocol_whitelist", "http,https,tcp,tls", *_ONLY_OUR_FORMATS]
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def probe_url(url: str, name: str) -> MediaInfo:
     Network protocols only, so a playlist uploaded in place of a recording cannot make
     ffprobe read local files. ``name`` (the uploader's file name) is what errors mention.
     """
-    return _probe(url, Path(name), whitelist=["-protocol_whitelist", "http,https,tcp,tls", *ONLY_LOCAL_FILES[2:]])
+    return _probe(url, Path(name), whitelist=_ONLY_HTTP)
 
 
 def _probe(target: str, path: Path, *, whitelist: list[str]) -> MediaInfo:

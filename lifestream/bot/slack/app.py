@@ -108,13 +108,14 @@ def _thread_root(event: dict) -> str:
     return event.get("thread_ts") or event["ts"]
 
 
-def _team(context) -> str:
-    return context.get("team_id") or "slack"
-
-
 def _workspace(team: str | None) -> str:
     """The workspace a Slack origin and its search scope are recorded under."""
     return team or "slack"
+
+
+def _team(context) -> str:
+    """The workspace of a bolt request's context."""
+    return _workspace(context.get("team_id"))
 
 
 def _cited(question: str, result: Answer) -> dict:
