@@ -106,6 +106,40 @@ def test_a_proposal_someone_objects_to_is_not():
     assert m.decisions == []
 
 
+def test_an_assent_that_names_the_choice_gives_the_decision_its_name():
+    m = minutes("B: People could bring their own food instead.", "C: Fine, a picnic then, everyone brings their own.")
+    assert [d.text for d in m.decisions] == ["A picnic (bring their own food instead)"]
+    assert "decided on a picnic" in m.summary
+
+
+def test_a_terse_conclusion_says_what_it_settles_in_the_question_s_words():
+    m = minutes("B: About the contact form. Right now it just sends an email.",
+                "B: Should it create a ticket in the support system instead?", "A: What would that take?",
+                "B: About two days of work.", "C: The support team would love that.", "A: Okay, then we do the tickets.",
+                "C: Fine by me.")
+    assert [d.text for d in m.decisions] == ["The contact form should create a ticket in the support system instead"]
+    # Without the agenda line there is nothing for "it" to stand for: the conclusion keeps its own words.
+    m = minutes("B: Should it create a ticket in the support system instead?", "C: The support team would love that.",
+                "A: Okay, then we do the tickets.", "C: Fine by me.")
+    assert [d.text for d in m.decisions] == ["Do the tickets"]
+
+
+def test_a_choice_closed_by_naming_one_alternative_is_a_decision():
+    m = minutes("C: Where do we meet, the car park or the lifeguard station?", "B: I'd save a lifeguard station.",
+                "A: Okay, lifeguard station at nine o'clock.", "C: Should we do a barbecue afterwards?",
+                "B: People could bring their own food instead.", "C: Fine, a picnic and everyone brings their own.")
+    assert [d.text for d in m.decisions] == ["Lifeguard station at nine o'clock", "A picnic (bring their own food instead)"]
+    # "Okay, thanks." names no alternative: nothing was chosen.
+    assert minutes("C: The car park or the lifeguard station?", "A: Okay, thanks.").decisions == []
+
+
+def test_a_conclusion_after_assent_may_start_with_and():
+    m = minutes("C: Marketing could pause the paid social ads.", "A: What happens to the newsletter then?",
+                "C: Nothing, it stays.", "A: Good, and we pause the paid social ads for the first quarter.",
+                "C: Okay. I'll tell the agency on Monday.")
+    assert [d.text for d in m.decisions] == ["Pause the paid social ads for the first quarter"]
+
+
 def test_explicit_decisions_and_the_discussion_they_close_are_one():
     m = minutes("B: We could borrow the card reader from the football club.", "C: I think that's a great idea.",
                 "A: Then let's borrow it. Paul, will you ask the club?", "B: Yes, I'll ask them this weekend.",

@@ -162,6 +162,12 @@ class Cues:
     # First and second person in a task retold about its owner ("dir die Folien schicken" -> "Sheila die
     # Folien schicken"), for languages where ``speaker_ref``/``listener_ref`` substitution is not enough.
     retell: Callable[..., str] | None = None
+    # Assent that names what was chosen: "Fine, a picnic then." (group "np"); None where not known.
+    assent_names: re.Pattern[str] | None = None
+    # A yes/no question about a thing ("Should it create a ticket instead?", group "rest"), and the agenda
+    # line that named the thing ("About the contact form.", group "np"); None where not known.
+    thing_question: re.Pattern[str] | None = None
+    agenda_item: re.Pattern[str] | None = None
     phrasing: Phrasing = field(default_factory=Phrasing)
 
 
@@ -261,7 +267,7 @@ ENGLISH = Cues(
         r"finance|design|it)\s+could\s+"
         r"(?P<p8>(?!be\b|have\b|only\b).+)"
         r"|\b(?:let's|let us)\s+(?P<p9>(?!not\b|see\b|say\b).+)"
-        r"|^(?:\w+[,.]\s+)*(?:then|so)\s+we\s+(?P<p10>(?!can\b|could\b|need\b|have\b|were\b|are\b|had\b)\w+\b.+)"
+        r"|^(?:(?:\w+[,.]\s+)*(?:then|so)|(?:\w+[,.]\s+)+and)\s+we\s+(?P<p10>(?!can\b|could\b|need\b|have\b|were\b|are\b|had\b)\w+\b.+)"
         r"|\bwe'll\s+(?P<p11>(?!need\b|see\b|have\b|come back\b|talk\b|be\b|get back\b)\w+\b.+)"
         r"|^(?P<p12>(?:and\s+)?(?:the|our|this|that|every|each)\s+[\w ]+?\s+should\s+be\s+.+)"
         r"|\bi think we should\s+(?P<p13>.+)"
@@ -281,6 +287,12 @@ ENGLISH = Cues(
         r"that's (?:a )?(?:great|good|nice|fine)|i'd say yes|that's fine|that would help|would like that|"
         r"would love (?:that|it)|love (?:that|it)|(?:that's |it's )?(?:possible|doable)|fair enough|go for it|"
         r"sounds like a plan)\b"),
+    thing_question=re.compile(r"^(?:\w+[,.]\s+)*(?:so\s+|and\s+)?(?:should|shall|could|would|can)\s+(?:it|they|this)\s+"
+                              r"(?P<rest>(?!be\b|have\b)\w+\b.+?)\?$"),
+    agenda_item=re.compile(r"^(?:(?:now|next|okay|ok|so|and)[,.]?\s+)*(?:about|regarding|as for|on)\s+"
+                           r"(?P<np>(?:the|our|this)\s+[\w' -]{2,40}?)\s*[.:,]"),
+    assent_names=re.compile(r"^(?:okay|ok|good|great|right|alright|all right|fine|yes|yeah|sure|perfect)[,.!]?\s+"
+                            r"(?P<np>(?:a|an|the)\s+[\w' -]{2,40}?)(?:,?\s+then\b|,|\s+and\b)"),
     weak_assent=re.compile(r"^(?:okay|ok|good|great|right|alright|all right|fine|cool|nice|excellent|perfect|"
                            r"brilliant|thanks|thank you)\b"),
     objection=re.compile(

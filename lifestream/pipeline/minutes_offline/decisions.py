@@ -15,10 +15,20 @@ from dataclasses import dataclass
 from lifestream.models import Point
 from lifestream.pipeline.minutes_offline.cues import Cues
 from lifestream.pipeline.minutes_offline.dialogue import Dialogue, Reply
-from lifestream.pipeline.minutes_offline.text import anaphoric, capitalise, clean_clause, content_words, overlap, words
+from lifestream.pipeline.minutes_offline.text import (
+    anaphoric,
+    capitalise,
+    clean_clause,
+    content_words,
+    lower_first,
+    overlap,
+    words,
+)
 
 # Statements of one decision this many turns apart or fewer are one discussion.
 THREAD_TURNS = 3
+# A question is settled within this many turns ("Should it…?" - "What would that take?" - … - "Then we do it.").
+QUESTION_TURNS = 6
 # A decision with this many content words reads on its own even with an "it" in it.
 SAYS_ENOUGH = 4
 
@@ -68,7 +78,18 @@ def _assented(d: Dialogue, i: int, taken_on: set[int]) -> Decided | None:
     closes = _closes_discussion(d, i, core) and reply != Reply.OBJECTION
     if not (accepted or closes):
         return None
+    assent_turn = next((t for kind, t in d.replies_to(i) if kind == Reply.ASSENT), None)
+    if assent_turn is not None and (named := _named_in_assent(d, assent_turn)):
+        # "People could bring their own food." - "Fine, a picnic then.": the choice has a name; the proposal says what it means.
+        return Decided(f"{named} ({lower_first(core, d.cues)})", "on", i, explicit=False)
     return Decided(core, _form(core, d.cues), i, explicit=False)
+
+
+def _named_in_assent(d: Dialogue, turn: int) -> str | None:
+    if d.cues.assent_names is None:
+        return None
+    m = d.cues.assent_names.match(d.low[d.turns[turn].sentences[0]])
+    return m.group("np") if m else None
 
 
 def _form(core: str, cues: Cues) -> str:
@@ -90,6 +111,8 @@ def _closes_discussion(d: Dialogue, i: int, core: str) -> bool:
 
 def _resolve(d: Dialogue, decided: Decided) -> Decided:
     """ "we'll do that" / "let's borrow it" take their words from the proposal they answer."""
+    if settled := _settled_question(d, decided):
+        return settled
     if not anaphoric(decided.core, d.cues, enough=SAYS_ENOUGH):
         return decided
     lo = d.turns[max(0, d.turn_of[decided.sentence] - THREAD_TURNS)].sentences[0]
@@ -102,6 +125,52 @@ def _resolve(d: Dialogue, decided: Decided) -> Decided:
         elif core and not anaphoric(core, d.cues, enough=SAYS_ENOUGH):
             return Decided(core, _form(core, d.cues), decided.sentence, decided.explicit)
     return decided
+
+
+def _picked(d: Dialogue, i: int) -> Decided | None:
+    """ "The car park or the lifeguard station?" … "Okay, lifeguard station at nine o'clock." closes the choice
+    with one of its alternatives, verbless."""
+    m = d.cues.weak_assent.match(d.low[i])
+    if not m or d.sentences[i].is_question:
+        return None
+    said = d.sentences[i].text[m.end():].strip(" ,.!")
+    picked = set(content_words(said, d.cues))
+    if not picked or len(words(said)) > 8 or d.cues.subject.match(said.lower()):
+        return None
+    lo = d.turns[max(0, d.turn_of[i] - THREAD_TURNS)].sentences[0]
+    for j in range(i - 1, lo - 1, -1):
+        if not d.sentences[j].is_question:
+            continue
+        alternatives = [set(content_words(a, d.cues)) for a in d.cues.or_.split(d.low[j].rstrip("?"))]
+        if len(alternatives) < 2:
+            continue
+        # The pick names one alternative and not the others ("lifeguard station", not "car park").
+        named = [a for a in alternatives if a and a <= picked]
+        if len(named) == 1:
+            return Decided(clean_clause(said, d.cues), "on", i, explicit=True)
+    return None
+
+
+def _settled_question(d: Dialogue, decided: Decided) -> Decided | None:
+    """ "About the contact form. … Should it create a ticket instead?" … "Then we do the tickets." -> "that the
+    contact form should create a ticket instead": a terse conclusion says what it settles in the question's words."""
+    question, agenda = d.cues.thing_question, d.cues.agenda_item
+    if question is None or agenda is None or len(content_words(decided.core, d.cues)) > 2:
+        return None
+    stems = {w[:4] for w in content_words(decided.core, d.cues)}
+    lo = d.turns[max(0, d.turn_of[decided.sentence] - QUESTION_TURNS)].sentences[0]
+    for j in range(decided.sentence - 1, lo - 1, -1):
+        m = question.match(d.low[j])
+        if not m or not stems & {w[:4] for w in content_words(m.group("rest"), d.cues)}:
+            continue
+        # The thing "it" stands for: the agenda item named just before the question.
+        for k in range(j - 1, max(-1, j - 4), -1):
+            if item := agenda.match(d.low[k]):
+                rest = d.sentences[j].text[m.start("rest"):m.end("rest")]
+                core = clean_clause(f"{item.group('np')} should {rest}", d.cues)
+                return Decided(core, "that", decided.sentence, decided.explicit)
+        return None
+    return None
 
 
 def _chosen(choice: str, decided: str, cues: Cues) -> str | None:
@@ -119,7 +188,8 @@ def extract(d: Dialogue, taken_on: set[int], purpose: int | None, task_sentences
     for i in range(len(d)):
         if i == purpose:
             continue
-        decided = _explicit(d, i) or (None if i in task_sentences else _assented(d, i, taken_on))
+        decided = (_explicit(d, i) or (None if i in task_sentences else _assented(d, i, taken_on))
+                   or _picked(d, i))
         if decided is None:
             continue
         decided = _resolve(d, decided)
