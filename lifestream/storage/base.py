@@ -2,7 +2,7 @@
 
 Keys are ``/``-separated paths relative to the storage root (a folder or a
 bucket plus prefix). Recordings land under ``uploads/``, each job's results
-under ``results/<job_id>/``.
+under ``results/<job_id>/``, and its checkpoints while it is not done under ``checkpoints/<job_id>/``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from lifestream.errors import ConfigError, TransientError
 
 UPLOADS = "uploads/"
 RESULTS = "results/"
+CHECKPOINTS = "checkpoints/"
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -82,6 +83,11 @@ def upload_key(sha256: str, source_name: str) -> str:
 
 def result_prefix(job_id: str) -> str:
     return f"{RESULTS}{job_id}/"
+
+
+def checkpoint_prefix(job_id: str) -> str:
+    """Where a job's costly stages keep their results between attempts (lifestream.workers.checkpoints)."""
+    return f"{CHECKPOINTS}{job_id}/"
 
 
 def api_upload_prefix(job_id: str) -> str:

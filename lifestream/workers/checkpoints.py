@@ -1,0 +1,56 @@
+"""A job's checkpoints in its storage: brought to the pipeline before an attempt, kept after it, dropped when done.
+
+The pipeline writes checkpoints to a local folder in the worker's scratch space (its child process
+needs no storage credentials, and a crash of the child leaves the folder where the worker can read
+it); this module moves that folder from and to ``checkpoints/<job_id>/`` in the storage (a local folder
+or S3), so a retry on another worker resumes too.
+
+Which actions reuse them:
+- an automatic retry (an LLM or storage outage, a crashed pipeline process, a worker that died) and
+  a manual Retry of a failed job: yes, the recording and the settings are the same;
+- a Re-run of a completed job: no. The checkpoints are dropped when a job completes, and again when
+  it is re-run, so a Re-run (after a model upgrade, say) transcribes and diarizes anew;
+- a changed setting (model, language, speaker bounds...) makes the stale checkpoint not count (its
+  key differs, see ``lifestream.pipeline.checkpoints``) wherever it is found;
+- deleting the meeting deletes them with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from lifestream.storage import Storage, checkpoint_prefix
+
+log = logging.getLogger(__name__)
+
+
+def bring(storage: Storage, job_id: str, folder: Path) -> int:
+    """Copy the job's checkpoints from storage into ``folder``; how many files. Trouble: none, the stages run."""
+    prefix = checkpoint_prefix(job_id)
+    try:
+        found = storage.list(prefix)
+        for obj in found:
+            storage.get(obj.key, folder / obj.key[len(prefix):])
+    except Exception:  # a checkpoint saves time; never worth failing an attempt
+        log.warning("job %s: its checkpoints could not be read; the costly stages run again", job_id, exc_info=True)
+        return 0
+    return len(found)
+
+
+def keep(storage: Storage, job_id: str, folder: Path) -> None:
+    """Store what the attempt checkpointed (after it failed or crashed), replacing the earlier checkpoints."""
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return
+    try:
+        storage.put_dir(folder, checkpoint_prefix(job_id))
+    except Exception:
+        log.warning("job %s: its checkpoints could not be stored; a retry runs every stage", job_id, exc_info=True)
+
+
+def drop(storage: Storage, job_id: str) -> None:
+    """Delete the job's checkpoints (it completed, is re-run, or is deleted)."""
+    try:
+        storage.delete(checkpoint_prefix(job_id))
+    except Exception:  # left behind: a Re-run drops them again, deleting the meeting too
+        log.warning("job %s: its checkpoints could not be deleted", job_id, exc_info=True)
