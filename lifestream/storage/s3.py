@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import mimetypes
+import uuid
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -19,6 +20,7 @@ from lifestream.errors import ConfigError, TransientError
 from lifestream.storage.base import StorageMissing, StoredObject, check_key
 
 PUT_CONTENT_TYPE = "application/octet-stream"
+VERSIONS = ".versions/"  # under a result prefix: versions being published (see put_dir)
 _MiB = 1 << 20
 
 
@@ -138,20 +140,45 @@ class S3Storage:
         self._delete_keys(keys)
         return len(keys)
 
+    def _copy(self, source: str, key: str) -> None:
+        try:  # server-side: no byte comes back through this process
+            self.client.copy_object(Bucket=self.bucket, Key=self._key(key),
+                                    CopySource={"Bucket": self.bucket, "Key": self._key(source)})
+        except Exception as exc:
+            raise _s3_error(exc, f"copy of {source} to {key}") from exc
+
     def put_dir(self, local_dir: Path, prefix: str) -> builtins.list[str]:
+        """Publish a folder as a new version, then switch the live keys to it.
+
+        Every file goes up under ``<prefix>.versions/<token>/`` first: an upload that fails or a process
+        that dies while uploading (the long part) leaves the live results as they were. The switch copies
+        the version over the live keys inside S3, ``meeting.json`` last (its presence and content mark a
+        complete result, as in the local folder), then deletes what the new version does not have and the
+        version itself. Each object is replaced whole (S3 never shows half an object); a crash during the
+        switch leaves whole files of both, which the job's next attempt, publishing again, sets right (a
+        job is completed only once this returns).
+        """
         local_dir = Path(local_dir)
         prefix = check_key(prefix.rstrip("/") + "/", prefix=True)
+        version = f"{prefix}{VERSIONS}{uuid.uuid4().hex[:12]}/"
         files = sorted(p for p in local_dir.rglob("*") if p.is_file())
-        # meeting.json last: as in the local folder, its presence marks a complete result.
-        files.sort(key=lambda p: p.name == "meeting.json")
-        keys = []
-        for path in files:
-            key = prefix + path.relative_to(local_dir).as_posix()
-            with path.open("rb") as fh:
-                self.put(key, fh)
-            keys.append(key)
+        files.sort(key=lambda p: p.relative_to(local_dir).as_posix() == "meeting.json")
+        names = [path.relative_to(local_dir).as_posix() for path in files]
+        try:
+            for path, name in zip(files, names, strict=True):
+                with path.open("rb") as fh:
+                    self.put(version + name, fh)
+        except BaseException:
+            try:
+                self.delete(version)
+            except Exception:  # left behind: the next publish of this prefix deletes it
+                pass
+            raise
+        for name in names:
+            self._copy(version + name, prefix + name)
+        keys = [prefix + name for name in names]
         published = set(keys)
-        stale = [obj.key for obj in self.list(prefix) if obj.key not in published]
+        stale = [obj.key for obj in self.list(prefix) if obj.key not in published]  # the version included
         if stale:
             self._delete_keys(stale)
         return keys
