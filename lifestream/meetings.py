@@ -24,7 +24,7 @@ from lifestream.pipeline import naming
 from lifestream.pipeline.outputs import minutes_markdown, to_srt, to_vtt
 from lifestream.search import Indexer
 from lifestream.services import Services
-from lifestream.storage import Storage, checkpoint_prefix
+from lifestream.storage import Storage
 from lifestream.workers import recordings
 from lifestream.workers.jobstore import Job, JobState
 
@@ -91,8 +91,7 @@ def latest_in(services: Services, origin_type: type[SlackOrigin] | type[TeamsOri
 
 
 def delete(services: Services, job: Job, *, jobs: Sequence[Job] | None = None) -> None:
-    """The recording (unless another job still keeps it), the results and checkpoints, the search records, then
-    the job record.
+    """The recording (unless another job still keeps it), the results, the search records, then the job record.
 
     The record goes last, so a delete that fails half-way can be repeated. A job that is running is
     cancelled first; its worker notices at its next lease renewal, and until then ``MeetingBusy`` says
@@ -110,7 +109,6 @@ def delete(services: Services, job: Job, *, jobs: Sequence[Job] | None = None) -
     elif job.state is JobState.CANCELLED and job.started_at and (job.finished_at or 0) > time.time() - wait:
         raise MeetingBusy(f"job {job.id} is still stopping; delete it again in {wait} s", wait)
     storage.delete(job.result_prefix)
-    storage.delete(checkpoint_prefix(job.id))  # a failed job's transcript, kept for its retry
     recordings.delete_objects(services, job, jobs)  # a recording stored by content stays while another job keeps it
     services.index.delete_meeting(job.id)
     # Voiceprints follow their own rule: a meeting's deletion tells them here, before its record goes.

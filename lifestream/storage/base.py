@@ -2,7 +2,7 @@
 
 Keys are ``/``-separated paths relative to the storage root (a folder or a
 bucket plus prefix). Recordings land under ``uploads/``, each job's results
-under ``results/<job_id>/``, and its checkpoints while it is not done under ``checkpoints/<job_id>/``.
+under ``results/<job_id>/`` (with its checkpoints, while it is not done, in ``.checkpoints/`` there).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from lifestream.errors import ConfigError, TransientError
 
 UPLOADS = "uploads/"
 RESULTS = "results/"
-CHECKPOINTS = "checkpoints/"
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -86,8 +85,13 @@ def result_prefix(job_id: str) -> str:
 
 
 def checkpoint_prefix(job_id: str) -> str:
-    """Where a job's costly stages keep their results between attempts (lifestream.workers.checkpoints)."""
-    return f"{CHECKPOINTS}{job_id}/"
+    """Where a job's costly stages keep their results between attempts (lifestream.workers.checkpoints).
+
+    Inside its result folder, hidden: deleted with the meeting, replaced when its results are published,
+    under the same access rights and retention rules, and never listed as a result (a local folder hides
+    dot-entries; readers on S3 ask for the files they know).
+    """
+    return f"{RESULTS}{job_id}/.checkpoints/"
 
 
 def api_upload_prefix(job_id: str) -> str:

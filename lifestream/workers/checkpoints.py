@@ -2,8 +2,9 @@
 
 The pipeline writes checkpoints to a local folder in the worker's scratch space (its child process
 needs no storage credentials, and a crash of the child leaves the folder where the worker can read
-it); this module moves that folder from and to ``checkpoints/<job_id>/`` in the storage (a local folder
-or S3), so a retry on another worker resumes too.
+it); this module moves that folder from and to ``results/<job_id>/.checkpoints/`` in the storage (a local
+folder or S3), so a retry on another worker resumes too. Inside the result folder, they share its access
+rights and retention rules, go when the meeting is deleted, and are replaced when the results are published.
 
 Which actions reuse them:
 - an automatic retry (an LLM or storage outage, a crashed pipeline process, a worker that died) and
@@ -12,7 +13,7 @@ Which actions reuse them:
   it is re-run, so a Re-run (after a model upgrade, say) transcribes and diarizes anew;
 - a changed setting (model, language, speaker bounds...) makes the stale checkpoint not count (its
   key differs, see ``lifestream.pipeline.checkpoints``) wherever it is found;
-- deleting the meeting deletes them with it.
+- deleting the meeting deletes them with its results.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ def bring(storage: Storage, job_id: str, folder: Path) -> int:
     """Copy the job's checkpoints from storage into ``folder``; how many files. Trouble: none, the stages run."""
     prefix = checkpoint_prefix(job_id)
     try:
-        found = storage.list(prefix)
+        # Hidden names are not checkpoints: a version of them being published (S3), a write cut short.
+        found = [obj for obj in storage.list(prefix)
+                 if not any(part.startswith(".") for part in obj.key[len(prefix):].split("/"))]
         for obj in found:
             storage.get(obj.key, folder / obj.key[len(prefix):])
     except Exception:  # a checkpoint saves time; never worth failing an attempt

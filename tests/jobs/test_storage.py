@@ -242,3 +242,24 @@ def test_an_s3_publish_that_fails_half_way_leaves_the_live_results_as_they_were(
 
     storage.put_dir(_results(tmp_path / "r3", "v2", "scene-0001.jpg"), prefix)
     assert _live(storage, tmp_path, prefix) == V2  # the old keyframe gone, no version folder left
+
+
+def test_checkpoints_go_to_the_result_folder_and_come_back_and_go_when_results_are_published(storage, tmp_path):
+    from lifestream.workers import checkpoints
+
+    made = tmp_path / "attempt1"
+    (made / "scenes" / "keyframes").mkdir(parents=True)
+    (made / "asr.json").write_text('{"key": "k", "value": 1}')
+    (made / "scenes" / "keyframes" / "scene-0000.jpg").write_bytes(b"\xff\xd8jpeg")
+    (made / ".asr.x1y2").write_text("a write cut short")
+    checkpoints.keep(storage, "job1", made)
+    assert storage.list(result_prefix("job1") + "minutes.md") == []  # no results: only checkpoints
+    back = tmp_path / "attempt2"
+    assert checkpoints.bring(storage, "job1", back) == 2
+    assert (back / "asr.json").read_text() == '{"key": "k", "value": 1}'
+    assert (back / "scenes" / "keyframes" / "scene-0000.jpg").read_bytes() == b"\xff\xd8jpeg"
+    assert not (back / ".asr.x1y2").exists()
+    # Published results replace the folder, checkpoints and all.
+    storage.put_dir(_results(tmp_path / "r1", "v1", "scene-0000.jpg"), result_prefix("job1"))
+    assert checkpoints.bring(storage, "job1", tmp_path / "attempt3") == 0
+    assert _live(storage, tmp_path, result_prefix("job1")) == V1
