@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -50,6 +51,11 @@ class Storage(Protocol):
 
     def put_dir(self, local_dir: Path, prefix: str) -> builtins.list[str]:
         """Publish a finished local folder under prefix, replacing what was there."""
+
+    def put_files(self, prefix: str, files: Mapping[str, tuple[bytes, str | None]]) -> builtins.list[str]:
+        """Replace some files under prefix together (name -> content, content type); the others stay.
+
+        A reader sees each file whole, old or new; ``meeting.json`` is replaced last."""
 
     def presign_get(self, key: str, expires: int | None = None) -> str | None: ...
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 import builtins
 import ctypes
 import errno
+import io
 import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -164,6 +166,14 @@ class LocalStorage:
             shutil.rmtree(old, ignore_errors=True)
         _fsync_dir(target.parent)
         return [key for key, _ in self._walk(prefix.rstrip("/") + "/")]
+
+    def put_files(self, prefix: str, files: Mapping[str, tuple[bytes, str | None]]) -> builtins.list[str]:
+        """Replace some files under ``prefix``, each whole (see ``put``), ``meeting.json`` last; the rest stay."""
+        prefix = check_key(prefix.rstrip("/") + "/", prefix=True)
+        names = sorted(files, key=lambda name: (name == "meeting.json", name))
+        for name in names:
+            self.put(prefix + name, io.BytesIO(files[name][0]))
+        return [prefix + name for name in names]
 
     def presign_get(self, key: str, expires: int | None = None) -> str | None:
         return self._path(key).as_uri()

@@ -11,8 +11,11 @@ the uploader must send exactly that header or S3 rejects the signature.
 from __future__ import annotations
 
 import builtins
+import io
 import mimetypes
 import uuid
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -147,41 +150,52 @@ class S3Storage:
         except Exception as exc:
             raise _s3_error(exc, f"copy of {source} to {key}") from exc
 
-    def put_dir(self, local_dir: Path, prefix: str) -> builtins.list[str]:
-        """Publish a folder as a new version, then switch the live keys to it.
+    def _publish(self, prefix: str, files: builtins.list[tuple[str, Callable[[], BinaryIO], str | None]],
+                 *, replace_all: bool) -> builtins.list[str]:
+        """Upload ``files`` (name, opener, content type) as a new version, then switch the live keys to it.
 
         Every file goes up under ``<prefix>.versions/<token>/`` first: an upload that fails or a process
-        that dies while uploading (the long part) leaves the live results as they were. The switch copies
+        that dies while uploading (the long part) leaves the live files as they were. The switch copies
         the version over the live keys inside S3, ``meeting.json`` last (its presence and content mark a
-        complete result, as in the local folder), then deletes what the new version does not have and the
-        version itself. Each object is replaced whole (S3 never shows half an object); a crash during the
-        switch leaves whole files of both, which the job's next attempt, publishing again, sets right (a
-        job is completed only once this returns).
+        complete result, as in the local folder), then deletes the version and, with ``replace_all``,
+        whatever else is under the prefix. Each object is replaced whole (S3 never shows half an object);
+        a crash during the switch leaves whole files of both, which publishing again sets right (a job is
+        completed only once its publication returns; a rename can be repeated).
         """
-        local_dir = Path(local_dir)
         prefix = check_key(prefix.rstrip("/") + "/", prefix=True)
         version = f"{prefix}{VERSIONS}{uuid.uuid4().hex[:12]}/"
-        files = sorted(p for p in local_dir.rglob("*") if p.is_file())
-        files.sort(key=lambda p: p.relative_to(local_dir).as_posix() == "meeting.json")
-        names = [path.relative_to(local_dir).as_posix() for path in files]
+        files = sorted(files, key=lambda f: (f[0] == "meeting.json", f[0]))
         try:
-            for path, name in zip(files, names, strict=True):
-                with path.open("rb") as fh:
-                    self.put(version + name, fh)
+            for name, opener, content_type in files:
+                with opener() as fh:
+                    self.put(version + check_key(name), fh, content_type=content_type)
         except BaseException:
             try:
                 self.delete(version)
-            except Exception:  # left behind: the next publish of this prefix deletes it
+            except Exception:  # left behind: the next publication under this prefix deletes it
                 pass
             raise
-        for name in names:
+        for name, _, _ in files:
             self._copy(version + name, prefix + name)
-        keys = [prefix + name for name in names]
+        keys = [prefix + name for name, _, _ in files]
         published = set(keys)
-        stale = [obj.key for obj in self.list(prefix) if obj.key not in published]  # the version included
+        stale = [obj.key for obj in self.list(prefix) if obj.key not in published
+                 and (replace_all or obj.key.startswith(version))]
         if stale:
             self._delete_keys(stale)
         return keys
+
+    def put_dir(self, local_dir: Path, prefix: str) -> builtins.list[str]:
+        """Publish a folder as a new version of everything under ``prefix`` (see ``_publish``)."""
+        local_dir = Path(local_dir)
+        files = [(p.relative_to(local_dir).as_posix(), partial(p.open, "rb"), None)
+                 for p in local_dir.rglob("*") if p.is_file()]
+        return self._publish(prefix, files, replace_all=True)
+
+    def put_files(self, prefix: str, files: Mapping[str, tuple[bytes, str | None]]) -> builtins.list[str]:
+        """Replace some files under ``prefix`` together, as a new version (see ``_publish``); the rest stay."""
+        return self._publish(prefix, [(name, partial(io.BytesIO, data), content_type)
+                                      for name, (data, content_type) in files.items()], replace_all=False)
 
     def presign_get(self, key: str, expires: int | None = None) -> str | None:
         return self.client.generate_presigned_url(

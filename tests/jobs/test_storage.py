@@ -263,3 +263,33 @@ def test_checkpoints_go_to_the_result_folder_and_come_back_and_go_when_results_a
     storage.put_dir(_results(tmp_path / "r1", "v1", "scene-0000.jpg"), result_prefix("job1"))
     assert checkpoints.bring(storage, "job1", tmp_path / "attempt3") == 0
     assert _live(storage, tmp_path, result_prefix("job1")) == V1
+
+
+def test_some_files_are_replaced_together_and_a_cut_short_s3_rewrite_changes_nothing(storage, tmp_path):
+    prefix = result_prefix("job1")
+    storage.put_dir(_results(tmp_path / "r1", "v1", "scene-0000.jpg"), prefix)
+    renamed = {"minutes.md": (b"# minutes renamed", "text/markdown"), "transcript.vtt": (b"WEBVTT renamed", None),
+               "meeting.json": (b'{"version": "renamed"}', "application/json")}
+    if isinstance(storage, S3Storage):
+        # A rename's rewrite loses the network after two of its three files went up: nothing live changed.
+        puts = []
+
+        def connection_drops(**kwargs):
+            puts.append(kwargs["params"]["Key"])
+            if len(puts) == 3:
+                raise ConnectionResetError("connection reset by peer")
+
+        storage.client.meta.events.register("provide-client-params.s3.PutObject", connection_drops)
+        with pytest.raises(ConnectionResetError):
+            storage.put_files(prefix, renamed)
+        storage.client.meta.events.unregister("provide-client-params.s3.PutObject", connection_drops)
+        assert _live(storage, tmp_path, prefix) == V1
+    keys = storage.put_files(prefix, renamed)
+    assert keys[-1] == prefix + "meeting.json"  # the file that marks a complete result, last
+    assert _live(storage, tmp_path, prefix) == {**V1, "minutes.md": "# minutes renamed",
+                                                "transcript.vtt": "WEBVTT renamed",
+                                                "meeting.json": '{"version": "renamed"}'}
+    if isinstance(storage, S3Storage):
+        assert storage.stat(prefix + "minutes.md") is not None
+        head = storage.client.head_object(Bucket=storage.bucket, Key=storage._key(prefix + "minutes.md"))
+        assert head["ContentType"] == "text/markdown"  # the type goes with the copy
