@@ -3,7 +3,8 @@
 A real aiohttp file server on 127.0.0.1 streams recordings and stalls half way until the test lets it
 go, so downloads really are in flight while others are asked for. Beyond a cap, or without room on the
 disk, the person is told at once that the bot is busy and to try again in a minute; nothing of the
-request is kept, so trying again works. Last, the real bot (``lifestream serve``) with the Slack double.
+request is kept, so trying again works. Then the API, and the real bots (``lifestream serve``) with the
+Slack and Teams doubles.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from lifestream.origin import SlackOrigin
 from lifestream.services import Services
 from lifestream.settings import Settings
 from tests.bots.test_slack_bot import CHANNEL, SECRET, USER, Bot
+from tests.bots.test_teams_bot import Teams
 from tests.doubles.slack import BOT_TOKEN, SlackDouble
+from tests.doubles.teams import ConnectorDouble
 from tests.support.loopback import LoopbackServer, start_serve, stop_serve, wait_for
 from tests.support.web_server import start_server, stop_server
 
@@ -231,3 +234,30 @@ def test_the_slack_bot_says_busy_and_takes_the_recording_when_asked_again(server
         finally:
             stop_serve(proc)
 
+
+
+def test_the_teams_bot_says_busy_in_the_acknowledgement_and_takes_a_new_share_later(server, tmp_path):
+    data_dir = tmp_path / "teams"
+    data_dir.mkdir()
+    with ConnectorDouble() as connector:
+        proc, url = start_serve(data_dir, {"LIFESTREAM_TEAMS_ALLOW_UNAUTHENTICATED": "true",
+                                           "LIFESTREAM_MAX_DOWNLOADS": "1", "LIFESTREAM_MAX_UPLOAD_MB": "50"})
+        try:
+            teams = Teams(url, connector, data_dir)
+            first = teams.send(f"the standup {server.url('standup.wav')}", mention=True)
+            wait_for(lambda: "standup.wav" in server.streaming, 30, "the first download to begin")
+            second = teams.send(f"and the retro {server.url('retro.wav')}", mention=True)
+            busy = wait_for(lambda: [m for m in teams.replies(second) if "I'm busy" in m.get("text", "")], 30,
+                            "the busy answer")[0]
+            assert busy["text"] == ("⏳ **retro.wav**: I'm busy: 1 recording is downloading right now, as many as I "
+                                    "take at once. Please try again in a minute. Share it again then.")
+            assert "retro.wav" not in server.streaming
+            server.released.set()
+            wait_for(lambda: [m for m in teams.replies(first) if "Processing" in m.get("text", "")], 60,
+                     "the first recording to be queued")
+            again = teams.send(f"the retro again {server.url('retro.wav')}", mention=True)
+            wait_for(lambda: "retro.wav" in server.streaming, 30, "the shared-again download to begin")
+            wait_for(lambda: [m for m in teams.replies(again) if "is already" in m.get("text", "")
+                              or "processed before" in m.get("text", "")], 60, "the share to find the job")
+        finally:
+            stop_serve(proc)
