@@ -48,7 +48,9 @@ STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks",
 @dataclass(frozen=True)
 class StageEvent:
     stage: str
-    state: str  # "started" | "progress" | "finished" | "skipped" | "resumed" (taken from a checkpoint)
+    # "started" | "progress" | "finished" | "skipped" | "resumed" (taken from a checkpoint) |
+    # "checkpointed" (its result is in the checkpoint folder, after "finished")
+    state: str
     fraction: float = 0.0
     seconds: float | None = None
 
@@ -112,6 +114,7 @@ class _Stages:
         result = self.run(stage.name, fn, *args, **kwargs)
         if checkpoints is not None:
             checkpoints.save(stage, result)
+            self.emit(StageEvent(stage.name, "checkpointed", 1.0))  # the caller may store it now
         return result
 
 

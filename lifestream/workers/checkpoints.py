@@ -41,6 +41,22 @@ def bring(storage: Storage, job_id: str, folder: Path) -> int:
     return len(found)
 
 
+def keep_stage(storage: Storage, job_id: str, folder: Path, stage: str) -> None:
+    """Store one stage's checkpoint as soon as the pipeline has written it, so that even a worker that dies
+    (a Spot interruption, the OOM killer) leaves it for the next attempt; its files first, its record last."""
+    prefix = checkpoint_prefix(job_id)
+    files = folder / stage
+    try:
+        for path in sorted(files.rglob("*")) if files.is_dir() else []:
+            if path.is_file() and not path.name.startswith("."):
+                with path.open("rb") as fh:
+                    storage.put(prefix + path.relative_to(folder).as_posix(), fh)
+        with (folder / f"{stage}.json").open("rb") as fh:
+            storage.put(f"{prefix}{stage}.json", fh, content_type="application/json")
+    except Exception:  # kept at the end of the attempt instead (keep), if it fails
+        log.warning("job %s: the %s checkpoint could not be stored yet", job_id, stage, exc_info=True)
+
+
 def keep(storage: Storage, job_id: str, folder: Path) -> None:
     """Store what the attempt checkpointed (after it failed or crashed), replacing the earlier checkpoints."""
     if not folder.is_dir() or not any(folder.iterdir()):

@@ -40,7 +40,7 @@ from lifestream.errors import RecordingMissing
 from lifestream.people import load_roster
 from lifestream.pipeline.isolation import IndexScope, PipelineRequest
 from lifestream.pipeline.naming import Person
-from lifestream.pipeline.runner import STAGES
+from lifestream.pipeline.runner import STAGES, StageEvent
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.storage import Storage, StorageMissing, safe_name
@@ -200,8 +200,15 @@ def run_pipeline(job: Job, ctx: JobContext) -> None:
                                   num_speakers=job.num_speakers, display_name=job.source_name,
                                   index=_index_scope(job), people=tuple(_people(job, ctx.services)),
                                   checkpoint_dir=checkpoint_dir, **voices)
+
+        def on_event(event: StageEvent) -> None:
+            if event.state == "checkpointed":  # stored at once: an attempt may end without a goodbye
+                checkpoints.keep_stage(ctx.storage, job.id, checkpoint_dir, event.stage)
+            else:
+                ctx.on_stage(event)
+
         try:
-            run = ctx.services.pipelines.run(request, on_event=ctx.on_stage, check=ctx.check,
+            run = ctx.services.pipelines.run(request, on_event=on_event, check=ctx.check,
                                              time_limit=policy.pipeline_time_limit_s(job.duration, settings))
         except BaseException:
             if not ctx.lease.lost.is_set():  # cancelled or taken over: not ours to write any more

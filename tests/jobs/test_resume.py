@@ -8,9 +8,13 @@ the test-only crash switch is armed for ASR during the retry, so a retry that ra
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import dramatiq
 import pytest
 
+from lifestream import meetings
 from lifestream.errors import RecordingMissing
 from lifestream.pipeline.checkpoints import ASR, DIARIZATION, Checkpoints, Shaping
 from lifestream.pipeline.diarization import SpeakerCount
@@ -34,26 +38,53 @@ def _comparable(meeting) -> dict:
     return meeting.model_dump(exclude={"created_at", "timings", "resumed"})
 
 
+class HeldLlm(LlmDouble):
+    """The LLM double, holding its first request until the test lets it answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = threading.Event()
+        self.answer = threading.Event()
+
+    async def _completions(self, request):
+        self.asked.set()
+        while not self.answer.is_set():
+            await asyncio.sleep(0.05)
+        return await super()._completions(request)
+
+
 def test_a_retry_after_the_minutes_failed_resumes_after_the_costly_stages(tmp_path, sample_video, monkeypatch):
-    with LlmDouble() as llm:
+    with HeldLlm() as llm:
         services = Services(_settings(tmp_path, "data", llm))
         try:
             job = submit_file(sample_video, services=services).job
             llm.fail_next_with = [500] * 100  # the minutes model is down for this attempt
-            with pytest.raises(dramatiq.Retry):
-                execute_job(job.id, services=services)
-            waiting = services.store.get(job.id)
-            assert waiting.state is JobState.QUEUED and waiting.attempts == 1
+            first: list[BaseException] = []
+
+            def attempt() -> None:
+                try:
+                    execute_job(job.id, services=services)
+                except BaseException as exc:  # noqa: BLE001  (what reaches Dramatiq is the point)
+                    first.append(exc)
+
+            thread = threading.Thread(target=attempt)
+            thread.start()
+            assert llm.asked.wait(300), "the first attempt never reached the minutes"
+            # The checkpoints are in the job's storage while the attempt is still running: a worker that died
+            # now (no goodbye, no cleanup) would leave them for the next attempt.
             kept = {o.key.removeprefix(checkpoint_prefix(job.id)) for o in services.storage.list(checkpoint_prefix(job.id))}
             assert {"asr.json", "diarization.json", "scenes.json"} <= kept
             assert any(k.startswith("scenes/keyframes/") for k in kept)  # the keyframes go with the scenes
+            llm.answer.set()
+            thread.join(120)
+            assert len(first) == 1 and isinstance(first[0], dramatiq.Retry), first
+            waiting = services.store.get(job.id)
+            assert waiting.state is JobState.QUEUED and waiting.attempts == 1
 
             llm.fail_next_with.clear()
             monkeypatch.setenv(CRASH_ENV, "asr:kill")  # ASR running again would kill the pipeline process
             done = execute_job(job.id, services=services)
             assert done is not None and done.state is JobState.COMPLETED, done and done.reason
-            from lifestream import meetings
-
             resumed = meetings.load(services.storage, job.result_prefix)
             assert sorted(resumed.resumed) == ["asr", "diarization", "scenes"]
             assert not {"asr", "diarization", "scenes"} & set(resumed.timings)
