@@ -14,7 +14,7 @@ import builtins
 import io
 import mimetypes
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -48,6 +48,10 @@ def _s3_error(exc: Exception, what: str) -> Exception:
     if isinstance(exc, BotoCoreError):  # connection refused, timeouts, DNS
         return TransientError(f"{what}: cannot reach S3 ({exc}).")
     return exc
+
+
+def _reader(path: Path) -> Callable[[], BinaryIO]:
+    return lambda: path.open("rb")
 
 
 def _epoch(when: Any) -> float | None:
@@ -150,7 +154,7 @@ class S3Storage:
         except Exception as exc:
             raise _s3_error(exc, f"copy of {source} to {key}") from exc
 
-    def _publish(self, prefix: str, files: builtins.list[tuple[str, Callable[[], BinaryIO], str | None]],
+    def _publish(self, prefix: str, files: Sequence[tuple[str, Callable[[], BinaryIO], str | None]],
                  *, replace_all: bool) -> builtins.list[str]:
         """Upload ``files`` (name, opener, content type) as a new version, then switch the live keys to it.
 
@@ -188,8 +192,7 @@ class S3Storage:
     def put_dir(self, local_dir: Path, prefix: str) -> builtins.list[str]:
         """Publish a folder as a new version of everything under ``prefix`` (see ``_publish``)."""
         local_dir = Path(local_dir)
-        files = [(p.relative_to(local_dir).as_posix(), partial(p.open, "rb"), None)
-                 for p in local_dir.rglob("*") if p.is_file()]
+        files = [(p.relative_to(local_dir).as_posix(), _reader(p), None) for p in local_dir.rglob("*") if p.is_file()]
         return self._publish(prefix, files, replace_all=True)
 
     def put_files(self, prefix: str, files: Mapping[str, tuple[bytes, str | None]]) -> builtins.list[str]:
