@@ -78,6 +78,10 @@ locals {
       LIFESTREAM_RETENTION_DAYS           = var.meeting_retention_days == null ? null : tostring(var.meeting_retention_days)
       LIFESTREAM_RECORDING_RETENTION_DAYS = var.recording_retention_days == null ? null : tostring(var.recording_retention_days)
       LIFESTREAM_KEEP_RECORDINGS          = tostring(var.keep_recordings)
+      # Downloads of shared recordings in a bot task: a few at once, within its ephemeral storage.
+      LIFESTREAM_MAX_DOWNLOADS           = tostring(var.max_downloads)
+      LIFESTREAM_MAX_DOWNLOADS_PER_USER  = tostring(var.max_downloads_per_user)
+      LIFESTREAM_DOWNLOAD_FREE_MARGIN_MB = tostring(var.download_free_margin_mb)
     }, var.extra_environment) : k => v if v != null && v != ""
   }
 }

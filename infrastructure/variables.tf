@@ -189,6 +189,24 @@ variable "keep_recordings" {
   default     = true
 }
 
+variable "max_downloads" {
+  description = "Shared recordings a bot task downloads at once (LIFESTREAM_MAX_DOWNLOADS); each may be up to the upload limit (2 GB) on the task's ephemeral storage (20 GiB), which must also keep download_free_margin_mb free."
+  type        = number
+  default     = 4
+}
+
+variable "max_downloads_per_user" {
+  description = "Of those, at once for one person or API workspace (LIFESTREAM_MAX_DOWNLOADS_PER_USER)."
+  type        = number
+  default     = 2
+}
+
+variable "download_free_margin_mb" {
+  description = "MB of a bot task's ephemeral storage left free after a download's size; with less, people are told to try again in a minute (LIFESTREAM_DOWNLOAD_FREE_MARGIN_MB)."
+  type        = number
+  default     = 1024
+}
+
 variable "deleted_object_days" {
   description = "Days a deleted or replaced recording or result stays restorable as an old S3 object version before S3 removes it for good."
   type        = number

@@ -21,6 +21,10 @@ class MediaError(LifeStreamError):
     permanent = True
 
 
+class RecordingMissing(MediaError):
+    """The stored recording of a job is gone (deleted after the job was made): retrying cannot bring it back."""
+
+
 class NoSpeechError(MediaError):
     """The recording has audio, but nobody says anything in it."""
 

@@ -8,7 +8,6 @@ retrying a job live with the other job operations in ``lifestream.workers.submit
 
 from __future__ import annotations
 
-import io
 import re
 import tempfile
 import time
@@ -57,11 +56,14 @@ def rename_speakers(storage: Storage, prefix: str, names: dict[str, str],
         if not _LABEL.match(label) or label not in meeting.speakers:
             raise LifeStreamError(f"{label} is not a speaker of this meeting ({', '.join(meeting.speakers)}).")
     naming.confirm_names(meeting, names, people)
-    for name, text, kind in (("minutes.md", minutes_markdown(meeting), "text/markdown"),
-                             ("transcript.vtt", to_vtt(meeting), "text/vtt"),
-                             ("transcript.srt", to_srt(meeting), "application/x-subrip"),
-                             ("meeting.json", meeting.model_dump_json(indent=2), "application/json")):
-        storage.put(prefix + name, io.BytesIO(text.encode("utf-8")), content_type=kind)
+    # Together, as one new version (each file whole, meeting.json last): a rename cut short leaves the
+    # old names or the new, and can be repeated.
+    storage.put_files(prefix, {
+        "minutes.md": (minutes_markdown(meeting).encode("utf-8"), "text/markdown"),
+        "transcript.vtt": (to_vtt(meeting).encode("utf-8"), "text/vtt"),
+        "transcript.srt": (to_srt(meeting).encode("utf-8"), "application/x-subrip"),
+        "meeting.json": (meeting.model_dump_json(indent=2).encode("utf-8"), "application/json"),
+    })
     return meeting
 
 

@@ -253,6 +253,8 @@ class Meeting(BaseModel):
     minutes: Minutes | None = None
     classification: Classification | None = None
     timings: dict[str, float] = Field(default_factory=dict)
+    # Stages whose results came from an earlier attempt's checkpoint (lifestream.pipeline.checkpoints).
+    resumed: list[str] = Field(default_factory=list)
     models: dict[str, str] = Field(default_factory=dict)
     # Absent in meetings processed before these existed; readers compute insights on the fly then.
     insights: Insights | None = None

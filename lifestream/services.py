@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from lifestream.downloads import Downloads
 from lifestream.installations import (
     SlackInstallations,
     WorkspaceSettings,
@@ -59,6 +60,7 @@ class Services:
         self.queue = queue or JobQueue(settings)
         self.events = events or JobEvents()
         self._pipelines: PipelinePool | None = None
+        self._downloads: Downloads | None = None
         self._lock = threading.Lock()
 
     def _once(self, name: str, make: Callable[[], T]) -> T:
@@ -107,6 +109,11 @@ class Services:
     def settings_for(self, workspace: str | None) -> Settings:
         """The process's settings with a workspace's choices applied: what a job of that workspace runs with."""
         return applied(self.settings, self.workspace_settings(workspace))
+
+    @property
+    def downloads(self) -> Downloads:
+        """The download slots of this process (lifestream.downloads)."""
+        return self._once("_downloads", lambda: Downloads.from_settings(self.settings))
 
     @property
     def pipelines(self) -> PipelinePool:

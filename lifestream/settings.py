@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     # Networks links may point into despite being private (tests, an intranet
     # media server). Empty: public addresses only.
     fetch_allow_networks: list[str] = Field(default_factory=list)
+    # Downloads of shared recordings (files and links in chat, direct API uploads) at once in this process,
+    # and for one person (an API workspace); beyond them, and when the disk would keep less than the margin
+    # free after the recording, the person is told to try again in a minute (lifestream.downloads).
+    max_downloads: int = Field(default=4, ge=1)
+    max_downloads_per_user: int = Field(default=2, ge=1)
+    download_free_margin_mb: int = Field(default=1024, ge=0)
 
     # --- workspace defaults: each workspace may change these for itself (lifestream.installations.workspace);
     # the retention sweeper (lifestream.retention) applies the ones in force for each workspace.

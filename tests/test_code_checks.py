@@ -13,7 +13,7 @@ any below it, never one above:
     jobs       workers/ submit, execute, recovery, actors, runtime (they take Services)
     services   services (builds the adapters below, once per process)
     adapters   storage/, search/, pipeline/, exports/, samples, people/, voiceprints/,
-               workers/ jobstore, broker, hooks, policy, installations/
+               workers/ jobstore, broker, hooks, policy, installations/, downloads
     core       errors, settings, models, origin, links, timefmt, threads, public_errors,
                retention_rules
 
@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [  # bottom first
               "lifestream.retention_rules")),
     ("adapters", ("lifestream.storage", "lifestream.search", "lifestream.pipeline", "lifestream.exports",
                   "lifestream.samples", "lifestream.people", "lifestream.voiceprints", "lifestream.workers.jobstore",
+                  "lifestream.downloads",
                   "lifestream.workers.broker", "lifestream.workers.hooks", "lifestream.workers.policy",
                   "lifestream.installations")),
     ("services", ("lifestream.services",)),

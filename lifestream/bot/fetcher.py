@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -27,7 +27,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from lifestream.errors import MediaError
+from lifestream.errors import LifeStreamError, MediaError
 
 MAX_REDIRECTS = 5
 
@@ -181,10 +181,13 @@ async def fetch(
     timeout_seconds: float = 600.0,
     allow_networks: Iterable[str] = (),
     credential: Credential | None = None,
+    on_size: Callable[[int | None], None] | None = None,
 ) -> Fetched:
     """Stream ``url`` into ``dest``; raises LinkError with a message fit for the person who posted it.
 
     ``credential`` goes with the requests to its own origins, until a redirect leaves them.
+    ``on_size`` hears the size the server announces (None: not announced) before a byte is written, and
+    may raise to refuse it (no room on the disk: ``lifestream.downloads``).
     """
     url = check_url(url, allow_networks)
     connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(allow_networks), force_close=True)
@@ -203,9 +206,9 @@ async def fetch(
                             raise LinkError("The link redirects nowhere.")
                         url = check_url(urljoin(url, location), allow_networks)
                         continue
-                    return await _save(response, url, dest, max_bytes)
+                    return await _save(response, url, dest, max_bytes, on_size)
             raise LinkError(f"The link redirects more than {MAX_REDIRECTS} times.")
-    except LinkError:
+    except LifeStreamError:  # a LinkError, or no room for it (lifestream.downloads)
         dest.unlink(missing_ok=True)
         raise
     except TimeoutError as exc:
@@ -218,7 +221,8 @@ async def fetch(
         raise LinkError(f"The link could not be downloaded ({exc.__class__.__name__}).") from exc
 
 
-async def _save(response: aiohttp.ClientResponse, url: str, dest: Path, max_bytes: int) -> Fetched:
+async def _save(response: aiohttp.ClientResponse, url: str, dest: Path, max_bytes: int,
+                on_size: Callable[[int | None], None] | None) -> Fetched:
     if response.status in (401, 403):
         raise LinkError("The link needs a sign-in or is not shared publicly; share the file itself instead.")
     if response.status == 404:
@@ -231,6 +235,8 @@ async def _save(response: aiohttp.ClientResponse, url: str, dest: Path, max_byte
     cap_mb = max_bytes // (1024 * 1024)
     if response.content_length is not None and response.content_length > max_bytes:
         raise LinkError(f"The recording is larger than the {cap_mb} MB limit.")
+    if on_size is not None:
+        on_size(response.content_length)
     size = 0
     with dest.open("wb") as out:
         async for block in response.content.iter_chunked(1 << 16):

@@ -96,16 +96,23 @@ async def receive(
     origin: Origin,
     name: str | None = None,
     credential: Credential | None = None,
+    size: int | None = None,
 ) -> Outcome:
     """Fetch → check → submit: stream ``url`` to a temporary file, check it is media, make (or find) its job.
 
-    Raises LifeStreamError (LinkError, MediaError…) with a message for the person who shared it.
+    ``size``: the recording's size as the platform declared it, if it did (else its server's announcement
+    counts). Raises LifeStreamError (LinkError, MediaError…) with a message for the person who shared it;
+    DownloadsBusy when this server takes no more downloads right now (the person may share it again).
     """
     settings = services.settings
-    with tempfile.TemporaryDirectory(prefix="lifestream-in-") as tmp:
+    downloads = services.downloads
+    user = getattr(origin, "user", None)
+    with downloads.slot(f"{origin.workspace}/{user}" if user else None, size) as slot, \
+            tempfile.TemporaryDirectory(dir=downloads.folder, prefix="download-") as tmp:
         fetched = await fetch(url, Path(tmp) / "recording", max_bytes=settings.max_upload_mb * 1024 * 1024,
                               timeout_seconds=settings.fetch_timeout_seconds,
-                              allow_networks=settings.fetch_allow_networks, credential=credential)
+                              allow_networks=settings.fetch_allow_networks, credential=credential,
+                              on_size=slot.reserve)
         display = name or fetched.filename
         if reason := unsupported_reason(display, fetched.content_type):
             raise MediaError(reason)

@@ -30,5 +30,10 @@ class SeenStore:
             self._db.execute("DELETE FROM seen WHERE at < ?", (now - KEEP_SECONDS,))
             return self._db.execute("INSERT OR IGNORE INTO seen (key, at) VALUES (?, ?)", (key, now)).rowcount == 1
 
+    def forget(self, key: str) -> None:
+        """Handle the key again next time (a request refused for now, e.g. no download slot, may be repeated)."""
+        with self._lock:
+            self._db.execute("DELETE FROM seen WHERE key = ?", (key,))
+
     def close(self) -> None:
         self._db.close()

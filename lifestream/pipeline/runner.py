@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from lifestream.errors import NoSpeechError
 from lifestream.models import Meeting, SourceInfo, Transcript
@@ -36,6 +36,7 @@ from lifestream.pipeline import (
     redaction,
     scenes,
 )
+from lifestream.pipeline.checkpoints import ASR, DIARIZATION, SCENES, Checkpoints, Shaping, Stage
 from lifestream.pipeline.naming import Person, name_speakers
 from lifestream.settings import Settings
 from lifestream.voiceprints import VOICES_FILE, MeetingVoices, Voiceprint, recognise
@@ -47,12 +48,15 @@ STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks",
 @dataclass(frozen=True)
 class StageEvent:
     stage: str
-    state: str  # "started" | "progress" | "finished" | "skipped"
+    # "started" | "progress" | "finished" | "skipped" | "resumed" (taken from a checkpoint) |
+    # "checkpointed" (its result is in the checkpoint folder, after "finished")
+    state: str
     fraction: float = 0.0
     seconds: float | None = None
 
 
 EventCallback = Callable[[StageEvent], None]
+T = TypeVar("T")
 
 
 class Indexer(Protocol):
@@ -74,6 +78,7 @@ class _Stages:
 
     def __init__(self, on_event: EventCallback | None) -> None:
         self.timings: dict[str, float] = {}
+        self.resumed: list[str] = []
         self._on_event = on_event
         self._lock = threading.Lock()
 
@@ -97,6 +102,21 @@ class _Stages:
     def skip(self, name: str) -> None:
         self.emit(StageEvent(name, "skipped", 1.0, 0.0))
 
+    def costly(self, stage: Stage[T], checkpoints: Checkpoints | None, fn: Callable[..., T], *args, **kwargs) -> T:
+        """Run a checkpointed stage, or take its result from an earlier attempt's checkpoint."""
+        if checkpoints is not None:
+            kept = checkpoints.load(stage)
+            if kept is not None:
+                with self._lock:
+                    self.resumed.append(stage.name)
+                self.emit(StageEvent(stage.name, "resumed", 1.0, 0.0))
+                return kept
+        result = self.run(stage.name, fn, *args, **kwargs)
+        if checkpoints is not None:
+            checkpoints.save(stage, result)
+            self.emit(StageEvent(stage.name, "checkpointed", 1.0))  # the caller may store it now
+        return result
+
 
 def process_recording(
     path: Path,
@@ -114,6 +134,7 @@ def process_recording(
     people: Iterable[Person] = (),
     remember_voices: bool = False,
     voiceprints: Sequence[Voiceprint] = (),
+    checkpoint_dir: Path | None = None,
 ) -> Meeting:
     """Process one recording into a meeting, its minutes and its result files (in ``result_dir``).
 
@@ -122,6 +143,8 @@ def process_recording(
     ``remember_voices`` (the workspace's voiceprints are on): the speakers' voice embeddings are kept
     beside the results (``voices.json``, numbers only), and speakers whose voice matches one of
     ``voiceprints`` (the workspace's) are named after that person, "recognised by voice".
+    ``checkpoint_dir``: where ASR, diarization and scenes keep their results for a later attempt, and
+    where an earlier attempt's are taken from (``lifestream.pipeline.checkpoints``).
     """
     path = Path(path)
     stages = _Stages(on_event)
@@ -133,6 +156,9 @@ def process_recording(
     meeting_id = meeting_id or sha[:16]
     result_dir = result_dir or settings.results_dir / meeting_id
     work_dir = result_dir / ".work"
+    speaker_count = diarization.SpeakerCount(num_speakers, min_speakers, max_speakers)
+    checkpoints = (Checkpoints(checkpoint_dir, Shaping(sha, settings, speaker_count), result_dir)
+                   if checkpoint_dir is not None else None)
     try:
         wav = stages.run("extract", extract.extract_audio, media, work_dir / "audio.wav",
                          max_seconds=settings.max_duration)
@@ -141,7 +167,7 @@ def process_recording(
         threads = settings.cpu_threads
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="lifestream-stage") as pool:
             asr_future = pool.submit(
-                stages.run, "asr", asr.transcribe, audio, settings.asr_model, settings.model_dir,
+                stages.costly, ASR, checkpoints, asr.transcribe, audio, settings.asr_model, settings.model_dir,
                 language=settings.asr_language, beam_size=settings.asr_beam_size,
                 compute_type=settings.asr_compute_type, cpu_threads=threads, on_progress=stages.progress("asr"),
             )
@@ -150,14 +176,14 @@ def process_recording(
                     settings.diarization_backend,
                     str(settings.pyannote_pipeline) if settings.pyannote_pipeline else None,
                 )
-                diar_future = pool.submit(stages.run, "diarization", diarizer.diarize, audio,
-                                          diarization.SpeakerCount(num_speakers, min_speakers, max_speakers))
+                diar_future = pool.submit(stages.costly, DIARIZATION, checkpoints, diarizer.diarize, audio,
+                                          speaker_count)
             else:
                 stages.skip("diarization")
                 diar_future = None
             if media.has_video:
                 scene_future = pool.submit(
-                    stages.run, "scenes", scenes.detect_scenes, path, result_dir / "keyframes",
+                    stages.costly, SCENES, checkpoints, scenes.detect_scenes, path, result_dir / "keyframes",
                     frame_skip=settings.scene_frame_skip, threshold=settings.scene_threshold,
                     keyframe_width=settings.keyframe_width, relative_to=result_dir,
                 )
@@ -222,7 +248,8 @@ def process_recording(
             stages.run("index", lambda: [ix.index_meeting(meeting) for ix in indexers])
         else:
             stages.skip("index")
-        meeting.timings = dict(stages.timings)
+        meeting.timings = dict(stages.timings)  # what ran in this attempt: a resumed stage has no time here
+        meeting.resumed = list(stages.resumed)
         meeting.timings["total"] = round(time.perf_counter() - started, 3)
         stages.run("write", outputs.write_results, meeting, result_dir)
         return meeting

@@ -10,12 +10,14 @@ from lifestream.storage.base import (
     StorageMissing,
     StoredObject,
     api_upload_prefix,
+    checkpoint_prefix,
     result_prefix,
     safe_name,
     upload_key,
 )
 
-__all__ = ["RESULTS", "UPLOADS", "Storage", "StorageMissing", "StoredObject", "api_upload_prefix", "get_storage",
+__all__ = ["RESULTS", "UPLOADS", "Storage", "StorageMissing", "StoredObject", "api_upload_prefix", "checkpoint_prefix",
+           "get_storage",
            "result_prefix", "safe_name", "upload_key"]
 
 

@@ -2,13 +2,14 @@
 
 Keys are ``/``-separated paths relative to the storage root (a folder or a
 bucket plus prefix). Recordings land under ``uploads/``, each job's results
-under ``results/<job_id>/``.
+under ``results/<job_id>/`` (with its checkpoints, while it is not done, in ``.checkpoints/`` there).
 """
 
 from __future__ import annotations
 
 import builtins
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -51,6 +52,11 @@ class Storage(Protocol):
     def put_dir(self, local_dir: Path, prefix: str) -> builtins.list[str]:
         """Publish a finished local folder under prefix, replacing what was there."""
 
+    def put_files(self, prefix: str, files: Mapping[str, tuple[bytes, str | None]]) -> builtins.list[str]:
+        """Replace some files under prefix together (name -> content, content type); the others stay.
+
+        A reader sees each file whole, old or new; ``meeting.json`` is replaced last."""
+
     def presign_get(self, key: str, expires: int | None = None) -> str | None: ...
 
     def presign_put(self, key: str, expires: int | None = None) -> str | None: ...
@@ -82,6 +88,16 @@ def upload_key(sha256: str, source_name: str) -> str:
 
 def result_prefix(job_id: str) -> str:
     return f"{RESULTS}{job_id}/"
+
+
+def checkpoint_prefix(job_id: str) -> str:
+    """Where a job's costly stages keep their results between attempts (lifestream.workers.checkpoints).
+
+    Inside its result folder, hidden: deleted with the meeting, replaced when its results are published,
+    under the same access rights and retention rules, and never listed as a result (a local folder hides
+    dot-entries; readers on S3 ask for the files they know).
+    """
+    return f"{RESULTS}{job_id}/.checkpoints/"
 
 
 def api_upload_prefix(job_id: str) -> str:

@@ -11,7 +11,11 @@ the uploader must send exactly that header or S3 rejects the signature.
 from __future__ import annotations
 
 import builtins
+import io
 import mimetypes
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -19,6 +23,7 @@ from lifestream.errors import ConfigError, TransientError
 from lifestream.storage.base import StorageMissing, StoredObject, check_key
 
 PUT_CONTENT_TYPE = "application/octet-stream"
+VERSIONS = ".versions/"  # under a result prefix: versions being published (see put_dir)
 _MiB = 1 << 20
 
 
@@ -43,6 +48,10 @@ def _s3_error(exc: Exception, what: str) -> Exception:
     if isinstance(exc, BotoCoreError):  # connection refused, timeouts, DNS
         return TransientError(f"{what}: cannot reach S3 ({exc}).")
     return exc
+
+
+def _reader(path: Path) -> Callable[[], BinaryIO]:
+    return lambda: path.open("rb")
 
 
 def _epoch(when: Any) -> float | None:
@@ -138,23 +147,58 @@ class S3Storage:
         self._delete_keys(keys)
         return len(keys)
 
-    def put_dir(self, local_dir: Path, prefix: str) -> builtins.list[str]:
-        local_dir = Path(local_dir)
+    def _copy(self, source: str, key: str) -> None:
+        try:  # server-side: no byte comes back through this process
+            self.client.copy_object(Bucket=self.bucket, Key=self._key(key),
+                                    CopySource={"Bucket": self.bucket, "Key": self._key(source)})
+        except Exception as exc:
+            raise _s3_error(exc, f"copy of {source} to {key}") from exc
+
+    def _publish(self, prefix: str, files: Sequence[tuple[str, Callable[[], BinaryIO], str | None]],
+                 *, replace_all: bool) -> builtins.list[str]:
+        """Upload ``files`` (name, opener, content type) as a new version, then switch the live keys to it.
+
+        Every file goes up under ``<prefix>.versions/<token>/`` first: an upload that fails or a process
+        that dies while uploading (the long part) leaves the live files as they were. The switch copies
+        the version over the live keys inside S3, ``meeting.json`` last (its presence and content mark a
+        complete result, as in the local folder), then deletes the version and, with ``replace_all``,
+        whatever else is under the prefix. Each object is replaced whole (S3 never shows half an object);
+        a crash during the switch leaves whole files of both, which publishing again sets right (a job is
+        completed only once its publication returns; a rename can be repeated).
+        """
         prefix = check_key(prefix.rstrip("/") + "/", prefix=True)
-        files = sorted(p for p in local_dir.rglob("*") if p.is_file())
-        # meeting.json last: as in the local folder, its presence marks a complete result.
-        files.sort(key=lambda p: p.name == "meeting.json")
-        keys = []
-        for path in files:
-            key = prefix + path.relative_to(local_dir).as_posix()
-            with path.open("rb") as fh:
-                self.put(key, fh)
-            keys.append(key)
+        version = f"{prefix}{VERSIONS}{uuid.uuid4().hex[:12]}/"
+        files = sorted(files, key=lambda f: (f[0] == "meeting.json", f[0]))
+        try:
+            for name, opener, content_type in files:
+                with opener() as fh:
+                    self.put(version + check_key(name), fh, content_type=content_type)
+        except BaseException:
+            try:
+                self.delete(version)
+            except Exception:  # left behind: the next publication under this prefix deletes it
+                pass
+            raise
+        for name, _, _ in files:
+            self._copy(version + name, prefix + name)
+        keys = [prefix + name for name, _, _ in files]
         published = set(keys)
-        stale = [obj.key for obj in self.list(prefix) if obj.key not in published]
+        stale = [obj.key for obj in self.list(prefix) if obj.key not in published
+                 and (replace_all or obj.key.startswith(version))]
         if stale:
             self._delete_keys(stale)
         return keys
+
+    def put_dir(self, local_dir: Path, prefix: str) -> builtins.list[str]:
+        """Publish a folder as a new version of everything under ``prefix`` (see ``_publish``)."""
+        local_dir = Path(local_dir)
+        files = [(p.relative_to(local_dir).as_posix(), _reader(p), None) for p in local_dir.rglob("*") if p.is_file()]
+        return self._publish(prefix, files, replace_all=True)
+
+    def put_files(self, prefix: str, files: Mapping[str, tuple[bytes, str | None]]) -> builtins.list[str]:
+        """Replace some files under ``prefix`` together, as a new version (see ``_publish``); the rest stay."""
+        return self._publish(prefix, [(name, partial(io.BytesIO, data), content_type)
+                                      for name, (data, content_type) in files.items()], replace_all=False)
 
     def presign_get(self, key: str, expires: int | None = None) -> str | None:
         return self.client.generate_presigned_url(

@@ -13,13 +13,14 @@ import logging
 import secrets
 import tempfile
 import time
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from lifestream import meetings
+from lifestream.downloads import DownloadsBusy
 from lifestream.errors import MediaError, TransientError
 from lifestream.exports import export, stored_keyframes
 from lifestream.links import meeting_link
@@ -193,9 +194,18 @@ async def direct_upload(request: web.Request) -> web.Response:
     cap = min(claim.size, _max_bytes(svc.settings))
     if request.content_length is not None and request.content_length > cap:
         raise ApiError(413, f"the body is larger than the {cap} bytes announced")
-    scratch = svc.settings.data_dir / "tmp"
-    scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryFile(dir=scratch) as tmp:
+    downloads = svc.downloads
+    try:
+        with downloads.slot(f"api:{claim.workspace}", cap):  # room for what was announced, before a byte
+            return await _receive_upload(request, svc, claim, cap, downloads.folder)
+    except DownloadsBusy as busy:  # nothing is kept: the same upload URL works again later
+        raise ApiError(503, busy.message, {"Retry-After": str(busy.retry_after)}) from None
+
+
+async def _receive_upload(request: web.Request, svc: Services, claim: auth.UploadClaim, cap: int,
+                          folder: Path) -> web.Response:
+    job_id = claim.job_id
+    with tempfile.TemporaryFile(dir=folder) as tmp:
         size = 0
         while chunk := await request.content.read(_BLOCK):
             size += len(chunk)

@@ -36,16 +36,17 @@ from pathlib import Path
 
 import dramatiq
 
+from lifestream.errors import RecordingMissing
 from lifestream.people import load_roster
 from lifestream.pipeline.isolation import IndexScope, PipelineRequest
 from lifestream.pipeline.naming import Person
-from lifestream.pipeline.runner import STAGES
+from lifestream.pipeline.runner import STAGES, StageEvent
 from lifestream.services import Services
 from lifestream.settings import Settings
-from lifestream.storage import Storage, safe_name
+from lifestream.storage import Storage, StorageMissing, safe_name
 from lifestream.voiceprints import VoiceprintStore, settle
 from lifestream.voiceprints import enabled as voiceprints_enabled
-from lifestream.workers import attempts, policy, recordings
+from lifestream.workers import attempts, checkpoints, policy, recordings
 from lifestream.workers.jobstore import Job, JobState, JobStore
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,8 @@ class JobContext:
         """A pipeline StageEvent: record the stage and percent in the job store, tell the hooks."""
         self.check()
         with self._lock:
-            self._fractions[event.stage] = 1.0 if event.state in ("finished", "skipped") else event.fraction
+            done = event.state in ("finished", "skipped", "resumed")
+            self._fractions[event.stage] = 1.0 if done else event.fraction
             # Each stage counts the same towards the percentage, parallel ones included.
             percent = min(99.0, 100.0 * sum(self._fractions.values()) / len(STAGES))
             now = time.monotonic()
@@ -166,29 +168,57 @@ def _voices(job: Job, services: Services, settings: Settings) -> dict:
     return {"remember_voices": True, "voiceprints": tuple(VoiceprintStore(services.storage).gallery(workspace))}
 
 
+def _fetch_upload(job: Job, storage: Storage, dest: Path) -> Path:
+    """The job's recording. A job is made only once its upload is stored, so a missing one was deleted since:
+    waiting will not bring it back (a permanent failure, said plainly, not five backoffs)."""
+    try:
+        return storage.get(job.storage_key, dest)
+    except StorageMissing as exc:
+        raise RecordingMissing(
+            f"{job.source_name}: the recording is no longer in storage (it was deleted after it was shared), "
+            "so it cannot be processed; share it again.") from exc
+
+
 def run_pipeline(job: Job, ctx: JobContext) -> None:
     """The real work: fetch the upload, process it in a scratch folder (in a pipeline process), publish."""
     scratch_root = ctx.settings.data_dir / "tmp"  # same file system as local storage: publishing is a rename
     scratch_root.mkdir(parents=True, exist_ok=True)
     for stale in scratch_root.glob(f"job-{job.id}-*"):  # left by a worker that died on this job; we hold it now
+        checkpoints.keep(ctx.storage, job.id, stale / "checkpoints")  # what it got done before it died
         shutil.rmtree(stale, ignore_errors=True)
     with tempfile.TemporaryDirectory(dir=scratch_root, prefix=f"job-{job.id}-") as scratch:
-        source = ctx.storage.get(job.storage_key, Path(scratch) / "input" / safe_name(job.source_name))
+        source = _fetch_upload(job, ctx.storage, Path(scratch) / "input" / safe_name(job.source_name))
         ctx.check()
         result_dir = Path(scratch) / "result"
+        checkpoint_dir = Path(scratch) / "checkpoints"
+        if checkpoints.bring(ctx.storage, job.id, checkpoint_dir):
+            log.info("job %s: resuming from the checkpoints of an earlier attempt", job.id)
         # The workspace's own choices (LLM or not, minutes language, redaction...) over the server's.
         settings = ctx.services.settings_for(job.origin.workspace if job.origin else None)
         voices = _voices(job, ctx.services, settings)
         request = PipelineRequest(source, settings, meeting_id=job.id, result_dir=result_dir,
                                   num_speakers=job.num_speakers, display_name=job.source_name,
                                   index=_index_scope(job), people=tuple(_people(job, ctx.services)),
-                                  **voices)
-        run = ctx.services.pipelines.run(request, on_event=ctx.on_stage, check=ctx.check,
-                                         time_limit=policy.pipeline_time_limit_s(job.duration, settings))
+                                  checkpoint_dir=checkpoint_dir, **voices)
+
+        def on_event(event: StageEvent) -> None:
+            if event.state == "checkpointed":  # stored at once: an attempt may end without a goodbye
+                checkpoints.keep_stage(ctx.storage, job.id, checkpoint_dir, event.stage)
+            else:
+                ctx.on_stage(event)
+
+        try:
+            run = ctx.services.pipelines.run(request, on_event=on_event, check=ctx.check,
+                                             time_limit=policy.pipeline_time_limit_s(job.duration, settings))
+        except BaseException:
+            if not ctx.lease.lost.is_set():  # cancelled or taken over: not ours to write any more
+                checkpoints.keep(ctx.storage, job.id, checkpoint_dir)  # the next attempt resumes after them
+            raise
         log.info("job %s: pipeline took %.1f s in process %d (peak RSS %s MB)", job.id, run.seconds, run.pid,
                  f"{run.peak_rss_bytes / 2**20:.0f}" if run.peak_rss_bytes else "?")
         ctx.check()  # never publish over a job that was cancelled or handed to another worker
         ctx.storage.put_dir(result_dir, job.result_prefix)
+        checkpoints.drop(ctx.storage, job.id)  # the results hold it all now; a Re-run starts afresh
         if voices and job.origin is not None:  # a speaker linked to a chat member by a heard name: learn the voice
             settle(ctx.storage, job.origin.workspace, run.meeting, job.result_prefix)
 

@@ -21,6 +21,7 @@ from lifestream.pipeline.runner import file_sha256
 from lifestream.public_errors import public_reason
 from lifestream.services import Services
 from lifestream.storage import Storage, upload_key
+from lifestream.workers import checkpoints
 from lifestream.workers.jobstore import Job, JobState, JobStore, job_id_for
 from lifestream.workers.recordings import recording_gone
 
@@ -164,6 +165,8 @@ def rerun_job(job_id: str, *, services: Services) -> Job:
     if job.state is JobState.COMPLETED and services.storage.stat(job.storage_key) is None:
         # gone some other way (deleted by hand, the bucket's lifecycle rule): nothing to process again
         raise JobStateError(f"the recording of job {job_id} is no longer kept, so it cannot be re-run.")
+    # A Re-run transcribes and diarizes anew (lifestream.workers.checkpoints): none left from before count.
+    checkpoints.drop(services.storage, job_id)
     return _requeue(job_id, services, "reset_for_rerun", "it can be re-run once it has finished.")
 
 

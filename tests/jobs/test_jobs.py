@@ -3,7 +3,8 @@
 - Redis: a worker is killed with SIGKILL in the middle of a job; after a restart
   the job completes, its results are written once and announced once.
 - Embedded (no server): a bad recording fails at once and is not retried; a
-  transient failure is retried with backoff, then fails, then is retried by hand.
+  transient failure (the minutes model down) is retried with backoff, then fails, then is retried by
+  hand, each retry resuming after the first attempt's transcript and speaker turns.
 - SQS + S3 + DynamoDB (moto's server): the whole cloud configuration.
 """
 
@@ -23,6 +24,7 @@ import dramatiq
 import pytest
 from dramatiq.middleware.time_limit import TimeLimitExceeded
 
+from lifestream import meetings
 from lifestream.cli import main
 from lifestream.errors import MediaError, TransientError
 from lifestream.origin import ApiOrigin, SlackOrigin
@@ -35,6 +37,7 @@ from lifestream.workers.hooks import JobEvent
 from lifestream.workers.jobstore import JobState
 from lifestream.workers.recovery import JobRecovery
 from lifestream.workers.submit import submit_file
+from tests.doubles.llm import LlmDouble
 from tests.support.servers import aws_env, hook_events, make_bucket, moto_url, redis_url, unique  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -190,36 +193,37 @@ def test_bad_media_fails_at_once_and_is_not_retried(configure, workers, tmp_path
 
 def test_transient_failure_retries_then_fails_then_retries_by_hand(configure, workers, sample_wav, tmp_path,
                                                                     capsys):
-    settings = configure(LIFESTREAM_MAX_ATTEMPTS=2, LIFESTREAM_JOB_RETRY_MIN_BACKOFF_MS=1000)
-    assert main(["process", "--async", str(sample_wav)]) == 0
-    job_id = capsys.readouterr().out.strip()
-    services = Services(settings)
-    store, storage = services.store, services.storage
-    job = store.get(job_id)
-    # The upload vanishes (as if a presigned upload had not finished): a transient failure.
-    upload = tmp_path / "saved-upload"
-    storage.get(job.storage_key, upload)
-    storage.delete(job.storage_key)
+    with LlmDouble() as llm:
+        # The minutes model is down (HTTP 500, no client retries): a transient failure.
+        llm.fail_next_with = [500] * 1000
+        settings = configure(LIFESTREAM_MAX_ATTEMPTS=2, LIFESTREAM_JOB_RETRY_MIN_BACKOFF_MS=1000,
+                             LIFESTREAM_LLM_BASE_URL=llm.base_url, LIFESTREAM_LLM_MAX_RETRIES=0,
+                             LIFESTREAM_GUESS_SPEAKER_NAMES="false")
+        assert main(["process", "--async", str(sample_wav)]) == 0
+        job_id = capsys.readouterr().out.strip()
+        services = Services(settings)
+        store = services.store
 
-    worker = workers(tmp_path / "worker.log")
-    retrying = wait_for(lambda: (j := store.get(job_id)).state is JobState.QUEUED and j.attempts == 1 and j, 60,
-                        "the first attempt to fail", worker)
-    # People see a plain reason and a reference; the storage error (with the server's paths) is in the log.
-    plain = r"a service LifeStream depends on is unavailable right now \(ref (?P<ref>[0-9a-f]{8})\)"
-    assert re.fullmatch(f"retrying: {plain}", retrying.reason), retrying.reason
-    failed = wait_for(lambda: (j := store.get(job_id)).state is JobState.FAILED and j, 60,
-                      "the retry to fail too", worker)
-    assert failed.attempts == 2 and failed.retryable is True
-    assert re.fullmatch(f"{plain} \\(gave up after 2 attempts\\)", failed.reason), failed.reason
-    ref = re.search(r"ref (?P<ref>[0-9a-f]{8})", failed.reason)["ref"]
-    assert [line for line in worker.output().splitlines() if f"ref {ref}" in line and "is not in storage" in line]
-    assert failed.started_at - retrying.updated_at >= 0.99  # the retry waited out its backoff (1-2 s)
+        worker = workers(tmp_path / "worker.log")
+        retrying = wait_for(lambda: (j := store.get(job_id)).state is JobState.QUEUED and j.attempts == 1 and j, 120,
+                            "the first attempt to fail", worker)
+        # People see a plain reason and a reference; the endpoint's error is in the log.
+        plain = r"a service LifeStream depends on is unavailable right now \(ref (?P<ref>[0-9a-f]{8})\)"
+        assert re.fullmatch(f"retrying: {plain}", retrying.reason), retrying.reason
+        failed = wait_for(lambda: (j := store.get(job_id)).state is JobState.FAILED and j, 120,
+                          "the retry to fail too", worker)
+        assert failed.attempts == 2 and failed.retryable is True
+        assert re.fullmatch(f"{plain} \\(gave up after 2 attempts\\)", failed.reason), failed.reason
+        ref = re.search(r"ref (?P<ref>[0-9a-f]{8})", failed.reason)["ref"]
+        assert [line for line in worker.output().splitlines() if f"ref {ref}" in line and "minutes model" in line]
+        assert failed.started_at - retrying.updated_at >= 0.99  # the retry waited out its backoff (1-2 s)
 
-    with upload.open("rb") as fh:
-        storage.put(job.storage_key, fh)
-    assert main(["jobs", "retry", job_id]) == 0
-    done = wait_completed(store, job_id, 120, "the retried job to complete", worker)
+        llm.fail_next_with.clear()  # the model is back
+        assert main(["jobs", "retry", job_id]) == 0
+        done = wait_completed(store, job_id, 120, "the retried job to complete", worker)
     assert done.attempts == 1 and result_files(settings, job_id) == RESULT_FILES  # a manual retry counts anew
+    # Neither the automatic retry nor the manual one transcribed or diarized again (the first attempt's checkpoints).
+    assert sorted(meetings.load(services.storage, done.result_prefix).resumed) == ["asr", "diarization"]
     wait_for(lambda: len(hook_events(settings.data_dir)) >= 2, 10, "the completion to be announced", worker)
     assert [e["kind"] for e in hook_events(settings.data_dir)] == ["failed", "completed"]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -136,3 +138,158 @@ def test_key_helpers():
     assert safe_name("../../My Meeting (final).MP4") == "My_Meeting_final_.MP4"
     assert upload_key("ab" * 32, "Team sync.MOV") == "uploads/" + "ab" * 32 + ".mov"
     assert result_prefix("0123") == "results/0123/"
+
+
+def _results(folder: Path, version: str, keyframe: str) -> Path:
+    (folder / "keyframes").mkdir(parents=True)
+    (folder / "minutes.md").write_text(f"# minutes {version}")
+    (folder / "transcript.vtt").write_text(f"WEBVTT {version}")
+    (folder / "keyframes" / keyframe).write_bytes(version.encode())
+    (folder / "meeting.json").write_text(json.dumps({"version": version, "keyframe": keyframe}))
+    return folder
+
+
+def _live(storage, tmp_path: Path, prefix: str) -> dict[str, str]:
+    """The published files under ``prefix`` and their contents."""
+    out = {}
+    for obj in storage.list(prefix):
+        out[obj.key.removeprefix(prefix)] = storage.get(obj.key, tmp_path / "read" / obj.key).read_text()
+    return out
+
+
+V1 = {"minutes.md": "# minutes v1", "transcript.vtt": "WEBVTT v1", "keyframes/scene-0000.jpg": "v1",
+      "meeting.json": json.dumps({"version": "v1", "keyframe": "scene-0000.jpg"})}
+V2 = {"minutes.md": "# minutes v2", "transcript.vtt": "WEBVTT v2", "keyframes/scene-0001.jpg": "v2",
+      "meeting.json": json.dumps({"version": "v2", "keyframe": "scene-0001.jpg"})}
+
+
+@pytest.mark.parametrize("crash_at", [1, 2, 3])
+def test_a_local_publish_cut_short_at_any_step_leaves_one_whole_version(tmp_path, monkeypatch, crash_at):
+    # A re-run publishes over the results people are reading. The process dying at any rename of the
+    # publication must leave the old results or the new, whole: never none (the old two-rename swap
+    # left a moment, and after a crash a state, with no results folder at all).
+    storage = LocalStorage(tmp_path / "data")
+    storage.put_dir(_results(tmp_path / "r1", "v1", "scene-0000.jpg"), result_prefix("job1"))
+    calls = []
+    real_rename = os.rename
+
+    def dying_rename(src, dst):
+        calls.append((src, dst))
+        if len(calls) == crash_at:
+            raise SystemExit("the worker died here")
+        real_rename(src, dst)
+
+    monkeypatch.setattr("lifestream.storage.local.os.rename", dying_rename)
+    try:
+        storage.put_dir(_results(tmp_path / "r2", "v2", "scene-0001.jpg"), result_prefix("job1"))
+    except SystemExit:
+        pass
+    monkeypatch.undo()
+    assert _live(storage, tmp_path, "results/job1/") in (V1, V2)
+
+
+def test_readers_never_find_the_results_missing_or_partial_while_they_are_rewritten(storage, tmp_path):
+    prefix = result_prefix("job1")
+    storage.put_dir(_results(tmp_path / "r0", "v0", "scene-0000.jpg"), prefix)
+    stop = threading.Event()
+    seen: list[str] = []
+    problems: list[str] = []
+
+    def reader():
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                text = storage.get(prefix + "meeting.json", tmp_path / "reader" / f"{n}.json").read_text()
+                seen.append(json.loads(text)["version"])
+            except Exception as exc:  # noqa: BLE001  (any failure to read is the finding)
+                problems.append(f"{type(exc).__name__}: {exc}")
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for i in range(1, 16):
+            storage.put_dir(_results(tmp_path / f"r{i}", f"v{i}", f"scene-{i:04d}.jpg"), prefix)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not problems, problems[:3]
+    assert len(set(seen)) > 1  # the reader did read during the rewrites
+    assert _live(storage, tmp_path, prefix)["minutes.md"] == "# minutes v15"
+
+
+def test_an_s3_publish_that_fails_half_way_leaves_the_live_results_as_they_were(moto_url, tmp_path):  # noqa: F811
+    bucket = unique("lifestream")
+    make_bucket(moto_url, bucket)
+    storage = S3Storage(bucket, prefix="team-a", endpoint_url=moto_url)
+    prefix = result_prefix("job1")
+    storage.put_dir(_results(tmp_path / "r1", "v1", "scene-0000.jpg"), prefix)
+    assert _live(storage, tmp_path, prefix) == V1
+
+    puts = []
+
+    def connection_drops(**kwargs):
+        puts.append(kwargs.get("params", {}).get("Key"))
+        if len(puts) == 3:  # the network goes away after two files of the new version went up
+            raise ConnectionResetError("connection reset by peer")
+
+    storage.client.meta.events.register("provide-client-params.s3.PutObject", connection_drops)
+    with pytest.raises(ConnectionResetError):
+        storage.put_dir(_results(tmp_path / "r2", "v2", "scene-0001.jpg"), prefix)
+    storage.client.meta.events.unregister("provide-client-params.s3.PutObject", connection_drops)
+    assert all("/.versions/" in key for key in puts)  # the new version went up beside the live one
+    assert _live(storage, tmp_path, prefix) == V1  # untouched, and the half version is cleared away
+
+    storage.put_dir(_results(tmp_path / "r3", "v2", "scene-0001.jpg"), prefix)
+    assert _live(storage, tmp_path, prefix) == V2  # the old keyframe gone, no version folder left
+
+
+def test_checkpoints_go_to_the_result_folder_and_come_back_and_go_when_results_are_published(storage, tmp_path):
+    from lifestream.workers import checkpoints
+
+    made = tmp_path / "attempt1"
+    (made / "scenes" / "keyframes").mkdir(parents=True)
+    (made / "asr.json").write_text('{"key": "k", "value": 1}')
+    (made / "scenes" / "keyframes" / "scene-0000.jpg").write_bytes(b"\xff\xd8jpeg")
+    (made / ".asr.x1y2").write_text("a write cut short")
+    checkpoints.keep(storage, "job1", made)
+    assert storage.list(result_prefix("job1") + "minutes.md") == []  # no results: only checkpoints
+    back = tmp_path / "attempt2"
+    assert checkpoints.bring(storage, "job1", back) == 2
+    assert (back / "asr.json").read_text() == '{"key": "k", "value": 1}'
+    assert (back / "scenes" / "keyframes" / "scene-0000.jpg").read_bytes() == b"\xff\xd8jpeg"
+    assert not (back / ".asr.x1y2").exists()
+    # Published results replace the folder, checkpoints and all.
+    storage.put_dir(_results(tmp_path / "r1", "v1", "scene-0000.jpg"), result_prefix("job1"))
+    assert checkpoints.bring(storage, "job1", tmp_path / "attempt3") == 0
+    assert _live(storage, tmp_path, result_prefix("job1")) == V1
+
+
+def test_some_files_are_replaced_together_and_a_cut_short_s3_rewrite_changes_nothing(storage, tmp_path):
+    prefix = result_prefix("job1")
+    storage.put_dir(_results(tmp_path / "r1", "v1", "scene-0000.jpg"), prefix)
+    renamed = {"minutes.md": (b"# minutes renamed", "text/markdown"), "transcript.vtt": (b"WEBVTT renamed", None),
+               "meeting.json": (b'{"version": "renamed"}', "application/json")}
+    if isinstance(storage, S3Storage):
+        # A rename's rewrite loses the network after two of its three files went up: nothing live changed.
+        puts = []
+
+        def connection_drops(**kwargs):
+            puts.append(kwargs["params"]["Key"])
+            if len(puts) == 3:
+                raise ConnectionResetError("connection reset by peer")
+
+        storage.client.meta.events.register("provide-client-params.s3.PutObject", connection_drops)
+        with pytest.raises(ConnectionResetError):
+            storage.put_files(prefix, renamed)
+        storage.client.meta.events.unregister("provide-client-params.s3.PutObject", connection_drops)
+        assert _live(storage, tmp_path, prefix) == V1
+    keys = storage.put_files(prefix, renamed)
+    assert keys[-1] == prefix + "meeting.json"  # the file that marks a complete result, last
+    assert _live(storage, tmp_path, prefix) == {**V1, "minutes.md": "# minutes renamed",
+                                                "transcript.vtt": "WEBVTT renamed",
+                                                "meeting.json": '{"version": "renamed"}'}
+    if isinstance(storage, S3Storage):
+        assert storage.stat(prefix + "minutes.md") is not None
+        head = storage.client.head_object(Bucket=storage.bucket, Key=storage._key(prefix + "minutes.md"))
+        assert head["ContentType"] == "text/markdown"  # the type goes with the copy

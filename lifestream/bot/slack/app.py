@@ -73,6 +73,7 @@ from lifestream.bot.slack.settings_view import (
     submitted,
 )
 from lifestream.bot.voices import voice_reply
+from lifestream.downloads import DownloadsBusy
 from lifestream.errors import LifeStreamError
 from lifestream.links import ANSWER_TTL, meeting_link
 from lifestream.origin import SlackOrigin, shared_in
@@ -305,7 +306,8 @@ class SlackBot:
 
     async def handle_files(self, event: dict, client, context) -> None:
         for file in event.get("files", []):
-            if not self.seen.first_time(f"file:{_team(context)}:{file['id']}"):
+            seen_key = f"file:{_team(context)}:{file['id']}"
+            if not self.seen.first_time(seen_key):
                 continue
             name = file.get("name") or file.get("title") or "recording"
             if not intake.is_media(name, file.get("mimetype")):
@@ -327,12 +329,13 @@ class SlackBot:
                 await self._reply(client, event, f":warning: I can't fetch *{escape(name)}*: Slack gave me no "
                                                  "download link for it on its own file server. Please share it again.")
                 continue
-            await self._process(event, client, context, url, name, credential)
+            await self._process(event, client, context, url, name, credential, seen_key, file.get("size"))
 
     async def handle_links(self, event: dict, links: list[str], client, context) -> None:
         for url in links:
-            if self.seen.first_time(f"link:{event['channel']}:{_thread_root(event)}:{url}"):
-                await self._process(event, client, context, url, None, None)
+            seen_key = f"link:{event['channel']}:{_thread_root(event)}:{url}"
+            if self.seen.first_time(seen_key):
+                await self._process(event, client, context, url, None, None, seen_key)
 
     async def handle_mention(self, event: dict, client, context) -> None:
         root = _thread_root(event)
@@ -351,14 +354,20 @@ class SlackBot:
                                          "then mention me with `minutes`.")
 
     async def _process(self, event: dict, client, context, url: str, name: str | None,
-                       credential: Credential | None) -> None:
+                       credential: Credential | None, seen_key: str, size: int | None = None) -> None:
         label = name or url.rsplit("/", 1)[-1][:80]
         status = await self._reply(client, event, f":inbox_tray: Received *{escape(label)}*, fetching it…")
         origin = self._origin(event, context, status["ts"])
         await self._save_roster(client, origin)
         try:
             outcome = await intake.receive(url, services=self.services, origin=origin, name=name,
-                                           credential=credential)
+                                           credential=credential, size=size)
+        except DownloadsBusy as busy:  # nothing was fetched: the same share must work again in a minute
+            self.seen.forget(seen_key)
+            await client.chat_update(channel=event["channel"], ts=status["ts"],
+                                     text=f":hourglass_flowing_sand: *{escape(label)}*: {escape(busy.message)} "
+                                          "Mention me with `minutes` in this thread, or share it again.")
+            return
         except Exception as exc:  # the status message must not stay at "fetching it…"
             reason = public_reason(exc, log=log, context=f"Slack recording {label!r} in {event['channel']}")
             await client.chat_update(channel=event["channel"], ts=status["ts"],

@@ -59,6 +59,7 @@ from lifestream.bot.teams.proactive import card_message, send, update_text
 from lifestream.bot.teams.settings_card import SETTINGS, settings_facts_card, settings_form_card, submitted
 from lifestream.bot.teams.tenants import REFUSED, is_admin, tenant_allowed
 from lifestream.bot.voices import voice_reply
+from lifestream.downloads import DownloadsBusy
 from lifestream.errors import LifeStreamError
 from lifestream.links import ANSWER_TTL, meeting_link
 from lifestream.origin import TeamsOrigin, shared_in
@@ -228,6 +229,10 @@ class TeamsBot(TeamsActivityHandler):
         await self._save_roster(origin)
         try:
             outcome = await intake.receive(url, services=self.services, origin=origin, name=name)
+        except DownloadsBusy as busy:  # nothing was fetched: sharing it again in a minute works
+            await self._update(reference, status_id, f"⏳ **{md(label)}**: {md(busy.message, 1000)} "
+                                                     "Share it again then.")
+            return
         except Exception as exc:
             reason = public_reason(exc, log=log, context=f"Teams recording {label!r}")
             await self._update(reference, status_id, f"⚠️ I can't process **{md(label)}**: {md(reason, 1000)}")

@@ -110,7 +110,7 @@ def _process(request: PipelineRequest, on_event: EventCallback) -> Meeting:
                              display_name=request.display_name, reference_date=request.reference_date,
                              indexers=indexers, people=request.people,
                              remember_voices=request.remember_voices, voiceprints=request.voiceprints,
-                             on_event=on_event)
+                             checkpoint_dir=request.checkpoint_dir, on_event=on_event)
 
 
 def _no_shared_locks() -> None:

@@ -78,6 +78,7 @@ class PipelineRequest:
     people: tuple[Person, ...] = ()  # who the speakers may be: the members of the chat it was shared in
     remember_voices: bool = False  # the workspace keeps voiceprints: keep the speakers' voices, recognise
     voiceprints: tuple[Voiceprint, ...] = ()  # the workspace's, to recognise its people by voice
+    checkpoint_dir: Path | None = None  # a local folder; the caller brings it from and back to storage
 
 
 @dataclass(frozen=True)
