@@ -15,7 +15,7 @@ hands in a double, and gets the same wiring as production::
 Backends are opened on first use, each once, so a command that never touches
 the search index (``lifestream jobs list``) never opens it. Which backend each
 one is comes from the settings (see their factories): a local folder or S3,
-SQLite or DynamoDB, the local index or Pinecone, the embedded broker, Redis
+SQLite or DynamoDB (jobs, seen chat events), the local index or Pinecone, the embedded broker, Redis
 or SQS.
 """
 
@@ -35,6 +35,7 @@ from lifestream.installations import (
 )
 from lifestream.pipeline.isolation import PipelinePool
 from lifestream.search import SearchIndex, get_index
+from lifestream.seen import SeenStore, get_seen_store
 from lifestream.settings import Settings
 from lifestream.storage import Storage, get_storage
 from lifestream.workers.broker import JobQueue
@@ -56,6 +57,7 @@ class Services:
         self._index = index
         self._workspaces: WorkspaceStore | None = None
         self._slack: SlackInstallations | None = None
+        self._seen: SeenStore | None = None
         self.queue = queue or JobQueue(settings)
         self.events = events or JobEvents()
         self._pipelines: PipelinePool | None = None
@@ -85,6 +87,12 @@ class Services:
     def index(self) -> SearchIndex:
         """The search index: ``LIFESTREAM_INDEX_BACKEND`` (local SQLite or Pinecone)."""
         return self._once("_index", lambda: get_index(self.settings))
+
+    @property
+    def seen(self) -> SeenStore:
+        """Chat events and files already handled: ``LIFESTREAM_IDEMPOTENCY_TABLE`` (DynamoDB, shared by every
+        bot task), else SQLite in the data dir."""
+        return self._once("_seen", lambda: get_seen_store(self.settings))
 
     @property
     def workspaces(self) -> WorkspaceStore:
@@ -125,6 +133,8 @@ class Services:
             self._store.close()
         if self._workspaces is not None:
             self._workspaces.close()
+        if self._seen is not None:
+            self._seen.close()
         close_index = getattr(self._index, "close", None)  # the local index holds a database; Pinecone nothing
         if close_index is not None:
             close_index()
