@@ -34,13 +34,14 @@ from lifestream.installations import (
     server_defaults,
 )
 from lifestream.pipeline.isolation import PipelinePool
+from lifestream.retention_rules import RetentionRules
 from lifestream.search import SearchIndex, get_index
 from lifestream.seen import SeenStore, get_seen_store
 from lifestream.settings import Settings
 from lifestream.storage import Storage, get_storage
 from lifestream.workers.broker import JobQueue
 from lifestream.workers.hooks import JobEvents
-from lifestream.workers.jobstore import JobStore, get_job_store
+from lifestream.workers.jobstore import Job, JobStore, get_job_store
 
 T = TypeVar("T")
 
@@ -81,7 +82,14 @@ class Services:
     @property
     def store(self) -> JobStore:
         """Jobs and their states: ``LIFESTREAM_JOBS_TABLE`` (DynamoDB), else SQLite in the data dir."""
-        return self._once("_store", lambda: get_job_store(self.settings))
+        return self._once("_store", lambda: get_job_store(self.settings, expiry=self.record_expiry))
+
+    def record_expiry(self, job: Job) -> float | None:
+        """When a finished job's record may expire from the job store: a week past its meeting's deletion
+        under its workspace's retention in force (``LIFESTREAM_RETENTION_DAYS`` or the workspace's own)."""
+        workspace = job.origin.workspace if job.origin is not None else None
+        days = self.workspace_settings(workspace).retention_days
+        return RetentionRules(meeting_days=days).record_until(job.created_at)
 
     @property
     def index(self) -> SearchIndex:
