@@ -306,6 +306,19 @@ def test_container_settings_are_known_to_the_app():
     assert not unknown, f"the containers get variables lifestream.settings does not read: {sorted(unknown)}"
 
 
+def test_job_table_indexes_are_the_ones_the_job_store_queries():
+    """The GSIs Terraform gives the jobs table are the job store's INDEXES (names, hash keys, range key)."""
+    from lifestream.workers.jobstore.dynamodb import INDEXES, RANGE_KEY
+
+    def unquoted(text: str) -> str:
+        return text.strip('"')
+
+    local = next(b for b in hcl2.loads((INFRA / "modules" / "tables" / "main.tf").read_text())["locals"]
+                 if "job_indexes" in b)
+    assert {unquoted(k): unquoted(v) for k, v in local["job_indexes"].items()} == INDEXES
+    assert unquoted(local["job_index_range_key"]) == RANGE_KEY
+
+
 # --------------------------------------------------------------------------- checkov
 @pytest.fixture(scope="module")
 def checkov_terraform():
