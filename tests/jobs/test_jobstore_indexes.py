@@ -246,3 +246,16 @@ def test_a_table_from_before_the_indexes_is_listed_and_settled(moto_url):  # noq
     assert new.settle_records() == 1 and new.settle_records() == 0
     assert [j.id for j in new.list(None, 10, workspace="T1")] == [made.id]
     assert [j.id for j in new.unannounced()] == [made.id]
+
+
+def test_a_transition_that_does_not_say_enough_still_keeps_the_announcement_index_right(moto_url):  # noqa: F811
+    """A compare-and-set whose outcome (announced or not, which state) only the written item tells."""
+    store = DynamoJobStore(unique("jobs"), endpoint_url=moto_url)
+    made, _ = store.create(job("vague", workspace="T1", created_at=1000.0))
+    store.claim(made.id, "w", 300)
+    store.complete(made.id, "w")
+    store.claim_announcement(made.id, "a", 30)
+    store.finish_announcement(made.id, "a")
+    assert store.unannounced() == []
+    assert store._cas(made.id, {"completion_announced": False}, states=[JobState.COMPLETED, JobState.FAILED])
+    assert [j.id for j in store.unannounced()] == [made.id]

@@ -102,25 +102,31 @@ def _announce_pending(state: JobState, announced: bool) -> str | None:
     return state.value if state in ANNOUNCED_STATES and not announced else None
 
 
-def _pending_after(changes: dict[str, Any], states: Collection[JobState],
-                   announced: bool | None) -> tuple[bool, str | None]:
-    """Whether a transition changes the job's by-announcement key, and to what (None: removed)."""
-    if "state" in changes:
-        new = JobState(changes["state"])
-        if "completion_announced" in changes:
-            was_announced = bool(changes["completion_announced"])
-        elif announced is not None:
-            was_announced = announced
-        elif not {JobState(s) for s in states} & FINAL_STATES:
-            was_announced = False  # a queued or running job has never been announced (its runs reset the flag)
-        else:
-            raise ValueError(f"a move from {sorted(states)} to {new} must say whether the job was announced")
-        return True, _announce_pending(new, was_announced)
+_UNKNOWN = object()
+
+
+def _pending_after(changes: dict[str, Any], states: Collection[JobState], announced: bool | None) -> Any:
+    """A transition's by-announcement key: its new value (None: removed), ``_UNKNOWN`` when only the
+    written item tells (set after the write), or ``_ANY`` when the transition leaves it as it is."""
+    new_state = JobState(changes["state"]) if "state" in changes else None
     if "completion_announced" in changes:
-        if changes["completion_announced"]:
-            return True, None
-        raise ValueError("completion_announced=False is only set with a new state")
-    return False, None
+        was_announced: bool | None = bool(changes["completion_announced"])
+    elif announced is not None:
+        was_announced = announced
+    elif new_state is not None and not {JobState(s) for s in states} & FINAL_STATES:
+        was_announced = False  # a queued or running job has never been announced (its runs reset the flag)
+    else:
+        was_announced = None
+    if new_state is None and "completion_announced" not in changes:
+        return _ANY
+    if was_announced is True or (new_state is not None and new_state not in ANNOUNCED_STATES):
+        return None
+    if new_state is None:
+        only = {JobState(s) for s in states}
+        new_state = only.pop() if len(only) == 1 else None
+    if new_state is None or was_announced is None:
+        return _UNKNOWN
+    return _announce_pending(new_state, was_announced)
 
 
 class DynamoJobStore(JobStore):
@@ -372,8 +378,8 @@ class DynamoJobStore(JobStore):
              add_attempt: bool = False) -> Job | None:
         changes = {**changes, "updated_at": time.time()}
         derived: dict[str, Any] = {}
-        moves, pending = _pending_after(changes, states, announced)
-        if moves:
+        pending = _pending_after(changes, states, announced)
+        if pending is not _ANY and pending is not _UNKNOWN:
             derived["announce_pending"] = pending
         if "state" in changes:  # a finished job's record gets its expiry; any other has none, in the same write
             expires = None
@@ -381,7 +387,10 @@ class DynamoJobStore(JobStore):
                 current = self.get(job_id)  # its creation time and workspace never change: known before the write
                 if current is None:
                     return None
-                expires = self._expires(current.model_copy(update={"state": JobState(changes["state"])}))
+                try:
+                    expires = self._expires(current.model_copy(update={"state": JobState(changes["state"])}))
+                except Exception:  # the workspace's settings unreadable: kept for now, the sweeper's pass sets it
+                    log.warning("job %s: its record's expiry is left to the next sweep", job_id, exc_info=True)
             derived[self.ttl_attribute] = expires
         names: dict[str, str] = {"#id": "id", "#state": "state"}
         values: dict[str, Any] = {}
@@ -428,4 +437,7 @@ class DynamoJobStore(JobStore):
                 ReturnValues="ALL_NEW")
         except self._client.exceptions.ConditionalCheckFailedException:
             return None
-        return self._job(result["Attributes"])
+        job = self._job(result["Attributes"])
+        if pending is _UNKNOWN:  # a transition that did not say enough: the written item does
+            self._set_derived(job, {"announce_pending": _announce_pending(job.state, job.completion_announced)})
+        return job
