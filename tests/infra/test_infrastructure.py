@@ -308,7 +308,7 @@ def test_container_settings_are_known_to_the_app():
 
 def test_job_table_indexes_are_the_ones_the_job_store_queries():
     """The GSIs Terraform gives the jobs table are the job store's INDEXES (names, hash keys, range key)."""
-    from lifestream.workers.jobstore.dynamodb import INDEXES, RANGE_KEY
+    from lifestream.workers.jobstore.dynamodb_schema import INDEXES, RANGE_KEY
 
     def unquoted(text: str) -> str:
         return text.strip('"')

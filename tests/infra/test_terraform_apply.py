@@ -467,8 +467,8 @@ def test_tables_keys_ttl_encryption(deployment, outputs):
         table = ddb.describe_table(TableName=name)["Table"]
         assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}], table["KeySchema"]
         assert {"AttributeName": "id", "AttributeType": "S"} in table["AttributeDefinitions"]
-    # The job store's indexes, as it queries them (lifestream/workers/jobstore/dynamodb.py).
-    from lifestream.workers.jobstore.dynamodb import INDEXES, RANGE_KEY
+    # The job store's indexes, as it queries them (lifestream/workers/jobstore/dynamodb_schema.py).
+    from lifestream.workers.jobstore.dynamodb_schema import INDEXES, RANGE_KEY
 
     indexes = {i["IndexName"]: (i["KeySchema"], i["Projection"]["ProjectionType"])
                for i in ddb.describe_table(TableName=jobs)["Table"].get("GlobalSecondaryIndexes", [])}

@@ -17,7 +17,8 @@ from lifestream.retention_rules import DAY, RECORD_GRACE_S
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.workers.jobstore import Job, JobState, job_id_for
-from lifestream.workers.jobstore.dynamodb import INDEXES, DynamoJobStore
+from lifestream.workers.jobstore.dynamodb import DynamoJobStore
+from lifestream.workers.jobstore.dynamodb_schema import INDEXES
 from lifestream.workers.jobstore.sqlite import SQLiteJobStore
 from lifestream.workspaces import change_settings
 from tests.support.servers import aws_env, moto_url, unique  # noqa: F401  (fixtures)

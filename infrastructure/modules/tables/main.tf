@@ -10,7 +10,7 @@ locals {
   }
 
   # The job store's listings, each a Query newest first (range key created_at): names and keys must match
-  # INDEXES in lifestream/workers/jobstore/dynamodb.py. announce_pending exists only on completed or failed
+  # INDEXES in lifestream/workers/jobstore/dynamodb_schema.py. announce_pending exists only on completed or failed
   # jobs not yet announced, so that index stays as small as the announcer's backlog.
   job_indexes = {
     "by-state"        = "state"

@@ -5,7 +5,7 @@ expected state (and owner, lease, announcement flag); a failed condition is
 DynamoDB's own compare-and-set saying "someone else got there first".
 
 Nothing the app does on a request or in a worker's loop scans the table: every
-listing is a ``Query`` on a global secondary index (``INDEXES``, declared the
+listing is a ``Query`` on a global secondary index (``INDEXES`` in ``dynamodb_schema``, declared the
 same in infrastructure/modules/tables), newest first (range key
 ``created_at``), page by page:
 
@@ -59,18 +59,17 @@ from lifestream.workers.jobstore.base import (
     JobStore,
     RecordExpiry,
 )
+from lifestream.workers.jobstore.dynamodb_schema import (
+    DERIVED,
+    INDEXES,
+    UNKNOWN,
+    announce_pending,
+    pending_after,
+    table_definition,
+)
 
 log = logging.getLogger(__name__)
 
-# Index name -> its hash key (a string attribute); every index's range key is RANGE_KEY (a number).
-INDEXES = {
-    "by-state": "state",
-    "by-announcement": "announce_pending",
-    "by-workspace": "workspace",
-    "by-recording": "storage_key",
-}
-RANGE_KEY = "created_at"
-_DERIVED = ("workspace", "announce_pending")  # written beside the job's fields, never part of Job
 _EVERY = 10**9  # "no limit" for a listing that wants every match
 _RECHECK_INDEXES_S = 60.0  # how often a store without its indexes looks again (they are being built)
 
@@ -95,38 +94,6 @@ def _from_item(item: dict[str, Any]) -> Job:
         data[key] = value
     data["origin"] = json.loads(data.get("origin") or "{}")
     return Job.model_validate(data)
-
-
-def _announce_pending(state: JobState, announced: bool) -> str | None:
-    """The by-announcement key: a completed or failed job nobody has announced yet has one."""
-    return state.value if state in ANNOUNCED_STATES and not announced else None
-
-
-_UNKNOWN = object()
-
-
-def _pending_after(changes: dict[str, Any], states: Collection[JobState], announced: bool | None) -> Any:
-    """A transition's by-announcement key: its new value (None: removed), ``_UNKNOWN`` when only the
-    written item tells (set after the write), or ``_ANY`` when the transition leaves it as it is."""
-    new_state = JobState(changes["state"]) if "state" in changes else None
-    if "completion_announced" in changes:
-        was_announced: bool | None = bool(changes["completion_announced"])
-    elif announced is not None:
-        was_announced = announced
-    elif new_state is not None and not {JobState(s) for s in states} & FINAL_STATES:
-        was_announced = False  # a queued or running job has never been announced (its runs reset the flag)
-    else:
-        was_announced = None
-    if new_state is None and "completion_announced" not in changes:
-        return _ANY
-    if was_announced is True or (new_state is not None and new_state not in ANNOUNCED_STATES):
-        return None
-    if new_state is None:
-        only = {JobState(s) for s in states}
-        new_state = only.pop() if len(only) == 1 else None
-    if new_state is None or was_announced is None:
-        return _UNKNOWN
-    return _announce_pending(new_state, was_announced)
 
 
 class DynamoJobStore(JobStore):
@@ -155,7 +122,7 @@ class DynamoJobStore(JobStore):
         return {k: self._serialize(v) for k, v in values.items()}
 
     def _job(self, item: dict[str, Any]) -> Job:
-        data = {k: self._deserialize(v) for k, v in item.items() if k not in _DERIVED}
+        data = {k: self._deserialize(v) for k, v in item.items() if k not in DERIVED}
         data["expires_at"] = data.pop(self.ttl_attribute, None)
         return _from_item(data)
 
@@ -194,16 +161,7 @@ class DynamoJobStore(JobStore):
         except self._client.exceptions.ResourceNotFoundException:
             pass
         try:
-            self._client.create_table(
-                TableName=self.table_name, BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
-                                      {"AttributeName": RANGE_KEY, "AttributeType": "N"},
-                                      *({"AttributeName": key, "AttributeType": "S"} for key in INDEXES.values())],
-                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                GlobalSecondaryIndexes=[{"IndexName": name, "Projection": {"ProjectionType": "ALL"},
-                                         "KeySchema": [{"AttributeName": key, "KeyType": "HASH"},
-                                                       {"AttributeName": RANGE_KEY, "KeyType": "RANGE"}]}
-                                        for name, key in INDEXES.items()])
+            self._client.create_table(**table_definition(self.table_name))
         except self._client.exceptions.ResourceInUseException:
             pass  # another process created it first
         self._client.get_waiter("table_exists").wait(TableName=self.table_name)
@@ -236,7 +194,7 @@ class DynamoJobStore(JobStore):
         data = {k: _to_dynamo(v) for k, v in job.model_dump().items() if k != "expires_at"}
         if job.origin is not None:
             data["workspace"] = job.origin.workspace
-        pending = _announce_pending(job.state, job.completion_announced)
+        pending = announce_pending(job.state, job.completion_announced)
         if pending is not None:
             data["announce_pending"] = pending
         expires = self._expires(job)
@@ -340,7 +298,7 @@ class DynamoJobStore(JobStore):
         for item in self._scan_items():
             job = self._job(item)
             want: dict[str, Any] = {"workspace": job.origin.workspace if job.origin is not None else None,
-                                    "announce_pending": _announce_pending(job.state, job.completion_announced),
+                                    "announce_pending": announce_pending(job.state, job.completion_announced),
                                     self.ttl_attribute: self._expires(job)}
             have = {name: self._deserialize(item[name]) if name in item else None for name in want}
             stale = {name: value for name, value in want.items() if have[name] != value}
@@ -378,8 +336,8 @@ class DynamoJobStore(JobStore):
              add_attempt: bool = False) -> Job | None:
         changes = {**changes, "updated_at": time.time()}
         derived: dict[str, Any] = {}
-        pending = _pending_after(changes, states, announced)
-        if pending is not _ANY and pending is not _UNKNOWN:
+        pending = pending_after(changes, states, announced)
+        if pending is not _ANY and pending is not UNKNOWN:
             derived["announce_pending"] = pending
         if "state" in changes:  # a finished job's record gets its expiry; any other has none, in the same write
             expires = None
@@ -438,6 +396,6 @@ class DynamoJobStore(JobStore):
         except self._client.exceptions.ConditionalCheckFailedException:
             return None
         job = self._job(result["Attributes"])
-        if pending is _UNKNOWN:  # a transition that did not say enough: the written item does
-            self._set_derived(job, {"announce_pending": _announce_pending(job.state, job.completion_announced)})
+        if pending is UNKNOWN:  # a transition that did not say enough: the written item does
+            self._set_derived(job, {"announce_pending": announce_pending(job.state, job.completion_announced)})
         return job
