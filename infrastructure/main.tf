@@ -71,6 +71,8 @@ locals {
       LIFESTREAM_TEAMS_TENANTS     = var.enable_teams && length(var.teams_tenants) > 0 ? jsonencode(var.teams_tenants) : null
       LIFESTREAM_TEAMS_ADMINS      = var.enable_teams && length(var.teams_admins) > 0 ? jsonencode(var.teams_admins) : null
       LIFESTREAM_SLACK_CLIENT_ID   = var.enable_slack ? var.slack_client_id : null
+      # The tables' TTL attribute: the app writes each item's expiry there (seen chat events, finished jobs).
+      LIFESTREAM_DYNAMODB_TTL_ATTRIBUTE = var.ttl_attribute
       # Installations and workspace settings: shared by every task (a task's own disk is not).
       LIFESTREAM_INSTALLATIONS_BUCKET = module.installations.bucket_name
       # Every workspace's retention defaults (a workspace may choose its own in its settings); the sweeper

@@ -86,7 +86,7 @@ def rename(services: Services, job: Job, names: dict[str, str]) -> Meeting:
 def latest_in(services: Services, origin_type: type[SlackOrigin] | type[TeamsOrigin], workspace: str,
               conversation: str, scan: int = 200) -> Job | None:
     """The newest completed meeting shared in a chat conversation ("rename SPEAKER_1 Alice" names its speakers)."""
-    for job in services.store.list([JobState.COMPLETED], scan):
+    for job in services.store.list([JobState.COMPLETED], scan, workspace=workspace):
         if shared_in(job.origin, origin_type, workspace, conversation):
             return job
     return None

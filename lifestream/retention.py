@@ -11,7 +11,11 @@ One pass (``sweep``) over the job store:
 3. then what no job accounts for: result folders without a job (``lifestream
    process`` writes them) past the meeting period, uploads no kept recording
    uses (an API upload never confirmed, a deletion storage failed half-way
-   through) and job scratch folders a dead worker left, once a day old.
+   through) and job scratch folders a dead worker left, once a day old;
+4. last, the job store's own upkeep (``JobStore.settle_records``): on DynamoDB,
+   finished jobs' record expiries (the table's TTL, a week past their meeting
+   period) follow the rules in force, and records older than the table's
+   indexes get their index keys.
 
 Queued and running jobs are left alone (a re-run holds its recording); the
 next pass comes back to them. Every deletion is logged on
@@ -67,6 +71,7 @@ class SweepReport:
     recordings: list[str] = field(default_factory=list)  # meeting ids whose recording went
     leftovers: list[str] = field(default_factory=list)  # storage keys and scratch folders no job accounted for
     errors: list[str] = field(default_factory=list)  # "what: why"; the next pass tries again
+    records_settled: int = 0  # job records whose expiry or index keys were brought up to date (DynamoDB)
     seconds: float = 0.0
 
     @property
@@ -249,6 +254,12 @@ def sweep(
     one.jobs_pass()
     one.leftovers_pass()
     report = one.report
+    if not dry_run:
+        # Expiries follow retention changes, and records from before the job store's indexes get their keys.
+        try:
+            report.records_settled = services.store.settle_records()
+        except LifeStreamError as exc:
+            one._failed("the job records' expiries and index keys", exc)
     report.seconds = round(time.monotonic() - started, 2)
     if report.deleted or report.errors:
         log.info(

@@ -22,6 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 DAY = 86_400.0
+# How long past its meeting's deletion date a job record may be forgotten by the job store itself
+# (DynamoDB's TTL): the sweeper deletes the meeting first (results, search records, then the record); this
+# is the backstop if it has not, late enough that a sweeper down for days still gets there first.
+RECORD_GRACE_S = 7 * DAY
 
 
 def _shorter(mine: int | None, ceiling: int | None) -> int | None:
@@ -44,6 +48,12 @@ class RetentionRules:
     def meeting_until(self, shared_at: float) -> float | None:
         """When the whole meeting is deleted; None: kept until someone deletes it."""
         return None if self.meeting_days is None else shared_at + self.meeting_days * DAY
+
+    def record_until(self, shared_at: float) -> float | None:
+        """When the job store may forget the meeting's job record by itself (a week after the meeting's
+        deletion date); None: never."""
+        until = self.meeting_until(shared_at)
+        return None if until is None else until + RECORD_GRACE_S
 
     def describe(self) -> str:
         """In words, for logs and the people who ask."""

@@ -15,7 +15,7 @@ hands in a double, and gets the same wiring as production::
 Backends are opened on first use, each once, so a command that never touches
 the search index (``lifestream jobs list``) never opens it. Which backend each
 one is comes from the settings (see their factories): a local folder or S3,
-SQLite or DynamoDB, the local index or Pinecone, the embedded broker, Redis
+SQLite or DynamoDB (jobs, seen chat events), the local index or Pinecone, the embedded broker, Redis
 or SQS.
 """
 
@@ -35,12 +35,14 @@ from lifestream.installations import (
     server_defaults,
 )
 from lifestream.pipeline.isolation import PipelinePool
+from lifestream.retention_rules import RetentionRules
 from lifestream.search import SearchIndex, get_index
+from lifestream.seen import SeenStore, get_seen_store
 from lifestream.settings import Settings
 from lifestream.storage import Storage, get_storage
 from lifestream.workers.broker import JobQueue
 from lifestream.workers.hooks import JobEvents
-from lifestream.workers.jobstore import JobStore, get_job_store
+from lifestream.workers.jobstore import Job, JobStore, get_job_store
 
 T = TypeVar("T")
 
@@ -57,6 +59,7 @@ class Services:
         self._index = index
         self._workspaces: WorkspaceStore | None = None
         self._slack: SlackInstallations | None = None
+        self._seen: SeenStore | None = None
         self.queue = queue or JobQueue(settings)
         self.events = events or JobEvents()
         self._pipelines: PipelinePool | None = None
@@ -81,12 +84,25 @@ class Services:
     @property
     def store(self) -> JobStore:
         """Jobs and their states: ``LIFESTREAM_JOBS_TABLE`` (DynamoDB), else SQLite in the data dir."""
-        return self._once("_store", lambda: get_job_store(self.settings))
+        return self._once("_store", lambda: get_job_store(self.settings, expiry=self.record_expiry))
+
+    def record_expiry(self, job: Job) -> float | None:
+        """When a finished job's record may expire from the job store: a week past its meeting's deletion
+        under its workspace's retention in force (``LIFESTREAM_RETENTION_DAYS`` or the workspace's own)."""
+        workspace = job.origin.workspace if job.origin is not None else None
+        days = self.workspace_settings(workspace).retention_days
+        return RetentionRules(meeting_days=days).record_until(job.created_at)
 
     @property
     def index(self) -> SearchIndex:
         """The search index: ``LIFESTREAM_INDEX_BACKEND`` (local SQLite or Pinecone)."""
         return self._once("_index", lambda: get_index(self.settings))
+
+    @property
+    def seen(self) -> SeenStore:
+        """Chat events and files already handled: ``LIFESTREAM_IDEMPOTENCY_TABLE`` (DynamoDB, shared by every
+        bot task), else SQLite in the data dir."""
+        return self._once("_seen", lambda: get_seen_store(self.settings))
 
     @property
     def workspaces(self) -> WorkspaceStore:
@@ -132,6 +148,8 @@ class Services:
             self._store.close()
         if self._workspaces is not None:
             self._workspaces.close()
+        if self._seen is not None:
+            self._seen.close()
         close_index = getattr(self._index, "close", None)  # the local index holds a database; Pinecone nothing
         if close_index is not None:
             close_index()

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     # --- job store: SQLite in data_dir (default) or DynamoDB
     jobs_table: str | None = None  # a DynamoDB table name selects DynamoDB
     dynamodb_endpoint_url: str | None = None
+    # Chat events and files already handled, shared by every bot task: a DynamoDB table name (its hash key
+    # is read from the table), else SQLite in data_dir (one machine).
+    idempotency_table: str | None = None
+    # The attribute both tables keep an item's expiry in (epoch seconds): the tables' TTL attribute.
+    dynamodb_ttl_attribute: str = Field(default="expires_at", min_length=1)
 
     # --- queue broker: in-process (default), redis://… or sqs://<queue-name>
     broker_url: str | None = None

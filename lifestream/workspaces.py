@@ -79,11 +79,11 @@ def delete_workspace(services: Services, workspace: str, *, before: float | None
     services.workspaces.delete(workspace)
     # Its people (chat rosters, voiceprints) go with it: nothing about them outlives the workspace.
     forget_workspace(services.storage, workspace)
-    everything = services.store.list(None, ALL_JOBS)
-    own = [j for j in everything if _of(j, workspace) and (before is None or j.created_at <= before)]
-    # Recordings are stored once per content: only another workspace's meeting keeps one alive.
-    others = [j for j in everything if not _of(j, workspace)]
+    own = [j for j in services.store.list(None, ALL_JOBS, workspace=workspace)
+           if before is None or j.created_at <= before]
     for job in own:
+        # Recordings are stored once per content: only another workspace's meeting keeps one alive.
+        others = [j for j in services.store.with_recording(job.storage_key) if not _of(j, workspace)]
         try:
             delete(services, job, jobs=others)
         except MeetingBusy as exc:

@@ -5,9 +5,10 @@
     fetcher     fetching a shared link safely (public addresses only, capped)
     notify      the chat notifiers' base: which job events are theirs, how often progress shows
     notifiers   the notifiers a process gets, one per configured platform
-    seen        events and files already handled (redeliveries)
     background  work after the request has been answered
     slack/      app (the bolt AsyncApp and its listeners), blocks (what it shows), notify (job events -> thread)
     teams/      endpoint (/api/messages), bot (the ActivityHandler), activities (reading one), config,
                 proactive (sending outside a turn), cards (Adaptive Cards), posts, notify
+
+Events and files already handled (redeliveries) are remembered in ``Services.seen`` (``lifestream.seen``).
 """

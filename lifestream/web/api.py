@@ -297,9 +297,9 @@ async def summary(request: web.Request) -> web.Response:
         retention_note=recordings.retention_note(job, rules)).model_dump(mode="json"))
 
 
-async def workspace_jobs(svc: Services, ws: str, states=None) -> list[Job]:
-    jobs = await asyncio.to_thread(svc.store.list, states, 100_000)
-    return [j for j in jobs if auth.job_workspace(j) == ws]
+async def workspace_jobs(svc: Services, ws: str, states=None, limit: int = 100_000) -> list[Job]:
+    """The workspace's jobs, newest first (a Query on the job store's workspace index, never a scan)."""
+    return await asyncio.to_thread(svc.store.list, states, limit, workspace=ws)
 
 
 async def query(request: web.Request) -> web.Response:
@@ -345,7 +345,7 @@ async def list_meetings(request: web.Request) -> web.Response:
     state = request.query.get("state")
     if state is not None and state not in {s.value for s in JobState}:
         raise ApiError(400, f"state must be one of {', '.join(s.value for s in JobState)}")
-    jobs = await workspace_jobs(svc, ws, [JobState(state)] if state else None)
+    jobs = await workspace_jobs(svc, ws, [JobState(state)] if state else None, limit)
     items = [schemas.MeetingItem(
         job_id=j.id, source_name=j.source_name, state=j.state.value, stage=j.stage, percent=j.percent,
         conversation=_conversation_name(j.origin), created_at=iso(j.created_at),

@@ -224,7 +224,7 @@ async def jobs_page(request: web.Request) -> web.Response:
         ws = auth.bearer_workspace(request, tokens(request))
         if ws is None:
             raise PageError(401, "Sign-in needed", "Open this page from a jobs link, or with an API token.")
-    jobs = [j for j in await asyncio.to_thread(svc.store.list, None, 100_000) if auth.job_workspace(j) == ws][:100]
+    jobs = await asyncio.to_thread(svc.store.list, None, 100, workspace=ws)
     rows = [{"id": j.id, "source_name": j.source_name, "state": j.state.value, "stage": j.stage,
              "percent": j.percent, "reason": redact_urls(j.reason) if j.reason else None,
              "created": datetime.fromtimestamp(j.created_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -79,7 +79,7 @@ def delete_objects(services: Services, job: Job, jobs: Sequence[Job] | None = No
     """Delete the job's recording from storage unless another job still keeps it; how many objects went."""
     key = _objects(job)
     if key == job.storage_key:  # stored by content: perhaps shared
-        others = services.store.list(None, ALL_JOBS) if jobs is None else jobs
+        others = services.store.with_recording(job.storage_key) if jobs is None else jobs
         if used_by_others(job, others):
             return 0
     return services.storage.delete(key)

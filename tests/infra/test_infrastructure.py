@@ -46,7 +46,7 @@ META_ARGUMENTS = {"source", "version", "count", "for_each", "depends_on", "provi
 SETTINGS_FROM_OTHER_ISSUES = {
     "LIFESTREAM_SLACK_BOT_TOKEN", "LIFESTREAM_SLACK_SIGNING_SECRET", "LIFESTREAM_SLACK_APP_TOKEN",
     "LIFESTREAM_TEAMS_APP_ID", "LIFESTREAM_TEAMS_APP_PASSWORD", "LIFESTREAM_TEAMS_TENANT_ID",
-    "LIFESTREAM_API_TOKENS", "LIFESTREAM_PUBLIC_URL", "LIFESTREAM_LINK_SECRET", "LIFESTREAM_IDEMPOTENCY_TABLE",
+    "LIFESTREAM_API_TOKENS", "LIFESTREAM_PUBLIC_URL", "LIFESTREAM_LINK_SECRET",
 }
 
 
@@ -304,6 +304,19 @@ def test_container_settings_are_known_to_the_app():
     assert {"LIFESTREAM_S3_BUCKET", "LIFESTREAM_BROKER_URL", "LIFESTREAM_JOBS_TABLE"} <= names
     unknown = names - fields - SETTINGS_FROM_OTHER_ISSUES
     assert not unknown, f"the containers get variables lifestream.settings does not read: {sorted(unknown)}"
+
+
+def test_job_table_indexes_are_the_ones_the_job_store_queries():
+    """The GSIs Terraform gives the jobs table are the job store's INDEXES (names, hash keys, range key)."""
+    from lifestream.workers.jobstore.dynamodb_schema import INDEXES, RANGE_KEY
+
+    def unquoted(text: str) -> str:
+        return text.strip('"')
+
+    local = next(b for b in hcl2.loads((INFRA / "modules" / "tables" / "main.tf").read_text())["locals"]
+                 if "job_indexes" in b)
+    assert {unquoted(k): unquoted(v) for k, v in local["job_indexes"].items()} == INDEXES
+    assert unquoted(local["job_index_range_key"]) == RANGE_KEY
 
 
 # --------------------------------------------------------------------------- checkov

@@ -467,6 +467,15 @@ def test_tables_keys_ttl_encryption(deployment, outputs):
         table = ddb.describe_table(TableName=name)["Table"]
         assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}], table["KeySchema"]
         assert {"AttributeName": "id", "AttributeType": "S"} in table["AttributeDefinitions"]
+    # The job store's indexes, as it queries them (lifestream/workers/jobstore/dynamodb_schema.py).
+    from lifestream.workers.jobstore.dynamodb_schema import INDEXES, RANGE_KEY
+
+    indexes = {i["IndexName"]: (i["KeySchema"], i["Projection"]["ProjectionType"])
+               for i in ddb.describe_table(TableName=jobs)["Table"].get("GlobalSecondaryIndexes", [])}
+    assert indexes == {name: ([{"AttributeName": key, "KeyType": "HASH"},
+                               {"AttributeName": RANGE_KEY, "KeyType": "RANGE"}], "ALL")
+                       for name, key in INDEXES.items()}, indexes
+    assert not ddb.describe_table(TableName=idempotency)["Table"].get("GlobalSecondaryIndexes")
 
 
 def test_installations_bucket_with_least_privilege(deployment, outputs):
@@ -536,6 +545,8 @@ def test_ecs_services_run_their_task_definitions(deployment, outputs):
         env = {e["name"]: e["value"] for e in container["environment"]}
         assert env["LIFESTREAM_BROKER_URL"] == outputs["broker_url"]
         assert env["LIFESTREAM_JOBS_TABLE"] == outputs["jobs_table_name"]
+        assert env["LIFESTREAM_IDEMPOTENCY_TABLE"] == outputs["idempotency_table_name"]
+        assert env["LIFESTREAM_DYNAMODB_TTL_ATTRIBUTE"] == setting("ttl_attribute")
         assert env["LIFESTREAM_S3_BUCKET"] == outputs["bucket_name"]
         assert env["LIFESTREAM_INSTALLATIONS_BUCKET"] == outputs["installations_bucket_name"]
         for secret in container["secrets"]:  # each one a secret that exists

@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -56,13 +57,43 @@ def redis_url(tmp_path) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+class _OneDynamoDBRequestAtATime:
+    """DynamoDB applies each conditional write atomically; moto checks the condition and writes in several
+    Python steps with no lock, so two racing requests (two workers claiming one job) can both "win" there.
+    Its DynamoDB requests go one at a time, as atomic as the real service's; other services' (S3, SQS long
+    polls) still run in parallel."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with self.lock:
+                return list(self.app(environ, start_response))
+        return self.app(environ, start_response)
+
+
+def _moto_server():
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.server import ThreadedMotoServer
+    from werkzeug.serving import make_server
+
+    class Server(ThreadedMotoServer):
+        def _server_entry(self) -> None:  # as moto's, with DynamoDB's atomicity around the app
+            app = _OneDynamoDBRequestAtATime(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return Server(ip_address="127.0.0.1", port=0, verbose=False)
+
+
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
     """moto's standalone server (S3, DynamoDB, SQS) in a thread of the test process."""
-    from moto.server import ThreadedMotoServer
-
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one INFO line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = _moto_server()
     server.start()
     host, port = server.get_host_and_port()
     try:

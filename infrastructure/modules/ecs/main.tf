@@ -314,8 +314,9 @@ data "aws_iam_policy_document" "sweep" {
   }
 
   statement {
+    # Query: every listing reads the job store's indexes; Scan: its upkeep pass (JobStore.settle_records).
     sid       = "Jobs"
-    actions   = ["dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    actions   = ["dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
     resources = local.table_resources
   }
 

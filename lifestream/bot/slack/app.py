@@ -3,7 +3,7 @@
 Built like slack-bolt's own async examples: one ``AsyncApp``, listeners
 registered with decorators, ``ack()`` first, slow work after it. Slack
 re-sends events it believes were missed; every event and every shared file is
-handled once (``SeenStore``), and the same recording shared twice makes one
+handled once (``Services.seen``, shared by every bot task when configured), and the same recording shared twice makes one
 job (the job store's idempotency key).
 
 One workspace (a bot token), or any number: with OAuth credentials the app
@@ -47,7 +47,6 @@ from lifestream.bot.commands import (
     parse_command,
 )
 from lifestream.bot.fetcher import Credential, origin_of
-from lifestream.bot.seen import SeenStore
 from lifestream.bot.slack import mrkdwn
 from lifestream.bot.slack.blocks import (
     answer_blocks,
@@ -150,7 +149,7 @@ class SlackBot:
         else:
             self.app = AsyncApp(client=client, signing_secret=settings.slack_signing_secret,
                                 request_verification_enabled=verify)
-        self.seen = SeenStore(settings.data_dir / "slack-seen.sqlite3")
+        self.seen = services.seen  # shared with every bot task when the idempotency table is set
         # Re-renders posted minutes after a rename; the one the process subscribed to job events, if any.
         self.notifier = notifier or SlackNotifier(services)
         self._members: dict[tuple[str, str], tuple[float, list[str]]] = {}

@@ -40,7 +40,6 @@ from lifestream.bot.commands import (
     ShowVoice,
     parse_command,
 )
-from lifestream.bot.seen import SeenStore
 from lifestream.bot.teams.activities import channel_data, command_text, search_scope, shared_files
 from lifestream.bot.teams.cards import (
     ASK,
@@ -96,7 +95,7 @@ class TeamsBot(TeamsActivityHandler):
         # reach this code (and its short messages) instead of a generic apology.
         self.outbound = outbound
         self.posts = MinutesPosts(services)
-        self.seen = SeenStore(settings.data_dir / "teams-seen.sqlite3")
+        self.seen = services.seen  # shared with every bot task when the idempotency table is set
         # Failures here are typically the connector refusing a reply: nobody can be told in the chat.
         self._background = BackgroundTasks("Teams background work")
 

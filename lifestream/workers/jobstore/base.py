@@ -17,7 +17,7 @@ import builtins
 import hashlib
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
@@ -78,6 +78,9 @@ class Job(BaseModel):
     finished_at: float | None = None
     # When its recording was deleted (retention rules, LIFESTREAM_KEEP_RECORDINGS=false); the minutes stay.
     recording_deleted_at: float | None = None
+    # When the job store may forget the record by itself (DynamoDB's TTL): set on finished jobs only, from
+    # their workspace's retention period (with a grace past the sweeper's turn); None: kept.
+    expires_at: float | None = None
 
     @property
     def result_prefix(self) -> str:
@@ -95,8 +98,15 @@ def iso(ts: float | None) -> str:
 _ANY = object()
 
 
+# When a finished job's record may expire, if ever (its workspace's retention): given to a store that expires
+# records by itself (DynamoDB's TTL), by the one place that builds services.
+RecordExpiry = Callable[[Job], float | None]
+
+
 class JobStore(ABC):
     """High-level transitions, written once on top of three backend primitives."""
+
+    expiry: RecordExpiry | None = None  # None: records are kept until deleted (SQLite; DynamoDB without rules)
 
     # --- backend primitives
 
@@ -109,8 +119,13 @@ class JobStore(ABC):
 
     @abstractmethod
     def list(self, states: Collection[JobState] | None = None, limit: int = 100, *,
-             announced: bool | None = None) -> list[Job]:
-        """Newest first; optionally only jobs whose completion_announced equals announced."""
+             announced: bool | None = None, workspace: str | None = None) -> list[Job]:
+        """Newest first; optionally only jobs whose completion_announced equals announced, and only jobs of
+        one workspace (its origin's)."""
+
+    @abstractmethod
+    def with_recording(self, storage_key: str) -> builtins.list[Job]:
+        """Every job of the stored recording ``storage_key`` (the same file shared in several places)."""
 
     @abstractmethod
     def _cas(self, job_id: str, changes: dict[str, Any], *, states: Collection[JobState], owner: Any = _ANY,
@@ -125,6 +140,12 @@ class JobStore(ABC):
 
     def close(self) -> None:
         pass
+
+    def settle_records(self) -> int:
+        """Bring what the store derives from each record up to date (index keys of records written before
+        the indexes, expiries after a workspace's retention changed); how many records changed. A
+        maintenance pass over every record: the retention sweeper runs it, never a request."""
+        return 0
 
     # --- transitions
 

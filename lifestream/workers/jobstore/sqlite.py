@@ -7,6 +7,7 @@ processes on the same file (WAL mode, a busy timeout instead of errors).
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -26,6 +27,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs (idempotency_key);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, created_at);
+CREATE INDEX IF NOT EXISTS jobs_workspace ON jobs (json_extract(origin, '$.workspace'), created_at);
+CREATE INDEX IF NOT EXISTS jobs_recording ON jobs (storage_key);
 """
 
 
@@ -111,9 +114,12 @@ class SQLiteJobStore(JobStore):
         return deleted
 
     def list(self, states: Collection[JobState] | None = None, limit: int = 100, *,
-             announced: bool | None = None) -> list[Job]:
+             announced: bool | None = None, workspace: str | None = None) -> builtins.list[Job]:
         where: list[str] = ["1"]
         params: list[Any] = []
+        if workspace is not None:
+            where.append("json_extract(origin, '$.workspace') = ?")
+            params.append(workspace)
         if states:
             where.append(f"state IN ({', '.join('?' for _ in states)})")
             params += [JobState(s).value for s in states]
@@ -122,6 +128,9 @@ class SQLiteJobStore(JobStore):
             params.append(int(announced))
         sql = f"SELECT * FROM jobs WHERE {' AND '.join(where)} ORDER BY created_at DESC LIMIT ?"
         return [_from_row(r) for r in self._execute(sql, [*params, limit])]
+
+    def with_recording(self, storage_key: str) -> builtins.list[Job]:
+        return [_from_row(r) for r in self._execute("SELECT * FROM jobs WHERE storage_key = ?", [storage_key])]
 
     def _cas(self, job_id: str, changes: dict[str, Any], *, states: Collection[JobState], owner: Any = _ANY,
              lease_before: float | None = None, announced: bool | None = None,
