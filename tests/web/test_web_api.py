@@ -249,7 +249,8 @@ def test_meeting_page_with_a_signed_link(server, uploaded):
     assert len(keyframes) == len(meeting["scenes"]) >= 1
     assert html.count('<image class="keyframe-thumb"') == len(meeting["scenes"])  # on the timeline's time axis
     assert html.count('<li id="seg-') == len(meeting["transcript"]["segments"])
-    assert "Diane in New Jersey" in html
+    # The recogniser hears "Diane in" or "Diane and" New Jersey depending on the CPU's maths kernels: match the words.
+    assert re.search(r"This is Diane \w+ New Jersey", html)
     image = server.request("GET", server.url + keyframes[0].replace("&amp;", "&"))
     assert image.status == 200 and image.body[:3] == b"\xff\xd8\xff"
     bare = keyframes[0].split("?")[0]
@@ -281,7 +282,7 @@ def test_insights_and_downloads_on_the_page_and_in_the_api(server, uploaded, tmp
         (tmp_path / "m.pdf").write_bytes(pdf.body)
         text = subprocess.run(["pdftotext", str(tmp_path / "m.pdf"), "-"], capture_output=True, text=True,
                               check=True).stdout
-        assert "Diane in New Jersey" in " ".join(text.split()) and "Figure 1." in text
+        assert re.search(r"Diane \w+ New Jersey", " ".join(text.split())) and "Figure 1." in text
     # What the bots post: the page link they sign, turned into a download link.
     word = server.request("GET", download_link(url, "docx"))
     assert word.status == 200 and word.headers["Content-Type"].startswith("application/vnd.openxmlformats")
