@@ -210,10 +210,15 @@ def main() -> None:
 
     rows = []
     for label, path in inputs:
+        # The pipeline first: on a 3-hour input its peak memory is the figure that matters most.
+        full = _measure_pipeline(path, warm, options)
+        print(f"measured {label}: whole pipeline {full['caller_seconds']:.1f} s, peak RSS {_mb(full['peak_rss'])} MB",
+              flush=True)
         extracted = extract_audio(probe(path), work / "bare.wav")  # what bare faster-whisper reads: 16 kHz mono
         bare = _measure_bare(extracted, warm, args.model)
         extracted.unlink()
-        full = _measure_pipeline(path, warm, options)
+        print(f"measured {label}: bare faster-whisper {bare['asr']:.1f} s, peak RSS {_mb(bare['peak_rss'])} MB",
+              flush=True)
         rows.append((label, bare, full))
 
     load = os.getloadavg()
