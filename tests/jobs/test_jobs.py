@@ -153,7 +153,9 @@ def test_worker_killed_mid_job_completes_once(configure, workers, redis_url, sam
     done = wait_completed(store, job.id, 180, "the job to complete after the restart", second)
     # The announcement follows the completion by a moment (another compare-and-set, then the hook).
     events = wait_for(lambda: hook_events(settings.data_dir), 10, "the completion to be announced", second)
-    assert done.attempts == 2 and done.origin.channel == "C1" and store.get(job.id).completion_announced
+    assert done.attempts == 2 and done.origin.channel == "C1"
+    # Marked announced only once everything is posted, i.e. just after the hook has written its event.
+    wait_for(lambda: store.get(job.id).completion_announced, 10, "the completion to be marked announced", second)
     assert result_files(settings, job.id) == RESULT_FILES
     assert list((settings.data_dir / "tmp").iterdir()) == []  # both attempts' scratch folders are gone
     meeting_json = settings.results_dir / job.id / "meeting.json"
