@@ -6,6 +6,9 @@ At worker start-up, and then every few seconds, it
   was killed, or its machine went away) and sends it a new message;
 - in embedded mode, sends every due queued job to the in-process broker
   (see ``lifestream.workers.broker`` for why the job store is the queue);
+- with Redis, sends a job that has waited queued for a while (``resend_after``) its message again: a
+  Redis without persistence that restarts, or fails over, loses every message it held, and nothing
+  else would ever send them (SQS keeps its messages; the embedded broker is fed from the store anyway);
 - announces completed jobs nobody announced (a worker died in between).
 
 Duplicate messages are harmless by construction: a job is claimed with a
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import dramatiq
 from dramatiq import Middleware
@@ -41,6 +45,9 @@ class JobRecovery(Middleware):
         self._wake = threading.Event()  # set by the process's JobQueue when it submits a job
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # Long enough that a healthy backlog gets few duplicate messages (each is harmless: the claim is a
+        # compare-and-set), short enough that a job whose message Redis lost waits a minute or so.
+        self.resend_after = max(60.0, 4 * self.settings.job_lease_seconds)
 
     # --- Dramatiq hooks
 
@@ -91,6 +98,13 @@ class JobRecovery(Middleware):
                 log.warning("job %s: its worker %s stopped renewing its lease; queued again", job.id, job.owner)
                 if self.spec.kind != "embedded":
                     send_job(broker, self.settings, released.id, released.duration)
+        if self.spec.kind == "redis":
+            stale = time.time() - self.resend_after
+            for job in store.due():
+                if job.updated_at < stale and store.mark_resent(job.id) is not None:
+                    log.warning("job %s: queued for %.0f s, its message may be lost; sent again", job.id,
+                                time.time() - job.updated_at)
+                    send_job(broker, self.settings, job.id, job.duration)
         if self.spec.kind == "embedded":
             for job in store.due():
                 with self._lock:
