@@ -153,6 +153,30 @@ def send_job(broker: dramatiq.Broker, settings: Settings, job_id: str, duration:
             time.sleep(delay)
 
 
+def redis_job_ids(broker: dramatiq.Broker, queue: str) -> set[str]:
+    """The jobs that have a message in Redis: waiting, delayed (a retry's backoff) or being worked.
+
+    Read from the hashes Dramatiq's Redis broker keeps every unacknowledged message in
+    (``<namespace>:<queue>.msgs`` and ``<namespace>:<queue>.DQ.msgs``, see its dispatch.lua). Should that
+    layout change, this finds nothing, and the recovery loop re-sends a waiting job now and then instead
+    of only when its message is gone: duplicates, which the claim's compare-and-set makes harmless.
+    """
+    from dramatiq.brokers.redis import RedisBroker
+
+    if not isinstance(broker, RedisBroker):
+        return set()
+    ids = set()
+    for key in (f"{broker.namespace}:{queue}.msgs", f"{broker.namespace}:{queue}.DQ.msgs"):
+        for _, data in broker.client.hscan_iter(key):
+            try:
+                message = dramatiq.Message.decode(data)
+            except dramatiq.errors.DecodeError:
+                continue
+            if message.args:
+                ids.add(str(message.args[0]))
+    return ids
+
+
 class JobQueue:
     """How this process gets a queued job to a worker: a message on the broker or, with the embedded
     broker, a nudge to this process's own workers (there the job store is the queue, see above)."""

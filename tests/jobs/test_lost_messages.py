@@ -16,11 +16,12 @@ from tests.support.faults import RedisServer
 
 
 def queued_messages(broker) -> list[str]:
+    """The jobs of the messages waiting in the queue, taken as a worker takes them (and not acknowledged:
+    Redis keeps them as being worked on)."""
     consumer = broker.consume(DEFAULT_QUEUE, prefetch=10, timeout=500)
     ids = []
     while (message := next(consumer)) is not None:
         ids.append(message.args[0])
-        consumer.ack(message)
     consumer.close()
     return ids
 
@@ -49,15 +50,18 @@ def test_a_job_whose_message_redis_lost_is_sent_again(tmp_path):
                                    created_at=long_ago, updated_at=long_ago))
         fresh, _ = store.create(Job(id="fresh", storage_key="uploads/b.wav", idempotency_key="k:b",
                                     source_name="b.wav"))
+        waiting, _ = store.create(Job(id="waiting", storage_key="uploads/c.wav", idempotency_key="k:c",
+                                      source_name="c.wav", created_at=long_ago, updated_at=long_ago))
         broker = build_broker(settings)
+        send_job(broker, settings, "waiting", 30.0)  # queued behind others for two minutes, its message safe
         recovery = JobRecovery(services)
-        assert recovery.resend_after == 120.0  # 4 leases of 30 s
-        recovery.resend_after = 60.0
+        assert recovery.resend_after == 60.0  # 2 leases of 30 s
         recovery.scan(broker)
-        # The job queued for two minutes with no message anywhere gets one; the fresh one is left to its own.
-        assert queued_messages(broker) == ["lost"]
+        # The job queued for two minutes with no message anywhere gets one; the one whose message waits in
+        # Redis gets no second, and the fresh one is left to its own.
+        assert sorted(queued_messages(broker)) == ["lost", "waiting"]
         assert store.get("lost").state is JobState.QUEUED and store.get("lost").updated_at > long_ago + 100
-        recovery.scan(broker)  # and not again at the next scan: its clock started over
+        recovery.scan(broker)  # and not again at the next scan: its clock started over, and its message is there
         assert queued_messages(broker) == []
         broker.close()
         services.close()

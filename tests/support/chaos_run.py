@@ -286,7 +286,7 @@ def run_chaos(config: ChaosConfig, sample: Path, workdir: Path, *, log: Callable
             job_attempts={j.id: j.attempts for j in jobs},
             announcements_resumed=everything.count("failed on completed") + everything.count("failed on failed"),
             worker_killed_holding=killed_job,
-            messages_resent=everything.count("its message may be lost; sent again"),
+            messages_resent=everything.count("no message in Redis (lost in a restart?); sent again"),
             duplicated_posts=len(posts) - len(set(posts)),
             wall_s=time.monotonic() - started,
             logs=logs,
