@@ -11,8 +11,9 @@ from tests.support.load_run import LoadConfig, run_load
 def test_acks_stay_under_slacks_three_seconds_while_two_jobs_run(tmp_path, sample_wav):
     result = run_load(LoadConfig(rate=6.0, seconds=12.0, loops=6), sample_wav, tmp_path)
     print(result.table())
-    # While the first questions loaded the embedding model, the API was not kept waiting behind them.
-    assert result.cold_api_s < result.cold_answer_s, (result.cold_api_s, result.cold_answer_s)
+    # While the first questions loaded the embedding model, the API was not kept waiting behind them (it
+    # was, until questions got their own threads: it answered when the model was loaded, 27.8 s, with them).
+    assert result.cold_api_s < 0.5 * result.cold_answer_s, (result.cold_api_s, result.cold_answer_s)
     slack = result.slack()
     assert len(slack) >= 0.55 * result.sent  # three kinds of five are Slack's
     assert result.both_processing >= 0.5, "the load did not meet two running jobs"
