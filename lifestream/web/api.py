@@ -308,7 +308,7 @@ async def query(request: web.Request) -> web.Response:
     else:
         settings = await asyncio.to_thread(svc.settings_for, ws)  # the workspace's LLM choice
         answer = await ask_async(question, Scope(ws, sorted(conversations)), settings=settings,
-                                         index=svc.index, meeting_ids=tuple(body.meeting_ids))
+                                 index=svc.index, meeting_ids=tuple(body.meeting_ids))
     return web.json_response(answer.model_dump(mode="json"))
 
 

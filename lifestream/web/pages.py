@@ -144,7 +144,7 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
     if question is not None:
         ws, conversation = _scope(job)
         answer = await ask_async(question, Scope(ws, [conversation]), settings=svc.settings,
-                                         index=svc.index, meeting_ids=(meeting_id,))
+                                 index=svc.index, meeting_ids=(meeting_id,))
     title = meeting.minutes.title if meeting.minutes else meeting.source.name
     tl = timeline.build(meeting, keyframe_url)
     ins = insights.of(meeting)

@@ -426,7 +426,7 @@ class SlackBot:
         conversations = await self.user_conversations(client, workspace, user)
         settings = await asyncio.to_thread(self.services.settings_for, workspace)  # its LLM choice
         return await ask_async(question, Scope(workspace, conversations), settings=settings,
-                                       index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
+                               index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
 
     async def handle_ask(self, command: dict, respond, client) -> None:
         match parse_command(command.get("text")):
@@ -480,7 +480,7 @@ class SlackBot:
         meeting_id = asked.get("meeting_id")
         try:
             result = await ask_async(question, Scope(workspace, [channel]), settings=self.settings,
-                                             index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
+                                     index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
             cited = [str(m) for m in asked.get("cited") or []]
             jobs = await asyncio.to_thread(lambda: [self.services.store.get(m) for m in dict.fromkeys(cited)])
         except LifeStreamError as exc:

@@ -284,8 +284,8 @@ class TeamsBot(TeamsActivityHandler):
             # Only meetings shared in this conversation: whoever can read it could read those minutes.
             settings = await asyncio.to_thread(self.services.settings_for, workspace)  # its LLM choice
             result = await ask_async(question, Scope(workspace, [conversation]), settings=settings,
-                                             index=self.services.index,
-                                             meeting_ids=(meeting_id,) if meeting_id else ())
+                                     index=self.services.index,
+                                     meeting_ids=(meeting_id,) if meeting_id else ())
             message: Activity | str = card_message(
                 answer_card(question, result, lambda mid: meeting_link(self.settings, mid, ttl=ANSWER_TTL)),
                 md(result.text, 200))
