@@ -32,9 +32,13 @@ def test_a_message_sent_while_redis_restarts_gets_through(tmp_path):
         broker = build_broker(settings)
         broker.client.ping()  # a pooled connection, which the restart leaves dead
         redis.kill()
-        threading.Timer(1.0, redis.start).start()
+        restart = threading.Timer(1.0, redis.start)
+        restart.start()
         started = time.monotonic()
-        send_job(broker, settings, "job-during-restart", 30.0)
+        try:
+            send_job(broker, settings, "job-during-restart", 30.0)
+        finally:
+            restart.join()  # so that the server it starts is the one stopped at the end
         assert 0.9 < time.monotonic() - started < 8
         assert queued_messages(broker) == ["job-during-restart"]
         broker.close()
