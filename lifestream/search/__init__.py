@@ -9,6 +9,9 @@ Heavy libraries (torch, the SDKs) load on first use, not on import.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +25,8 @@ if TYPE_CHECKING:
     from lifestream.search.embeddings import Embedder
     from lifestream.search.retrieval import Retriever
 
-__all__ = ["CLI_CONVERSATION", "CLI_WORKSPACE", "Hit", "Indexer", "Scope", "SearchFilter", "SearchIndex", "answer_writer", "ask", "get_index",
+__all__ = ["CLI_CONVERSATION", "CLI_WORKSPACE", "Hit", "Indexer", "Scope", "SearchFilter", "SearchIndex", "answer_writer", "ask", "ask_async",
+           "get_index",
            "get_retriever", "local_index_path"]
 
 # Where ``lifestream process`` indexes and ``lifestream ask`` looks by default.
@@ -66,6 +70,18 @@ def answer_writer(settings: Settings) -> LlmAnswerWriter | None:
 
     return LlmAnswerWriter(settings.llm_base_url, settings.llm_api_key, settings.llm_model,
                            timeout=settings.llm_timeout_seconds)
+
+
+# Questions a server answers run in a pool of their own. The first one loads the embedding model (torch:
+# tens of seconds on a busy machine) and the others wait for it; in the event loop's default pool they
+# held every thread, and with them every request that needs one (bench/load.py: API calls timed out).
+_QUESTIONS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lifestream-ask")
+
+
+async def ask_async(question: str, scope: Scope, **kwargs) -> Answer:
+    """``ask`` from async code (the bots, the API, the pages), in the questions' own threads."""
+    call = functools.partial(ask, question, scope, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_QUESTIONS, call)
 
 
 def ask(question: str, scope: Scope, *, settings: Settings, index: SearchIndex,

@@ -30,7 +30,7 @@ from lifestream.pipeline.limits import check_duration, stored_duration
 from lifestream.pipeline.outputs import minutes_markdown
 from lifestream.public_errors import public_reason, redact_urls
 from lifestream.retention_rules import RetentionRules
-from lifestream.search import Scope, ask
+from lifestream.search import Scope, ask_async
 from lifestream.search.answers import NOT_FOUND_TEXT, Answer
 from lifestream.services import Services
 from lifestream.settings import Settings
@@ -317,8 +317,8 @@ async def query(request: web.Request) -> web.Response:
         answer = Answer(text=NOT_FOUND_TEXT, found=False)
     else:
         settings = await asyncio.to_thread(svc.settings_for, ws)  # the workspace's LLM choice
-        answer = await asyncio.to_thread(ask, question, Scope(ws, sorted(conversations)), settings=settings,
-                                         index=svc.index, meeting_ids=tuple(body.meeting_ids))
+        answer = await ask_async(question, Scope(ws, sorted(conversations)), settings=settings,
+                                 index=svc.index, meeting_ids=tuple(body.meeting_ids))
     return web.json_response(answer.model_dump(mode="json"))
 
 

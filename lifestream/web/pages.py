@@ -27,7 +27,7 @@ from lifestream.exports import FORMATS, Export, export, stored_keyframes
 from lifestream.meetings import load as load_meeting
 from lifestream.pipeline import insights
 from lifestream.public_errors import redact_urls
-from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Scope, ask
+from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Scope, ask_async
 from lifestream.services import Services
 from lifestream.storage import StorageMissing, result_prefix
 from lifestream.timefmt import clock
@@ -143,8 +143,8 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
     answer = None
     if question is not None:
         ws, conversation = _scope(job)
-        answer = await asyncio.to_thread(ask, question, Scope(ws, [conversation]), settings=svc.settings,
-                                         index=svc.index, meeting_ids=(meeting_id,))
+        answer = await ask_async(question, Scope(ws, [conversation]), settings=svc.settings,
+                                 index=svc.index, meeting_ids=(meeting_id,))
     title = meeting.minutes.title if meeting.minutes else meeting.source.name
     tl = timeline.build(meeting, keyframe_url)
     ins = insights.of(meeting)

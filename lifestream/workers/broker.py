@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlparse
@@ -129,20 +130,51 @@ def build_broker(settings: Settings, *, recovery: Middleware | None = None) -> d
     return broker
 
 
+# A dropped connection or a broker restarting is a few seconds' gap: the message is sent again over
+# about 6 s (a new connection each time) before the job is given up as unsent.
+SEND_RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 2.5)
+
+
 def send_job(broker: dramatiq.Broker, settings: Settings, job_id: str, duration: float | None) -> None:
     """Enqueue a job's message, with a time limit scaled to the recording's length."""
     spec = parse_broker_url(settings.broker_url)
     message: dramatiq.Message[None] = dramatiq.Message(
         queue_name=spec.queue, actor_name=ACTOR_NAME, args=(job_id,), kwargs={},
         options={"time_limit": policy.time_limit_ms(duration, settings)})
-    try:
-        broker.enqueue(message)
-    except dramatiq.BrokerError as exc:
-        raise TransientError(f"cannot reach the queue ({settings.broker_url}): {exc}") from exc
-    except Exception as exc:
-        if policy.is_transient(exc):
-            raise TransientError(f"cannot reach the queue ({settings.broker_url}): {exc}") from exc
-        raise
+    for delay in (*SEND_RETRY_DELAYS_S, None):
+        try:
+            broker.enqueue(message)
+            return
+        except Exception as exc:
+            if not isinstance(exc, dramatiq.BrokerError) and not policy.is_transient(exc):
+                raise
+            if delay is None:
+                raise TransientError(f"cannot reach the queue ({settings.broker_url}): {exc}") from exc
+            time.sleep(delay)
+
+
+def redis_job_ids(broker: dramatiq.Broker, queue: str) -> set[str]:
+    """The jobs that have a message in Redis: waiting, delayed (a retry's backoff) or being worked.
+
+    Read from the hashes Dramatiq's Redis broker keeps every unacknowledged message in
+    (``<namespace>:<queue>.msgs`` and ``<namespace>:<queue>.DQ.msgs``, see its dispatch.lua). Should that
+    layout change, this finds nothing, and the recovery loop re-sends a waiting job now and then instead
+    of only when its message is gone: duplicates, which the claim's compare-and-set makes harmless.
+    """
+    from dramatiq.brokers.redis import RedisBroker
+
+    if not isinstance(broker, RedisBroker):
+        return set()
+    ids = set()
+    for key in (f"{broker.namespace}:{queue}.msgs", f"{broker.namespace}:{queue}.DQ.msgs"):
+        for _, data in broker.client.hscan_iter(key):
+            try:
+                message = dramatiq.Message.decode(data)
+            except dramatiq.errors.DecodeError:
+                continue
+            if message.args:
+                ids.add(str(message.args[0]))
+    return ids
 
 
 class JobQueue:

@@ -6,6 +6,10 @@ At worker start-up, and then every few seconds, it
   was killed, or its machine went away) and sends it a new message;
 - in embedded mode, sends every due queued job to the in-process broker
   (see ``lifestream.workers.broker`` for why the job store is the queue);
+- with Redis, sends a job that has waited queued for a while (``resend_after``) with no message in
+  Redis its message again: a Redis without persistence that restarts, or fails over, loses every
+  message it held, and nothing else would ever send them (SQS keeps its messages; the embedded broker
+  is fed from the store anyway);
 - announces completed jobs nobody announced (a worker died in between).
 
 Duplicate messages are harmless by construction: a job is claimed with a
@@ -16,13 +20,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import dramatiq
 from dramatiq import Middleware
 
 from lifestream.services import Services
 from lifestream.workers import attempts
-from lifestream.workers.broker import send_job
+from lifestream.workers.broker import redis_job_ids, send_job
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,9 @@ class JobRecovery(Middleware):
         self._wake = threading.Event()  # set by the process's JobQueue when it submits a job
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # A job is queued in the store a moment before its message is sent, and a retry's message is
+        # re-enqueued a moment after the job is queued again: only a job older than this can have lost it.
+        self.resend_after = max(30.0, 2 * self.settings.job_lease_seconds)
 
     # --- Dramatiq hooks
 
@@ -91,6 +99,14 @@ class JobRecovery(Middleware):
                 log.warning("job %s: its worker %s stopped renewing its lease; queued again", job.id, job.owner)
                 if self.spec.kind != "embedded":
                     send_job(broker, self.settings, released.id, released.duration)
+        if self.spec.kind == "redis":
+            waiting = [job for job in store.due() if job.updated_at < time.time() - self.resend_after]
+            present = redis_job_ids(broker, self.spec.queue) if waiting else set()
+            for job in waiting:
+                if job.id not in present and store.mark_resent(job.id) is not None:
+                    log.warning("job %s: queued for %.0f s with no message in Redis (lost in a restart?); "
+                                "sent again", job.id, time.time() - job.updated_at)
+                    send_job(broker, self.settings, job.id, job.duration)
         if self.spec.kind == "embedded":
             for job in store.due():
                 with self._lock:

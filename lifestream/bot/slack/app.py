@@ -78,7 +78,7 @@ from lifestream.links import ANSWER_TTL, meeting_link
 from lifestream.origin import SlackOrigin, shared_in
 from lifestream.people import mentionable, save_roster
 from lifestream.public_errors import public_reason
-from lifestream.search import Scope, ask
+from lifestream.search import Scope, ask_async
 from lifestream.search.answers import Answer
 from lifestream.services import Services
 from lifestream.timefmt import clock
@@ -433,8 +433,8 @@ class SlackBot:
         workspace = _workspace(team)
         conversations = await self.user_conversations(client, workspace, user)
         settings = await asyncio.to_thread(self.services.settings_for, workspace)  # its LLM choice
-        return await asyncio.to_thread(ask, question, Scope(workspace, conversations), settings=settings,
-                                       index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
+        return await ask_async(question, Scope(workspace, conversations), settings=settings,
+                               index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
 
     async def handle_ask(self, command: dict, respond, client) -> None:
         match parse_command(command.get("text")):
@@ -487,8 +487,8 @@ class SlackBot:
         question = str(asked.get("question") or "")
         meeting_id = asked.get("meeting_id")
         try:
-            result = await asyncio.to_thread(ask, question, Scope(workspace, [channel]), settings=self.settings,
-                                             index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
+            result = await ask_async(question, Scope(workspace, [channel]), settings=self.settings,
+                                     index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
             cited = [str(m) for m in asked.get("cited") or []]
             jobs = await asyncio.to_thread(lambda: [self.services.store.get(m) for m in dict.fromkeys(cited)])
         except LifeStreamError as exc:

@@ -64,7 +64,7 @@ from lifestream.links import ANSWER_TTL, meeting_link
 from lifestream.origin import TeamsOrigin, shared_in
 from lifestream.people import mentionable, save_roster
 from lifestream.public_errors import public_reason
-from lifestream.search import Scope, ask
+from lifestream.search import Scope, ask_async
 from lifestream.services import Services
 from lifestream.workers.jobstore import Job
 from lifestream.workers.recordings import recording_gone
@@ -287,9 +287,9 @@ class TeamsBot(TeamsActivityHandler):
         try:
             # Only meetings shared in this conversation: whoever can read it could read those minutes.
             settings = await asyncio.to_thread(self.services.settings_for, workspace)  # its LLM choice
-            result = await asyncio.to_thread(ask, question, Scope(workspace, [conversation]), settings=settings,
-                                             index=self.services.index,
-                                             meeting_ids=(meeting_id,) if meeting_id else ())
+            result = await ask_async(question, Scope(workspace, [conversation]), settings=settings,
+                                     index=self.services.index,
+                                     meeting_ids=(meeting_id,) if meeting_id else ())
             message: Activity | str = card_message(
                 answer_card(question, result, lambda mid: meeting_link(self.settings, mid, ttl=ANSWER_TTL)),
                 md(result.text, 200))

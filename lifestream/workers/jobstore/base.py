@@ -192,6 +192,10 @@ class JobStore(ABC):
                                   "finished_at": time.time(), "completion_announced": True},
                          states=[JobState.QUEUED])  # announced: whoever submitted it is told there and then
 
+    def mark_resent(self, job_id: str) -> Job | None:
+        """A queued job's message was sent again (the broker may have lost it): its updated_at moves on."""
+        return self._cas(job_id, {}, states=[JobState.QUEUED])
+
     def retry_later(self, job_id: str, owner: str, reason: str, *, not_before: float) -> Job | None:
         """Back to queued after a transient failure; the broker redelivers at not_before."""
         return self._cas(job_id, {"state": JobState.QUEUED, "owner": None, "lease_until": None, "stage": None,
