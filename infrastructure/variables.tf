@@ -192,13 +192,13 @@ variable "keep_recordings" {
 variable "max_downloads" {
   description = "Shared recordings a bot task downloads at once (LIFESTREAM_MAX_DOWNLOADS); each may be up to the upload limit (2 GB) on the task's ephemeral storage (20 GiB), which must also keep download_free_margin_mb free."
   type        = number
-  default     = 4
+  default     = 8
 }
 
 variable "max_downloads_per_user" {
   description = "Of those, at once for one person or API workspace (LIFESTREAM_MAX_DOWNLOADS_PER_USER)."
   type        = number
-  default     = 2
+  default     = 5
 }
 
 variable "download_free_margin_mb" {

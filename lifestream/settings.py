@@ -146,8 +146,9 @@ class Settings(BaseSettings):
     # Downloads of shared recordings (files and links in chat, direct API uploads) at once in this process,
     # and for one person (an API workspace); beyond them, and when the disk would keep less than the margin
     # free after the recording, the person is told to try again in a minute (lifestream.downloads).
-    max_downloads: int = Field(default=4, ge=1)
-    max_downloads_per_user: int = Field(default=2, ge=1)
+    # A person dropping several recordings into a channel at once shares them together: room for five of theirs.
+    max_downloads: int = Field(default=8, ge=1)
+    max_downloads_per_user: int = Field(default=5, ge=1)
     download_free_margin_mb: int = Field(default=1024, ge=0)
 
     # --- workspace defaults: each workspace may change these for itself (lifestream.installations.workspace);
