@@ -81,7 +81,9 @@ _SELF_CUES = (
     _Cue(re.compile(r"\b(?i:my name(?:'s| is))\s+" + _NAME), 0.9, 0.75),
     _Cue(re.compile(r"\b(?i:this is)\s+" + _NAME + r",?\s+(?i:speaking|here)\b"), 0.9, 0.7),
     _Cue(re.compile(r"\b(?i:i'm|i am)\s+" + _NAME), 0.8, 0.4),
-    _Cue(re.compile(_START + r"(?i:this is)\s+" + _NAME), 0.75, 0.35, may_present=True),
+    # (Or a capital "This" straight after a word: a sentence end the recogniser left unpunctuated, "heard a
+    # beep This is Diane in New Jersey.")
+    _Cue(re.compile(r"(?:" + _START + r"(?i:this is)|(?<=[a-z])\s+This is)\s+" + _NAME), 0.75, 0.35, may_present=True),
     _Cue(re.compile(_START + _NAME + r",?\s+(?i:here|speaking)\b"), 0.75, None),
     _Cue(re.compile(_START + r"(?i:it's|it is)\s+" + _NAME + r"\s*(?:[,.!]|$)"), 0.6, None),
     _Cue(re.compile(r"\b(?i:call me)\s+" + _NAME + r"\s*(?:[,.!]|$)"), 0.6, None),

@@ -38,6 +38,7 @@ from tests.doubles.llm import LlmDouble
 
 @pytest.mark.parametrize("said,name", [
     ("This is Diane in New Jersey.", "Diane"),
+    ("heard a beep This is Diane in New Jersey.", "Diane"),  # an unpunctuated sentence end (an AVX2 CPU's ASR)
     ("And I'm Sheila and Texas originally from Chicago.", "Sheila"),
     ("Right my name's Adam juggard.", "Adam"),  # a real AMI meeting's opening, as Whisper heard it
     ("Hi everyone, my name is Priya Sharma.", "Priya Sharma"),  # not in the census list, but a strong frame
