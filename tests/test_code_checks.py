@@ -13,7 +13,7 @@ any below it, never one above:
     jobs       workers/ submit, execute, recovery, actors, runtime (they take Services)
     services   services (builds the adapters below, once per process)
     adapters   storage/, search/, pipeline/, exports/, samples, people/, voiceprints/,
-               workers/ jobstore, broker, hooks, policy, installations/, downloads, seen/
+               workers/ jobstore, broker, hooks, policy, installations/, downloads, seen/, dynamo_tables
     core       errors, settings, models, origin, links, timefmt, threads, public_errors,
                retention_rules
 
@@ -41,7 +41,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [  # bottom first
                   "lifestream.samples", "lifestream.people", "lifestream.voiceprints", "lifestream.workers.jobstore",
                   "lifestream.downloads",
                   "lifestream.workers.broker", "lifestream.workers.hooks", "lifestream.workers.policy",
-                  "lifestream.installations", "lifestream.seen")),
+                  "lifestream.installations", "lifestream.seen", "lifestream.dynamo_tables")),
     ("services", ("lifestream.services",)),
     ("jobs", ("lifestream.workers",)),
     ("domain", ("lifestream.meetings", "lifestream.workspaces", "lifestream.retention")),

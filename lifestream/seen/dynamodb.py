@@ -20,6 +20,7 @@ import math
 import time
 from typing import Any
 
+from lifestream.dynamo_tables import create_with_ttl
 from lifestream.errors import ConfigError, TransientError
 from lifestream.seen.base import KEEP_SECONDS, SeenStore
 
@@ -65,22 +66,10 @@ class DynamoSeenStore(SeenStore):
             return next(k["AttributeName"] for k in table["KeySchema"] if k["KeyType"] == "HASH")
         except self._client.exceptions.ResourceNotFoundException:
             pass
-        try:
-            self._client.create_table(
-                TableName=self.table_name, BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
-        except self._client.exceptions.ResourceInUseException:
-            pass  # another process created it first
-        self._client.get_waiter("table_exists").wait(TableName=self.table_name)
-        from botocore.exceptions import ClientError
-
-        try:
-            self._client.update_time_to_live(TableName=self.table_name, TimeToLiveSpecification={
-                "Enabled": True, "AttributeName": self.ttl_attribute})
-        except ClientError as exc:  # another process turned it on first
-            if "already enabled" not in exc.response.get("Error", {}).get("Message", ""):
-                raise
+        create_with_ttl(self._client, {
+            "TableName": self.table_name, "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}, self.ttl_attribute)
         return "id"
 
     def _call(self, fn, *args, **kwargs):

@@ -49,6 +49,7 @@ from collections.abc import Collection, Iterator
 from decimal import Decimal
 from typing import Any
 
+from lifestream.dynamo_tables import create_with_ttl
 from lifestream.errors import ConfigError, TransientError
 from lifestream.workers.jobstore.base import (
     _ANY,
@@ -160,19 +161,7 @@ class DynamoJobStore(JobStore):
             return
         except self._client.exceptions.ResourceNotFoundException:
             pass
-        try:
-            self._client.create_table(**table_definition(self.table_name))
-        except self._client.exceptions.ResourceInUseException:
-            pass  # another process created it first
-        self._client.get_waiter("table_exists").wait(TableName=self.table_name)
-        from botocore.exceptions import ClientError
-
-        try:
-            self._client.update_time_to_live(TableName=self.table_name, TimeToLiveSpecification={
-                "Enabled": True, "AttributeName": self.ttl_attribute})
-        except ClientError as exc:  # another process turned it on first
-            if "already enabled" not in exc.response.get("Error", {}).get("Message", ""):
-                raise
+        create_with_ttl(self._client, table_definition(self.table_name), self.ttl_attribute)
 
     def _indexed(self) -> bool:
         """Whether the table's indexes are all ACTIVE (a table from before them: not until they are built)."""
