@@ -22,7 +22,6 @@ import random
 import shutil
 import subprocess
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ import aiohttp
 from aiohttp import web
 
 from tests.support.loopback import LoopbackServer, free_port
+from tests.support.servers import wait_for_port
 
 FAULT_KINDS = ("500", "reset", "stall")
 # Headers that belong to one hop, not to the request or response passed on.
@@ -218,16 +218,3 @@ class RedisServer:
 
     def __exit__(self, *exc) -> None:
         self.kill()
-
-
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
