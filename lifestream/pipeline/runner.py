@@ -28,6 +28,7 @@ from lifestream.pipeline import (
     classify,
     diarization,
     extract,
+    fanout,
     insights,
     limits,
     minutes,
@@ -135,6 +136,7 @@ def process_recording(
     remember_voices: bool = False,
     voiceprints: Sequence[Voiceprint] = (),
     checkpoint_dir: Path | None = None,
+    fanout_dir: Path | None = None,
 ) -> Meeting:
     """Process one recording into a meeting, its minutes and its result files (in ``result_dir``).
 
@@ -145,6 +147,8 @@ def process_recording(
     ``voiceprints`` (the workspace's) are named after that person, "recognised by voice".
     ``checkpoint_dir``: where ASR, diarization and scenes keep their results for a later attempt, and
     where an earlier attempt's are taken from (``lifestream.pipeline.checkpoints``).
+    ``fanout_dir``: the plan and every segment's result of a fanned-out recording (``lifestream.pipeline.fanout``);
+    ASR and diarization are then their join, and the audio is not extracted again.
     """
     path = Path(path)
     stages = _Stages(on_event)
@@ -160,24 +164,35 @@ def process_recording(
     checkpoints = (Checkpoints(checkpoint_dir, Shaping(sha, settings, speaker_count), result_dir)
                    if checkpoint_dir is not None else None)
     try:
-        wav = stages.run("extract", extract.extract_audio, media, work_dir / "audio.wav",
-                         max_seconds=settings.max_duration)
-        audio = extract.load_wav(wav)  # memory-mapped: the stages page in what they read
+        joined = _fanned_out(fanout_dir, speaker_count) if fanout_dir is not None else None
+        if joined is None:
+            wav = stages.run("extract", extract.extract_audio, media, work_dir / "audio.wav",
+                             max_seconds=settings.max_duration)
+            audio = extract.load_wav(wav)  # memory-mapped: the stages page in what they read
+        else:
+            stages.skip("extract")  # each segment's worker had its piece
 
         threads = settings.cpu_threads
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="lifestream-stage") as pool:
-            asr_future = pool.submit(
-                stages.costly, ASR, checkpoints, asr.transcribe, audio, settings.asr_model, settings.model_dir,
-                language=settings.asr_language, beam_size=settings.asr_beam_size,
-                compute_type=settings.asr_compute_type, cpu_threads=threads, on_progress=stages.progress("asr"),
-            )
-            if settings.diarization_backend != "none":
-                diarizer = diarization.get_diarizer(
-                    settings.diarization_backend,
-                    str(settings.pyannote_pipeline) if settings.pyannote_pipeline else None,
+            if joined is not None:
+                asr_future = pool.submit(stages.costly, ASR, checkpoints, joined.asr)
+            else:
+                asr_future = pool.submit(
+                    stages.costly, ASR, checkpoints, asr.transcribe, audio, settings.asr_model, settings.model_dir,
+                    language=settings.asr_language, beam_size=settings.asr_beam_size,
+                    compute_type=settings.asr_compute_type, cpu_threads=threads, on_progress=stages.progress("asr"),
+                    window_seconds=settings.asr_window_seconds,
                 )
-                diar_future = pool.submit(stages.costly, DIARIZATION, checkpoints, diarizer.diarize, audio,
-                                          speaker_count)
+            if settings.diarization_backend != "none":
+                if joined is not None:
+                    diar_future = pool.submit(stages.costly, DIARIZATION, checkpoints, joined.diarization)
+                else:
+                    diarizer = diarization.get_diarizer(
+                        settings.diarization_backend,
+                        str(settings.pyannote_pipeline) if settings.pyannote_pipeline else None,
+                    )
+                    diar_future = pool.submit(stages.costly, DIARIZATION, checkpoints, diarizer.diarize, audio,
+                                              speaker_count)
             else:
                 stages.skip("diarization")
                 diar_future = None
@@ -255,3 +270,21 @@ def process_recording(
         return meeting
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class _Joined:
+    """ASR and diarization of a fanned-out recording, as the join of its segments' results."""
+
+    results: list[fanout.SegmentResult]
+    count: diarization.SpeakerCount
+
+    def asr(self) -> asr.AsrResult:
+        return fanout.join_asr(self.results)
+
+    def diarization(self) -> diarization.Diarization:
+        return fanout.join_diarization(self.results, self.count)
+
+
+def _fanned_out(folder: Path, count: diarization.SpeakerCount) -> _Joined:
+    return _Joined(fanout.load_results(folder, fanout.load_plan(folder)), count)

@@ -11,14 +11,14 @@ from lifestream.storage.base import (
     StoredObject,
     api_upload_prefix,
     checkpoint_prefix,
+    fanout_prefix,
     result_prefix,
     safe_name,
     upload_key,
 )
 
 __all__ = ["RESULTS", "UPLOADS", "Storage", "StorageMissing", "StoredObject", "api_upload_prefix", "checkpoint_prefix",
-           "get_storage",
-           "result_prefix", "safe_name", "upload_key"]
+           "fanout_prefix", "get_storage", "result_prefix", "safe_name", "upload_key"]
 
 
 def get_storage(settings: Settings) -> Storage:

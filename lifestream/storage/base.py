@@ -100,6 +100,12 @@ def checkpoint_prefix(job_id: str) -> str:
     return f"{RESULTS}{job_id}/.checkpoints/"
 
 
+def fanout_prefix(job_id: str) -> str:
+    """Where a fanned-out job's segments are worked out (lifestream.workers.fanout): their plan, audio pieces,
+    claims and results. Hidden in its result folder like the checkpoints, and gone with them."""
+    return f"{RESULTS}{job_id}/.fanout/"
+
+
 def api_upload_prefix(job_id: str) -> str:
     """Where an API upload goes: one folder per upload, deleted with its meeting."""
     return f"{UPLOADS}api/{job_id}/"

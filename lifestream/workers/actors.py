@@ -13,8 +13,9 @@ import dramatiq
 
 from lifestream.errors import LifeStreamError
 from lifestream.services import Services
-from lifestream.workers.broker import ACTOR_NAME, build_broker
-from lifestream.workers.execute import execute_job
+from lifestream.workers.broker import ACTOR_NAME, SEGMENT_ACTOR_NAME, build_broker
+from lifestream.workers.execute import execute_job, owner_id
+from lifestream.workers.fanout import execute_segment
 from lifestream.workers.recovery import JobRecovery
 
 
@@ -22,6 +23,9 @@ def worker_broker(services: Services) -> dramatiq.Broker:
     """A broker with the recovery middleware and the actor declared on it, for a worker of this process."""
     broker = build_broker(services.settings, recovery=JobRecovery(services))
     declare_actor(broker, services)
+    declare_segment_actor(broker, services)
+    if services.queue.embedded:  # segments of a long recording go to this process's own workers
+        services.queue.attach_local(broker)
     return broker
 
 
@@ -38,3 +42,13 @@ def declare_actor(broker: dramatiq.Broker, services: Services) -> dramatiq.Actor
         throws=(LifeStreamError,),
     )
     return declare(process_recording)
+
+
+def declare_segment_actor(broker: dramatiq.Broker, services: Services) -> dramatiq.Actor:
+    def process_segment(job_id: str, index: int) -> None:
+        # Never retried by Dramatiq: a segment that fails here is taken again by its job's holder.
+        execute_segment(job_id, index, services=services, owner=owner_id())
+
+    declare = dramatiq.actor(broker=broker, actor_name=SEGMENT_ACTOR_NAME, queue_name=services.queue.spec.queue,
+                             max_retries=0)
+    return declare(process_segment)

@@ -57,6 +57,8 @@ from lifestream.settings import Settings
 from lifestream.workers import policy
 
 ACTOR_NAME = "process_recording"
+# One segment of a long recording (lifestream.workers.fanout), on the same queue: any worker takes either.
+SEGMENT_ACTOR_NAME = "process_segment"
 DEFAULT_QUEUE = "lifestream"
 # A message is redelivered on dramatiq.Retry only; lease waits count too, hence the headroom.
 _MAX_REDELIVERIES = 100
@@ -138,9 +140,20 @@ SEND_RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 2.5)
 def send_job(broker: dramatiq.Broker, settings: Settings, job_id: str, duration: float | None) -> None:
     """Enqueue a job's message, with a time limit scaled to the recording's length."""
     spec = parse_broker_url(settings.broker_url)
-    message: dramatiq.Message[None] = dramatiq.Message(
+    _send(broker, settings, dramatiq.Message(
         queue_name=spec.queue, actor_name=ACTOR_NAME, args=(job_id,), kwargs={},
-        options={"time_limit": policy.time_limit_ms(duration, settings)})
+        options={"time_limit": policy.time_limit_ms(duration, settings)}))
+
+
+def send_segment(broker: dramatiq.Broker, settings: Settings, job_id: str, index: int, seconds: float) -> None:
+    """Enqueue one segment of a fanned-out job, with a time limit scaled to the segment's length."""
+    spec = parse_broker_url(settings.broker_url)
+    _send(broker, settings, dramatiq.Message(
+        queue_name=spec.queue, actor_name=SEGMENT_ACTOR_NAME, args=(job_id, index), kwargs={},
+        options={"time_limit": policy.time_limit_ms(seconds, settings)}))
+
+
+def _send(broker: dramatiq.Broker, settings: Settings, message: dramatiq.Message) -> None:
     for delay in (*SEND_RETRY_DELAYS_S, None):
         try:
             broker.enqueue(message)
@@ -172,7 +185,7 @@ def redis_job_ids(broker: dramatiq.Broker, queue: str) -> set[str]:
                 message = dramatiq.Message.decode(data)
             except dramatiq.errors.DecodeError:
                 continue
-            if message.args:
+            if message.actor_name == ACTOR_NAME and message.args:
                 ids.add(str(message.args[0]))
     return ids
 
@@ -187,6 +200,7 @@ class JobQueue:
         self._broker: dramatiq.Broker | None = None
         self._lock = threading.Lock()
         self._wakeups: list[threading.Event] = []  # this process's embedded workers
+        self._local: dramatiq.Broker | None = None
 
     @property
     def embedded(self) -> bool:
@@ -205,6 +219,22 @@ class JobQueue:
             if self._broker is None:
                 self._broker = build_broker(self.settings)
             return self._broker
+
+    def send_segment(self, job_id: str, index: int, seconds: float) -> None:
+        """A segment of a fanned-out job, to any worker; with the embedded broker, to this process's own
+        workers (when one is running here)."""
+        if self.embedded:
+            with self._lock:
+                local = self._local
+            if local is not None:
+                send_segment(local, self.settings, job_id, index, seconds)
+            return
+        send_segment(self._sender(), self.settings, job_id, index, seconds)
+
+    def attach_local(self, broker: dramatiq.Broker) -> None:
+        """The embedded worker's broker of this process, for segment messages."""
+        with self._lock:
+            self._local = broker
 
     def watch(self, wakeup: threading.Event) -> None:
         """An embedded worker's recovery loop: set ``wakeup`` when a job is submitted in this process."""

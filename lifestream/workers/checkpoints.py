@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from lifestream.storage import Storage, checkpoint_prefix
+from lifestream.storage import Storage, checkpoint_prefix, fanout_prefix
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,12 @@ def bring(storage: Storage, job_id: str, folder: Path) -> int:
         log.warning("job %s: its checkpoints could not be read; the costly stages run again", job_id, exc_info=True)
         return 0
     return len(found)
+
+
+def has_costly(folder: Path) -> bool:
+    """Whether an earlier attempt's speech recognition and diarization are both here (maybe stale: the
+    pipeline checks their keys and runs a stale one again)."""
+    return (folder / "asr.json").is_file() and (folder / "diarization.json").is_file()
 
 
 def keep_stage(storage: Storage, job_id: str, folder: Path, stage: str) -> None:
@@ -68,8 +74,9 @@ def keep(storage: Storage, job_id: str, folder: Path) -> None:
 
 
 def drop(storage: Storage, job_id: str) -> None:
-    """Delete the job's checkpoints (it completed, is re-run, or is deleted)."""
+    """Delete the job's checkpoints and fanned-out segments (it completed, is re-run, or is deleted)."""
     try:
         storage.delete(checkpoint_prefix(job_id))
+        storage.delete(fanout_prefix(job_id))
     except Exception:  # left behind: a Re-run drops them again, deleting the meeting too
         log.warning("job %s: its checkpoints could not be deleted", job_id, exc_info=True)

@@ -46,7 +46,7 @@ from lifestream.settings import Settings
 from lifestream.storage import Storage, StorageMissing, safe_name
 from lifestream.voiceprints import VoiceprintStore, settle
 from lifestream.voiceprints import enabled as voiceprints_enabled
-from lifestream.workers import attempts, checkpoints, policy, recordings
+from lifestream.workers import attempts, checkpoints, fanout, policy, recordings
 from lifestream.workers.jobstore import Job, JobState, JobStore
 
 log = logging.getLogger(__name__)
@@ -196,10 +196,6 @@ def run_pipeline(job: Job, ctx: JobContext) -> None:
         # The workspace's own choices (LLM or not, minutes language, redaction...) over the server's.
         settings = ctx.services.settings_for(job.origin.workspace if job.origin else None)
         voices = _voices(job, ctx.services, settings)
-        request = PipelineRequest(source, settings, meeting_id=job.id, result_dir=result_dir,
-                                  num_speakers=job.num_speakers, display_name=job.source_name,
-                                  index=_index_scope(job), people=tuple(_people(job, ctx.services)),
-                                  checkpoint_dir=checkpoint_dir, **voices)
 
         def on_event(event: StageEvent) -> None:
             if event.state == "checkpointed":  # stored at once: an attempt may end without a goodbye
@@ -207,6 +203,13 @@ def run_pipeline(job: Job, ctx: JobContext) -> None:
             else:
                 ctx.on_stage(event)
 
+        # A long recording's segments are worked on by every worker free (unless an earlier attempt got past them).
+        fanout_dir = None if checkpoints.has_costly(checkpoint_dir) else fanout.fan_out(
+            ctx.services, job, source, Path(scratch), settings, owner=ctx.owner, check=ctx.check, on_event=on_event)
+        request = PipelineRequest(source, settings, meeting_id=job.id, result_dir=result_dir,
+                                  num_speakers=job.num_speakers, display_name=job.source_name,
+                                  index=_index_scope(job), people=tuple(_people(job, ctx.services)),
+                                  checkpoint_dir=checkpoint_dir, fanout_dir=fanout_dir, **voices)
         try:
             run = ctx.services.pipelines.run(request, on_event=on_event, check=ctx.check,
                                              time_limit=policy.pipeline_time_limit_s(job.duration, settings))

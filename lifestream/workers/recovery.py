@@ -27,7 +27,7 @@ from dramatiq import Middleware
 
 from lifestream.services import Services
 from lifestream.workers import attempts
-from lifestream.workers.broker import redis_job_ids, send_job
+from lifestream.workers.broker import ACTOR_NAME, redis_job_ids, send_job
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class JobRecovery(Middleware):
         self._done(message)
 
     def _done(self, message) -> None:
-        if message.args:
+        if message.actor_name == ACTOR_NAME and message.args:
             with self._lock:
                 self._in_flight.discard(message.args[0])
 

@@ -60,7 +60,9 @@ from lifestream.pipeline.isolation.request import (
     PipelineRequest,
     PipelineRun,
     PipelineTimedOut,
+    SegmentRequest,
+    SegmentRun,
 )
 
 __all__ = ["CRASH_ENV", "IndexScope", "PipelineCrashed", "PipelineFailure", "PipelinePool", "PipelineRequest",
-           "PipelineRun", "PipelineTimedOut", "process_isolated"]
+           "PipelineRun", "PipelineTimedOut", "SegmentRequest", "SegmentRun", "process_isolated"]

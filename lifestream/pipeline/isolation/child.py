@@ -12,10 +12,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lifestream.pipeline.isolation.request import PipelineFailure, PipelineRequest
+from lifestream.pipeline.isolation.request import PipelineFailure, PipelineRequest, SegmentRequest
 
 if TYPE_CHECKING:
-    from lifestream.models import Meeting
     from lifestream.pipeline.runner import EventCallback, StageEvent
 
 
@@ -95,7 +94,20 @@ def _portable(exc: BaseException) -> BaseException:
         return PipelineFailure(type(exc).__name__, str(exc))
 
 
-def _process(request: PipelineRequest, on_event: EventCallback) -> Meeting:
+def _segment(request: SegmentRequest, on_event: EventCallback) -> tuple[tuple[Path, ...], float]:
+    from lifestream.pipeline.fanout import process_segment
+    from lifestream.pipeline.runner import StageEvent
+
+    on_event(StageEvent("segment", "started"))
+    result = process_segment(request.piece, request.span, request.total_samples, request.settings,
+                             on_progress=lambda f: on_event(StageEvent("segment", "progress", f)))
+    on_event(StageEvent("segment", "finished", 1.0, result.seconds))
+    return tuple(result.save(request.out_dir)), result.seconds
+
+
+def _process(request: PipelineRequest | SegmentRequest, on_event: EventCallback) -> Any:
+    if isinstance(request, SegmentRequest):
+        return _segment(request, on_event)
     from lifestream.pipeline.runner import process_recording
 
     indexers: list[Any] = []  # lifestream.search.Indexer: the runner's Indexer protocol, returning a count
@@ -110,7 +122,8 @@ def _process(request: PipelineRequest, on_event: EventCallback) -> Meeting:
                              display_name=request.display_name, reference_date=request.reference_date,
                              indexers=indexers, people=request.people,
                              remember_voices=request.remember_voices, voiceprints=request.voiceprints,
-                             checkpoint_dir=request.checkpoint_dir, on_event=on_event)
+                             checkpoint_dir=request.checkpoint_dir, fanout_dir=request.fanout_dir,
+                             on_event=on_event)
 
 
 def _no_shared_locks() -> None:
@@ -139,8 +152,8 @@ def child_main(conn: Connection, crash_log: str) -> None:
         events = _ChildEvents(conn, crash)
         _reset_peak_rss()
         try:
-            meeting = _process(request, events)
+            outcome = _process(request, events)
         except BaseException as exc:  # noqa: BLE001  (every failure goes back to the parent)
             events.send(("error", _portable(exc), traceback.format_exc()))
         else:
-            events.send(("done", meeting, _peak_rss()))
+            events.send(("done", outcome, _peak_rss()))

@@ -23,6 +23,8 @@ from lifestream.pipeline.isolation.request import (
     PipelineRequest,
     PipelineRun,
     PipelineTimedOut,
+    SegmentRequest,
+    SegmentRun,
     crash_spec,
     describe_exit,
 )
@@ -195,6 +197,17 @@ class PipelinePool:
         lost). Either raising, the time limit, or an interrupt here stops the child at once.
         Raises what the pipeline raised (MediaError, ...), PipelineCrashed, or PipelineTimedOut.
         """
+        meeting, seconds, peak, pid = self._run(request, on_event, check, time_limit)
+        return PipelineRun(meeting=meeting, seconds=seconds, peak_rss_bytes=peak, pid=pid)
+
+    def run_segment(self, request: SegmentRequest, *, on_event: EventCallback | None = None,
+                    check: Callable[[], None] | None = None, time_limit: float | None = None) -> SegmentRun:
+        """One segment of a fanned-out recording in a child, as ``run`` does a recording."""
+        (files, seconds), _, peak, pid = self._run(request, on_event, check, time_limit)
+        return SegmentRun(files=files, seconds=seconds, peak_rss_bytes=peak, pid=pid)
+
+    def _run(self, request: PipelineRequest | SegmentRequest, on_event: EventCallback | None,
+             check: Callable[[], None] | None, time_limit: float | None) -> tuple[Any, float, int | None, int]:
         crash = crash_spec()
         child = self._checkout()
         child.reusable = False  # until the child answers: any way out of here but an answer loses it
@@ -202,14 +215,13 @@ class PipelinePool:
         started = time.monotonic()
         try:
             child.conn.send((request, crash))
-            meeting, peak = self._wait(child, on_event, check, time_limit, started)
-            return PipelineRun(meeting=meeting, seconds=time.monotonic() - started, peak_rss_bytes=peak,
-                               pid=child.process.pid)
+            outcome, peak = self._wait(child, on_event, check, time_limit, started)
+            return outcome, time.monotonic() - started, peak, child.process.pid
         finally:
             self._checkin(child)
 
     def _wait(self, child: _Child, on_event: EventCallback | None, check: Callable[[], None] | None,
-              time_limit: float | None, started: float) -> tuple[Meeting, int | None]:
+              time_limit: float | None, started: float) -> tuple[Any, int | None]:
         stages = _Stages()
         deadline = started + time_limit if time_limit else None
         while True:

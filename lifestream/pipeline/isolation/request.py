@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lifestream.errors import LifeStreamError
+from lifestream.pipeline.fanout import Span
 from lifestream.pipeline.naming import Person
 from lifestream.settings import Settings
 from lifestream.voiceprints import Voiceprint
@@ -79,6 +80,19 @@ class PipelineRequest:
     remember_voices: bool = False  # the workspace keeps voiceprints: keep the speakers' voices, recognise
     voiceprints: tuple[Voiceprint, ...] = ()  # the workspace's, to recognise its people by voice
     checkpoint_dir: Path | None = None  # a local folder; the caller brings it from and back to storage
+    fanout_dir: Path | None = None  # a fanned-out recording's plan and segment results (a local folder)
+
+
+@dataclass(frozen=True)
+class SegmentRequest:
+    """One segment of a fanned-out recording (``lifestream.pipeline.fanout.process_segment``): its piece of
+    audio in, its result written to ``out_dir``."""
+
+    piece: Path
+    span: Span
+    total_samples: int
+    settings: Settings
+    out_dir: Path
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,14 @@ class PipelineRun:
     meeting: Meeting
     seconds: float  # as the caller saw it: the child's processing plus the hand-offs
     peak_rss_bytes: int | None  # the child's peak resident memory during this job (Linux)
+    pid: int
+
+
+@dataclass(frozen=True)
+class SegmentRun:
+    files: tuple[Path, ...]  # the segment's result files, in the order they are to be stored (last: complete)
+    seconds: float  # the segment's processing in the child
+    peak_rss_bytes: int | None
     pid: int
 
 

@@ -1,0 +1,273 @@
+"""Fan-out, the worker's side: a long recording's segments as messages that any worker can take.
+
+The job's own message is worked as usual by one worker, the job's holder (lease, checkpoints, publication).
+For a recording longer than ``LIFESTREAM_FANOUT_SECONDS`` the holder:
+
+1. plans the segments (cut at pauses: ``lifestream.pipeline.fanout``) and stores each one's audio piece in
+   ``results/<job>/.fanout/``, the plan last;
+2. sends one ``process_segment`` message per segment not done yet, then works through the segments itself
+   as well. A holder that only waited could stall a fleet whose every worker holds a long job; one that
+   works too is never slower than the sequential path;
+3. once every segment's result is stored, runs the rest of the pipeline on their join.
+
+A segment is taken by writing a claim (who, until when) that its worker renews while it works; a segment
+whose claim ran out (its worker died: a Spot interruption, the OOM killer) is taken again, alone, by
+whoever looks next. Storage has no compare-and-set, so two workers reading a free segment at the same
+moment may both take it: the work is then done twice and gives the same result; nothing is lost.
+
+What is kept survives the holder too: a retry of the job finds the plan and the results stored so far and
+does only the rest. It all goes when the job completes or is re-run (``checkpoints.drop``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from lifestream.pipeline import extract, probe
+from lifestream.pipeline.fanout import (
+    PLAN_FILE,
+    SPLITTABLE_DIARIZATION,
+    Plan,
+    SegmentResult,
+    Span,
+    make_plan,
+    piece_name,
+    write_pieces,
+)
+from lifestream.pipeline.isolation import SegmentRequest
+from lifestream.pipeline.runner import StageEvent
+from lifestream.services import Services
+from lifestream.settings import Settings
+from lifestream.storage import Storage, StorageMissing, fanout_prefix
+from lifestream.workers import policy
+from lifestream.workers.jobstore import Job
+
+log = logging.getLogger(__name__)
+
+# A claim not renewed for this long belongs to a worker that died; renewed every third of it.
+CLAIM_SECONDS = 90.0
+_POLL_S = 2.0  # how often a holder waiting for other workers' segments looks at storage
+_FANNED_STAGES = ("asr", "diarization")
+
+
+def applies(settings: Settings, duration: float) -> bool:
+    return (settings.fanout_seconds > 0 and duration > settings.fanout_seconds
+            and settings.diarization_backend in SPLITTABLE_DIARIZATION)
+
+
+def _key(job_id: str, *parts: str) -> str:
+    return fanout_prefix(job_id) + "/".join(parts)
+
+
+def _result_keys(job_id: str, index: int) -> tuple[str, str]:
+    words, embeddings = SegmentResult.names(index)
+    return _key(job_id, "results", words), _key(job_id, "results", embeddings)
+
+
+def load_plan(storage: Storage, job_id: str, scratch: Path) -> Plan | None:
+    try:
+        path = storage.get(_key(job_id, PLAN_FILE), scratch / PLAN_FILE)
+        return Plan.from_json(path.read_text(encoding="utf-8"))
+    except StorageMissing:
+        return None
+    except (ValueError, KeyError, TypeError) as exc:  # an older format, or damaged: planned again
+        log.warning("job %s: its fan-out plan cannot be used (%s); planning again", job_id, exc)
+        return None
+
+
+def done_segments(storage: Storage, job_id: str) -> set[int]:
+    """The segments whose result is stored whole (its words file is written last)."""
+    found = set()
+    for obj in storage.list(_key(job_id, "results/")):
+        name = obj.key.rsplit("/", 1)[-1]
+        if name.endswith(".json") and name[:-5].isdigit():
+            found.add(int(name[:-5]))
+    return found
+
+
+# --- claims
+
+
+def _claim_holder(storage: Storage, job_id: str, index: int, scratch: Path) -> dict | None:
+    """The live claim on a segment, if any."""
+    try:
+        path = storage.get(_key(job_id, "claims", f"{index:04d}.json"), scratch / f"claim-{index}.json")
+        claim = json.loads(path.read_text(encoding="utf-8"))
+    except StorageMissing:
+        return None
+    except ValueError:  # half written: as good as none
+        return None
+    return claim if claim.get("until", 0) > time.time() else None
+
+
+def _write_claim(storage: Storage, job_id: str, index: int, owner: str) -> None:
+    body = json.dumps({"owner": owner, "until": time.time() + CLAIM_SECONDS}).encode()
+    storage.put_files(fanout_prefix(job_id) + "claims", {f"{index:04d}.json": (body, "application/json")})
+
+
+class _Claim(threading.Thread):
+    """Holds a segment's claim while its worker works on it."""
+
+    def __init__(self, storage: Storage, job_id: str, index: int, owner: str) -> None:
+        super().__init__(name=f"claim-{job_id}-{index}", daemon=True)
+        self.storage, self.job_id, self.index, self.owner = storage, job_id, index, owner
+        self._released = threading.Event()
+
+    def __enter__(self) -> _Claim:
+        _write_claim(self.storage, self.job_id, self.index, self.owner)
+        self.start()
+        return self
+
+    def run(self) -> None:
+        while not self._released.wait(CLAIM_SECONDS / 3):
+            try:
+                _write_claim(self.storage, self.job_id, self.index, self.owner)
+            except Exception:  # two misses still leave it held
+                log.warning("job %s: could not renew the claim on segment %d", self.job_id, self.index,
+                            exc_info=True)
+
+    def __exit__(self, *exc: object) -> None:
+        self._released.set()
+        self.join(timeout=5)
+        try:
+            self.storage.delete(_key(self.job_id, "claims", f"{self.index:04d}.json"))
+        except Exception:  # it runs out by itself
+            log.warning("job %s: could not release segment %d", self.job_id, self.index, exc_info=True)
+
+
+# --- one segment
+
+
+def work_segment(services: Services, job: Job, plan: Plan, span: Span, owner: str, *,
+                 settings: Settings, check: Callable[[], None] | None = None,
+                 on_fraction: Callable[[float], None] | None = None) -> float:
+    """Claim a segment, process its piece in a pipeline process, store its result; the seconds it took."""
+    storage = services.storage
+    scratch_root = settings.data_dir / "tmp"
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    with _Claim(storage, job.id, span.index, owner), \
+            tempfile.TemporaryDirectory(dir=scratch_root, prefix=f"segment-{job.id}-{span.index}-") as scratch:
+        piece = storage.get(_key(job.id, "audio", piece_name(span.index)), Path(scratch) / piece_name(span.index))
+
+        def on_event(event: StageEvent) -> None:
+            if on_fraction is not None and event.state == "progress":
+                on_fraction(event.fraction)
+
+        run = services.pipelines.run_segment(
+            SegmentRequest(piece, span, plan.total_samples, settings, Path(scratch) / "out"),
+            on_event=on_event, check=check, time_limit=policy.pipeline_time_limit_s(span.seconds, settings))
+        for path in run.files:  # the embeddings first, the words (which mark it whole) last
+            with path.open("rb") as fh:
+                storage.put(_key(job.id, "results", path.name), fh)
+    log.info("job %s: segment %d (%.0f s of audio) took %.1f s in process %d (peak RSS %s MB)", job.id,
+             span.index, span.seconds, run.seconds, run.pid,
+             f"{run.peak_rss_bytes / 2**20:.0f}" if run.peak_rss_bytes else "?")
+    return run.seconds
+
+
+def execute_segment(job_id: str, index: int, *, services: Services, owner: str) -> None:
+    """The ``process_segment`` actor: take the segment unless it is done, taken, or no longer wanted."""
+    job = services.store.get(job_id)
+    if job is None or job.final:
+        return
+    settings = services.settings_for(job.origin.workspace if job.origin else None)
+    scratch_root = settings.data_dir / "tmp"
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch_root, prefix=f"segment-{job_id}-") as scratch:
+        plan = load_plan(services.storage, job_id, Path(scratch))
+        if plan is None or index >= len(plan.spans):
+            return
+        if index in done_segments(services.storage, job_id) or _claim_holder(services.storage, job_id, index,
+                                                                             Path(scratch)):
+            return
+    try:
+        work_segment(services, job, plan, plan.spans[index], owner, settings=settings)
+    except Exception:  # the holder (or a retry of the job) takes it again and says why if it fails for good
+        log.warning("job %s: segment %d failed here; it is left to another worker", job_id, index, exc_info=True)
+
+
+# --- the holder
+
+
+def _make_plan(services: Services, job: Job, source: Path, scratch: Path, settings: Settings) -> Plan | None:
+    """Plan and store the segments of a recording long enough to fan out; None for a shorter one."""
+    media = probe.probe(source)
+    if not applies(settings, media.duration):
+        return None
+    wav = extract.extract_audio(media, scratch / "audio.wav", max_seconds=settings.max_duration)
+    audio = extract.load_wav(wav)
+    plan = make_plan(audio, settings.asr_window_seconds)
+    pieces = scratch / "pieces"
+    for path in write_pieces(audio, plan, pieces):
+        with path.open("rb") as fh:
+            services.storage.put(_key(job.id, "audio", path.name), fh)
+        path.unlink()
+    del audio
+    wav.unlink()
+    services.storage.put_files(fanout_prefix(job.id), {PLAN_FILE: (plan.to_json().encode(), "application/json")})
+    log.info("job %s: %.0f s of audio fanned out in %d segments", job.id, plan.duration, len(plan.spans))
+    return plan
+
+
+def fan_out(services: Services, job: Job, source: Path, scratch: Path, settings: Settings, *, owner: str,
+            check: Callable[[], None], on_event: Callable[[StageEvent], None]) -> Path | None:
+    """Get every segment of a long recording done, here and on other workers; the local folder with the plan
+    and their results (what ``process_recording(fanout_dir=...)`` joins), or None when it does not fan out."""
+    if not applies(settings, job.duration or float("inf")):
+        return None
+    storage = services.storage
+    folder = scratch / "fanout"
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = load_plan(storage, job.id, folder) or _make_plan(services, job, source, scratch, settings)
+    if plan is None:
+        return None
+    done = done_segments(storage, job.id)
+    for span in plan.spans:
+        if span.index not in done:
+            try:
+                services.queue.send_segment(job.id, span.index, span.seconds)
+            except Exception:  # this worker does it itself
+                log.warning("job %s: could not send segment %d to other workers", job.id, span.index,
+                            exc_info=True)
+    for stage in _FANNED_STAGES:
+        on_event(StageEvent(stage, "started"))
+    started = time.perf_counter()
+    while True:
+        check()
+        done = done_segments(storage, job.id)
+        _progress(on_event, len(done) / len(plan.spans))
+        missing = [span for span in plan.spans if span.index not in done]
+        if not missing:
+            break
+        free = next((span for span in missing if _claim_holder(storage, job.id, span.index, folder) is None), None)
+        if free is None:  # every missing one is being worked on elsewhere
+            time.sleep(_POLL_S)
+            continue
+        work_segment(services, job, plan, free, owner, settings=settings, check=check,
+                     on_fraction=partial(_within, on_event, len(done), len(plan.spans)))
+    for stage in _FANNED_STAGES:
+        on_event(StageEvent(stage, "finished", 1.0, time.perf_counter() - started))
+    results = folder / "results"
+    for span in plan.spans:
+        for key in _result_keys(job.id, span.index):
+            if key.endswith(".json") or storage.stat(key) is not None:
+                storage.get(key, results / key.rsplit("/", 1)[-1])
+    (results / PLAN_FILE).write_text(plan.to_json(), encoding="utf-8")
+    return results
+
+
+def _within(on_event: Callable[[StageEvent], None], done: int, total: int, fraction: float) -> None:
+    """Progress while this worker works on one more segment: its fraction of it counts too."""
+    _progress(on_event, (done + fraction) / total)
+
+
+def _progress(on_event: Callable[[StageEvent], None], fraction: float) -> None:
+    for stage in _FANNED_STAGES:
+        on_event(StageEvent(stage, "progress", min(1.0, fraction)))
