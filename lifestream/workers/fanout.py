@@ -51,8 +51,6 @@ from lifestream.workers.jobstore import Job
 
 log = logging.getLogger(__name__)
 
-# A claim not renewed for this long belongs to a worker that died; renewed every third of it.
-CLAIM_SECONDS = 90.0
 _POLL_S = 2.0  # how often a holder waiting for other workers' segments looks at storage
 _FANNED_STAGES = ("asr", "diarization")
 
@@ -107,28 +105,28 @@ def _claim_holder(storage: Storage, job_id: str, index: int, scratch: Path) -> d
     return claim if claim.get("until", 0) > time.time() else None
 
 
-def _write_claim(storage: Storage, job_id: str, index: int, owner: str) -> None:
-    body = json.dumps({"owner": owner, "until": time.time() + CLAIM_SECONDS}).encode()
+def _write_claim(storage: Storage, job_id: str, index: int, owner: str, seconds: float) -> None:
+    body = json.dumps({"owner": owner, "until": time.time() + seconds}).encode()
     storage.put_files(fanout_prefix(job_id) + "claims", {f"{index:04d}.json": (body, "application/json")})
 
 
 class _Claim(threading.Thread):
     """Holds a segment's claim while its worker works on it."""
 
-    def __init__(self, storage: Storage, job_id: str, index: int, owner: str) -> None:
+    def __init__(self, storage: Storage, job_id: str, index: int, owner: str, seconds: float) -> None:
         super().__init__(name=f"claim-{job_id}-{index}", daemon=True)
-        self.storage, self.job_id, self.index, self.owner = storage, job_id, index, owner
+        self.storage, self.job_id, self.index, self.owner, self.seconds = storage, job_id, index, owner, seconds
         self._released = threading.Event()
 
     def __enter__(self) -> _Claim:
-        _write_claim(self.storage, self.job_id, self.index, self.owner)
+        _write_claim(self.storage, self.job_id, self.index, self.owner, self.seconds)
         self.start()
         return self
 
     def run(self) -> None:
-        while not self._released.wait(CLAIM_SECONDS / 3):
+        while not self._released.wait(self.seconds / 3):
             try:
-                _write_claim(self.storage, self.job_id, self.index, self.owner)
+                _write_claim(self.storage, self.job_id, self.index, self.owner, self.seconds)
             except Exception:  # two misses still leave it held
                 log.warning("job %s: could not renew the claim on segment %d", self.job_id, self.index,
                             exc_info=True)
@@ -152,7 +150,7 @@ def work_segment(services: Services, job: Job, plan: Plan, span: Span, owner: st
     storage = services.storage
     scratch_root = settings.data_dir / "tmp"
     scratch_root.mkdir(parents=True, exist_ok=True)
-    with _Claim(storage, job.id, span.index, owner), \
+    with _Claim(storage, job.id, span.index, owner, settings.fanout_claim_seconds), \
             tempfile.TemporaryDirectory(dir=scratch_root, prefix=f"segment-{job.id}-{span.index}-") as scratch:
         piece = storage.get(_key(job.id, "audio", piece_name(span.index)), Path(scratch) / piece_name(span.index))
 

@@ -1,0 +1,171 @@
+"""Fan-out (issue 16): a long recording's segments run on any worker, and the result is the sequential one.
+
+Real audio throughout: six of the pyannote trn clips end to end (3 minutes, several AMI meetings' speakers),
+with the ASR window (and so the segment) shortened to 30-60 s so that a test-sized recording has several.
+The cloud shape runs two real `lifestream worker` processes on a real redis-server, and one of them is
+SIGKILLed while it holds a segment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from lifestream import meetings
+from lifestream.pipeline.fanout import CONTEXT_SAMPLES, Plan, SegmentResult, Span, chunk_range, make_plan
+from lifestream.services import Services
+from lifestream.settings import Settings
+from lifestream.storage import fanout_prefix
+from lifestream.workers.execute import execute_job
+from lifestream.workers.jobstore import JobState
+from lifestream.workers.submit import submit_file
+from tests.jobs.test_jobs import configure, wait_for, workers  # noqa: F401  (fixtures)
+from tests.support import real_clips
+from tests.support.servers import redis_url  # noqa: F401  (fixture)
+
+RATE = 16_000
+# The diarizer's grid (lifestream.pipeline.diarization.local): 10 s chunks every 148 segmentation frames.
+STEP, CHUNK = 39_960, 160_000
+
+
+def _num_chunks(samples: int) -> int:
+    return 1 + -(-max(0, samples - CHUNK) // STEP)
+
+
+def test_segments_cut_in_pauses_cover_the_recording_and_share_out_the_diarizer_grid():
+    rng = np.random.default_rng(7)
+    # 200 s of "speech" (noise) with a half-second pause every 7 s: cuts must fall in pauses
+    audio = rng.normal(0, 0.1, 200 * RATE).astype(np.float32)
+    pauses = [(t * RATE, t * RATE + RATE // 2) for t in range(7, 200, 7)]
+    for a, b in pauses:
+        audio[a:b] = 0
+    plan = make_plan(audio, 45)
+    assert len(plan.spans) >= 5 and all(22 <= span.seconds <= 45 for span in plan.spans[:-1])
+    assert plan.spans[0].start == 0 and plan.spans[-1].end == len(audio)
+    for before, after in zip(plan.spans, plan.spans[1:], strict=False):
+        assert before.end == after.start  # no gap, no overlap: every word is heard in exactly one segment
+        assert any(a <= before.end < b for a, b in pauses), before.end / RATE
+        assert before.audio_end == before.end + CONTEXT_SAMPLES
+    assert Plan.from_json(plan.to_json()) == plan
+    total = len(audio)
+    grids = [chunk_range(span, total, STEP, _num_chunks(total)) for span in plan.spans]
+    assert [c for r in grids for c in r] == list(range(_num_chunks(total)))
+    for span, grid in zip(plan.spans, grids, strict=False):  # a segment's chunks read only its piece's audio
+        # (the recording's last chunk is zero-padded past its end, as in the sequential path)
+        assert all(span.start <= c * STEP and (c * STEP + CHUNK <= span.audio_end or span.audio_end == total)
+                   for c in grid)
+
+
+@pytest.fixture(scope="module")
+def long_meeting(tmp_path_factory) -> Path:
+    real_clips.require()
+    clips = real_clips.load_clips("train")[:6]
+    path = tmp_path_factory.mktemp("fanout") / "three-minutes.wav"
+    sf.write(path, np.concatenate([clip.audio() for clip in clips]), RATE)
+    return path
+
+
+def _settings(data_dir: Path, **changes) -> Settings:
+    return Settings(data_dir=data_dir, asr_model="tiny.en", asr_beam_size=1, llm_enabled=False,
+                    guess_speaker_names=False, asr_window_seconds=60, **changes)
+
+
+def test_a_fanned_out_recording_gets_the_sequential_words_and_speakers(tmp_path, long_meeting):
+    results = {}
+    for name, fanout_seconds in (("fanned", 90.0), ("sequential", 0.0)):
+        services = Services(_settings(tmp_path / name, fanout_seconds=fanout_seconds))
+        try:
+            job = submit_file(long_meeting, services=services).job
+            done = execute_job(job.id, services=services)
+            assert done is not None and done.state is JobState.COMPLETED, done and done.reason
+            results[name] = meetings.load(services.storage, job.result_prefix)
+            if name == "fanned":  # the segments' work is gone once the results are published
+                assert services.storage.list(fanout_prefix(job.id)) == []
+        finally:
+            services.close()
+    fanned, sequential = results["fanned"], results["sequential"]
+    assert "extract" not in fanned.timings and "extract" in sequential.timings  # really fanned out, not re-run
+    words = [[w.text for s in m.transcript.segments for w in s.words] for m in (fanned, sequential)]
+    assert len(words[1]) > 150 and words[0] == words[1]
+    assert len(fanned.speakers) == len(sequential.speakers) >= 3
+    # who spoke each word: the same, up to the labels' names
+    speakers = [[s.speaker for s in m.transcript.segments for _ in s.words] for m in (fanned, sequential)]
+    same = sum(a == b for a, b in zip(*speakers, strict=True)) / len(speakers[0])
+    assert same > 0.97, same
+
+
+def _segments_by(worker_log: str) -> set[int]:
+    return {int(i) for i in re.findall(r"segment (\d+) \(\d+ s of audio\) took", worker_log)}
+
+
+def test_segments_spread_over_two_workers_and_one_lost_with_its_worker_is_done_again_alone(
+        tmp_path, long_meeting, redis_url, configure, workers):  # noqa: F811
+    settings = configure(LIFESTREAM_BROKER_URL=redis_url, LIFESTREAM_ASR_MODEL="tiny.en", LIFESTREAM_ASR_BEAM_SIZE=1,
+                         LIFESTREAM_LLM_ENABLED="false", LIFESTREAM_GUESS_SPEAKER_NAMES="false",
+                         LIFESTREAM_FANOUT_SECONDS=90, LIFESTREAM_ASR_WINDOW_SECONDS=30,
+                         LIFESTREAM_FANOUT_CLAIM_SECONDS=6)
+    first = workers(tmp_path / "first.log")
+    second = workers(tmp_path / "second.log")
+    services = Services(settings)
+    try:
+        job = submit_file(long_meeting, services=services).job
+        running = wait_for(lambda: (j := services.store.get(job.id)) and j.state is JobState.PROCESSING and j.owner,
+                           120, "a worker to take the job")
+        holder, other = (first, second) if f":{first.proc.pid}:" in running else (second, first)
+        claims = fanout_prefix(job.id) + "claims/"
+
+        def other_holds_one_after_doing_one() -> bool:
+            if not _segments_by(other.output()):
+                return False
+            for obj in services.storage.list(claims):
+                claim = json.loads(Path(settings.data_dir, obj.key).read_text())
+                if f":{other.proc.pid}:" in claim["owner"] and claim["until"] > time.time() + 1:
+                    return True
+            return False
+
+        wait_for(other_holds_one_after_doing_one, 300, "the other worker to do a segment and take another", other)
+        lost = {int(Path(o.key).stem) for o in services.storage.list(claims)
+                if f":{other.proc.pid}:" in json.loads(Path(settings.data_dir, o.key).read_text())["owner"]}
+        done_elsewhere = _segments_by(other.output())
+        other.kill()  # mid-segment: its claim stays until it runs out
+
+        done = wait_for(lambda: (j := services.store.get(job.id)) and j.final and j, 600, "the job to finish", holder)
+        assert done.state is JobState.COMPLETED, done.reason
+        by_holder = _segments_by(holder.output())
+        assert lost and lost <= by_holder  # the lost segment was done again...
+        assert not done_elsewhere & by_holder  # ...alone: what the dead worker finished was kept
+        planned = make_plan(sf.read(long_meeting, dtype="float32")[0], 30)  # as the holder planned it
+        assert done_elsewhere | by_holder == set(range(len(planned.spans)))
+        meeting = meetings.load(services.storage, job.result_prefix)
+        assert len(meeting.speakers) >= 3 and sum(len(s.words) for s in meeting.transcript.segments) > 150
+        assert services.storage.list(fanout_prefix(job.id)) == []
+    finally:
+        services.close()
+        first.stop(), second.stop()
+
+
+def test_a_segment_result_travels_whole(tmp_path):
+    from lifestream.models import Segment, Word
+    from lifestream.pipeline.diarization.segments import SegmentEmbeddings
+
+    embeddings = SegmentEmbeddings(
+        chunks=np.arange(3), active=np.ones((3, 5, 3), bool), probability=np.full((3, 5, 3), 0.5, np.float16),
+        unit_chunk=np.array([0, 2]), unit_speaker=np.array([0, 1], np.int8),
+        unit_frames=np.array([[0, 4], [1, 3]], np.int32), unit_embedding=np.ones((2, 192), np.float32),
+        unit_seconds=np.array([2.0, 0.0], np.float32), duration=31.0)
+    result = SegmentResult(index=3, language="en", language_probability=0.9, model_path="m", seconds=1.5,
+                           segments=[Segment(id=0, start=90.0, end=91.0, text="Hi.",
+                                             words=[Word(start=90.0, end=90.5, text="Hi.", probability=0.9)])],
+                           embeddings=embeddings)
+    written = result.save(tmp_path)
+    assert [p.suffix for p in written] == [".npz", ".json"]  # the words, which mark it whole, last
+    back = SegmentResult.load(tmp_path, 3)
+    assert back.segments == result.segments and back.embeddings is not None
+    assert np.array_equal(back.embeddings.unit_embedding, embeddings.unit_embedding)
+    assert Span(0, 0, 10, 20).seconds == 10 / RATE
