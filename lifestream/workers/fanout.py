@@ -196,6 +196,7 @@ def execute_segment(job_id: str, index: int, *, services: Services, owner: str) 
 
 def _make_plan(services: Services, job: Job, source: Path, scratch: Path, settings: Settings) -> Plan | None:
     """Plan and store the segments of a recording long enough to fan out; None for a shorter one."""
+    started = time.perf_counter()
     media = probe.probe(source)
     if not applies(settings, media.duration):
         return None
@@ -210,7 +211,8 @@ def _make_plan(services: Services, job: Job, source: Path, scratch: Path, settin
     del audio
     wav.unlink()
     services.storage.put_files(fanout_prefix(job.id), {PLAN_FILE: (plan.to_json().encode(), "application/json")})
-    log.info("job %s: %.0f s of audio fanned out in %d segments", job.id, plan.duration, len(plan.spans))
+    log.info("job %s: %.0f s of audio fanned out in %d segments (planned and stored in %.1f s)", job.id,
+             plan.duration, len(plan.spans), time.perf_counter() - started)
     return plan
 
 
