@@ -80,6 +80,8 @@ locals {
       LIFESTREAM_RETENTION_DAYS           = var.meeting_retention_days == null ? null : tostring(var.meeting_retention_days)
       LIFESTREAM_RECORDING_RETENTION_DAYS = var.recording_retention_days == null ? null : tostring(var.recording_retention_days)
       LIFESTREAM_KEEP_RECORDINGS          = tostring(var.keep_recordings)
+      # A long meeting's segments go to every free worker, as messages of their own on the same queue.
+      LIFESTREAM_FANOUT_SECONDS = tostring(var.fanout_seconds)
       # Downloads of shared recordings in a bot task: a few at once, within its ephemeral storage.
       LIFESTREAM_MAX_DOWNLOADS           = tostring(var.max_downloads)
       LIFESTREAM_MAX_DOWNLOADS_PER_USER  = tostring(var.max_downloads_per_user)

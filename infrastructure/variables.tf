@@ -148,6 +148,12 @@ variable "worker_use_spot" {
   default     = false
 }
 
+variable "fanout_seconds" {
+  description = "Recordings longer than this many seconds are cut into segments that every free worker takes (LIFESTREAM_FANOUT_SECONDS; 0: never). DEPLOY.md, section 10."
+  type        = number
+  default     = 900
+}
+
 variable "worker_idle_minutes" {
   description = "Minutes with an empty queue before the workers scale to zero."
   type        = number
