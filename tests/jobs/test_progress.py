@@ -110,6 +110,12 @@ def test_percent_never_goes_back_and_stays_under_100_while_running():
     percents = [e.percent for e in run.estimates]
     assert percents == sorted(percents)
     assert percents[-1] <= 99 and percents[-1] > 95
+    # ASR silent past its expected time looks nearly done, until it reports only a third: the percent holds.
+    p = JobProgress(HOUR)
+    p.update("asr", "started", now=0)
+    before = p.update("diarization", "finished", 1.0, 100, now=2 * expected("asr", HOUR)).percent
+    assert before > 50
+    assert p.update("asr", "progress", 0.33, now=2 * expected("asr", HOUR) + 1).percent == before
 
 
 @pytest.mark.parametrize("slowness", [0.5, 1.0, 3.0])
