@@ -138,6 +138,7 @@ def _date(ts: float | None) -> str | None:
 
 
 def progress_fields(job: Job) -> schemas.ProgressFields | None:
+    """A running job's progress as its chat thread shows it; None once it is not running."""
     if job.state is not JobState.PROCESSING:
         return None
     left = seconds_left(job)
@@ -150,8 +151,8 @@ def status_body(svc: Services, job: Job) -> dict:
     error = redact_urls(job.reason) if job.reason and job.state is not JobState.COMPLETED else None
     rules = _rules(svc, job)
     return schemas.JobStatus(
-        job_id=job.id, state=job.state.value, stage=job.stage, percent=job.percent, progress=progress_fields(job),
-        error=error,
+        job_id=job.id, state=job.state.value, stage=job.stage, percent=job.percent, error=error,
+        progress=progress_fields(job),
         retryable=job.retryable and job.recording_deleted_at is None, source_name=job.source_name,
         created_at=iso(job.created_at), updated_at=iso(job.updated_at),
         finished_at=iso(job.finished_at) if job.finished_at else None,

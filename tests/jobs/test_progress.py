@@ -9,6 +9,7 @@ import pytest
 from lifestream.pipeline.runner import STAGES
 from lifestream.timefmt import time_left
 from lifestream.workers.jobstore import Job, JobState
+from lifestream.workers.jobstore.sqlite import SQLiteJobStore
 from lifestream.workers.progress import (
     DEFAULT_COSTS,
     MIN_LEARNED_JOBS,
@@ -23,8 +24,9 @@ HOUR = 3600.0
 SEQUENTIAL_AFTER = ("align", "chunks", "classify", "redact", "names", "insights", "minutes", "index", "write")
 
 
-def job(**extra) -> Job:
-    return Job(id="j1", storage_key="uploads/a.wav", idempotency_key="sha256:a", source_name="a.wav", **extra)
+def job(**fields) -> Job:
+    return Job(**{"id": "j1", "storage_key": "uploads/a.wav", "idempotency_key": "sha256:a", "source_name": "a.wav",
+                  **fields})
 
 
 def expected(stage: str, duration: float) -> float:
@@ -218,3 +220,20 @@ def test_status_line():
     assert status_line(running.model_copy(update={"eta_at": now - 500}), now) == "Transcribing · 40% · under a minute left"
     assert status_line(running.model_copy(update={"eta_at": None, "stage": "diarization"}), now) == "Finding speakers · 40%"
     assert stage_name("segment_asr") == "Segment asr" and stage_name(None) == "Starting"
+
+
+def test_a_job_learns_from_the_stores_completed_jobs_and_does_without_them(tmp_path):
+    store = SQLiteJobStore(tmp_path / "jobs.sqlite3")
+    for n in range(MIN_LEARNED_JOBS):
+        done, _ = store.create(job(id=f"done{n}", idempotency_key=f"sha256:{n}", duration=120.0))
+        store.claim(done.id, "w", 30)
+        store.renew(done.id, "w", 30, stage_seconds={s: 3 * expected(s, 120.0) for s in DEFAULT_COSTS})
+        store.complete(done.id, "w")
+    running = job(duration=HOUR)
+    learned = JobProgress.for_job(running, store)
+    assert learned.learned_from == MIN_LEARNED_JOBS and learned.factors["asr"] == pytest.approx(3.0)
+    default = JobProgress(HOUR, learned_from=MIN_LEARNED_JOBS).update("probe", "started", now=0).seconds_left
+    assert learned.update("probe", "started", now=0).seconds_left == pytest.approx(3 * default)
+    store.close()  # a store that cannot answer: the defaults, and no ETA until ASR says how fast it goes
+    fallback = JobProgress.for_job(running, store)
+    assert fallback.learned_from == 0 and fallback.update("probe", "started", now=0).eta_at is None
