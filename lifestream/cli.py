@@ -41,6 +41,7 @@ from lifestream.web.auth import new_token
 from lifestream.workers.jobstore import Job, JobState, iso
 from lifestream.workers.recordings import rules_of
 from lifestream.workers.runtime import run_worker
+from lifestream.workers.status_line import status_line
 from lifestream.workers.submit import (
     JobStateError,
     cancel_job,
@@ -169,8 +170,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _job_line(job: Job) -> str:
-    progress = f"{job.stage or '-'} {job.percent:.0f}%" if job.state.value == "processing" else "-"
-    return (f"{job.id:<16}  {job.state.value:<10}  {progress:<16}  {job.attempts:>3}  {iso(job.updated_at):<25}  "
+    progress = status_line(job) if job.state.value == "processing" else "-"
+    return (f"{job.id:<16}  {job.state.value:<10}  {progress:<44}  {job.attempts:>3}  {iso(job.updated_at):<25}  "
             f"{job.source_name}" + (f"  ({job.reason})" if job.reason else ""))
 
 
@@ -182,7 +183,7 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps([j.model_dump(mode="json") for j in jobs], indent=2))
             return 0
-        print(f"{'ID':<16}  {'STATE':<10}  {'STAGE':<16}  {'TRY':>3}  {'UPDATED':<25}  SOURCE")
+        print(f"{'ID':<16}  {'STATE':<10}  {'PROGRESS':<44}  {'TRY':>3}  {'UPDATED':<25}  SOURCE")
         for job in jobs:
             print(_job_line(job))
         return 0

@@ -30,3 +30,14 @@ def duration_text(seconds: float) -> str:
     if not hours:
         return f"{minutes} min"
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def time_left(seconds: float) -> str:
+    """A remaining time as a person reads it: "under a minute", "about 3 min", "about 2 h"; never negative."""
+    total = max(0.0, seconds)
+    if total < 60:
+        return "under a minute"
+    minutes = max(1, round(total / 60))
+    if minutes < 120:
+        return f"about {minutes} min"
+    return f"about {round(minutes / 60)} h"

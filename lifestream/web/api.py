@@ -40,6 +40,7 @@ from lifestream.web.openapi import spec
 from lifestream.web.state import services, tokens
 from lifestream.workers import recordings
 from lifestream.workers.jobstore import Job, JobState, iso, job_id_for
+from lifestream.workers.status_line import seconds_left, stage_name, status_line
 from lifestream.workers.submit import submit_stored
 
 log = logging.getLogger(__name__)
@@ -136,11 +137,22 @@ def _date(ts: float | None) -> str | None:
     return recordings.day(ts) if ts is not None else None
 
 
+def progress_fields(job: Job) -> schemas.ProgressFields | None:
+    """A running job's progress as its chat thread shows it; None once it is not running."""
+    if job.state is not JobState.PROCESSING:
+        return None
+    left = seconds_left(job)
+    return schemas.ProgressFields(text=status_line(job), stage_name=stage_name(job.stage),
+                                  eta_at=iso(job.eta_at) if job.eta_at is not None else None,
+                                  seconds_left=None if left is None else round(left))
+
+
 def status_body(svc: Services, job: Job) -> dict:
     error = redact_urls(job.reason) if job.reason and job.state is not JobState.COMPLETED else None
     rules = _rules(svc, job)
     return schemas.JobStatus(
         job_id=job.id, state=job.state.value, stage=job.stage, percent=job.percent, error=error,
+        progress=progress_fields(job),
         retryable=job.retryable and job.recording_deleted_at is None, source_name=job.source_name,
         created_at=iso(job.created_at), updated_at=iso(job.updated_at),
         finished_at=iso(job.finished_at) if job.finished_at else None,
@@ -272,7 +284,7 @@ async def summary(request: web.Request) -> web.Response:
     fmt = _summary_format(request)
     job = await owned_job(request, ws)
     if job.state is not JobState.COMPLETED:
-        detail = f" ({job.stage} {job.percent:.0f}%)" if job.state is JobState.PROCESSING and job.stage else ""
+        detail = f" ({status_line(job)})" if job.state is JobState.PROCESSING and job.stage else ""
         raise ApiError(409, f"job {job.id} is {job.state.value}{detail}; minutes come once it has completed")
     try:
         meeting = await asyncio.to_thread(meetings.load, svc.storage, job.result_prefix)
@@ -348,6 +360,7 @@ async def list_meetings(request: web.Request) -> web.Response:
     jobs = await workspace_jobs(svc, ws, [JobState(state)] if state else None, limit)
     items = [schemas.MeetingItem(
         job_id=j.id, source_name=j.source_name, state=j.state.value, stage=j.stage, percent=j.percent,
+        progress=progress_fields(j),
         conversation=_conversation_name(j.origin), created_at=iso(j.created_at),
         page_url=meeting_link(svc.settings, j.id, ttl=auth.PAGE_LINK_TTL),
         recording_deleted_at=iso(j.recording_deleted_at) if j.recording_deleted_at else None) for j in jobs[:limit]]

@@ -35,6 +35,7 @@ from lifestream.web import auth, insights_chart, timeline
 from lifestream.web.state import services, tokens
 from lifestream.workers import recordings
 from lifestream.workers.jobstore import FINAL_STATES, Job, JobState
+from lifestream.workers.status_line import status_line
 
 _env = jinja2.Environment(loader=jinja2.PackageLoader("lifestream.web", "templates"), autoescape=True,
                           trim_blocks=True, lstrip_blocks=True)
@@ -113,7 +114,7 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
     if job is not None and job.state is not JobState.COMPLETED:
         active = job.state not in FINAL_STATES
         text = {"queued": "This recording is waiting for a worker.",
-                "processing": f"This recording is being processed: {job.stage or 'starting'}, {job.percent:.0f}%.",
+                "processing": f"This recording is being processed: {status_line(job)}.",
                 "failed": f"Processing failed: {redact_urls(job.reason or 'unknown error')}.",
                 "cancelled": "Processing was cancelled."}[job.state.value]
         if (gone := recordings.recording_gone(job)) is not None:
@@ -225,7 +226,7 @@ async def jobs_page(request: web.Request) -> web.Response:
         if ws is None:
             raise PageError(401, "Sign-in needed", "Open this page from a jobs link, or with an API token.")
     jobs = await asyncio.to_thread(svc.store.list, None, 100, workspace=ws)
-    rows = [{"id": j.id, "source_name": j.source_name, "state": j.state.value, "stage": j.stage,
+    rows = [{"id": j.id, "source_name": j.source_name, "state": j.state.value, "progress": status_line(j),
              "percent": j.percent, "reason": redact_urls(j.reason) if j.reason else None,
              "created": datetime.fromtimestamp(j.created_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
              "href": f"/meetings/{j.id}?{urlencode(auth.link_params(svc.settings, j.id))}"} for j in jobs]

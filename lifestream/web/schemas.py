@@ -68,11 +68,22 @@ class UploadReceived(BaseModel):
     size: int
 
 
+class ProgressFields(BaseModel):
+    """A running job's progress as the chat threads show it."""
+
+    text: str = Field(description='stage, percent and time left in words: "Transcribing · 40% · about 3 min left"')
+    stage_name: str = Field(description="the stage in words")
+    eta_at: str | None = Field(default=None, description="when it should be done (ISO time), from the rates "
+                               "measured on this deployment; null until that estimate means something")
+    seconds_left: int | None = Field(default=None, description="seconds until eta_at, never negative")
+
+
 class JobStatus(BaseModel):
     job_id: str
     state: State
     stage: str | None = None
     percent: float
+    progress: ProgressFields | None = Field(default=None, description="while it is processing")
     error: str | None = Field(default=None, description="why the job failed, was cancelled, or is being retried")
     retryable: bool | None = None
     source_name: str
@@ -121,6 +132,7 @@ class MeetingItem(BaseModel):
     state: State
     stage: str | None = None
     percent: float
+    progress: ProgressFields | None = Field(default=None, description="while it is processing")
     conversation: str | None = None
     created_at: str
     page_url: str

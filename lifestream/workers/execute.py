@@ -40,7 +40,7 @@ from lifestream.errors import RecordingMissing
 from lifestream.people import load_roster
 from lifestream.pipeline.isolation import IndexScope, PipelineRequest
 from lifestream.pipeline.naming import Person
-from lifestream.pipeline.runner import STAGES, StageEvent
+from lifestream.pipeline.runner import StageEvent
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.storage import Storage, StorageMissing, safe_name
@@ -48,6 +48,7 @@ from lifestream.voiceprints import VoiceprintStore, settle
 from lifestream.voiceprints import enabled as voiceprints_enabled
 from lifestream.workers import attempts, checkpoints, fanout, policy, recordings
 from lifestream.workers.jobstore import Job, JobState, JobStore
+from lifestream.workers.progress import JobProgress
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class JobContext:
     services: Services
     owner: str
     lease: _Lease
-    _fractions: dict[str, float] = field(default_factory=dict)
+    _progress: JobProgress | None = None
     _last_sent: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -116,13 +117,12 @@ class JobContext:
             raise JobLost(f"job {self.job.id} is no longer held by this worker")
 
     def on_stage(self, event) -> None:
-        """A pipeline StageEvent: record the stage and percent in the job store, tell the hooks."""
+        """A pipeline StageEvent: record the stage, percent and ETA in the job store, tell the hooks."""
         self.check()
         with self._lock:
-            done = event.state in ("finished", "skipped", "resumed")
-            self._fractions[event.stage] = 1.0 if done else event.fraction
-            # Each stage counts the same towards the percentage, parallel ones included.
-            percent = min(99.0, 100.0 * sum(self._fractions.values()) / len(STAGES))
+            if self._progress is None:  # here, not at claim: the store is read once the work has started
+                self._progress = JobProgress.for_job(self.job, self.store)
+            estimate = self._progress.update(event.stage, event.state, event.fraction, event.seconds)
             now = time.monotonic()
             if event.state == "progress" and now - self._last_sent < _PROGRESS_EVERY_S:
                 return
@@ -131,7 +131,8 @@ class JobContext:
             return
         try:
             job = self.store.renew(self.job.id, self.owner, self.settings.job_lease_seconds,
-                                   stage=event.stage, percent=percent)
+                                   stage=estimate.stage or event.stage, percent=estimate.percent,
+                                   eta_at=estimate.eta_at, stage_seconds=self._progress.stage_seconds)
         except Exception:  # a progress note is not worth failing an hour-long job; the lease thread retries
             log.warning("job %s: could not record progress", self.job.id, exc_info=True)
             return

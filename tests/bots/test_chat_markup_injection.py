@@ -9,6 +9,7 @@ Slack's ``<…>`` control sequences, and a CommonMark parser for Teams' markdown
 from __future__ import annotations
 
 import re
+import time
 
 from markdown_it import MarkdownIt
 
@@ -94,7 +95,9 @@ def test_slack_text_built_from_a_recording_holds_no_mention_or_disguised_link():
         slack_blocks.answer_blocks(EVIL, escape(EVIL), share={"question": EVIL, "cited": []}, shared_by="U1")
     )
     # the message texts (notifications, status lines) are mrkdwn too
-    texts += [slack_blocks.fallback_text(meeting), slack_blocks.status_text(job), slack_blocks.status_text(job, EVIL)]
+    running = job.model_copy(update={"state": JobState.PROCESSING, "stage": EVIL, "eta_at": time.time() + 90})
+    texts += [slack_blocks.fallback_text(meeting), slack_blocks.status_text(job), slack_blocks.status_text(job, EVIL),
+              slack_blocks.status_text(running)]
     assert len(texts) > 10
     for text in texts:
         for sequence in control_sequences(text):
@@ -142,7 +145,8 @@ def test_teams_cards_and_messages_built_from_a_recording_hold_no_link():
     meeting, job = hostile_meeting(TEAMS_EVIL), failed_job(TEAMS_EVIL)
     texts = teams_texts(teams_cards.minutes_card(meeting, link=LINK, job_id=job.id))
     texts += teams_texts(teams_cards.failure_card(job))
-    texts += [teams_cards.status_text(job), teams_cards.summary_text(meeting)]
+    running = job.model_copy(update={"state": JobState.PROCESSING, "stage": TEAMS_EVIL, "eta_at": time.time() + 90})
+    texts += [teams_cards.status_text(job), teams_cards.summary_text(meeting), teams_cards.status_text(running)]
     assert len(texts) > 8
     assert links_in_markdown(TEAMS_EVIL)  # the parser does find them in the raw text
     for text in texts:

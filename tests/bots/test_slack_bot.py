@@ -125,6 +125,16 @@ def test_shared_recording_gets_minutes_in_its_thread(bot, processed):
     assert 1 <= len(keyframes) <= 2 and keyframes[0]["data"][:3] == b"\xff\xd8\xff"  # JPEG
 
 
+def test_the_status_message_shows_the_stage_in_words_and_the_time_left(bot, processed):
+    ts, _ = processed
+    status_ts = bot.slack.thread(CHANNEL, ts)[1]["ts"]
+    shown = [c["text"] for c in bot.slack.calls_to("chat.update") if c["ts"] == status_ts and "Processing" in c["text"]]
+    assert any("… Transcribing · " in t for t in shown), shown
+    # Once ASR's rate is known (a fresh deployment: nothing learned yet), the time left joins the stage.
+    timed = [t for t in shown if re.search(r"… [A-Z][a-z ]+ · \d+% · (under a minute|about \d+ min) left$", t)]
+    assert timed, shown
+
+
 def test_the_same_file_shared_again_is_not_processed_twice(bot, processed):
     ts, _ = processed
     posted_before = len(bot.slack.calls_to("chat.postMessage"))

@@ -161,7 +161,8 @@ def test_a_shared_recording_gets_progress_then_an_adaptive_card_in_its_reply_cha
     replies = teams.replies(shared)
     minutes = replies[-1]
     updates = [u["text"] for u in teams.connector.updates(ack["id"])]
-    assert any(re.search(r"Processing \*\*standup\.mp4\*\*.*\d+%", t) for t in updates), updates
+    # The stage in words and the percent (then the time left, once it means something).
+    assert any(re.search(r"Processing \*\*standup\.mp4\*\*.*… [A-Z][a-z ]+ · \d+%", t) for t in updates), updates
     assert len(updates) >= 3  # queued, at least one stage, done
     # Everything went to the same reply chain, as replies to the person's message.
     assert {r["_conversation"] for r in replies} == {shared["conversation"]["id"]}

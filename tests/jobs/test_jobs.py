@@ -381,11 +381,19 @@ def test_progress_events_and_one_announcement(settings, sample_wav):
     assert execute_job(job.id, services=services).attempts == 1  # a duplicate
     assert (settings.results_dir / job.id / "meeting.json").stat().st_mtime_ns == written
     progress = [e.job for e in events if e.kind == "progress"]
-    assert {"probe", "extract", "asr", "diarization", "align", "chunks", "classify", "minutes", "write"} <= {
+    # The stage shown is the one the job waits for: diarization, beside ASR, shows only if it ends after it.
+    assert {"probe", "extract", "asr", "align", "chunks", "classify", "minutes", "write"} <= {
         j.stage for j in progress}
     percents = [j.percent for j in progress]
     assert percents == sorted(percents) and percents[0] == 0 and 90 < percents[-1] < 100
+    # An ETA once ASR's rate is known (no completed jobs to learn from yet), never in the past when written.
+    timed = [j for j in progress if j.eta_at is not None]
+    assert timed and timed[0].stage not in ("probe", "extract")
+    assert all(j.eta_at >= j.updated_at - 0.5 for j in timed)
     assert [e.kind for e in events if e.kind != "progress"] == ["completed"]
+    # The stage timings stay in the record: the next job's estimate learns from them.
+    assert {"probe", "extract", "asr", "diarization", "minutes", "write"} <= set(done.stage_seconds)
+    assert done.eta_at is None
     resubmitted = submit_file(sample_wav, services=services)
     assert resubmitted.minutes == (settings.results_dir / job.id / "minutes.md").read_text()
 

@@ -232,3 +232,34 @@ def test_a_job_whose_worker_died_on_its_last_attempt_is_given_up(make_store):
     assert failed.reason.startswith("its worker stopped in diarization") and failed.attempts == 1
     assert a.give_up(job.id, "again") is None and a.release_expired(job.id) is None  # failed once, by one caller
     assert a.renew(job.id, "dead", 30) is None  # a worker that was only slow learns it lost the job
+
+
+def test_progress_estimate_is_recorded_cleared_and_old_records_still_load(make_store):
+    store = make_store()
+    job, _ = store.create(new_job(duration=60.0))
+    store.claim(job.id, "w", 30)
+    eta = time.time() + 170
+    renewed = store.renew(job.id, "w", 30, stage="asr", percent=40, eta_at=eta, stage_seconds={"probe": 0.12})
+    assert renewed.eta_at == pytest.approx(eta, abs=0.1) and renewed.stage_seconds == {"probe": 0.12}
+    assert make_store().get(job.id).eta_at == pytest.approx(eta, abs=0.1)  # as another process reads it
+    assert store.renew(job.id, "w", 30).eta_at == pytest.approx(eta, abs=0.1)  # the lease alone keeps it
+    assert store.renew(job.id, "w", 30, eta_at=None).eta_at is None  # no longer meaningful: cleared
+    store.renew(job.id, "w", 30, eta_at=eta, stage_seconds={"probe": 0.12, "asr": 9.5})
+    done = store.complete(job.id, "w")
+    # Finished: no ETA; the timings stay, for later jobs' estimates.
+    assert done.eta_at is None and done.stage_seconds == {"probe": 0.12, "asr": 9.5}
+    rerun = store.reset_for_rerun(job.id)
+    assert store.claim(rerun.id, "w2", 30).stage_seconds == {}  # a new attempt times itself anew
+
+    # A record written before these fields (SQLite: NULL columns; DynamoDB: no such attributes) still loads.
+    old, _ = store.create(new_job("old"))
+    if isinstance(store, SQLiteJobStore):
+        store._execute("UPDATE jobs SET eta_at = NULL, stage_seconds = NULL WHERE id = ?", [old.id])
+    else:
+        store._client.update_item(TableName=store.table_name, Key={"id": {"S": old.id}},
+                                  UpdateExpression="REMOVE eta_at, stage_seconds")
+        assert "stage_seconds" not in store._client.get_item(TableName=store.table_name,
+                                                             Key={"id": {"S": old.id}})["Item"]
+    loaded = store.get(old.id)
+    assert loaded.eta_at is None and loaded.stage_seconds == {}
+    assert old.id in {j.id for j in store.list()}

@@ -58,15 +58,23 @@ def uploaded(server, sample_video):
     assert again.status == 200 and again.json()["job_id"] == t["job_id"]  # idempotent: the same job
     assert server.request("PUT", t["upload_url"], body=b"x").status == 409  # no replacing a confirmed upload
     seen: list[str] = []
+    running: list[dict] = []
 
     def done():
         status = server.request("GET", f"/api/v1/status/{t['job_id']}", token=t1).json()
         seen.append(status["state"])
+        if status["state"] == "processing":
+            running.append(status)
         return status if status["state"] in ("completed", "failed", "cancelled") else None
 
     status = server.wait_for(done, 600, "the upload to be processed")
     assert status["state"] == "completed", status
     assert "processing" in seen or len(seen) == 1  # progress was visible while it ran (unless it was that quick)
+    for s in running:  # in words, as the chat threads show it
+        p = s["progress"]
+        assert p["text"].startswith(f"{p['stage_name']} · {s['percent']:.0f}%"), s
+        assert (p["eta_at"] is None) == (p["seconds_left"] is None) == ("left" not in p["text"]), s
+    assert status["progress"] is None  # done: no progress to tell
     return t["job_id"], t
 
 

@@ -18,6 +18,7 @@ from lifestream.models import Meeting
 from lifestream.pipeline import insights
 from lifestream.timefmt import clock
 from lifestream.workers.jobstore import Job
+from lifestream.workers.status_line import status_line
 
 # The Download buttons under the minutes: a signed link to each export.
 DOWNLOADS = (("pdf", "Download PDF"), ("docx", "Download Word"))
@@ -140,7 +141,7 @@ def status_text(job: Job, name: str | None = None) -> str:
     name = escape(name or job.source_name)
     length = f" (≈{max(1, round(job.duration / 60))} min)" if job.duration else ""
     if job.stage:
-        return f":hourglass_flowing_sand: Processing *{name}*{length}… {escape(job.stage)}, {job.percent:.0f}%"
+        return f":hourglass_flowing_sand: Processing *{name}*{length}… {escape(status_line(job))}"
     return f":hourglass_flowing_sand: Processing *{name}*{length}…"
 
 

@@ -26,6 +26,7 @@ from lifestream.models import Meeting
 from lifestream.pipeline import insights
 from lifestream.timefmt import clock
 from lifestream.workers.jobstore import Job
+from lifestream.workers.status_line import status_line
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.4"
@@ -255,7 +256,7 @@ def status_text(job: Job, name: str | None = None) -> str:
     name = md(name or job.source_name, 120)
     length = f" (≈{max(1, round(job.duration / 60))} min)" if job.duration else ""
     if job.stage:
-        return f"⏳ Processing **{name}**{length}… {md(job.stage, 60)}, {job.percent:.0f}%"
+        return f"⏳ Processing **{name}**{length}… {md(status_line(job), 120)}"
     return f"⏳ Processing **{name}**{length}…"
 
 

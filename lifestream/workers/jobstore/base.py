@@ -36,6 +36,8 @@ class JobState(StrEnum):
     CANCELLED = "cancelled"
 
 
+# Fields kept as JSON text in stores whose columns hold scalars (SQLite; DynamoDB keeps maps as strings too).
+JSON_FIELDS = ("origin", "stage_seconds")
 FINAL_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
 # The final states a chat is told about (minutes, or why not); completion_announced says it was, fully.
 ANNOUNCED_STATES = (JobState.COMPLETED, JobState.FAILED)
@@ -59,6 +61,12 @@ class Job(BaseModel):
     state: JobState = JobState.QUEUED
     stage: str | None = None
     percent: float = 0.0
+    # While it runs: when it should be done (epoch seconds), from measured rates (lifestream.workers.progress);
+    # None until that estimate means something.
+    eta_at: float | None = None
+    # Seconds each stage of its latest attempt took, for the stages that ran to their end: what later jobs'
+    # estimates learn from.
+    stage_seconds: dict[str, float] = Field(default_factory=dict)
     reason: str | None = None  # why it failed, was cancelled, or is being retried
     retryable: bool | None = None  # set on failure: whether retrying can help
     storage_key: str
@@ -162,28 +170,35 @@ class JobStore(ABC):
         """Take a queued job, or one whose worker stopped renewing its lease."""
         now = time.time()
         changes = {"state": JobState.PROCESSING, "owner": owner, "lease_until": now + lease_seconds,
-                   "started_at": now, "stage": None, "percent": 0.0, "reason": None, "not_before": None}
+                   "started_at": now, "stage": None, "percent": 0.0, "eta_at": None, "stage_seconds": {}, "reason": None,
+                   "not_before": None}
         return (self._cas(job_id, changes, states=[JobState.QUEUED], add_attempt=True)
                 or self._cas(job_id, changes, states=[JobState.PROCESSING], lease_before=now, add_attempt=True))
 
     def renew(self, job_id: str, owner: str, lease_seconds: float, *, stage: str | None = None,
-              percent: float | None = None) -> Job | None:
-        """Extend the lease (and record progress). None: the job is no longer ours (cancelled, taken over)."""
+              percent: float | None = None, eta_at: Any = _ANY,
+              stage_seconds: dict[str, float] | None = None) -> Job | None:
+        """Extend the lease (and record progress: ``eta_at`` None clears it, left out keeps it). None: the job
+        is no longer ours (cancelled, taken over)."""
         changes: dict[str, Any] = {"lease_until": time.time() + lease_seconds}
         if stage is not None:
             changes["stage"] = stage
         if percent is not None:
             changes["percent"] = round(percent, 1)
+        if eta_at is not _ANY:
+            changes["eta_at"] = None if eta_at is None else round(float(eta_at), 1)
+        if stage_seconds is not None:
+            changes["stage_seconds"] = {k: round(float(v), 3) for k, v in stage_seconds.items()}
         return self._cas(job_id, changes, states=[JobState.PROCESSING], owner=owner)
 
     def complete(self, job_id: str, owner: str) -> Job | None:
         return self._cas(job_id, {"state": JobState.COMPLETED, "owner": None, "lease_until": None, "stage": None,
-                                  "percent": 100.0, "reason": None, "retryable": None, "finished_at": time.time()},
+                                  "eta_at": None, "percent": 100.0, "reason": None, "retryable": None, "finished_at": time.time()},
                          states=[JobState.PROCESSING], owner=owner)
 
     def fail(self, job_id: str, owner: str, reason: str, *, retryable: bool) -> Job | None:
         return self._cas(job_id, {"state": JobState.FAILED, "owner": None, "lease_until": None, "reason": reason,
-                                  "retryable": retryable, "finished_at": time.time()},
+                                  "retryable": retryable, "finished_at": time.time(), "eta_at": None},
                          states=[JobState.PROCESSING], owner=owner)
 
     def fail_unsent(self, job_id: str, reason: str) -> Job | None:
@@ -199,19 +214,19 @@ class JobStore(ABC):
     def retry_later(self, job_id: str, owner: str, reason: str, *, not_before: float) -> Job | None:
         """Back to queued after a transient failure; the broker redelivers at not_before."""
         return self._cas(job_id, {"state": JobState.QUEUED, "owner": None, "lease_until": None, "stage": None,
-                                  "reason": f"retrying: {reason}", "not_before": not_before},
+                                  "eta_at": None, "reason": f"retrying: {reason}", "not_before": not_before},
                          states=[JobState.PROCESSING], owner=owner)
 
     def release_expired(self, job_id: str) -> Job | None:
         """Back to queued if its worker's lease ran out (the worker died or hung)."""
-        return self._cas(job_id, {"state": JobState.QUEUED, "owner": None, "lease_until": None,
+        return self._cas(job_id, {"state": JobState.QUEUED, "owner": None, "lease_until": None, "eta_at": None,
                                   "reason": "its worker stopped; queued again"},
                          states=[JobState.PROCESSING], lease_before=time.time())
 
     def give_up(self, job_id: str, reason: str) -> Job | None:
         """Failed instead of queued again: its worker's lease ran out on its last allowed attempt."""
         return self._cas(job_id, {"state": JobState.FAILED, "owner": None, "lease_until": None, "reason": reason,
-                                  "retryable": True, "finished_at": time.time()},
+                                  "retryable": True, "finished_at": time.time(), "eta_at": None},
                          states=[JobState.PROCESSING], lease_before=time.time())
 
     def reset_for_retry(self, job_id: str) -> Job | None:
@@ -231,7 +246,7 @@ class JobStore(ABC):
     def cancel(self, job_id: str) -> Job | None:
         """Queued or running: a running worker sees the change at its next lease renewal and stops."""
         return self._cas(job_id, {"state": JobState.CANCELLED, "owner": None, "lease_until": None,
-                                  "reason": "cancelled", "finished_at": time.time()},
+                                  "reason": "cancelled", "finished_at": time.time(), "eta_at": None},
                          states=[JobState.QUEUED, JobState.PROCESSING])
 
     def mark_recording_deleted(self, job_id: str, at: float) -> Job | None:

@@ -55,6 +55,7 @@ from lifestream.workers.jobstore.base import (
     _ANY,
     ANNOUNCED_STATES,
     FINAL_STATES,
+    JSON_FIELDS,
     Job,
     JobState,
     JobStore,
@@ -93,7 +94,10 @@ def _from_item(item: dict[str, Any]) -> Job:
         if isinstance(value, Decimal):
             value = int(value) if key == "attempts" or key == "num_speakers" else float(value)
         data[key] = value
-    data["origin"] = json.loads(data.get("origin") or "{}")
+    for name in JSON_FIELDS:
+        text = data.pop(name, None)
+        if text:  # absent: a record from before the field gets its default
+            data[name] = json.loads(text)
     return Job.model_validate(data)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lifestream.errors import ConfigError, TransientError
-from lifestream.workers.jobstore.base import _ANY, Job, JobState, JobStore
+from lifestream.workers.jobstore.base import _ANY, JSON_FIELDS, Job, JobState, JobStore
 
 _COLUMNS = list(Job.model_fields)
 _SCHEMA = f"""
@@ -34,14 +34,18 @@ CREATE INDEX IF NOT EXISTS jobs_recording ON jobs (storage_key);
 
 def _to_row(job: Job) -> dict[str, Any]:
     row = job.model_dump(mode="json")
-    row["origin"] = json.dumps(row["origin"], sort_keys=True)
+    for name in JSON_FIELDS:
+        row[name] = json.dumps(row[name], sort_keys=True)
     row["completion_announced"] = int(row["completion_announced"])
     return row
 
 
 def _from_row(row: sqlite3.Row) -> Job:
     data = dict(row)
-    data["origin"] = json.loads(data["origin"] or "{}")
+    for name in JSON_FIELDS:
+        text = data.pop(name, None)
+        if text:  # NULL: a record from before the field gets its default
+            data[name] = json.loads(text)
     data["completion_announced"] = bool(data["completion_announced"])
     return Job.model_validate(data)
 
