@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import io
+import logging
 import mimetypes
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +26,8 @@ from lifestream.storage.base import StorageMissing, StoredObject, check_key
 PUT_CONTENT_TYPE = "application/octet-stream"
 VERSIONS = ".versions/"  # under a result prefix: versions being published (see put_dir)
 _MiB = 1 << 20
+
+log = logging.getLogger(__name__)
 
 
 def _s3_error(exc: Exception, what: str) -> Exception:
@@ -88,13 +91,17 @@ class S3Storage:
         return self.prefix + check_key(key, prefix=prefix)
 
     def put(self, key: str, fileobj: BinaryIO, *, content_type: str | None = None) -> StoredObject:
+        return self._put(key, fileobj, content_type=content_type)[0]
+
+    def _put(self, key: str, fileobj: BinaryIO, *, content_type: str | None = None) -> tuple[StoredObject, str | None]:
+        """Upload, then read the object back: what was stored, and its version id where the bucket keeps versions."""
         full = self._key(key)
         extra = {"ContentType": content_type or mimetypes.guess_type(key)[0] or PUT_CONTENT_TYPE}
         try:
             self.client.upload_fileobj(fileobj, self.bucket, full, ExtraArgs=extra, Config=self.transfer)
         except Exception as exc:
             raise _s3_error(exc, f"upload of {key}") from exc
-        found = self.stat(key)
+        found = self._head(key)
         if found is None:
             raise TransientError(f"upload of {key}: S3 accepted it but does not list it yet.")
         return found
@@ -109,6 +116,10 @@ class S3Storage:
         return dest
 
     def stat(self, key: str) -> StoredObject | None:
+        found = self._head(key)
+        return found[0] if found else None
+
+    def _head(self, key: str) -> tuple[StoredObject, str | None] | None:
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         except Exception as exc:
@@ -116,8 +127,8 @@ class S3Storage:
             if isinstance(err, StorageMissing):
                 return None
             raise err from exc
-        return StoredObject(key=key, size=head["ContentLength"], etag=head["ETag"].strip('"'),
-                            modified=_epoch(head.get("LastModified")))
+        return (StoredObject(key=key, size=head["ContentLength"], etag=head["ETag"].strip('"'),
+                             modified=_epoch(head.get("LastModified"))), head.get("VersionId"))
 
     def list(self, prefix: str = "") -> list[StoredObject]:
         if prefix:
@@ -133,13 +144,35 @@ class S3Storage:
             raise _s3_error(exc, f"listing {prefix or '/'}") from exc
         return found
 
-    def _delete_keys(self, keys: builtins.list[str]) -> None:
-        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
-            batch = [{"Key": self.prefix + k} for k in keys[start:start + 1000]]
+    def _delete_objects(self, objects: builtins.list[dict[str, str]]) -> builtins.list[dict[str, str]]:
+        """DeleteObjects on ``objects`` (full keys, with a VersionId or not); the ones S3 refused."""
+        refused = []
+        for start in range(0, len(objects), 1000):  # DeleteObjects takes at most 1000 keys
             try:
-                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+                answer = self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": objects[start:start + 1000], "Quiet": True})
             except Exception as exc:
                 raise _s3_error(exc, "delete") from exc
+            refused += answer.get("Errors", [])
+        return refused
+
+    def _delete_keys(self, keys: builtins.list[str]) -> None:
+        self._delete_objects([{"Key": self.prefix + k} for k in keys])
+
+    def _discard(self, staged: Mapping[str, str | None]) -> None:
+        """Delete a publication's staged copies (key -> version id) for good.
+
+        They were only ever a way to switch the live keys over whole; once copied (or once an upload failed)
+        they have no value. In a versioned bucket a plain delete would keep each one as a non-current
+        version behind a delete marker, for ``deleted_object_days``: every publication would store its
+        results twice meanwhile. Deleting the version itself leaves nothing. Where the bucket keeps no
+        versions (no VersionId came back), a plain delete is all there is.
+        """
+        objects = [{"Key": self.prefix + key, **({"VersionId": vid} if vid else {})} for key, vid in staged.items()]
+        refused = self._delete_objects(objects)
+        if refused:  # e.g. a task role without s3:DeleteObjectVersion: the lifecycle rules remove them later
+            log.warning("%d staged copies were not deleted (%s: %s); the bucket's lifecycle rules will remove them",
+                        len(refused), refused[0].get("Code"), refused[0].get("Message"))
 
     def delete(self, prefix: str) -> int:
         check_key(prefix, prefix=True)
@@ -161,26 +194,31 @@ class S3Storage:
         Every file goes up under ``<prefix>.versions/<token>/`` first: an upload that fails or a process
         that dies while uploading (the long part) leaves the live files as they were. The switch copies
         the version over the live keys inside S3, ``meeting.json`` last (its presence and content mark a
-        complete result, as in the local folder), then deletes the version and, with ``replace_all``,
-        whatever else is under the prefix. Each object is replaced whole (S3 never shows half an object);
+        complete result, as in the local folder), then deletes the staged copies for good (``_discard``)
+        and, with ``replace_all``, whatever else is under the prefix (kept by a versioned bucket as
+        non-current versions for ``deleted_object_days``, as any deleted result is). Each object is replaced whole (S3 never shows half an object);
         a crash during the switch leaves whole files of both, which publishing again sets right (a job is
         completed only once its publication returns; a rename can be repeated).
         """
         prefix = check_key(prefix.rstrip("/") + "/", prefix=True)
         version = f"{prefix}{VERSIONS}{uuid.uuid4().hex[:12]}/"
         files = sorted(files, key=lambda f: (f[0] == "meeting.json", f[0]))
+        staged: dict[str, str | None] = {}  # staged key -> its S3 version id
         try:
             for name, opener, content_type in files:
                 with opener() as fh:
-                    self.put(version + check_key(name), fh, content_type=content_type)
+                    key = version + check_key(name)
+                    staged[key] = self._put(key, fh, content_type=content_type)[1]
         except BaseException:
             try:
-                self.delete(version)
+                self._discard(staged)
+                self.delete(version)  # an upload that went up but failed its check
             except Exception:  # left behind: the next publication under this prefix deletes it
                 pass
             raise
         for name, _, _ in files:
             self._copy(version + name, prefix + name)
+        self._discard(staged)
         keys = [prefix + name for name, _, _ in files]
         published = set(keys)
         stale = [obj.key for obj in self.list(prefix) if obj.key not in published

@@ -293,3 +293,47 @@ def test_some_files_are_replaced_together_and_a_cut_short_s3_rewrite_changes_not
         assert storage.stat(prefix + "minutes.md") is not None
         head = storage.client.head_object(Bucket=storage.bucket, Key=storage._key(prefix + "minutes.md"))
         assert head["ContentType"] == "text/markdown"  # the type goes with the copy
+
+
+def _history(storage: S3Storage) -> tuple[dict[str, int], dict[str, int]]:
+    """Every object version and delete marker in the bucket: key (without the storage prefix) -> how many."""
+    versions: dict[str, int] = {}
+    markers: dict[str, int] = {}
+    for page in storage.client.get_paginator("list_object_versions").paginate(Bucket=storage.bucket):
+        for found, entries in ((versions, page.get("Versions", [])), (markers, page.get("DeleteMarkers", []))):
+            for entry in entries:
+                key = entry["Key"].removeprefix(storage.prefix)
+                found[key] = found.get(key, 0) + 1
+    return versions, markers
+
+
+def test_a_publication_in_a_versioned_bucket_leaves_no_staged_copies_behind(moto_url, tmp_path):  # noqa: F811
+    # The deployed bucket keeps versions. Publishing stages each file under .versions/ and copies it over
+    # the live key; the staged copy must go for good, not linger as a non-current version behind a delete
+    # marker (results stored twice until the lifecycle rules expire them; and delete markers that moto's
+    # emptying of a suspended bucket, `terraform destroy`, cannot take).
+    bucket = unique("lifestream")
+    make_bucket(moto_url, bucket)
+    storage = S3Storage(bucket, prefix="team-a", endpoint_url=moto_url)
+    storage.client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    prefix = result_prefix("job1")
+    storage.put_dir(_results(tmp_path / "r1", "v1", "scene-0000.jpg"), prefix)
+    storage.put_dir(_results(tmp_path / "r2", "v2", "scene-0001.jpg"), prefix)
+    storage.put_files(prefix, {"minutes.md": (b"# minutes renamed", "text/markdown")})
+
+    def connection_drops(**kwargs):  # a third publication loses the network after its first file
+        if "scene-0002.jpg" not in kwargs["params"]["Key"]:
+            raise ConnectionResetError("connection reset by peer")
+
+    storage.client.meta.events.register("provide-client-params.s3.PutObject", connection_drops)
+    with pytest.raises(ConnectionResetError):
+        storage.put_dir(_results(tmp_path / "r3", "v3", "scene-0002.jpg"), prefix)
+    storage.client.meta.events.unregister("provide-client-params.s3.PutObject", connection_drops)
+
+    assert _live(storage, tmp_path, prefix) == {**V2, "minutes.md": "# minutes renamed"}
+    versions, markers = _history(storage)
+    assert not [key for key in {**versions, **markers} if "/.versions/" in key], (versions, markers)
+    # What was live before stays restorable, as any replaced or deleted result does (deleted_object_days).
+    assert versions == {f"{prefix}minutes.md": 3, f"{prefix}transcript.vtt": 2, f"{prefix}meeting.json": 2,
+                        f"{prefix}keyframes/scene-0000.jpg": 1, f"{prefix}keyframes/scene-0001.jpg": 1}, versions
+    assert markers == {f"{prefix}keyframes/scene-0000.jpg": 1}, markers  # v1's keyframe, which v2 has not

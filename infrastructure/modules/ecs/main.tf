@@ -45,6 +45,10 @@ locals {
     "${var.bucket_arn}/${var.s3_key_prefix}uploads/*",
     "${var.bucket_arn}/${var.s3_key_prefix}results/*",
   ]
+  # A publication stages its files under results/<job>/.versions/ and, once they are live, deletes the
+  # staged copies for good, versions and all (lifestream/storage/s3.py, _discard). Only there may the app
+  # delete a version: every other deleted object stays restorable for deleted_object_days.
+  staged_copies   = "${var.bucket_arn}/${var.s3_key_prefix}results/*/.versions/*"
   table_resources = concat(var.table_arns, [for arn in var.table_arns : "${arn}/index/*"])
   dynamodb_rw = [
     "dynamodb:BatchGetItem",
@@ -206,6 +210,13 @@ data "aws_iam_policy_document" "bot" {
     resources = local.s3_objects
   }
 
+  # A rename publishes the meeting's rewritten files (put_files).
+  statement {
+    sid       = "DiscardStagedCopies"
+    actions   = ["s3:DeleteObjectVersion"]
+    resources = [local.staged_copies]
+  }
+
   # Without ListBucket, HEAD on a missing key answers 403 instead of 404, and
   # the storage adapter cannot tell "not there yet" from "access denied".
   statement {
@@ -255,6 +266,12 @@ data "aws_iam_policy_document" "worker" {
     sid       = "WriteResults"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     resources = ["${var.bucket_arn}/${var.s3_key_prefix}results/*"]
+  }
+
+  statement {
+    sid       = "DiscardStagedCopies"
+    actions   = ["s3:DeleteObjectVersion"]
+    resources = [local.staged_copies]
   }
 
   statement {
