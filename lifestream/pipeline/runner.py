@@ -272,6 +272,19 @@ def process_recording(
         shutil.rmtree(work_dir, ignore_errors=True)
 
 
+def detect_scenes_ahead(path: Path, *, settings: Settings, result_dir: Path, checkpoint_dir: Path,
+                        speaker_count: diarization.SpeakerCount, on_event: EventCallback | None = None) -> int:
+    """Scene detection alone, into the checkpoint folder: a fanned-out video's holder runs it while the
+    segments are worked on, and the join takes it from there instead of detecting scenes after them.
+    The number of scenes found."""
+    stages = _Stages(on_event)
+    checkpoints = Checkpoints(checkpoint_dir, Shaping(file_sha256(path), settings, speaker_count), result_dir)
+    found = stages.costly(SCENES, checkpoints, scenes.detect_scenes, path, result_dir / "keyframes",
+                          frame_skip=settings.scene_frame_skip, threshold=settings.scene_threshold,
+                          keyframe_width=settings.keyframe_width, relative_to=result_dir)
+    return len(found)
+
+
 @dataclass(frozen=True)
 class _Joined:
     """ASR and diarization of a fanned-out recording, as the join of its segments' results."""

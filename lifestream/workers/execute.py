@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import dramatiq
@@ -204,14 +204,17 @@ def run_pipeline(job: Job, ctx: JobContext) -> None:
             else:
                 ctx.on_stage(event)
 
-        # A long recording's segments are worked on by every worker free (unless an earlier attempt got past them).
-        fanout_dir = None if checkpoints.has_costly(checkpoint_dir) else fanout.fan_out(
-            ctx.services, job, source, Path(scratch), settings, owner=ctx.owner, check=ctx.check, on_event=on_event)
         request = PipelineRequest(source, settings, meeting_id=job.id, result_dir=result_dir,
                                   num_speakers=job.num_speakers, display_name=job.source_name,
                                   index=_index_scope(job), people=tuple(_people(job, ctx.services)),
-                                  checkpoint_dir=checkpoint_dir, fanout_dir=fanout_dir, **voices)
+                                  checkpoint_dir=checkpoint_dir, **voices)
         try:
+            # A long recording's segments are worked on by every free worker (unless an earlier attempt got past
+            # them); the pipeline then joins them.
+            if not checkpoints.has_costly(checkpoint_dir):
+                fanout_dir = fanout.fan_out(ctx.services, job, request, Path(scratch), owner=ctx.owner,
+                                            check=ctx.check, on_event=on_event)
+                request = replace(request, fanout_dir=fanout_dir)
             run = ctx.services.pipelines.run(request, on_event=on_event, check=ctx.check,
                                              time_limit=policy.pipeline_time_limit_s(job.duration, settings))
         except BaseException:

@@ -41,7 +41,8 @@ from lifestream.pipeline.fanout import (
     piece_name,
     write_pieces,
 )
-from lifestream.pipeline.isolation import SegmentRequest
+from lifestream.pipeline.isolation import PipelineRequest, ScenesRequest, SegmentRequest
+from lifestream.pipeline.probe import MediaInfo
 from lifestream.pipeline.runner import StageEvent
 from lifestream.services import Services
 from lifestream.settings import Settings
@@ -194,12 +195,9 @@ def execute_segment(job_id: str, index: int, *, services: Services, owner: str) 
 # --- the holder
 
 
-def _make_plan(services: Services, job: Job, source: Path, scratch: Path, settings: Settings) -> Plan | None:
-    """Plan and store the segments of a recording long enough to fan out; None for a shorter one."""
+def _make_plan(services: Services, job: Job, media: MediaInfo, scratch: Path, settings: Settings) -> Plan:
+    """Plan the segments and store them, each one's audio first, the plan last."""
     started = time.perf_counter()
-    media = probe.probe(source)
-    if not applies(settings, media.duration):
-        return None
     wav = extract.extract_audio(media, scratch / "audio.wav", max_seconds=settings.max_duration)
     audio = extract.load_wav(wav)
     plan = make_plan(audio, settings.asr_window_seconds)
@@ -216,18 +214,23 @@ def _make_plan(services: Services, job: Job, source: Path, scratch: Path, settin
     return plan
 
 
-def fan_out(services: Services, job: Job, source: Path, scratch: Path, settings: Settings, *, owner: str,
+def fan_out(services: Services, job: Job, request: PipelineRequest, scratch: Path, *, owner: str,
             check: Callable[[], None], on_event: Callable[[StageEvent], None]) -> Path | None:
     """Get every segment of a long recording done, here and on other workers; the local folder with the plan
-    and their results (what ``process_recording(fanout_dir=...)`` joins), or None when it does not fan out."""
+    and their results (what ``process_recording(fanout_dir=...)`` joins), or None when it does not fan out.
+
+    ``request`` is what the job's pipeline run will be (its recording, settings, result and checkpoint folders).
+    """
+    settings = request.settings
     if not applies(settings, job.duration or float("inf")):
+        return None
+    media = probe.probe(request.path)
+    if not applies(settings, media.duration):
         return None
     storage = services.storage
     folder = scratch / "fanout"
     folder.mkdir(parents=True, exist_ok=True)
-    plan = load_plan(storage, job.id, folder) or _make_plan(services, job, source, scratch, settings)
-    if plan is None:
-        return None
+    plan = load_plan(storage, job.id, folder) or _make_plan(services, job, media, scratch, settings)
     done = done_segments(storage, job.id)
     for span in plan.spans:
         if span.index not in done:
@@ -236,6 +239,13 @@ def fan_out(services: Services, job: Job, source: Path, scratch: Path, settings:
             except Exception:  # this worker does it itself
                 log.warning("job %s: could not send segment %d to other workers", job.id, span.index,
                             exc_info=True)
+    if media.has_video and request.checkpoint_dir is not None and request.result_dir is not None:
+        # Here and now, while other workers take segments: after them, the join would wait for it.
+        services.pipelines.run_scenes(
+            ScenesRequest(request.path, settings, request.result_dir, request.checkpoint_dir,
+                          num_speakers=request.num_speakers, min_speakers=request.min_speakers,
+                          max_speakers=request.max_speakers),
+            on_event=on_event, check=check, time_limit=policy.pipeline_time_limit_s(media.duration, settings))
     for stage in _FANNED_STAGES:
         on_event(StageEvent(stage, "started"))
     started = time.perf_counter()

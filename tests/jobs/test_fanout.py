@@ -169,3 +169,24 @@ def test_a_segment_result_travels_whole(tmp_path):
     assert back.segments == result.segments and back.embeddings is not None
     assert np.array_equal(back.embeddings.unit_embedding, embeddings.unit_embedding)
     assert Span(0, 0, 10, 20).seconds == 10 / RATE
+
+
+def test_a_fanned_out_video_has_its_scenes_detected_while_the_segments_run(tmp_path, sample_video):
+    results = {}
+    for name, fanout_seconds in (("fanned", 10.0), ("sequential", 0.0)):
+        services = Services(_settings(tmp_path / name, fanout_seconds=fanout_seconds))
+        try:
+            job = submit_file(sample_video, services=services).job
+            done = execute_job(job.id, services=services)
+            assert done is not None and done.state is JobState.COMPLETED, done and done.reason
+            meeting = meetings.load(services.storage, job.result_prefix)
+            keyframes = {o.key.removeprefix(job.result_prefix) for o in services.storage.list(job.result_prefix + "keyframes/")}
+            results[name] = meeting, keyframes
+        finally:
+            services.close()
+    (fanned, fanned_frames), (sequential, sequential_frames) = results["fanned"], results["sequential"]
+    assert "scenes" in fanned.resumed and "scenes" not in sequential.resumed  # the join took them as they were
+    assert [s.model_dump() for s in fanned.scenes] == [s.model_dump() for s in sequential.scenes] != []
+    assert fanned_frames == sequential_frames == {s.keyframe for s in fanned.scenes if s.keyframe}
+    assert [w.text for s in fanned.transcript.segments for w in s.words] == \
+        [w.text for s in sequential.transcript.segments for w in s.words]

@@ -60,9 +60,10 @@ from lifestream.pipeline.isolation.request import (
     PipelineRequest,
     PipelineRun,
     PipelineTimedOut,
+    ScenesRequest,
     SegmentRequest,
     SegmentRun,
 )
 
 __all__ = ["CRASH_ENV", "IndexScope", "PipelineCrashed", "PipelineFailure", "PipelinePool", "PipelineRequest",
-           "PipelineRun", "PipelineTimedOut", "SegmentRequest", "SegmentRun", "process_isolated"]
+           "PipelineRun", "PipelineTimedOut", "ScenesRequest", "SegmentRequest", "SegmentRun", "process_isolated"]

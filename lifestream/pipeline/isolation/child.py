@@ -12,7 +12,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lifestream.pipeline.isolation.request import PipelineFailure, PipelineRequest, SegmentRequest
+from lifestream.pipeline.isolation.request import PipelineFailure, PipelineRequest, ScenesRequest, SegmentRequest
 
 if TYPE_CHECKING:
     from lifestream.pipeline.runner import EventCallback, StageEvent
@@ -105,9 +105,16 @@ def _segment(request: SegmentRequest, on_event: EventCallback) -> tuple[tuple[Pa
     return tuple(result.save(request.out_dir)), result.seconds
 
 
-def _process(request: PipelineRequest | SegmentRequest, on_event: EventCallback) -> Any:
+def _process(request: PipelineRequest | SegmentRequest | ScenesRequest, on_event: EventCallback) -> Any:
     if isinstance(request, SegmentRequest):
         return _segment(request, on_event)
+    if isinstance(request, ScenesRequest):
+        from lifestream.pipeline.diarization import SpeakerCount
+        from lifestream.pipeline.runner import detect_scenes_ahead
+
+        count = SpeakerCount(request.num_speakers, request.min_speakers, request.max_speakers)
+        return detect_scenes_ahead(request.path, settings=request.settings, result_dir=request.result_dir,
+                                   checkpoint_dir=request.checkpoint_dir, speaker_count=count, on_event=on_event)
     from lifestream.pipeline.runner import process_recording
 
     indexers: list[Any] = []  # lifestream.search.Indexer: the runner's Indexer protocol, returning a count

@@ -23,6 +23,7 @@ from lifestream.pipeline.isolation.request import (
     PipelineRequest,
     PipelineRun,
     PipelineTimedOut,
+    ScenesRequest,
     SegmentRequest,
     SegmentRun,
     crash_spec,
@@ -206,7 +207,13 @@ class PipelinePool:
         (files, seconds), _, peak, pid = self._run(request, on_event, check, time_limit)
         return SegmentRun(files=files, seconds=seconds, peak_rss_bytes=peak, pid=pid)
 
-    def _run(self, request: PipelineRequest | SegmentRequest, on_event: EventCallback | None,
+    def run_scenes(self, request: ScenesRequest, *, on_event: EventCallback | None = None,
+                   check: Callable[[], None] | None = None, time_limit: float | None = None) -> int:
+        """Scene detection alone, into a checkpoint folder, in a child; the number of scenes."""
+        found, _, _, _ = self._run(request, on_event, check, time_limit)
+        return int(found)
+
+    def _run(self, request: PipelineRequest | SegmentRequest | ScenesRequest, on_event: EventCallback | None,
              check: Callable[[], None] | None, time_limit: float | None) -> tuple[Any, float, int | None, int]:
         crash = crash_spec()
         child = self._checkout()

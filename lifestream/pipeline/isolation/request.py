@@ -96,6 +96,19 @@ class SegmentRequest:
 
 
 @dataclass(frozen=True)
+class ScenesRequest:
+    """Scene detection alone, into a checkpoint folder (``runner.detect_scenes_ahead``)."""
+
+    path: Path
+    settings: Settings
+    result_dir: Path
+    checkpoint_dir: Path
+    num_speakers: int | None = None  # part of the checkpoint's key, as in PipelineRequest
+    min_speakers: int | None = None
+    max_speakers: int | None = None
+
+
+@dataclass(frozen=True)
 class PipelineRun:
     meeting: Meeting
     seconds: float  # as the caller saw it: the child's processing plus the hand-offs
