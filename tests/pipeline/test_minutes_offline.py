@@ -140,6 +140,43 @@ def test_a_conclusion_after_assent_may_start_with_and():
     assert [d.text for d in m.decisions] == ["Pause the paid social ads for the first quarter"]
 
 
+# What a recogniser and a diarizer do to a spoken meeting: the same rules must still read the exchange.
+
+def test_an_assent_the_diarizer_gave_to_the_proposer_is_still_an_assent():
+    # "Fine by me." is nobody's answer to their own proposal: another voice, merged into the proposer's turn.
+    m = minutes("C: Do we want to hire through the agency again?", "B: The agency candidates were expensive.",
+                "A: No agency this time, we'll recruit directly.", "A: Fine by me.")
+    assert [d.text for d in m.decisions] == ["Recruit directly"]
+    # After a reply the recogniser garbled ("Agreed." heard as "Breed."), the proposer's label again.
+    m = minutes("A: Let's book the island booth.", "C: Breed.", "A: Works for me.")
+    assert [d.text for d in m.decisions] == ["Book the island booth"]
+    # A plain "Yes." may be the speaker going on, and a proposal nobody answers is not agreed.
+    assert minutes("A: No agency this time, we'll recruit directly.", "A: Yes.").decisions == []
+    assert minutes("A: Let's book the island booth.", "C: The corner booth is cheaper.",
+                   "A: I still like the island.").decisions == []
+
+
+def test_a_proposal_the_next_speaker_takes_up_in_a_conclusion_is_agreed():
+    m = minutes("B: And the", "B: The alert threshold should be at two minutes, not ten.",
+                "A: A read, let's set it to two minutes.", "B: I'll change the alert rule today.")
+    assert [d.text for d in m.decisions] == ["The alert threshold should be at two minutes, not ten"]
+    assert "decided that the alert threshold" in m.summary  # the restart "and the / the" is said once
+    # A conclusion about something else agrees to nothing.
+    m = minutes("B: The alert threshold should be at two minutes.", "A: Let's order the new laptops.")
+    assert "The alert threshold should be at two minutes" not in [d.text for d in m.decisions]
+
+
+def test_a_turn_opening_with_and_we_concludes_like_then_we():
+    # Recognisers often hear a sentence-initial "Then" as "And".
+    m = minutes("C: Are we keeping the old blog, or moving the articles over?",
+                "B: Moving them is easy, there are only forty articles.", "A: And we move them.",
+                "B: Yes, I'll migrate the blog next week.")
+    assert [d.text for d in m.decisions] == ["Move the articles over"]
+    # A report of what happened is no conclusion, nor is "and we…" inside a turn.
+    assert minutes("C: What about the old blog?", "A: And we moved them last year.", "B: Yes.").decisions == []
+    assert minutes("C: What about the old blog?", "A: It is small. And we host it ourselves.", "B: Yes.").decisions == []
+
+
 def test_explicit_decisions_and_the_discussion_they_close_are_one():
     m = minutes("B: We could borrow the card reader from the football club.", "C: I think that's a great idea.",
                 "A: Then let's borrow it. Paul, will you ask the club?", "B: Yes, I'll ask them this weekend.",

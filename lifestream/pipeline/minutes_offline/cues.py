@@ -168,6 +168,13 @@ class Cues:
     # line that named the thing ("About the contact form.", group "np"); None where not known.
     thing_question: re.Pattern[str] | None = None
     agenda_item: re.Pattern[str] | None = None
+    # A whole sentence that can only be said to someone else's proposal ("Fine by me.", "Works for me."): when
+    # the diarizer gives it to the proposer (a short turn merged into the long one before), it is another
+    # voice's assent. None where not known.
+    assent_to_others: re.Pattern[str] | None = None
+    # A turn-initial "and we <verb>…" that concludes like "then we…": recognisers often hear a sentence-initial
+    # "then" as "and". Past tenses are excluded (a report, not a conclusion). None where not known.
+    and_conclusion: re.Pattern[str] | None = None
     phrasing: Phrasing = field(default_factory=Phrasing)
 
 
@@ -291,6 +298,15 @@ ENGLISH = Cues(
                               r"(?P<rest>(?!be\b|have\b)\w+\b.+?)\?$"),
     agenda_item=re.compile(r"^(?:(?:now|next|okay|ok|so|and)[,.]?\s+)*(?:about|regarding|as for|on)\s+"
                            r"(?P<np>(?:the|our|this)\s+[\w' -]{2,40}?)\s*[.:,]"),
+    assent_to_others=re.compile(
+        r"^(?:agreed|i agree|fine (?:by|with) me|works for (?:me|us)|(?:that )?sounds (?:good|great|fine)(?: to me)?|"
+        r"(?:that )?makes sense|fair enough|no objection|(?:good|great) idea|i'm fine with (?:that|it))[.!]*$"),
+    and_conclusion=re.compile(
+        r"^and\s+we\s+(?P<p17>(?!can\b|could\b|would\b|should\b|might\b|must\b|may\b|will\b|do\b|does\b|need\b|"
+        r"have\b|had\b|were\b|are\b|was\b|did\b|got\b|went\b|"
+        r"said\b|saw\b|made\b|took\b|came\b|found\b|knew\b|thought\b|told\b|gave\b|lost\b|sent\b|spent\b|"
+        r"bought\b|heard\b|kept\b|felt\b|left\b|still\b|also\b|already\b|just\b|don't\b|didn't\b|"
+        r"\w+ed\b)\w+\b.+)"),
     assent_names=re.compile(r"^(?:okay|ok|good|great|right|alright|all right|fine|yes|yeah|sure|perfect)[,.!]?\s+"
                             r"(?P<np>(?:a|an|the)\s+[\w' -]{2,40}?)(?:,?\s+then\b|,|\s+and\b)"),
     weak_assent=re.compile(r"^(?:okay|ok|good|great|right|alright|all right|fine|cool|nice|excellent|perfect|"

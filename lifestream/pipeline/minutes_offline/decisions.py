@@ -71,10 +71,14 @@ def _assented(d: Dialogue, i: int, taken_on: set[int]) -> Decided | None:
     core = d.proposals.get(i)
     if core is None or i in taken_on:
         return None
-    replies = [kind for kind, _ in d.replies_to(i)]
+    answers = d.replies_to(i)
+    replies = [kind for kind, _ in answers]
     reply = replies[0] if replies else Reply.NONE
-    # Agreed by the next speaker, or by the one after when the first only added to it ("A breed." - "Works for me.").
-    accepted = reply == Reply.ASSENT or (reply == Reply.ANSWER and replies[1:2] == [Reply.ASSENT])
+    # Agreed by the next speaker, or by the one after when the first only added to it ("A breed." - "Works for me."),
+    # or taken up by the next speaker's own conclusion ("The threshold should be two minutes." - "Let's set it to two
+    # minutes."): the "agreed" before it may be lost to the recogniser, the conclusion says it anyway.
+    accepted = reply == Reply.ASSENT or (reply == Reply.ANSWER and (
+        replies[1:2] == [Reply.ASSENT] or _taken_up(d, core, answers[0][1])))
     closes = _closes_discussion(d, i, core) and reply != Reply.OBJECTION
     if not (accepted or closes):
         return None
@@ -83,6 +87,14 @@ def _assented(d: Dialogue, i: int, taken_on: set[int]) -> Decided | None:
         # "People could bring their own food." - "Fine, a picnic then.": the choice has a name; the proposal says what it means.
         return Decided(f"{named} ({lower_first(core, d.cues)})", "on", i, explicit=False)
     return Decided(core, _form(core, d.cues), i, explicit=False)
+
+
+def _taken_up(d: Dialogue, core: str, turn: int) -> bool:
+    first = d.turns[turn].sentences[0]
+    if not d.concludes(first):
+        return False
+    conclusion = d.proposals[first]
+    return anaphoric(conclusion, d.cues) or bool(set(content_words(conclusion, d.cues)) & set(content_words(core, d.cues)))
 
 
 def _named_in_assent(d: Dialogue, turn: int) -> str | None:
