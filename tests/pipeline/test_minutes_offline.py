@@ -177,6 +177,41 @@ def test_a_turn_opening_with_and_we_concludes_like_then_we():
     assert minutes("C: What about the old blog?", "A: It is small. And we host it ourselves.", "B: Yes.").decisions == []
 
 
+def test_a_choice_closed_with_a_word_heard_differently_is_the_alternative_as_asked():
+    # The recogniser heard "hall" right in the question and as "haul" later: the pick is the hall.
+    m = minutes("A: Where should we hold it, the hall or the playground?", "B: The haul. It was freezing outside.",
+                "C: The haul is better for the tables too.", "B: Do we have enough tables?",
+                "A: The school has twenty folding tables.", "A: Fine, the haul is this.")
+    assert [d.text for d in m.decisions] == ["The hall"]
+    assert "decided on the hall" in m.summary
+    # Near neither alternative, or near both ("the hull" for "the hall or the hill?"): nothing was chosen.
+    assert minutes("A: Where should we hold it, the hall or the playground?", "A: Fine, the garden then.").decisions == []
+    assert minutes("A: The hall or the hill?", "B: Fine, the hull.").decisions == []
+
+
+def test_an_agreement_only_a_proposal_gets_makes_a_we_statement_a_decision():
+    # "Then we go ahead with…" as the recogniser heard it: the words that mark a conclusion are gone.
+    m = minutes("A: And we got head with two hires, and one of them is a weekend role.", "C: Yes, that makes sense.",
+                "B: Fine with me.")
+    assert [d.text for d in m.decisions] == ["We got head with two hires, and one of them is a weekend role"]
+    assert "decided that we got head with two hires" in m.summary
+    # "Makes sense" also acknowledges an explanation; an objection or a question back agrees to nothing.
+    assert minutes("A: We lost two customers in March.", "C: Makes sense.").decisions == []
+    assert minutes("A: We hire two people.", "B: Fine by me.", "C: No, we can't afford two.").decisions == []
+    assert minutes("A: We hire two people?", "B: Fine by me.").decisions == []
+
+
+def test_a_reply_that_names_a_thing_briefly_takes_the_name_it_was_just_given():
+    # The request around it was mis-heard ("would you" as "what you", no question mark): the reply still says
+    # what the list is.
+    m = minutes("A: Omar, what you put together a guest list of ten customers.", "C: Sure, I'll have a list by Friday.")
+    assert [(a.task, a.owner, a.due_date) for a in m.action_items] == [
+        ("Have a guest list", "SPEAKER_3", "2026-11-27")]
+    # Only the same thing takes the fuller name: a "list" is not "the guest room".
+    m = minutes("A: Omar, the guest room is booked for the speakers.", "C: Sure, I'll have a list by Friday.")
+    assert not any("guest list" in a.task for a in m.action_items)
+
+
 def test_explicit_decisions_and_the_discussion_they_close_are_one():
     m = minutes("B: We could borrow the card reader from the football club.", "C: I think that's a great idea.",
                 "A: Then let's borrow it. Paul, will you ask the club?", "B: Yes, I'll ask them this weekend.",

@@ -172,6 +172,10 @@ class Cues:
     # the diarizer gives it to the proposer (a short turn merged into the long one before), it is another
     # voice's assent. None where not known.
     assent_to_others: re.Pattern[str] | None = None
+    # Agreement that only a proposal gets ("Fine by me.", "Yes, works for me."), so what it answers was one, and
+    # a statement of what "we" do, which such agreement makes a decision ("We go with two hires." - "Agreed.").
+    endorsement: re.Pattern[str] | None = None
+    we_statement: re.Pattern[str] | None = None
     # A turn-initial "and we <verb>…" that concludes like "then we…": recognisers often hear a sentence-initial
     # "then" as "and". Past tenses are excluded (a report, not a conclusion). None where not known.
     and_conclusion: re.Pattern[str] | None = None
@@ -224,6 +228,10 @@ start let's let lets week weeks month months year years quarter hour hours minut
 evening tonight weekend their theirs its own everyone everybody anybody somebody monday tuesday wednesday thursday friday saturday sunday january february march april may june
 july august september october november december
 """.split())
+
+# Assent that only a proposal gets ("fine by me"); "makes sense" and "fair enough" also acknowledge an explanation.
+_EN_ENDORSE = (r"agreed|i agree|fine (?:by|with) me|works for (?:me|us)|(?:that )?sounds (?:good|great|fine)(?: to me)?|"
+               r"no objection|(?:good|great) idea|i'm fine with (?:that|it)")
 
 ENGLISH = Cues(
     language="en",
@@ -298,9 +306,9 @@ ENGLISH = Cues(
                               r"(?P<rest>(?!be\b|have\b)\w+\b.+?)\?$"),
     agenda_item=re.compile(r"^(?:(?:now|next|okay|ok|so|and)[,.]?\s+)*(?:about|regarding|as for|on)\s+"
                            r"(?P<np>(?:the|our|this)\s+[\w' -]{2,40}?)\s*[.:,]"),
-    assent_to_others=re.compile(
-        r"^(?:agreed|i agree|fine (?:by|with) me|works for (?:me|us)|(?:that )?sounds (?:good|great|fine)(?: to me)?|"
-        r"(?:that )?makes sense|fair enough|no objection|(?:good|great) idea|i'm fine with (?:that|it))[.!]*$"),
+    assent_to_others=re.compile(r"^(?:" + _EN_ENDORSE + r"|(?:that )?makes sense|fair enough)[.!]*$"),
+    endorsement=re.compile(r"^(?:(?:yes|yeah|okay|ok)[,.!]?\s+)?(?:" + _EN_ENDORSE + r")[.!]*$"),
+    we_statement=re.compile(r"^(?:\w+[,.]\s+)*(?:and\s+|so\s+|then\s+)?(?P<core>we\s+\w+\b.+)"),
     and_conclusion=re.compile(
         r"^and\s+we\s+(?P<p17>(?!can\b|could\b|would\b|should\b|might\b|must\b|may\b|will\b|do\b|does\b|need\b|"
         r"have\b|had\b|were\b|are\b|was\b|did\b|got\b|went\b|"
