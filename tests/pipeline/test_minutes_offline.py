@@ -212,6 +212,29 @@ def test_a_reply_that_names_a_thing_briefly_takes_the_name_it_was_just_given():
     assert not any("guest list" in a.task for a in m.action_items)
 
 
+def test_a_yes_no_question_about_what_we_do_answered_yes_is_a_decision():
+    m = minutes("C: Do we invite the interns?", "A: I'd say yes, they're part of the team.", "B: Fine by me.")
+    assert [d.text for d in m.decisions] == ["Invite the interns"]
+    # Asking what we have or know proposes nothing; a question put off stays open.
+    assert minutes("B: Do we have enough tables?", "A: Yes, twenty.").decisions == []
+    m = minutes("C: Do we invite the interns?", "A: I'm not sure.")
+    assert m.decisions == [] and [q.text for q in m.open_questions] == ["Do we invite the interns?"]
+
+
+def test_what_should_stay_so_taken_up_in_a_conclusion_is_a_decision():
+    m = minutes("A: The budget should stay under five thousand pounds.",
+                "C: Let's cap it at five thousand then, including food.", "D: I'll put together a budget sheet.")
+    assert [d.text for d in m.decisions] == ["The budget should stay under five thousand pounds"]
+    assert "decided that the budget should stay" in m.summary
+
+
+def test_a_proposal_taken_up_after_a_garbled_reply_is_agreed():
+    # "Agreed." heard as "Three.", then the conclusion, as the recogniser heard "Then we…".
+    m = minutes("C: I'd keep it to two days.", "D: Three.", "A: And we do two days, Thursday and Friday.")
+    assert [d.text for d in m.decisions] == ["Keep it to two days"]
+    assert minutes("C: I'd keep it to two days.", "D: Three.", "A: We need more time.").decisions == []
+
+
 def test_explicit_decisions_and_the_discussion_they_close_are_one():
     m = minutes("B: We could borrow the card reader from the football club.", "C: I think that's a great idea.",
                 "A: Then let's borrow it. Paul, will you ask the club?", "B: Yes, I'll ask them this weekend.",

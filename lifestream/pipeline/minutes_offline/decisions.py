@@ -81,7 +81,7 @@ def _assented(d: Dialogue, i: int, taken_on: set[int]) -> Decided | None:
     # or taken up by the next speaker's own conclusion ("The threshold should be two minutes." - "Let's set it to two
     # minutes."): the "agreed" before it may be lost to the recogniser, the conclusion says it anyway.
     accepted = reply == Reply.ASSENT or (reply == Reply.ANSWER and (
-        replies[1:2] == [Reply.ASSENT] or _taken_up(d, core, answers[0][1])))
+        replies[1:2] == [Reply.ASSENT] or any(_taken_up(d, core, t) for _, t in answers[:2])))
     closes = _closes_discussion(d, i, core) and reply != Reply.OBJECTION
     if not (accepted or closes):
         return None
