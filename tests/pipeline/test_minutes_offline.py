@@ -140,6 +140,101 @@ def test_a_conclusion_after_assent_may_start_with_and():
     assert [d.text for d in m.decisions] == ["Pause the paid social ads for the first quarter"]
 
 
+# What a recogniser and a diarizer do to a spoken meeting: the same rules must still read the exchange.
+
+def test_an_assent_the_diarizer_gave_to_the_proposer_is_still_an_assent():
+    # "Fine by me." is nobody's answer to their own proposal: another voice, merged into the proposer's turn.
+    m = minutes("C: Do we want to hire through the agency again?", "B: The agency candidates were expensive.",
+                "A: No agency this time, we'll recruit directly.", "A: Fine by me.")
+    assert [d.text for d in m.decisions] == ["Recruit directly"]
+    # After a reply the recogniser garbled ("Agreed." heard as "Breed."), the proposer's label again.
+    m = minutes("A: Let's book the island booth.", "C: Breed.", "A: Works for me.")
+    assert [d.text for d in m.decisions] == ["Book the island booth"]
+    # A plain "Yes." may be the speaker going on, and a proposal nobody answers is not agreed.
+    assert minutes("A: No agency this time, we'll recruit directly.", "A: Yes.").decisions == []
+    assert minutes("A: Let's book the island booth.", "C: The corner booth is cheaper.",
+                   "A: I still like the island.").decisions == []
+
+
+def test_a_proposal_the_next_speaker_takes_up_in_a_conclusion_is_agreed():
+    m = minutes("B: And the", "B: The alert threshold should be at two minutes, not ten.",
+                "A: A read, let's set it to two minutes.", "B: I'll change the alert rule today.")
+    assert [d.text for d in m.decisions] == ["The alert threshold should be at two minutes, not ten"]
+    assert "decided that the alert threshold" in m.summary  # the restart "and the / the" is said once
+    # A conclusion about something else agrees to nothing.
+    m = minutes("B: The alert threshold should be at two minutes.", "A: Let's order the new laptops.")
+    assert "The alert threshold should be at two minutes" not in [d.text for d in m.decisions]
+
+
+def test_a_turn_opening_with_and_we_concludes_like_then_we():
+    # Recognisers often hear a sentence-initial "Then" as "And".
+    m = minutes("C: Are we keeping the old blog, or moving the articles over?",
+                "B: Moving them is easy, there are only forty articles.", "A: And we move them.",
+                "B: Yes, I'll migrate the blog next week.")
+    assert [d.text for d in m.decisions] == ["Move the articles over"]
+    # A report of what happened is no conclusion, nor is "and we…" inside a turn.
+    assert minutes("C: What about the old blog?", "A: And we moved them last year.", "B: Yes.").decisions == []
+    assert minutes("C: What about the old blog?", "A: It is small. And we host it ourselves.", "B: Yes.").decisions == []
+
+
+def test_a_choice_closed_with_a_word_heard_differently_is_the_alternative_as_asked():
+    # The recogniser heard "hall" right in the question and as "haul" later: the pick is the hall.
+    m = minutes("A: Where should we hold it, the hall or the playground?", "B: The haul. It was freezing outside.",
+                "C: The haul is better for the tables too.", "B: Do we have enough tables?",
+                "A: The school has twenty folding tables.", "A: Fine, the haul is this.")
+    assert [d.text for d in m.decisions] == ["The hall"]
+    assert "decided on the hall" in m.summary
+    # Near neither alternative, or near both ("the hull" for "the hall or the hill?"): nothing was chosen.
+    assert minutes("A: Where should we hold it, the hall or the playground?", "A: Fine, the garden then.").decisions == []
+    assert minutes("A: The hall or the hill?", "B: Fine, the hull.").decisions == []
+
+
+def test_an_agreement_only_a_proposal_gets_makes_a_we_statement_a_decision():
+    # "Then we go ahead with…" as the recogniser heard it: the words that mark a conclusion are gone.
+    m = minutes("A: And we got head with two hires, and one of them is a weekend role.", "C: Yes, that makes sense.",
+                "B: Fine with me.")
+    assert [d.text for d in m.decisions] == ["We got head with two hires, and one of them is a weekend role"]
+    assert "decided that we got head with two hires" in m.summary
+    # "Makes sense" also acknowledges an explanation; an objection or a question back agrees to nothing.
+    assert minutes("A: We lost two customers in March.", "C: Makes sense.").decisions == []
+    assert minutes("A: We hire two people.", "B: Fine by me.", "C: No, we can't afford two.").decisions == []
+    assert minutes("A: We hire two people?", "B: Fine by me.").decisions == []
+
+
+def test_a_reply_that_names_a_thing_briefly_takes_the_name_it_was_just_given():
+    # The request around it was mis-heard ("would you" as "what you", no question mark): the reply still says
+    # what the list is.
+    m = minutes("A: Omar, what you put together a guest list of ten customers.", "C: Sure, I'll have a list by Friday.")
+    assert [(a.task, a.owner, a.due_date) for a in m.action_items] == [
+        ("Have a guest list", "SPEAKER_3", "2026-11-27")]
+    # Only the same thing takes the fuller name: a "list" is not "the guest room".
+    m = minutes("A: Omar, the guest room is booked for the speakers.", "C: Sure, I'll have a list by Friday.")
+    assert not any("guest list" in a.task for a in m.action_items)
+
+
+def test_a_yes_no_question_about_what_we_do_answered_yes_is_a_decision():
+    m = minutes("C: Do we invite the interns?", "A: I'd say yes, they're part of the team.", "B: Fine by me.")
+    assert [d.text for d in m.decisions] == ["Invite the interns"]
+    # Asking what we have or know proposes nothing; a question put off stays open.
+    assert minutes("B: Do we have enough tables?", "A: Yes, twenty.").decisions == []
+    m = minutes("C: Do we invite the interns?", "A: I'm not sure.")
+    assert m.decisions == [] and [q.text for q in m.open_questions] == ["Do we invite the interns?"]
+
+
+def test_what_should_stay_so_taken_up_in_a_conclusion_is_a_decision():
+    m = minutes("A: The budget should stay under five thousand pounds.",
+                "C: Let's cap it at five thousand then, including food.", "D: I'll put together a budget sheet.")
+    assert [d.text for d in m.decisions] == ["The budget should stay under five thousand pounds"]
+    assert "decided that the budget should stay" in m.summary
+
+
+def test_a_proposal_taken_up_after_a_garbled_reply_is_agreed():
+    # "Agreed." heard as "Three.", then the conclusion, as the recogniser heard "Then we…".
+    m = minutes("C: I'd keep it to two days.", "D: Three.", "A: And we do two days, Thursday and Friday.")
+    assert [d.text for d in m.decisions] == ["Keep it to two days"]
+    assert minutes("C: I'd keep it to two days.", "D: Three.", "A: We need more time.").decisions == []
+
+
 def test_explicit_decisions_and_the_discussion_they_close_are_one():
     m = minutes("B: We could borrow the card reader from the football club.", "C: I think that's a great idea.",
                 "A: Then let's borrow it. Paul, will you ask the club?", "B: Yes, I'll ask them this weekend.",

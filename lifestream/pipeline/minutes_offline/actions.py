@@ -257,12 +257,17 @@ class _Reader:
             return
         task = self._new(clause, speaker, "self")
         task.addressee = self.d.turns[previous].speaker if previous >= 0 else None
-        if _anaphoric(clause.text, self.cues) or _thin(clause.text, self.cues):
+        if previous >= 0 and task.addressee != speaker and _verb(clause.text) in self.cues.light_verbs:
+            # "(… a guest list of ten customers.) Sure, I'll have a list by Friday.": the thing as it was just named.
+            asked = " ".join(self.d.sentences[j].text for j in self.d.turns[previous].sentences)
+            task.text = _named_in_full(task.text, asked, self.cues)
+            task.variants = [task.text]
+        if _anaphoric(task.text, self.cues) or _thin(task.text, self.cues):
             if self._attach(task, i):
                 return
             antecedent = self._antecedent(i)
             if antecedent is None:
-                if _anaphoric(clause.text, self.cues):
+                if _anaphoric(task.text, self.cues):
                     return  # "I'll do that" with nothing it could refer to
             else:
                 verb = _verb(clause.text)
@@ -432,6 +437,19 @@ class _Reader:
                 earlier.variants += task.variants
                 return
         self.tasks.append(task)
+
+
+def _named_in_full(task: str, before: str, cues: Cues) -> str:
+    """ "have a list by Friday" after "put together a guest list" -> "have a guest list by Friday": a reply names
+    briefly what the turn it answers named in full (and the recogniser may have lost the request around it)."""
+    m = re.match(r"(\S+\s+)(a|an|the)\s+([\w'-]+)\b", task, re.IGNORECASE)
+    if not m or m.group(3).lower() in cues.stopwords:
+        return task
+    noun = re.escape(m.group(3))
+    full = re.search(rf"\b(?:a|an|the|our|your|this)\s+((?:[\w'-]+\s+){{1,2}}){noun}\b", before, re.IGNORECASE)
+    if not full or set(words(full.group(1))) & (cues.function_words | cues.anaphora):
+        return task
+    return f"{m.group(1)}{m.group(2)} {full.group(1)}{task[m.start(3):]}"
 
 
 def _shared(a: list[str], b: list[str], cues: Cues) -> bool:

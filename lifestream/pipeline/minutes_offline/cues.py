@@ -168,6 +168,17 @@ class Cues:
     # line that named the thing ("About the contact form.", group "np"); None where not known.
     thing_question: re.Pattern[str] | None = None
     agenda_item: re.Pattern[str] | None = None
+    # A whole sentence that can only be said to someone else's proposal ("Fine by me.", "Works for me."): when
+    # the diarizer gives it to the proposer (a short turn merged into the long one before), it is another
+    # voice's assent. None where not known.
+    assent_to_others: re.Pattern[str] | None = None
+    # Agreement that only a proposal gets ("Fine by me.", "Yes, works for me."), so what it answers was one, and
+    # a statement of what "we" do, which such agreement makes a decision ("We go with two hires." - "Agreed.").
+    endorsement: re.Pattern[str] | None = None
+    we_statement: re.Pattern[str] | None = None
+    # A turn-initial "and we <verb>…" that concludes like "then we…": recognisers often hear a sentence-initial
+    # "then" as "and". Past tenses are excluded (a report, not a conclusion). None where not known.
+    and_conclusion: re.Pattern[str] | None = None
     phrasing: Phrasing = field(default_factory=Phrasing)
 
 
@@ -218,6 +229,10 @@ evening tonight weekend their theirs its own everyone everybody anybody somebody
 july august september october november december
 """.split())
 
+# Assent that only a proposal gets ("fine by me"); "makes sense" and "fair enough" also acknowledge an explanation.
+_EN_ENDORSE = (r"agreed|i agree|fine (?:by|with) me|works for (?:me|us)|(?:that )?sounds (?:good|great|fine)(?: to me)?|"
+               r"no objection|(?:good|great) idea|i'm fine with (?:that|it)")
+
 ENGLISH = Cues(
     language="en",
     clause_start=re.compile(r"\b" + _any(_EN_WILL, r"i can(?!')", _EN_TEAM) + r"\b"),
@@ -258,6 +273,8 @@ ENGLISH = Cues(
         r"|\bwhy don't we\s+(?P<p3>.+)"
         r"|^(?:\w+[,.]?\s+)?(?:so\s+|and\s+|then\s+)?(?:should|shall|could|can)\s+we\s+(?:also\s+|maybe\s+|just\s+)?"
         r"(?P<p4>.+\?)"
+        r"|^(?:\w+[,.]?\s+)?(?:so\s+|and\s+|then\s+)?do\s+we\s+(?:also\s+)?(?P<p4b>(?!have\b|know\b|need\b|want\b|"
+        r"like\b|think\b|mean\b|get\b|see\b|remember\b|agree\b|all\b|still\b|really\b|even\b)\w+\b.+\?)"
         r"|\b(?:i|we)\s+(?:suggest|propose|recommend)(?:\s+that)?(?:\s+we)?\s+(?P<p5>.+)"
         r"|\bi'd\s+(?:rather|prefer to|like to|like us to|suggest|propose|recommend|say|go for|vote for|pick)\s+"
         r"(?:we\s+)?(?P<p6>(?!yes\b|no\b|so\b).+)"
@@ -269,7 +286,7 @@ ENGLISH = Cues(
         r"|\b(?:let's|let us)\s+(?P<p9>(?!not\b|see\b|say\b).+)"
         r"|^(?:(?:\w+[,.]\s+)*(?:then|so)|(?:\w+[,.]\s+)+and)\s+we\s+(?P<p10>(?!can\b|could\b|need\b|have\b|were\b|are\b|had\b)\w+\b.+)"
         r"|\bwe'll\s+(?P<p11>(?!need\b|see\b|have\b|come back\b|talk\b|be\b|get back\b)\w+\b.+)"
-        r"|^(?P<p12>(?:and\s+)?(?:the|our|this|that|every|each)\s+[\w ]+?\s+should\s+be\s+.+)"
+        r"|^(?P<p12>(?:and\s+)?(?:the|our|this|that|every|each)\s+[\w ]+?\s+should\s+(?:be|stay|remain)\s+.+)"
         r"|\bi think we should\s+(?P<p13>.+)"
         r"|\bmaybe we\s+(?:should|could)\s+(?P<p14>.+)"
         r"|\bwe should\s+(?P<p15>.+)"
@@ -291,6 +308,16 @@ ENGLISH = Cues(
                               r"(?P<rest>(?!be\b|have\b)\w+\b.+?)\?$"),
     agenda_item=re.compile(r"^(?:(?:now|next|okay|ok|so|and)[,.]?\s+)*(?:about|regarding|as for|on)\s+"
                            r"(?P<np>(?:the|our|this)\s+[\w' -]{2,40}?)\s*[.:,]"),
+    assent_to_others=re.compile(r"^(?:" + _EN_ENDORSE + r"|(?:that )?makes sense|fair enough)[.!]*$"),
+    endorsement=re.compile(r"^(?:(?:yes|yeah|okay|ok)[,.!]?\s+)?(?:" + _EN_ENDORSE + r")[.!]*$"),
+    we_statement=re.compile(r"^(?:\w+[,.]\s+)*(?:and\s+|so\s+|then\s+)?(?P<core>we\s+\w+\b.+)"),
+    and_conclusion=re.compile(
+        r"^and\s+we\s+(?P<p17>(?!can\b|could\b|would\b|should\b|might\b|must\b|may\b|will\b|does\b|need\b|"
+        r"do\s+(?:not|have|need|know|think|want|like|see|mean)\b|"
+        r"have\b|had\b|were\b|are\b|was\b|did\b|got\b|went\b|"
+        r"said\b|saw\b|made\b|took\b|came\b|found\b|knew\b|thought\b|told\b|gave\b|lost\b|sent\b|spent\b|"
+        r"bought\b|heard\b|kept\b|felt\b|left\b|still\b|also\b|already\b|just\b|don't\b|didn't\b|"
+        r"\w+ed\b)\w+\b.+)"),
     assent_names=re.compile(r"^(?:okay|ok|good|great|right|alright|all right|fine|yes|yeah|sure|perfect)[,.!]?\s+"
                             r"(?P<np>(?:a|an|the)\s+[\w' -]{2,40}?)(?:,?\s+then\b|,|\s+and\b)"),
     weak_assent=re.compile(r"^(?:okay|ok|good|great|right|alright|all right|fine|cool|nice|excellent|perfect|"
@@ -380,7 +407,7 @@ ENGLISH = Cues(
     own_as="the",
     self_reference=re.compile(r",?\s+(?:and|but|so)\s+(?:we|i|you)\b.*$", re.IGNORECASE),
     particles=frozenset({"about", "over", "through", "on", "up", "out", "with", "at", "to"}),
-    should_be=re.compile(r"\sshould be\s"),
+    should_be=re.compile(r"\sshould (?:be|stay|remain)\s"),
     noun_first=re.compile(r"^(?:the|a|an|our|this|that|these|those)\b", re.IGNORECASE),
     or_=re.compile(r",?\s+or\s+"),
     good_question=re.compile(r"\bgood question\b"),

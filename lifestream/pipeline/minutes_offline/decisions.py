@@ -11,6 +11,7 @@ one decision, worded from whichever statement names it best.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from lifestream.models import Point
 from lifestream.pipeline.minutes_offline.cues import Cues
@@ -29,6 +30,8 @@ from lifestream.pipeline.minutes_offline.text import (
 THREAD_TURNS = 3
 # A question is settled within this many turns ("Should it…?" - "What would that take?" - … - "Then we do it.").
 QUESTION_TURNS = 6
+# How alike two spellings must be to be one word heard twice ("hall" / "haul": 0.75).
+HEARD_ALIKE = 0.75
 # A decision with this many content words reads on its own even with an "it" in it.
 SAYS_ENOUGH = 4
 
@@ -71,10 +74,14 @@ def _assented(d: Dialogue, i: int, taken_on: set[int]) -> Decided | None:
     core = d.proposals.get(i)
     if core is None or i in taken_on:
         return None
-    replies = [kind for kind, _ in d.replies_to(i)]
+    answers = d.replies_to(i)
+    replies = [kind for kind, _ in answers]
     reply = replies[0] if replies else Reply.NONE
-    # Agreed by the next speaker, or by the one after when the first only added to it ("A breed." - "Works for me.").
-    accepted = reply == Reply.ASSENT or (reply == Reply.ANSWER and replies[1:2] == [Reply.ASSENT])
+    # Agreed by the next speaker, or by the one after when the first only added to it ("A breed." - "Works for me."),
+    # or taken up by the next speaker's own conclusion ("The threshold should be two minutes." - "Let's set it to two
+    # minutes."): the "agreed" before it may be lost to the recogniser, the conclusion says it anyway.
+    accepted = reply == Reply.ASSENT or (reply == Reply.ANSWER and (
+        replies[1:2] == [Reply.ASSENT] or any(_taken_up(d, core, t) for _, t in answers[:2])))
     closes = _closes_discussion(d, i, core) and reply != Reply.OBJECTION
     if not (accepted or closes):
         return None
@@ -83,6 +90,32 @@ def _assented(d: Dialogue, i: int, taken_on: set[int]) -> Decided | None:
         # "People could bring their own food." - "Fine, a picnic then.": the choice has a name; the proposal says what it means.
         return Decided(f"{named} ({lower_first(core, d.cues)})", "on", i, explicit=False)
     return Decided(core, _form(core, d.cues), i, explicit=False)
+
+
+def _endorsed_statement(d: Dialogue, i: int) -> Decided | None:
+    """ "(Then) we go ahead with two hires." - "Fine with me.": whatever the recogniser made of the words that
+    mark it a conclusion, an answer that only a proposal gets ("fine by me", "agreed") says it was one."""
+    statement, endorsement = d.cues.we_statement, d.cues.endorsement
+    if statement is None or endorsement is None or d.sentences[i].is_question or i in d.proposals:
+        return None
+    if d.turns[d.turn_of[i]].sentences[-1] != i or not (m := statement.match(d.low[i])):
+        return None
+    replies = d.replies_to(i)
+    if not replies or any(kind in (Reply.OBJECTION, Reply.DEFERRAL) for kind, _ in replies):
+        return None
+    if not any(endorsement.match(d.low[d.turns[t].sentences[0]].strip()) for _, t in replies):
+        return None
+    # Kept as the statement it was ("that we …"): its verb may be mis-heard, and no infinitive is safe to make of it.
+    core = clean_clause(d.sentences[i].text[m.start("core"):m.end("core")], d.cues)
+    return Decided(core, "that", i, explicit=False) if len(words(core)) >= 3 else None
+
+
+def _taken_up(d: Dialogue, core: str, turn: int) -> bool:
+    first = d.turns[turn].sentences[0]
+    if not d.concludes(first):
+        return False
+    conclusion = d.proposals[first]
+    return anaphoric(conclusion, d.cues) or bool(set(content_words(conclusion, d.cues)) & set(content_words(core, d.cues)))
 
 
 def _named_in_assent(d: Dialogue, turn: int) -> str | None:
@@ -137,18 +170,40 @@ def _picked(d: Dialogue, i: int) -> Decided | None:
     picked = set(content_words(said, d.cues))
     if not picked or len(words(said)) > 8 or d.cues.subject.match(said.lower()):
         return None
-    lo = d.turns[max(0, d.turn_of[i] - THREAD_TURNS)].sentences[0]
+    # Whoever asked may close their own question after a longer discussion ("Do we have enough tables?" …).
+    lo = d.turns[max(0, d.turn_of[i] - QUESTION_TURNS)].sentences[0]
     for j in range(i - 1, lo - 1, -1):
         if not d.sentences[j].is_question:
             continue
-        alternatives = [set(content_words(a, d.cues)) for a in d.cues.or_.split(d.low[j].rstrip("?"))]
+        if d.turn_of[i] - d.turn_of[j] > THREAD_TURNS and d.sentences[j].speaker != d.sentences[i].speaker:
+            continue
+        said_as = [_choice_phrase(a, d.cues) for a in d.cues.or_.split(d.sentences[j].text.rstrip("?"))]
+        alternatives = [set(content_words(a, d.cues)) for a in said_as]
         if len(alternatives) < 2:
             continue
         # The pick names one alternative and not the others ("lifeguard station", not "car park").
-        named = [a for a in alternatives if a and a <= picked]
+        named = [n for n, a in enumerate(alternatives) if a and a <= picked]
         if len(named) == 1:
             return Decided(clean_clause(said, d.cues), "on", i, explicit=True)
+        # The same word heard twice is not always heard the same ("the hall or the playground?" … "the haul"):
+        # a pick close to one alternative's words, and to no other's, is that alternative, as the question said it.
+        near = [n for n, a in enumerate(alternatives) if a and all(_heard_alike(w, picked) for w in a)]
+        if len(near) == 1:
+            return Decided(clean_clause(said_as[near[0]], d.cues), "on", i, explicit=True)
     return None
+
+
+def _choice_phrase(alternative: str, cues: Cues) -> str:
+    """ "Where should we hold it, the hall" -> "the hall": an alternative without the question it is asked in."""
+    alternative = alternative.split(",")[-1].strip()
+    starts = [m.start() for m in cues.determined.finditer(alternative)]
+    return alternative[starts[-1]:] if starts and starts[-1] > 0 else alternative
+
+
+def _heard_alike(word: str, heard: set[str]) -> bool:
+    """ "hall" and "haul": the same first sound and most letters in common (one letter in four may differ)."""
+    return any(w == word or (len(word) >= 4 and w[:1] == word[:1]
+                             and SequenceMatcher(None, word, w).ratio() >= HEARD_ALIKE) for w in heard)
 
 
 def _settled_question(d: Dialogue, decided: Decided) -> Decided | None:
@@ -189,7 +244,7 @@ def extract(d: Dialogue, taken_on: set[int], purpose: int | None, task_sentences
         if i == purpose:
             continue
         decided = (_explicit(d, i) or (None if i in task_sentences else _assented(d, i, taken_on))
-                   or _picked(d, i))
+                   or _picked(d, i) or (None if i in task_sentences else _endorsed_statement(d, i)))
         if decided is None:
             continue
         decided = _resolve(d, decided)

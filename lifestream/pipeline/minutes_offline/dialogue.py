@@ -8,6 +8,7 @@ a proposal is a decision when the others agree.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -45,13 +46,22 @@ class Dialogue:
         turns: list[Turn] = []
         self.turn_of: list[int] = []
         for i, s in enumerate(sentences):
-            if turns and turns[-1].speaker == s.speaker:
+            if turns and turns[-1].speaker == s.speaker and not self._merged_assent(i):
                 last = turns[-1]
                 turns[-1] = Turn(last.index, last.speaker, last.sentences + (i,))
             else:
                 turns.append(Turn(len(turns), s.speaker, (i,)))
             self.turn_of.append(len(turns) - 1)
         self.turns = turns
+
+    def _merged_assent(self, i: int) -> bool:
+        """ "Let's book the island booth. Works for me.": nobody says that to their own proposal; it is another
+        voice the diarizer merged into the proposer's turn, and it starts a turn of its own."""
+        return i > 0 and (i - 1) in self._proposals and self.is_assent_to_others(i)
+
+    def is_assent_to_others(self, i: int) -> bool:
+        pattern = self.cues.assent_to_others
+        return pattern is not None and bool(pattern.match(self.low[i].strip()))
 
     def __len__(self) -> int:
         return len(self.sentences)
@@ -81,7 +91,7 @@ class Dialogue:
 
     def concludes(self, i: int) -> bool:
         """A proposal worded as the group's conclusion ("then we do the tickets", "let's…"), not a suggestion."""
-        return i in self._proposals and self._proposals[i][1] in ("p9", "p10", "p11")
+        return i in self._proposals and self._proposals[i][1] in ("p9", "p10", "p11", "p17")
 
     def is_choice(self, i: int) -> bool:
         """ "Are we keeping the old blog, or moving the articles over?" """
@@ -92,14 +102,23 @@ class Dialogue:
         out = {}
         for i, low in enumerate(self.low):
             m = self.cues.proposal.search(low)
+            group = next((n for n, g in m.groupdict().items() if g), "") if m else ""
+            if not m and (m := self._and_conclusion(i)):
+                group = "p17"
             if not m:
                 continue
-            group = next(n for n, g in m.groupdict().items() if g)
             core = self.cues.as_infinitive(clean_clause(self.sentences[i].text[m.start(group):m.end(group)], self.cues))
             steers = self.cues.steering.match(core.lower()) and not self.cues.plans_ahead.search(core.lower())
             if not steers and len(words(core)) >= 2:
                 out[i] = (core, group)
         return out
+
+    def _and_conclusion(self, i: int) -> re.Match[str] | None:
+        """A turn's first words "and we move them": "then we move them" as the recogniser often hears it."""
+        pattern = self.cues.and_conclusion
+        if pattern is None or (i > 0 and self.sentences[i - 1].speaker == self.sentences[i].speaker):
+            return None
+        return pattern.match(self.low[i])
 
     @cached_property
     def reply_kinds(self) -> list[Reply]:
@@ -114,6 +133,9 @@ class Dialogue:
         found = []
         for t in range(first, min(first + turns, len(self.turns))):
             if self.turns[t].speaker == speaker:
+                if self.is_assent_to_others(self.turns[t].sentences[0]):
+                    # "Works for me." given to the proposer: a short turn of another voice, merged by the diarizer.
+                    found.append((Reply.ASSENT, t))
                 break  # the speaker went on: later replies answer that, not ``i``
             found.append((self.reply_kinds[t], t))
         return found

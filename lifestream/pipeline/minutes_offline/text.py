@@ -7,6 +7,7 @@ import re
 from lifestream.pipeline.minutes_offline.cues import Cues
 
 WORD = re.compile(r"[\w']+")
+_REPEATED = re.compile(r"\b(\w+)\s+(?i:\1)\b")
 
 
 def words(text: str) -> list[str]:
@@ -38,7 +39,8 @@ def clean_clause(text: str, cues: Cues) -> str:
     if lead:
         text = text[lead.end():]
     text = cues.clause_cut.sub("", text).strip().rstrip(" .!?;:,")
-    return text
+    # A restart the recogniser kept ("and the / the alert threshold" -> "the the alert threshold").
+    return _REPEATED.sub(r"\1", text)
 
 
 def capitalise(text: str) -> str:
