@@ -119,7 +119,8 @@ def finish_deletions(
 
     Between passes ``wait`` waits for running jobs to stop; if it returns True (a ``threading.Event``'s
     ``wait`` when the process is stopping) the rest is left for the next call, as is a deletion whose jobs
-    have not stopped after ``attempts`` passes.
+    have not stopped after ``attempts`` passes, or one that storage (or a store) refused in part (``failed``:
+    an AccessDenied stays until the bucket or the role is changed, so it is not tried again at once).
     """
     results = []
     for workspace, since in services.workspaces.deletions().items():
