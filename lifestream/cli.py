@@ -205,7 +205,13 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
                 print(f"{'results':<21} {job.result_prefix}")
         return 0
     if args.action == "delete":
-        meetings.delete(services, get_job(args.id, store))
+        try:
+            meetings.delete(services, get_job(args.id, store))
+        except meetings.MeetingBusy:
+            raise
+        except LifeStreamError as exc:  # its job record is kept until everything else has gone
+            raise LifeStreamError(f"meeting {args.id} was not deleted: {exc.message} Its job is kept: run "
+                                  f"`lifestream jobs delete {args.id}` again to finish.") from exc
         print(f"deleted {args.id}: its recording, results, search records and job", file=sys.stderr)
         return 0
     action = {"retry": retry_job, "rerun": rerun_job, "cancel": cancel_job}[args.action]
@@ -265,10 +271,16 @@ def _cmd_workspaces(args: argparse.Namespace) -> int:
         if services.slack.oauth:
             services.slack.delete(args.workspace)
         start_deletion(services, args.workspace)
+        refused = False
         for done in finish_deletions(services):
-            state = "deleted" if done.done else f"{len(done.busy)} running jobs still stopping: run this again later"
+            if done.failed:
+                refused = True
+                state = (f"not finished: {len(done.failed)} could not be deleted ({done.failed[0]}); run this again "
+                         "once that is fixed")
+            else:
+                state = "deleted" if done.done else f"{len(done.busy)} running jobs still stopping: run this again later"
             print(f"{done.workspace}: {len(done.deleted)} meetings deleted; {state}", file=sys.stderr)
-        return 0
+        return 1 if refused else 0
     if args.change:
         try:
             picked = dict(change.split("=", 1) for change in args.change)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lifestream.errors import LifeStreamError
 from lifestream.installations import WorkspaceSettings
 from lifestream.meetings import MeetingBusy, delete
 from lifestream.people import forget_workspace
@@ -59,10 +60,11 @@ class WorkspaceDeletion:
     deleted: list[str] = field(default_factory=list)  # meetings (job ids) deleted
     busy: list[str] = field(default_factory=list)  # jobs that were running: cancelled, deletable after retry_after
     retry_after: int = 0
+    failed: list[str] = field(default_factory=list)  # "what: why" of what storage (or a store) refused to delete
 
     @property
     def done(self) -> bool:
-        return not self.busy
+        return not self.busy and not self.failed
 
 
 def delete_workspace(services: Services, workspace: str, *, before: float | None = None) -> WorkspaceDeletion:
@@ -89,9 +91,12 @@ def delete_workspace(services: Services, workspace: str, *, before: float | None
         except MeetingBusy as exc:
             result.busy.append(job.id)
             result.retry_after = max(result.retry_after, exc.retry_after)
+        except LifeStreamError as exc:  # its job record stays, so a later pass finds it again; the others go on
+            result.failed.append(f"meeting {job.id}: {exc.message}")
         else:
             result.deleted.append(job.id)
-    log.info("workspace %s: %d meetings deleted, %d still stopping", workspace, len(result.deleted), len(result.busy))
+    log.info("workspace %s: %d meetings deleted, %d still stopping, %d not deleted", workspace, len(result.deleted),
+             len(result.busy), len(result.failed))
     return result
 
 
@@ -114,18 +119,27 @@ def finish_deletions(
 
     Between passes ``wait`` waits for running jobs to stop; if it returns True (a ``threading.Event``'s
     ``wait`` when the process is stopping) the rest is left for the next call, as is a deletion whose jobs
-    have not stopped after ``attempts`` passes.
+    have not stopped after ``attempts`` passes, or one that storage (or a store) refused in part (``failed``:
+    an AccessDenied stays until the bucket or the role is changed, so it is not tried again at once).
     """
     results = []
     for workspace, since in services.workspaces.deletions().items():
         total = WorkspaceDeletion(workspace)
         for attempt in range(attempts):
-            one = delete_workspace(services, workspace, before=since)
+            try:
+                one = delete_workspace(services, workspace, before=since)
+            except LifeStreamError as exc:  # its settings or people could not be deleted: none of it is finished
+                one = WorkspaceDeletion(workspace, failed=[exc.message])
             total.deleted += one.deleted
-            total.busy, total.retry_after = one.busy, one.retry_after
+            total.busy, total.retry_after, total.failed = one.busy, one.retry_after, one.failed
             if one.done:
                 services.workspaces.finish_deletion(workspace, since)
                 log.info("workspace %s: deleted (%d meetings)", workspace, len(total.deleted))
+                break
+            if one.failed:  # refused, not busy: passes a few seconds apart would be refused alike
+                log.warning("workspace %s: %d thing(s) could not be deleted (first: %s); the deletion stays recorded "
+                            "and is carried on at the next start of the server or `lifestream workspaces delete`",
+                            workspace, len(one.failed), one.failed[0])
                 break
             if attempt + 1 < attempts and wait(one.retry_after) is True:
                 results.append(total)

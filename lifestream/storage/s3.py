@@ -14,18 +14,24 @@ import builtins
 import io
 import logging
 import mimetypes
+import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from lifestream.errors import ConfigError, TransientError
+from lifestream.errors import ConfigError, LifeStreamError, TransientError
 from lifestream.storage.base import StorageMissing, StoredObject, check_key
 
 PUT_CONTENT_TYPE = "application/octet-stream"
 VERSIONS = ".versions/"  # under a result prefix: versions being published (see put_dir)
 _MiB = 1 << 20
+# Per-key errors of a DeleteObjects that answered 200: these may clear up on their own, so those keys are
+# tried again; any other (AccessDenied, an object lock...) stays until someone changes the bucket or the role.
+TRANSIENT_DELETE_CODES = frozenset({"InternalError", "SlowDown", "ServiceUnavailable"})
+DELETE_ATTEMPTS = 4  # tries of a key S3 answered with a transient code; waits 0.25, 0.5, 1 s between them
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,19 @@ def _s3_error(exc: Exception, what: str) -> Exception:
     return exc
 
 
+def _refused_error(refused: Sequence[Mapping[str, str]], total: int, what: str) -> Exception:
+    """One error for the keys a DeleteObjects left in the bucket: how many, and the codes S3 gave."""
+    codes = Counter(str(r.get("Code", "?")) for r in refused)
+    first = refused[0]
+    said = ", ".join(f"{code} x{n}" if n > 1 else code for code, n in codes.most_common(3))
+    detail = (f"{what}: S3 refused to delete {len(refused)} of {total} object(s) ({said}; first "
+              f"{first.get('Key', '?')}: {first.get('Message', '')})")
+    if all(code in TRANSIENT_DELETE_CODES for code in codes):
+        return TransientError(f"{detail} after {DELETE_ATTEMPTS} tries; they are still there, try again later.")
+    return ConfigError(f"{detail}; they are still there: check the bucket policy, any object lock, and that the "
+                       "role may s3:DeleteObject under this prefix.")
+
+
 def _reader(path: Path) -> Callable[[], BinaryIO]:
     return lambda: path.open("rb")
 
@@ -73,6 +92,7 @@ class S3Storage:
         multipart_threshold: int = 64 * _MiB,
         multipart_chunksize: int = 16 * _MiB,
         client: Any = None,
+        delete_backoff: float = 0.25,
     ) -> None:
         import boto3
         from boto3.s3.transfer import TransferConfig
@@ -81,6 +101,7 @@ class S3Storage:
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.presign_seconds = presign_seconds
+        self.delete_backoff = delete_backoff  # seconds before the second try of a refused key, doubling after
         # Path-style addressing: an S3-compatible server on an IP/port has no per-bucket host names.
         config = Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 5},
                         s3={"addressing_style": "path" if endpoint_url else "auto"})
@@ -144,8 +165,8 @@ class S3Storage:
             raise _s3_error(exc, f"listing {prefix or '/'}") from exc
         return found
 
-    def _delete_objects(self, objects: builtins.list[dict[str, str]]) -> builtins.list[dict[str, str]]:
-        """DeleteObjects on ``objects`` (full keys, with a VersionId or not); the ones S3 refused."""
+    def _delete_batches(self, objects: builtins.list[dict[str, str]]) -> builtins.list[dict[str, str]]:
+        """One DeleteObjects per 1000 of ``objects``; the per-key errors S3 answered (with a 200) for them."""
         refused = []
         for start in range(0, len(objects), 1000):  # DeleteObjects takes at most 1000 keys
             try:
@@ -156,8 +177,31 @@ class S3Storage:
             refused += answer.get("Errors", [])
         return refused
 
-    def _delete_keys(self, keys: builtins.list[str]) -> None:
-        self._delete_objects([{"Key": self.prefix + k} for k in keys])
+    def _delete_objects(self, objects: builtins.list[dict[str, str]]) -> builtins.list[dict[str, str]]:
+        """DeleteObjects on ``objects`` (full keys, with a VersionId or not); the ones S3 refused for good.
+
+        A request that fails whole is retried by botocore; one that succeeds may still name keys it did not
+        delete. Those with a transient code (``TRANSIENT_DELETE_CODES``) are tried again, alone, with backoff.
+        """
+        pending, refused = objects, []
+        for attempt in range(DELETE_ATTEMPTS):
+            if attempt:
+                time.sleep(self.delete_backoff * 2 ** (attempt - 1))
+            answered = self._delete_batches(pending)
+            again = [r for r in answered if r.get("Code") in TRANSIENT_DELETE_CODES]
+            refused += [r for r in answered if r.get("Code") not in TRANSIENT_DELETE_CODES]
+            if not again or attempt + 1 == DELETE_ATTEMPTS:
+                return refused + again
+            log.info("S3 did not delete %d object(s) for now (%s); trying them again", len(again), again[0].get("Code"))
+            retry = {(r.get("Key"), r.get("VersionId") or None) for r in again}
+            pending = [o for o in pending if (o["Key"], o.get("VersionId")) in retry]
+        return refused
+
+    def _delete_keys(self, keys: builtins.list[str], what: str = "delete") -> None:
+        """Delete ``keys`` (under this storage's prefix); raises unless S3 deleted every one."""
+        refused = self._delete_objects([{"Key": self.prefix + k} for k in keys])
+        if refused:
+            raise _refused_error([{**r, "Key": r.get("Key", "")[len(self.prefix):]} for r in refused], len(keys), what)
 
     def _discard(self, staged: Mapping[str, str | None]) -> None:
         """Delete a publication's staged copies (key -> version id) for good.
@@ -177,7 +221,8 @@ class S3Storage:
     def delete(self, prefix: str) -> int:
         check_key(prefix, prefix=True)
         keys = [obj.key for obj in self.list(prefix)]
-        self._delete_keys(keys)
+        if keys:
+            self._delete_keys(keys, f"delete of {prefix}")
         return len(keys)
 
     def _copy(self, source: str, key: str) -> None:
@@ -224,7 +269,10 @@ class S3Storage:
         stale = [obj.key for obj in self.list(prefix) if obj.key not in published
                  and (replace_all or obj.key.startswith(version))]
         if stale:
-            self._delete_keys(stale)
+            try:
+                self._delete_keys(stale, f"removal of the replaced files under {prefix}")
+            except LifeStreamError as exc:  # the new version is live and whole; the meeting's deletion tries again
+                log.warning("%s", exc.message)
         return keys
 
     def put_dir(self, local_dir: Path, prefix: str) -> builtins.list[str]:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from lifestream import meetings
 from lifestream.downloads import DownloadsBusy
-from lifestream.errors import MediaError, TransientError
+from lifestream.errors import LifeStreamError, MediaError, TransientError
 from lifestream.exports import export, stored_keyframes
 from lifestream.links import meeting_link
 from lifestream.origin import API_CONVERSATION_PREFIX, ApiOrigin, Origin
@@ -381,6 +381,12 @@ async def delete_meeting(request: web.Request) -> web.Response:
         await asyncio.to_thread(meetings.delete, svc, job)
     except meetings.MeetingBusy as exc:
         raise ApiError(409, exc.message, {"Retry-After": str(exc.retry_after)}) from None
+    except LifeStreamError as exc:  # storage refused (part of) it: the job record stays, so deleting again finishes
+        reason = public_reason(exc, log=log, context=f"deleting meeting {job.id}")
+        transient = isinstance(exc, TransientError)
+        raise ApiError(503 if transient else 500, f"meeting {job.id} was not deleted: {reason}; it is still listed "
+                       "and can be deleted again" + (" in a while" if transient else " once that is fixed"),
+                       {"Retry-After": "30"} if transient else None) from None
     return web.Response(status=204)
 
 

@@ -37,6 +37,8 @@ _ERRORS = {
     409: "the job is not in a state that allows this (yet)",
     413: "a body or an upload over its size limit",
     415: "the body is not JSON",
+    500: "the server could not do it (a misconfiguration, storage refusing a deletion); the error has a ref for "
+         "the administrator, and nothing is taken for done: the request can be made again",
     503: "a backend (queue, job store, search) is unavailable; retry later",
 }
 
@@ -158,7 +160,7 @@ def spec(settings: Settings) -> dict:
                 "operationId": "deleteMeeting",
                 "summary": "Delete a meeting: its recording, results, search records and job",
                 "parameters": [_job_id()],
-                "responses": _responses({"204": {"description": "deleted"}}, 400, 401, 404, 409, 503)}},
+                "responses": _responses({"204": {"description": "deleted"}}, 400, 401, 404, 409, 500, 503)}},
             **settings_schema.paths(_ref, _responses, _body),
             "/openapi.json": {"get": {
                 "operationId": "getSpec", "security": [], "summary": "This document",

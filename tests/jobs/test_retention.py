@@ -589,3 +589,62 @@ def test_each_workspace_chooses_its_retention_in_its_settings_and_the_servers_sw
     assert "recordings are kept 2 days; meetings are kept 90 days" in log
     assert f"retention: deleted meeting {short.id} (sample.wav, workspace W1" in log
     assert f"retention: deleted the recording of meeting {other.id} (sample.wav, workspace W2" in log
+
+
+# --------------------------------------------------------------------------- storage that refuses to delete
+@pytest.mark.parametrize("installation", ["cloud"], indirect=True)
+def test_a_meeting_the_bucket_refuses_to_delete_is_reported_everywhere_and_goes_once_allowed(installation, capsys,
+                                                                                            monkeypatch):
+    inst, services = installation, installation.services
+    expired, fresh = inst.share("refused", days_ago=40), inst.share("fresh", days_ago=1)
+    bucket = inst.settings.s3_bucket
+    s3 = boto3.client("s3", endpoint_url=inst.moto, region_name="us-east-1")
+    # A role or policy that may not delete results (moto applies the Deny to each key of a DeleteObjects, as S3).
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+        "Resource": f"arn:aws:s3:::{bucket}/{expired.result_prefix}*"}]}))
+    stored = len([k for k in inst.stored_keys() if k.startswith(expired.result_prefix)])
+    refused = (f"delete of {expired.result_prefix}: S3 refused to delete {stored} of {stored} object(s) "
+               f"(AccessDenied x{stored}; first {expired.result_prefix}")
+
+    # The sweeper: an error in its report and its log; the meeting, its records and its job all stay.
+    report = sweep(services, rules_for=fixed(WEEK_AND_MONTH))
+    assert report.meetings == [] and len(report.errors) == 1
+    assert report.errors[0].startswith(f"meeting {expired.id}: {refused}") and "bucket policy" in report.errors[0]
+    assert services.store.get(expired.id) is not None and expired.id in inst.index_rows()
+    assert services.storage.stat(expired.storage_key) is not None  # nothing after the refusal was deleted
+
+    # The API: the person is told it was not deleted (the details are the operator's, in the log under a ref).
+    server = start_server(inst.settings.data_dir, ["W1"], **_serve_env(inst.settings))
+    try:
+        server.wait_for(lambda: f"could not delete meeting {expired.id}" in server.log.read_text(), 60,
+                        "the server's sweeper to report the refusal")
+        answer = server.request("DELETE", f"/api/v1/meetings/{expired.id}", token=server.tokens["W1"])
+        assert answer.status == 500
+        said = answer.json()["error"]
+        assert said.startswith(f"meeting {expired.id} was not deleted: LifeStream is not set up correctly on the "
+                               "server; an administrator needs to look at its logs (ref ")
+        assert said.endswith("it is still listed and can be deleted again once that is fixed")
+        ref = said.split("(ref ")[1].split(")")[0]
+        listed = server.request("GET", "/api/v1/meetings", token=server.tokens["W1"]).json()["meetings"]
+        assert expired.id in [m["job_id"] for m in listed]
+    finally:
+        stop_server(server)
+    log = server.log.read_text()
+    assert f"ref {ref}: deleting meeting {expired.id}: {refused}" in log and "Traceback" not in log
+
+    # The command line: the operator gets S3's reason and what to do.
+    for name, value in _serve_env(inst.settings).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("LIFESTREAM_DATA_DIR", str(inst.settings.data_dir))
+    capsys.readouterr()
+    assert main(["jobs", "delete", expired.id]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"lifestream: error: meeting {expired.id} was not deleted: {refused}")
+    assert err.rstrip().endswith(f"run `lifestream jobs delete {expired.id}` again to finish.")
+
+    # Once the policy allows it, the next pass deletes all of it.
+    s3.delete_bucket_policy(Bucket=bucket)
+    again = sweep(services, rules_for=fixed(WEEK_AND_MONTH))
+    assert again.meetings == [expired.id] and again.errors == []
+    assert inst.traces(expired.id) == [] and inst.traces(fresh.id)

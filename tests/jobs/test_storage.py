@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from lifestream.errors import ConfigError
+from lifestream.errors import ConfigError, TransientError
 from lifestream.storage import StorageMissing, get_storage, result_prefix, safe_name, upload_key
 from lifestream.storage.local import LocalStorage
-from lifestream.storage.s3 import S3Storage
+from lifestream.storage.s3 import DELETE_ATTEMPTS, S3Storage
+from tests.support.faults import DeleteRefusingProxy
 from tests.support.servers import aws_env, make_bucket, moto_url, unique  # noqa: F401  (fixtures)
 
 
@@ -337,3 +338,82 @@ def test_a_publication_in_a_versioned_bucket_leaves_no_staged_copies_behind(moto
     assert versions == {f"{prefix}minutes.md": 3, f"{prefix}transcript.vtt": 2, f"{prefix}meeting.json": 2,
                         f"{prefix}keyframes/scene-0000.jpg": 1, f"{prefix}keyframes/scene-0001.jpg": 1}, versions
     assert markers == {f"{prefix}keyframes/scene-0000.jpg": 1}, markers  # v1's keyframe, which v2 has not
+
+
+# --- DeleteObjects answers 200 even when it left keys in the bucket: each one is named in its <Error>s
+
+def _bucket_with(moto_url: str, keys: list[str]) -> tuple[str, S3Storage]:  # noqa: F811
+    bucket = unique("deletes")
+    make_bucket(moto_url, bucket)
+    direct = S3Storage(bucket, prefix="team-a", endpoint_url=moto_url)
+    for key in keys:
+        direct.put(key, io.BytesIO(key.encode()))
+    return bucket, direct
+
+
+def _refusing(schedule: dict[str, list[str]]):
+    """refuse(key) for DeleteRefusingProxy: each key's codes in turn (``[code] * 99``: always), then none."""
+    def refuse(key: str) -> str | None:
+        codes = schedule.get(key.removeprefix("team-a/"), [])
+        return codes.pop(0) if codes else None
+    return refuse
+
+
+MEETING = ["results/j1/minutes.md", "results/j1/meeting.json", "results/j1/keyframes/scene-0001.jpg"]
+
+
+def test_keys_s3_refused_for_now_are_tried_again_until_they_go(moto_url):  # noqa: F811
+    bucket, direct = _bucket_with(moto_url, [*MEETING, "results/j10/minutes.md"])
+    schedule = {"results/j1/minutes.md": ["SlowDown", "InternalError"], "results/j1/meeting.json": ["ServiceUnavailable"]}
+    with DeleteRefusingProxy(moto_url, _refusing(schedule)) as proxy:
+        s3 = S3Storage(bucket, prefix="team-a", endpoint_url=proxy.url, delete_backoff=0.01)
+        assert s3.delete("results/j1/") == 3
+        # Both refused on the first try; only minutes.md on the second (alone); none on the third.
+        assert proxy.refused[:2] in ([("team-a/results/j1/minutes.md", "SlowDown"),
+                                      ("team-a/results/j1/meeting.json", "ServiceUnavailable")],
+                                     [("team-a/results/j1/meeting.json", "ServiceUnavailable"),
+                                      ("team-a/results/j1/minutes.md", "SlowDown")])
+        assert proxy.refused[2:] == [("team-a/results/j1/minutes.md", "InternalError")]
+    assert [o.key for o in direct.list("results/")] == ["results/j10/minutes.md"]  # read past the proxy
+
+
+def test_keys_s3_keeps_refusing_for_now_are_a_transient_error_and_stay(moto_url):  # noqa: F811
+    bucket, direct = _bucket_with(moto_url, MEETING)
+    with DeleteRefusingProxy(moto_url, _refusing({"results/j1/minutes.md": ["SlowDown"] * 99})) as proxy:
+        s3 = S3Storage(bucket, prefix="team-a", endpoint_url=proxy.url, delete_backoff=0.01)
+        with pytest.raises(TransientError) as refused:
+            s3.delete("results/j1/")
+        assert len(proxy.refused) == DELETE_ATTEMPTS
+    assert refused.value.message == (
+        "delete of results/j1/: S3 refused to delete 1 of 3 object(s) (SlowDown; first results/j1/minutes.md: "
+        f"SlowDown (injected by the test's proxy)) after {DELETE_ATTEMPTS} tries; they are still there, try again later.")
+    assert [o.key for o in direct.list("results/")] == ["results/j1/minutes.md"]
+
+
+def test_a_key_refused_for_good_is_not_retried_and_is_a_clear_error(moto_url):  # noqa: F811
+    bucket, direct = _bucket_with(moto_url, MEETING)
+    schedule = {"results/j1/minutes.md": ["AccessDenied"] * 99, "results/j1/meeting.json": ["SlowDown"]}
+    with DeleteRefusingProxy(moto_url, _refusing(schedule)) as proxy:
+        s3 = S3Storage(bucket, prefix="team-a", endpoint_url=proxy.url, delete_backoff=0.01)
+        with pytest.raises(ConfigError, match=r"^delete of results/j1/: S3 refused to delete 1 of 3 object\(s\) "
+                                              r"\(AccessDenied; first results/j1/minutes.md: .*check the bucket policy"):
+            s3.delete("results/j1/")
+        # AccessDenied once; the key refused for now was tried again, and went.
+        assert sorted(code for _, code in proxy.refused) == ["AccessDenied", "SlowDown"]
+    assert [o.key for o in direct.list("results/")] == ["results/j1/minutes.md"]
+
+
+def test_a_bucket_policy_that_denies_deletion_is_named_and_lifting_it_lets_a_retry_finish(moto_url):  # noqa: F811
+    # No proxy: moto applies the bucket's Deny to each key of a DeleteObjects, as S3 does.
+    bucket, s3 = _bucket_with(moto_url, [*MEETING, "results/j2/minutes.md"])
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+        "Resource": f"arn:aws:s3:::{bucket}/team-a/results/j1/*"}]}
+    s3.client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    with pytest.raises(ConfigError) as refused:
+        s3.delete("results/")
+    assert refused.value.message.startswith(
+        "delete of results/: S3 refused to delete 3 of 4 object(s) (AccessDenied x3; first results/j1/")
+    assert sorted(o.key for o in s3.list("results/")) == sorted(MEETING)  # j2 went; j1's are all there
+    s3.client.delete_bucket_policy(Bucket=bucket)
+    assert s3.delete("results/") == 3 and s3.list("results/") == []

@@ -7,6 +7,7 @@ for real where a job's settings are checked.
 from __future__ import annotations
 
 import io
+import json
 import re
 import sqlite3
 import time
@@ -360,3 +361,37 @@ def test_retention_on_the_cloud_backends(settings, moto_url):  # noqa: F811
     change_settings(services, "T2", {"keep_recordings": False}, by="test")
     assert sweep(services).recordings == [kept.id] and services.storage.stat(shared) is None
     assert services.storage.list(kept.result_prefix)  # its minutes stay
+
+
+def test_a_meeting_the_bucket_refuses_to_delete_leaves_the_workspace_deletion_recorded_until_it_goes(
+        settings, moto_url, monkeypatch, capsys):  # noqa: F811
+    from lifestream.cli import main
+
+    data, jobs = unique("lifestream"), unique("jobs")
+    make_bucket(moto_url, data)
+    env = {"LIFESTREAM_S3_BUCKET": data, "LIFESTREAM_S3_ENDPOINT_URL": moto_url, "LIFESTREAM_JOBS_TABLE": jobs,
+           "LIFESTREAM_DYNAMODB_ENDPOINT_URL": moto_url}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    services = Services(settings.model_copy(update={"s3_bucket": data, "s3_endpoint_url": moto_url,
+                                                    "jobs_table": jobs, "dynamodb_endpoint_url": moto_url}))
+    locked = _job(services, "locked", origin=SlackOrigin(workspace="T7", conversation="C7"))
+    free = _job(services, "free", origin=SlackOrigin(workspace="T7", conversation="C7"))
+    client = services.storage.client  # type: ignore[attr-defined]
+    client.put_bucket_policy(Bucket=data, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+        "Resource": f"arn:aws:s3:::{data}/{locked.result_prefix}*"}]}))
+
+    assert main(["workspaces", "delete", "T7", "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"T7: 1 meetings deleted; not finished: 1 could not be deleted (meeting {locked.id}: delete "
+                          f"of {locked.result_prefix}: S3 refused to delete 1 of 1 object(s) (AccessDenied; ")
+    assert err.rstrip().endswith("run this again once that is fixed")
+    assert services.store.get(free.id) is None and services.store.get(locked.id) is not None
+    assert set(services.workspaces.deletions()) == {"T7"}  # recorded: the next start (or this, again) carries it on
+
+    client.delete_bucket_policy(Bucket=data)
+    (done,) = finish_deletions(services)  # what the server runs when it starts
+    assert done.done and done.deleted == [locked.id] and done.failed == []
+    assert services.store.get(locked.id) is None and services.storage.list("results/") == []
+    assert services.workspaces.deletions() == {}

@@ -2,6 +2,8 @@
 
 - ``HttpFaultProxy``: an aiohttp reverse proxy in front of an HTTP server (the Slack double, moto's S3).
   A request it picks answers 500, has its connection reset, or is held (stalled) before it is passed on.
+- ``DeleteRefusingProxy``: in front of moto's S3, has a DeleteObjects refuse the keys it picks with a per-key
+  ``<Error>`` in its 200 answer (as S3 does with SlowDown, InternalError, AccessDenied...), leaving them there.
 - ``TcpFaultProxy``: a TCP proxy in front of Redis. A chunk it picks resets both connections, or is held
   before it is passed on.
 - ``RedisServer``: a redis-server on a fixed port that can be killed (SIGKILL, no persistence: its queue
@@ -26,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import aiohttp
 from aiohttp import web
@@ -112,9 +115,11 @@ class HttpFaultProxy(LoopbackServer):
             raise ConnectionResetError("reset by the fault proxy")
         if fault == "stall":
             await asyncio.sleep(self.plan.stall_seconds)
+        return await self._pass_on(request, body, {k: v for k, v in request.headers.items() if k.lower() not in _HOP})
+
+    async def _pass_on(self, request: web.Request, body: bytes, headers: dict[str, str]) -> web.Response:
         if self._session is None:
             self._session = aiohttp.ClientSession(auto_decompress=False, timeout=aiohttp.ClientTimeout(total=120))
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
         async with self._session.request(request.method, self.upstream + request.rel_url.path_qs, headers=headers,
                                          data=body if body else None, allow_redirects=False) as upstream:
             payload = await upstream.read()
@@ -123,6 +128,56 @@ class HttpFaultProxy(LoopbackServer):
                 out["Content-Length"] = upstream.headers["Content-Length"]  # boto reads an object's size from it
                 return web.Response(status=upstream.status, headers=out)
             return web.Response(status=upstream.status, headers=out, body=payload)
+
+
+_S3 = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+ElementTree.register_namespace("", _S3[1:-1])  # S3's namespace unprefixed, as S3 and moto write and read it
+# A body rewritten on its way no longer matches the checksum the client sent with it.
+_BODY_CHECKS = ("content-md5", "x-amz-content-sha256", "x-amz-sdk-checksum-algorithm")
+
+
+class DeleteRefusingProxy(HttpFaultProxy):
+    """In front of moto's S3: DeleteObjects answers a per-key ``<Error>`` (with its 200) for the keys it picks.
+
+    ``refuse(key)`` gives the error code for a key named in a DeleteObjects (``SlowDown``, ``AccessDenied``...)
+    or None. A refused key is taken out of the request before it reaches moto, so, as in S3, it really is
+    still there afterwards; the others are deleted by moto as asked. ``refused`` records (key, code) of each.
+    """
+
+    def __init__(self, upstream: str, refuse: Callable[[str], str | None]) -> None:
+        super().__init__(upstream, FaultPlan(seed=0, rates={}, enabled=False))
+        self.refuse = refuse
+        self.refused: list[tuple[str, str]] = []
+
+    async def _forward(self, request: web.Request) -> web.StreamResponse:
+        if request.method != "POST" or "delete" not in request.query:
+            return await super()._forward(request)
+        self.requests += 1
+        asked = ElementTree.fromstring(await request.read())
+        errors = []
+        for obj in asked.findall(f"{_S3}Object"):
+            key = obj.findtext(f"{_S3}Key") or ""
+            code = self.refuse(key)
+            if code is not None:
+                asked.remove(obj)
+                errors.append((key, code))
+        self.refused += errors
+        if asked.find(f"{_S3}Object") is not None:
+            headers = {k: v for k, v in request.headers.items()
+                       if k.lower() not in _HOP and k.lower() not in _BODY_CHECKS and not k.lower().startswith("x-amz-checksum")}
+            answer = await self._pass_on(request, ElementTree.tostring(asked), headers)
+            if answer.status != 200 or not errors:
+                return answer
+            assert isinstance(answer.body, bytes)
+            result = ElementTree.fromstring(answer.body)
+        else:  # every key refused: nothing for moto to do
+            result = ElementTree.Element(f"{_S3}DeleteResult")
+        for key, code in errors:
+            error = ElementTree.SubElement(result, f"{_S3}Error")
+            for name, text in (("Key", key), ("Code", code), ("Message", f"{code} (injected by the test's proxy)")):
+                ElementTree.SubElement(error, f"{_S3}{name}").text = text
+        return web.Response(status=200, body=ElementTree.tostring(result, xml_declaration=True, encoding="utf-8"),
+                            content_type="application/xml")
 
 
 class TcpFaultProxy:
