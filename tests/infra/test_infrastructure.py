@@ -306,6 +306,20 @@ def test_container_settings_are_known_to_the_app():
     assert not unknown, f"the containers get variables lifestream.settings does not read: {sorted(unknown)}"
 
 
+def test_the_app_roles_reach_every_folder_the_app_keeps_in_the_data_bucket():
+    """A folder the app writes that no task role may touch works on moto (no IAM) and fails on AWS: the
+    people folder (rosters, voiceprints) once did."""
+    from lifestream.people.records import PEOPLE
+    from lifestream.storage import RESULTS, UPLOADS
+
+    ecs = (INFRA / "modules" / "ecs" / "main.tf").read_text()
+    reachable = set(re.findall(r'\$\{var\.s3_key_prefix\}([a-z]+/)\*', ecs))
+    assert {UPLOADS, RESULTS, PEOPLE} <= reachable, reachable
+    worker = ecs[ecs.index('data "aws_iam_policy_document" "worker"'):]
+    worker = worker[:worker.index('\ndata "')]
+    assert "local.people_objects" in worker  # speakers named from the roster, voices learnt
+
+
 def test_job_table_indexes_are_the_ones_the_job_store_queries():
     """The GSIs Terraform gives the jobs table are the job store's INDEXES (names, hash keys, range key)."""
     from lifestream.workers.jobstore.dynamodb_schema import INDEXES, RANGE_KEY

@@ -41,10 +41,15 @@ locals {
     ulimits                = [{ name = "nofile", softLimit = 65536, hardLimit = 65536 }]
   }
 
+  # Every top-level folder the app keeps in the data bucket (lifestream/storage/base.py, lifestream/people/records.py).
   s3_objects = [
     "${var.bucket_arn}/${var.s3_key_prefix}uploads/*",
     "${var.bucket_arn}/${var.s3_key_prefix}results/*",
+    local.people_objects,
   ]
+  # A workspace's people: the chat members the bot saves (rosters) and, opt-in, their voiceprints, which a
+  # worker reads to name speakers and writes when it learns a voice.
+  people_objects = "${var.bucket_arn}/${var.s3_key_prefix}people/*"
   # A publication stages its files under results/<job>/.versions/ and, once they are live, deletes the
   # staged copies for good, versions and all (lifestream/storage/s3.py, _discard). Only there may the app
   # delete a version: every other deleted object stays restorable for deleted_object_days.
@@ -272,6 +277,13 @@ data "aws_iam_policy_document" "worker" {
     sid       = "DiscardStagedCopies"
     actions   = ["s3:DeleteObjectVersion"]
     resources = [local.staged_copies]
+  }
+
+  # Rosters read to name speakers; voiceprints read to recognise them and written when a voice is learnt.
+  statement {
+    sid       = "PeopleOfTheWorkspace"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [local.people_objects]
   }
 
   statement {
