@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import pytest
 import soundfile as sf
 
 from lifestream import meetings
+from lifestream.models import Meeting
 from lifestream.pipeline.fanout import CONTEXT_SAMPLES, Plan, SegmentResult, Span, chunk_range, make_plan
 from lifestream.services import Services
 from lifestream.settings import Settings
@@ -76,22 +78,41 @@ def _settings(data_dir: Path, **changes) -> Settings:
                     guess_speaker_names=False, asr_window_seconds=60, **changes)
 
 
-def test_a_fanned_out_recording_gets_the_sequential_words_and_speakers(tmp_path, long_meeting):
-    results = {}
-    for name, fanout_seconds in (("fanned", 90.0), ("sequential", 0.0)):
-        services = Services(_settings(tmp_path / name, fanout_seconds=fanout_seconds))
+@dataclass
+class Run:
+    meeting: Meeting
+    keyframes: set[str]  # as published, relative to the meeting's folder
+    fanout_left: list  # what is left of the segments' work once the results are published
+
+
+def _fanned_and_sequential(tmp_path: Path, recording: Path, fanout_seconds: float) -> tuple[Run, Run]:
+    """The same recording as a job fanned out (in this process: the holder does every segment) and not."""
+    runs = []
+    for name, threshold in (("fanned", fanout_seconds), ("sequential", 0.0)):
+        services = Services(_settings(tmp_path / name, fanout_seconds=threshold))
         try:
-            job = submit_file(long_meeting, services=services).job
+            job = submit_file(recording, services=services).job
             done = execute_job(job.id, services=services)
             assert done is not None and done.state is JobState.COMPLETED, done and done.reason
-            results[name] = meetings.load(services.storage, job.result_prefix)
-            if name == "fanned":  # the segments' work is gone once the results are published
-                assert services.storage.list(fanout_prefix(job.id)) == []
+            keyframes = services.storage.list(job.result_prefix + "keyframes/")
+            runs.append(Run(meetings.load(services.storage, job.result_prefix),
+                            {o.key.removeprefix(job.result_prefix) for o in keyframes},
+                            services.storage.list(fanout_prefix(job.id))))
         finally:
             services.close()
-    fanned, sequential = results["fanned"], results["sequential"]
+    return runs[0], runs[1]
+
+
+def _words(meeting: Meeting) -> list[str]:
+    return [w.text for s in meeting.transcript.segments for w in s.words] if meeting.transcript else []
+
+
+def test_a_fanned_out_recording_gets_the_sequential_words_and_speakers(tmp_path, long_meeting):
+    fanned_run, sequential_run = _fanned_and_sequential(tmp_path, long_meeting, 90.0)
+    assert fanned_run.fanout_left == []  # the segments' work is gone once the results are published
+    fanned, sequential = fanned_run.meeting, sequential_run.meeting
     assert "extract" not in fanned.timings and "extract" in sequential.timings  # really fanned out, not re-run
-    words = [[w.text for s in m.transcript.segments for w in s.words] for m in (fanned, sequential)]
+    words = [_words(fanned), _words(sequential)]
     assert len(words[1]) > 150 and words[0] == words[1]
     assert len(fanned.speakers) == len(sequential.speakers) >= 3
     # who spoke each word: the same, up to the labels' names
@@ -172,21 +193,8 @@ def test_a_segment_result_travels_whole(tmp_path):
 
 
 def test_a_fanned_out_video_has_its_scenes_detected_while_the_segments_run(tmp_path, sample_video):
-    results = {}
-    for name, fanout_seconds in (("fanned", 10.0), ("sequential", 0.0)):
-        services = Services(_settings(tmp_path / name, fanout_seconds=fanout_seconds))
-        try:
-            job = submit_file(sample_video, services=services).job
-            done = execute_job(job.id, services=services)
-            assert done is not None and done.state is JobState.COMPLETED, done and done.reason
-            meeting = meetings.load(services.storage, job.result_prefix)
-            keyframes = {o.key.removeprefix(job.result_prefix) for o in services.storage.list(job.result_prefix + "keyframes/")}
-            results[name] = meeting, keyframes
-        finally:
-            services.close()
-    (fanned, fanned_frames), (sequential, sequential_frames) = results["fanned"], results["sequential"]
-    assert "scenes" in fanned.resumed and "scenes" not in sequential.resumed  # the join took them as they were
-    assert [s.model_dump() for s in fanned.scenes] == [s.model_dump() for s in sequential.scenes] != []
-    assert fanned_frames == sequential_frames == {s.keyframe for s in fanned.scenes if s.keyframe}
-    assert [w.text for s in fanned.transcript.segments for w in s.words] == \
-        [w.text for s in sequential.transcript.segments for w in s.words]
+    fanned, sequential = _fanned_and_sequential(tmp_path, sample_video, 10.0)
+    assert "scenes" in fanned.meeting.resumed and "scenes" not in sequential.meeting.resumed  # taken as they were
+    assert [s.model_dump() for s in fanned.meeting.scenes] == [s.model_dump() for s in sequential.meeting.scenes] != []
+    assert fanned.keyframes == sequential.keyframes == {s.keyframe for s in fanned.meeting.scenes if s.keyframe}
+    assert _words(fanned.meeting) == _words(sequential.meeting) != []
