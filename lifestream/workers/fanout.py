@@ -21,6 +21,7 @@ does only the rest. It all goes when the job completes or is re-run (``checkpoin
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import tempfile
@@ -108,7 +109,8 @@ def _claim_holder(storage: Storage, job_id: str, index: int, scratch: Path) -> d
 
 def _write_claim(storage: Storage, job_id: str, index: int, owner: str, seconds: float) -> None:
     body = json.dumps({"owner": owner, "until": time.time() + seconds}).encode()
-    storage.put_files(fanout_prefix(job_id) + "claims", {f"{index:04d}.json": (body, "application/json")})
+    # A plain put: one object, written whole (S3 and the local folder alike); no need for put_files' publication.
+    storage.put(_key(job_id, "claims", f"{index:04d}.json"), io.BytesIO(body), content_type="application/json")
 
 
 class _Claim(threading.Thread):
@@ -208,7 +210,7 @@ def _make_plan(services: Services, job: Job, media: MediaInfo, scratch: Path, se
         path.unlink()
     del audio
     wav.unlink()
-    services.storage.put_files(fanout_prefix(job.id), {PLAN_FILE: (plan.to_json().encode(), "application/json")})
+    services.storage.put(_key(job.id, PLAN_FILE), io.BytesIO(plan.to_json().encode()), content_type="application/json")
     log.info("job %s: %.0f s of audio fanned out in %d segments (planned and stored in %.1f s)", job.id,
              plan.duration, len(plan.spans), time.perf_counter() - started)
     return plan
