@@ -23,13 +23,13 @@ from lifestream.models import Meeting
 from lifestream.pipeline.fanout import CONTEXT_SAMPLES, Plan, SegmentResult, Span, chunk_range, make_plan
 from lifestream.services import Services
 from lifestream.settings import Settings
-from lifestream.storage import fanout_prefix
+from lifestream.storage import StorageMissing, fanout_prefix
 from lifestream.workers.execute import execute_job
 from lifestream.workers.jobstore import JobState
 from lifestream.workers.submit import submit_file
 from tests.jobs.test_jobs import configure, wait_for, workers  # noqa: F401  (fixtures)
 from tests.support import real_clips
-from tests.support.servers import redis_url  # noqa: F401  (fixture)
+from tests.support.servers import aws_env, make_bucket, moto_url, redis_url, unique  # noqa: F401  (fixtures)
 
 RATE = 16_000
 # The diarizer's grid (lifestream.pipeline.diarization.local): 10 s chunks every 148 segmentation frames.
@@ -125,9 +125,22 @@ def _segments_by(worker_log: str) -> set[int]:
     return {int(i) for i in re.findall(r"segment (\d+) \(\d+ s of audio\) took", worker_log)}
 
 
+@pytest.fixture(params=["redis-local", "sqs-s3-dynamodb"])
+def stack(request) -> dict[str, str]:
+    """The brokers and storage the segments travel through: Redis and a local folder, or the cloud's (moto)."""
+    if request.param == "redis-local":
+        return {"LIFESTREAM_BROKER_URL": request.getfixturevalue("redis_url")}
+    moto = request.getfixturevalue("moto_url")
+    bucket = unique("lifestream")
+    make_bucket(moto, bucket)
+    return {"LIFESTREAM_BROKER_URL": f"sqs://{unique('jobs')}", "LIFESTREAM_SQS_ENDPOINT_URL": moto,
+            "LIFESTREAM_S3_BUCKET": bucket, "LIFESTREAM_S3_ENDPOINT_URL": moto,
+            "LIFESTREAM_JOBS_TABLE": unique("jobs"), "LIFESTREAM_DYNAMODB_ENDPOINT_URL": moto}
+
+
 def test_segments_spread_over_two_workers_and_one_lost_with_its_worker_is_done_again_alone(
-        tmp_path, long_meeting, redis_url, configure, workers):  # noqa: F811
-    settings = configure(LIFESTREAM_BROKER_URL=redis_url, LIFESTREAM_ASR_MODEL="tiny.en", LIFESTREAM_ASR_BEAM_SIZE=1,
+        tmp_path, long_meeting, stack, configure, workers):  # noqa: F811
+    settings = configure(**stack, LIFESTREAM_ASR_MODEL="tiny.en", LIFESTREAM_ASR_BEAM_SIZE=1,
                          LIFESTREAM_LLM_ENABLED="false", LIFESTREAM_GUESS_SPEAKER_NAMES="false",
                          LIFESTREAM_FANOUT_SECONDS=90, LIFESTREAM_ASR_WINDOW_SECONDS=30,
                          LIFESTREAM_FANOUT_CLAIM_SECONDS=6)
@@ -141,18 +154,23 @@ def test_segments_spread_over_two_workers_and_one_lost_with_its_worker_is_done_a
         holder, other = (first, second) if f":{first.proc.pid}:" in running else (second, first)
         claims = fanout_prefix(job.id) + "claims/"
 
-        def other_holds_one_after_doing_one() -> bool:
-            if not _segments_by(other.output()):
-                return False
+        def held_by_other() -> set[int]:
+            """The segments the other worker holds a live claim on now."""
+            held = set()
             for obj in services.storage.list(claims):
-                claim = json.loads(Path(settings.data_dir, obj.key).read_text())
+                try:
+                    claim = json.loads(services.storage.get(obj.key, tmp_path / "claim.json").read_text())
+                except StorageMissing:  # released meanwhile
+                    continue
                 if f":{other.proc.pid}:" in claim["owner"] and claim["until"] > time.time() + 1:
-                    return True
-            return False
+                    held.add(int(Path(obj.key).stem))
+            return held
 
-        wait_for(other_holds_one_after_doing_one, 300, "the other worker to do a segment and take another", other)
-        lost = {int(Path(o.key).stem) for o in services.storage.list(claims)
-                if f":{other.proc.pid}:" in json.loads(Path(settings.data_dir, o.key).read_text())["owner"]}
+        def other_holds_one_after_doing_one() -> set[int]:
+            return held_by_other() if _segments_by(other.output()) else set()
+
+        lost = wait_for(other_holds_one_after_doing_one, 300, "the other worker to do a segment and take another",
+                        other)
         done_elsewhere = _segments_by(other.output())
         other.kill()  # mid-segment: its claim stays until it runs out
 
