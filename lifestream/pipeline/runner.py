@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from lifestream.errors import NoSpeechError
-from lifestream.models import Meeting, SourceInfo, Transcript
+from lifestream.models import Meeting, Scene, SourceInfo, Transcript
 from lifestream.pipeline import (
     align,
     asr,
@@ -197,11 +197,7 @@ def process_recording(
                 stages.skip("diarization")
                 diar_future = None
             if media.has_video:
-                scene_future = pool.submit(
-                    stages.costly, SCENES, checkpoints, scenes.detect_scenes, path, result_dir / "keyframes",
-                    frame_skip=settings.scene_frame_skip, threshold=settings.scene_threshold,
-                    keyframe_width=settings.keyframe_width, relative_to=result_dir,
-                )
+                scene_future = pool.submit(_scenes, stages, checkpoints, path, settings, result_dir)
             else:
                 stages.skip("scenes")
                 scene_future = None
@@ -279,10 +275,15 @@ def detect_scenes_ahead(path: Path, *, settings: Settings, result_dir: Path, che
     The number of scenes found."""
     stages = _Stages(on_event)
     checkpoints = Checkpoints(checkpoint_dir, Shaping(file_sha256(path), settings, speaker_count), result_dir)
-    found = stages.costly(SCENES, checkpoints, scenes.detect_scenes, path, result_dir / "keyframes",
-                          frame_skip=settings.scene_frame_skip, threshold=settings.scene_threshold,
-                          keyframe_width=settings.keyframe_width, relative_to=result_dir)
-    return len(found)
+    return len(_scenes(stages, checkpoints, path, settings, result_dir))
+
+
+def _scenes(stages: _Stages, checkpoints: Checkpoints | None, path: Path, settings: Settings,
+            result_dir: Path) -> list[Scene]:
+    """Scene detection as a checkpointed stage, its keyframes in the result folder."""
+    return stages.costly(SCENES, checkpoints, scenes.detect_scenes, path, result_dir / "keyframes",
+                         frame_skip=settings.scene_frame_skip, threshold=settings.scene_threshold,
+                         keyframe_width=settings.keyframe_width, relative_to=result_dir)
 
 
 @dataclass(frozen=True)

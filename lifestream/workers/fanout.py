@@ -36,7 +36,6 @@ from lifestream.pipeline.fanout import (
     PLAN_FILE,
     SPLITTABLE_DIARIZATION,
     Plan,
-    SegmentResult,
     Span,
     make_plan,
     piece_name,
@@ -66,9 +65,15 @@ def _key(job_id: str, *parts: str) -> str:
     return fanout_prefix(job_id) + "/".join(parts)
 
 
-def _result_keys(job_id: str, index: int) -> tuple[str, str]:
-    words, embeddings = SegmentResult.names(index)
-    return _key(job_id, "results", words), _key(job_id, "results", embeddings)
+def _claim_key(job_id: str, index: int) -> str:
+    return _key(job_id, "claims", f"{index:04d}.json")
+
+
+def _temporary(settings: Settings, prefix: str) -> tempfile.TemporaryDirectory[str]:
+    """A scratch folder in the worker's scratch space (where run_pipeline keeps its own)."""
+    root = settings.data_dir / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(dir=root, prefix=prefix)
 
 
 def load_plan(storage: Storage, job_id: str, scratch: Path) -> Plan | None:
@@ -98,7 +103,7 @@ def done_segments(storage: Storage, job_id: str) -> set[int]:
 def _claim_holder(storage: Storage, job_id: str, index: int, scratch: Path) -> dict | None:
     """The live claim on a segment, if any."""
     try:
-        path = storage.get(_key(job_id, "claims", f"{index:04d}.json"), scratch / f"claim-{index}.json")
+        path = storage.get(_claim_key(job_id, index), scratch / f"claim-{index}.json")
         claim = json.loads(path.read_text(encoding="utf-8"))
     except StorageMissing:
         return None
@@ -110,7 +115,7 @@ def _claim_holder(storage: Storage, job_id: str, index: int, scratch: Path) -> d
 def _write_claim(storage: Storage, job_id: str, index: int, owner: str, seconds: float) -> None:
     body = json.dumps({"owner": owner, "until": time.time() + seconds}).encode()
     # A plain put: one object, written whole (S3 and the local folder alike); no need for put_files' publication.
-    storage.put(_key(job_id, "claims", f"{index:04d}.json"), io.BytesIO(body), content_type="application/json")
+    storage.put(_claim_key(job_id, index), io.BytesIO(body), content_type="application/json")
 
 
 class _Claim(threading.Thread):
@@ -138,7 +143,7 @@ class _Claim(threading.Thread):
         self._released.set()
         self.join(timeout=5)
         try:
-            self.storage.delete(_key(self.job_id, "claims", f"{self.index:04d}.json"))
+            self.storage.delete(_claim_key(self.job_id, self.index))
         except Exception:  # it runs out by itself
             log.warning("job %s: could not release segment %d", self.job_id, self.index, exc_info=True)
 
@@ -151,10 +156,8 @@ def work_segment(services: Services, job: Job, plan: Plan, span: Span, owner: st
                  on_fraction: Callable[[float], None] | None = None) -> float:
     """Claim a segment, process its piece in a pipeline process, store its result; the seconds it took."""
     storage = services.storage
-    scratch_root = settings.data_dir / "tmp"
-    scratch_root.mkdir(parents=True, exist_ok=True)
     with _Claim(storage, job.id, span.index, owner, settings.fanout_claim_seconds), \
-            tempfile.TemporaryDirectory(dir=scratch_root, prefix=f"segment-{job.id}-{span.index}-") as scratch:
+            _temporary(settings, f"segment-{job.id}-{span.index}-") as scratch:
         piece = storage.get(_key(job.id, "audio", piece_name(span.index)), Path(scratch) / piece_name(span.index))
 
         def on_event(event: StageEvent) -> None:
@@ -179,9 +182,7 @@ def execute_segment(job_id: str, index: int, *, services: Services, owner: str) 
     if job is None or job.final:
         return
     settings = services.settings_for(job.origin.workspace if job.origin else None)
-    scratch_root = settings.data_dir / "tmp"
-    scratch_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=scratch_root, prefix=f"segment-{job_id}-") as scratch:
+    with _temporary(settings, f"segment-{job_id}-") as scratch:
         plan = load_plan(services.storage, job_id, Path(scratch))
         if plan is None or index >= len(plan.spans):
             return
@@ -267,10 +268,8 @@ def fan_out(services: Services, job: Job, request: PipelineRequest, scratch: Pat
     for stage in _FANNED_STAGES:
         on_event(StageEvent(stage, "finished", 1.0, time.perf_counter() - started))
     results = folder / "results"
-    for span in plan.spans:
-        for key in _result_keys(job.id, span.index):
-            if key.endswith(".json") or storage.stat(key) is not None:
-                storage.get(key, results / key.rsplit("/", 1)[-1])
+    for obj in storage.list(_key(job.id, "results/")):  # every segment's words, and embeddings unless off
+        storage.get(obj.key, results / obj.key.rsplit("/", 1)[-1])
     (results / PLAN_FILE).write_text(plan.to_json(), encoding="utf-8")
     return results
 
