@@ -68,13 +68,32 @@ class SQLiteJobStore(JobStore):
             # Autocommit: every statement is its own transaction, and each transition is one statement.
             self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA secure_delete=ON")  # a deleted job's record is overwritten, not freed
-            self._conn.executescript(_SCHEMA)
-            self._add_new_columns()
+            self._set_up()
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the job store {self.path}: {exc}") from exc
         self._lock = threading.Lock()
+
+    def _set_up(self, patience: float = 30.0) -> None:
+        """WAL mode and the schema, retried while another process sets up the same new file.
+
+        Switching a fresh file to WAL needs an exclusive lock, and SQLite answers "database is
+        locked" at once, without its busy handler, when two connections would deadlock on it
+        (two bots starting together on a new data dir): the loser waits and tries again.
+        """
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA secure_delete=ON")  # a deleted job's record is overwritten, not freed
+                self._conn.executescript(_SCHEMA)
+                self._add_new_columns()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                if self._conn.in_transaction:
+                    self._conn.rollback()
+                time.sleep(0.05)
 
     def _add_new_columns(self) -> None:
         """A job store made by an older version gets the columns of fields added since (NULL: their default)."""
