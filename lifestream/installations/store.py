@@ -9,7 +9,6 @@ tokens and its settings live, and are deleted, together.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -19,6 +18,7 @@ from typing import Any
 from lifestream.errors import ConfigError, TransientError
 from lifestream.installations.workspace import Overrides, check_workspace_id
 from lifestream.settings import Settings
+from lifestream.sqlite_files import open_shared
 
 DATABASE = "installations.sqlite3"
 SETTINGS_KEY = "workspaces/{workspace}/settings.json"
@@ -67,14 +67,10 @@ def _overrides(record: str | bytes) -> Overrides:
 
 class SqliteWorkspaceStore(WorkspaceStore):
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS workspace_settings (workspace TEXT PRIMARY KEY, record TEXT NOT NULL)"
-        )
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS workspace_deletions (workspace TEXT PRIMARY KEY, since REAL NOT NULL)"
+        self._db = open_shared(
+            path,
+            "CREATE TABLE IF NOT EXISTS workspace_settings (workspace TEXT PRIMARY KEY, record TEXT NOT NULL);\n"
+            "CREATE TABLE IF NOT EXISTS workspace_deletions (workspace TEXT PRIMARY KEY, since REAL NOT NULL);",
         )
         self._lock = threading.Lock()
 

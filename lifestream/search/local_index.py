@@ -16,7 +16,6 @@ the generation counter.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from lifestream.errors import ConfigError
 from lifestream.search.index_base import Hit, SearchFilter
 from lifestream.search.keywords import FTS_TOKENIZER, fts_query
 from lifestream.search.records import SearchRecord
+from lifestream.sqlite_files import open_shared
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -103,16 +103,11 @@ class LocalIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared under a lock: searches are milliseconds, and sqlite3 objects are not thread-safe.
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30.0, isolation_level=None)
+        # secure_delete: a deleted meeting's text is overwritten, not freed.
+        self._conn = open_shared(self.path, "PRAGMA synchronous=NORMAL;\nPRAGMA secure_delete=ON;\n" + _SCHEMA)
         self._lock = threading.RLock()
         self._matrix: _Matrix | None = None
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute("PRAGMA secure_delete=ON")  # a deleted meeting's text is overwritten, not freed
-            self._conn.executescript(_SCHEMA)
 
     def close(self) -> None:
         with self._lock:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
 from lifestream.seen.base import KEEP_SECONDS, SeenStore
+from lifestream.sqlite_files import open_shared
 
 
 class SQLiteSeenStore(SeenStore):
     def __init__(self, path: Path, *, keep_seconds: float = KEEP_SECONDS) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.keep_seconds = keep_seconds
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, at REAL NOT NULL)")
+        self._db = open_shared(path, "CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, at REAL NOT NULL);")
         self._lock = threading.Lock()
 
     def first_time(self, key: str) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lifestream.errors import ConfigError, TransientError
+from lifestream.sqlite_files import open_shared
 from lifestream.workers.jobstore.base import _ANY, JSON_FIELDS, Job, JobState, JobStore
 
 _COLUMNS = list(Job.model_fields)
@@ -64,36 +65,13 @@ class SQLiteJobStore(JobStore):
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Autocommit: every statement is its own transaction, and each transition is one statement.
-            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            # secure_delete: a deleted job's record is overwritten, not freed.
+            self._conn = open_shared(self.path, "PRAGMA secure_delete=ON;\n" + _SCHEMA)
             self._conn.row_factory = sqlite3.Row
-            self._set_up()
+            self._add_new_columns()
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the job store {self.path}: {exc}") from exc
         self._lock = threading.Lock()
-
-    def _set_up(self, patience: float = 30.0) -> None:
-        """WAL mode and the schema, retried while another process sets up the same new file.
-
-        Switching a fresh file to WAL needs an exclusive lock, and SQLite answers "database is
-        locked" at once, without its busy handler, when two connections would deadlock on it
-        (two bots starting together on a new data dir): the loser waits and tries again.
-        """
-        deadline = time.monotonic() + patience
-        while True:
-            try:
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA secure_delete=ON")  # a deleted job's record is overwritten, not freed
-                self._conn.executescript(_SCHEMA)
-                self._add_new_columns()
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                if self._conn.in_transaction:
-                    self._conn.rollback()
-                time.sleep(0.05)
 
     def _add_new_columns(self) -> None:
         """A job store made by an older version gets the columns of fields added since (NULL: their default)."""
