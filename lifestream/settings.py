@@ -183,6 +183,9 @@ class Settings(BaseSettings):
     # A recording longer than this (seconds; 0: never) is cut at pauses into segments whose speech
     # recognition and speaker embeddings run as messages of their own, on any worker (lifestream.workers.fanout).
     fanout_seconds: float = Field(default=900.0, ge=0)
+    # The workers a recording's segments are shared among (the fleet's most; Terraform sets it). With it, the
+    # segments are evened so each round of the fleet is full; 0: segments are the ASR windows (same words).
+    fanout_workers: int = Field(default=0, ge=0)
     # A segment's worker renews its claim on it every third of this; a claim older than this belongs to a
     # worker that died, and the segment is taken again by another.
     fanout_claim_seconds: float = Field(default=90.0, ge=3)

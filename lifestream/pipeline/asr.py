@@ -14,6 +14,7 @@ faster-whisper itself detects it once, from the start.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -34,6 +35,11 @@ _loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lifestream-asr-l
 SAMPLE_RATE = 16_000
 WINDOW_SAMPLES = 300 * SAMPLE_RATE
 CUT_SEARCH_SAMPLES = 30 * SAMPLE_RATE
+# Evened for a large fleet, a window (a fanned-out segment) is no shorter than this: below it, a worker's
+# fixed cost per segment (fetching its piece, storing its results) outweighs what one more worker saves.
+MIN_EVEN_WINDOW_SECONDS = 60
+# An even window's cut is sought this close to its even share (pauses come every few seconds in speech).
+EVEN_CUT_SEARCH_SAMPLES = 20 * SAMPLE_RATE
 
 
 @dataclass
@@ -64,6 +70,32 @@ def load_model(name: str, model_dir: Path, compute_type: str = "int8", cpu_threa
         return _loader.submit(_load, str(path), compute_type, cpu_threads).result(), str(path)
 
 
+def plan_windows(audio: np.ndarray, window_seconds: float, fleet: int = 0) -> list[tuple[int, int]]:
+    """The windows a recording is transcribed in, by the sequential path and by fan-out alike (a fanned-out
+    segment is one window: both paths hear the same audio and give the same words).
+
+    Windows of ``window_seconds`` cut in the last 30 s; or, for a fleet of workers
+    (``LIFESTREAM_FANOUT_WORKERS``) and a recording of more than two windows, as many windows as the fewest
+    rounds of that fleet need, of even length, where that finishes sooner: an hour on 8 workers is 16 windows
+    of ~225 s (two full rounds), not 12-13 of ~290 s (one full round and one a third full, each round as
+    slow as its longest window).
+    """
+    samples, window = len(audio), round(window_seconds * SAMPLE_RATE)
+    plain = windows(samples, audio, window=window)
+    if fleet <= 0 or samples <= 2 * window:
+        return plain
+    # An even window must stay within ``window`` whatever its cuts' leeway.
+    longest = max(window - EVEN_CUT_SEARCH_SAMPLES, window // 2)
+    rounds = math.ceil(samples / (fleet * longest))
+    count = fleet * rounds if rounds > 1 else min(fleet, samples // (MIN_EVEN_WINDOW_SECONDS * SAMPLE_RATE))
+    even = even_windows(samples, audio, max(count, math.ceil(samples / longest)), search=EVEN_CUT_SEARCH_SAMPLES)
+
+    def makespan(spans: list[tuple[int, int]]) -> int:  # rounds x the longest window, the fleet's critical path
+        return math.ceil(len(spans) / fleet) * max(end - start for start, end in spans)
+
+    return even if makespan(even) < makespan(plain) else plain
+
+
 def windows(samples: int, audio: np.ndarray | None = None, *, window: int = WINDOW_SAMPLES,
             search: int = CUT_SEARCH_SAMPLES) -> list[tuple[int, int]]:
     """[start, end) sample ranges of at most ``window``, each cut at the quietest 0.1 s of its last ``search``
@@ -76,6 +108,22 @@ def windows(samples: int, audio: np.ndarray | None = None, *, window: int = WIND
         spans.append((start, end))
         start = end
     return spans
+
+
+def even_windows(samples: int, audio: np.ndarray, count: int, *,
+                 search: int = CUT_SEARCH_SAMPLES) -> list[tuple[int, int]]:
+    """``count`` [start, end) ranges of about equal length covering ``samples``, each cut at the quietest 0.1 s
+    within ``search`` samples around its even share (never more than half the share away: cuts stay in order).
+    Each is at most ``samples / count + search`` long."""
+    count = max(1, min(count, samples // SAMPLE_RATE or 1))
+    share = samples / count
+    half = min(search // 2, int(share // 4))
+    cuts = [0]
+    for k in range(1, count):
+        target = round(k * share)
+        cuts.append(_quietest(audio, max(cuts[-1] + 1, target - half), min(samples, target + half)))
+    cuts.append(samples)
+    return list(zip(cuts, cuts[1:]))
 
 
 def _quietest(audio: np.ndarray, lo: int, hi: int) -> int:
@@ -99,13 +147,15 @@ def transcribe(
     cpu_threads: int = 2,
     on_progress: Callable[[float], None] | None = None,
     window_seconds: float = WINDOW_SAMPLES / SAMPLE_RATE,
+    fleet: int = 0,
 ) -> AsrResult:
-    """``audio``: 16 kHz float32 samples in [-1, 1], in memory or memory-mapped (only a window is copied)."""
+    """``audio``: 16 kHz float32 samples in [-1, 1], in memory or memory-mapped (only a window is copied);
+    its windows are ``plan_windows``'."""
     model, path = load_model(model_name, model_dir, compute_type, cpu_threads)
     total = max(len(audio), 1)
     segments: list[Segment] = []
     detected: tuple[str, float] | None = None
-    for start, end in windows(len(audio), audio, window=int(window_seconds * SAMPLE_RATE)):
+    for start, end in plan_windows(audio, window_seconds, fleet):
         offset = start / SAMPLE_RATE
         segments_iter, info = model.transcribe(
             np.array(audio[start:end], dtype=np.float32),

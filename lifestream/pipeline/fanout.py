@@ -91,11 +91,12 @@ class Plan:
                    spans=tuple(Span(i, int(a), int(b), int(c)) for i, (a, b, c) in enumerate(data["spans"])))
 
 
-def make_plan(audio: np.ndarray, segment_seconds: float) -> Plan:
-    """Segments of at most ``segment_seconds`` (the ASR window: ``LIFESTREAM_ASR_WINDOW_SECONDS``), each cut as
-    the sequential ASR cuts its windows, at the quietest 0.1 s of its last 30 s."""
+def make_plan(audio: np.ndarray, segment_seconds: float, workers: int = 0) -> Plan:
+    """The segments are the ASR's windows (``asr.plan_windows``): at most ``segment_seconds``
+    (``LIFESTREAM_ASR_WINDOW_SECONDS``) each, cut in pauses, evened for a fleet of ``workers``
+    (``LIFESTREAM_FANOUT_WORKERS``) as the sequential path evens them."""
     total = len(audio)
-    spans = asr.windows(total, audio, window=round(segment_seconds * SAMPLE_RATE))
+    spans = asr.plan_windows(audio, segment_seconds, workers)
     return Plan(total_samples=total, spans=tuple(Span(i, start, end, min(total, end + CONTEXT_SAMPLES))
                                                   for i, (start, end) in enumerate(spans)))
 

@@ -181,7 +181,7 @@ def process_recording(
                     stages.costly, ASR, checkpoints, asr.transcribe, audio, settings.asr_model, settings.model_dir,
                     language=settings.asr_language, beam_size=settings.asr_beam_size,
                     compute_type=settings.asr_compute_type, cpu_threads=threads, on_progress=stages.progress("asr"),
-                    window_seconds=settings.asr_window_seconds,
+                    window_seconds=settings.asr_window_seconds, fleet=settings.fanout_workers,
                 )
             if settings.diarization_backend != "none":
                 if joined is not None:

@@ -203,7 +203,7 @@ def _make_plan(services: Services, job: Job, media: MediaInfo, scratch: Path, se
     started = time.perf_counter()
     wav = extract.extract_audio(media, scratch / "audio.wav", max_seconds=settings.max_duration)
     audio = extract.load_wav(wav)
-    plan = make_plan(audio, settings.asr_window_seconds)
+    plan = make_plan(audio, settings.asr_window_seconds, settings.fanout_workers)
     pieces = scratch / "pieces"
     for path in write_pieces(audio, plan, pieces):
         with path.open("rb") as fh:
