@@ -3,7 +3,7 @@
     .venv/bin/python bench/long.py [--minutes 60] [--model base] [--skip-bare] [--skip-sequential]
 
 Input: real speech, the 12 trn/dev AMI clips of pyannote.audio 4.0.7's sdist and the sample (6.5 minutes of
-meeting rooms and a phone call, several speakers), looped end to end to at least --minutes. Never the tst clips.
+meeting rooms and a phone call, several speakers), looped end to end and cut at --minutes. Never the tst clips.
 
 Runs, one after the other on this machine:
 
@@ -55,7 +55,7 @@ def _recording(tmp: Path, minutes: float) -> tuple[Path, Path, Path]:
     one_pass = np.concatenate(pieces)
     loops = math.ceil(minutes * 60 * RATE / len(one_pass))
     long_path = tmp / f"meeting-{minutes:g}min.wav"
-    sf.write(long_path, np.tile(one_pass, loops), RATE)
+    sf.write(long_path, np.tile(one_pass, loops)[:round(minutes * 60 * RATE)], RATE)
     warm = [tmp / "warm-a.wav", tmp / "warm-b.wav"]
     sf.write(warm[0], sample, RATE)
     sf.write(warm[1], pieces[1], RATE)
@@ -72,7 +72,8 @@ def _peak_rss(pid: int) -> int:
     return 0
 
 
-def _fan_out(long_path: Path, warm: tuple[Path, Path], model: str, tmp: Path, fanout_seconds: float) -> dict:
+def _fan_out(long_path: Path, warm: tuple[Path, Path], model: str, tmp: Path, fanout_seconds: float,
+             fleet: int) -> dict:
     from lifestream.services import Services
     from lifestream.settings import Settings
     from lifestream.workers.jobstore import JobState
@@ -86,7 +87,7 @@ def _fan_out(long_path: Path, warm: tuple[Path, Path], model: str, tmp: Path, fa
     wait_for_port(port)
     env = {**os.environ, "LIFESTREAM_DATA_DIR": str(tmp / "data"), "LIFESTREAM_BROKER_URL": f"redis://127.0.0.1:{port}/0",
            "LIFESTREAM_ASR_MODEL": model, "LIFESTREAM_LLM_ENABLED": "false", "LIFESTREAM_GUESS_SPEAKER_NAMES": "false",
-           "LIFESTREAM_FANOUT_SECONDS": str(fanout_seconds)}
+           "LIFESTREAM_FANOUT_SECONDS": str(fanout_seconds), "LIFESTREAM_FANOUT_WORKERS": str(fleet)}
     logs = [tmp / "worker-a.log", tmp / "worker-b.log"]
     workers = [subprocess.Popen([sys.executable, "-m", "lifestream", "-v", "worker"], cwd=ROOT, env=env,
                                 stdout=log.open("wb"), stderr=subprocess.STDOUT) for log in logs]
@@ -127,6 +128,10 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--model", default="base")
     parser.add_argument("--fanout-seconds", type=float, default=900.0, help="LIFESTREAM_FANOUT_SECONDS of the workers")
+    parser.add_argument("--fleet", type=int, default=0,
+                        help="LIFESTREAM_FANOUT_WORKERS of the workers: the fleet the segments are evened for")
+    parser.add_argument("--alone-rate", type=float, default=None,
+                        help="seconds per audio second of one uncontended worker, when --skip-sequential")
     parser.add_argument("--skip-bare", action="store_true")
     parser.add_argument("--skip-sequential", action="store_true")
     args = parser.parse_args()
@@ -152,9 +157,8 @@ def main() -> None:
                   f"{sequential['caller_seconds'] / duration:.3f}; ASR {sequential['asr']:.0f} s, diarization "
                   f"{sequential['diarization']:.0f} s), peak RSS {sequential['peak_rss'] / 2**20:.0f} MB, "
                   f"{sequential['speakers']} speakers", flush=True)
-        fan = _fan_out(long_path, (warm_a, warm_b), args.model, tmp, args.fanout_seconds)
-        worst = max(fan["segments"], key=lambda s: s[2])
-        print(f"fan-out, 2 workers: {fan['wall']:.0f} s (RTF {fan['wall'] / duration:.3f}); {fan['count']} segments, "
+        fan = _fan_out(long_path, (warm_a, warm_b), args.model, tmp, args.fanout_seconds, args.fleet)
+        print(f"fan-out, 2 workers (fleet {args.fleet or 'unset'}): {fan['wall']:.0f} s (RTF {fan['wall'] / duration:.3f}); {fan['count']} segments, "
               f"plan {fan['plan']:.1f} s, join {fan['join']:.1f} s (peak RSS {fan['join_rss_mb']:.0f} MB), "
               f"worker processes' peak RSS {', '.join(f'{p / 2**20:.0f}' for p in fan['worker_rss'])} MB", flush=True)
         print("\n| segment | audio s | seconds | pipeline process peak RSS MB |\n|---|---|---|---|")
@@ -167,19 +171,38 @@ def main() -> None:
         ratio = f"{fan['wall'] / bare['asr']:.2f}" if bare else "-"
         print(f"| fan-out, 2 workers on these 2 cores | {fan['wall']:.0f} | {fan['wall'] / duration:.3f} | {ratio} | "
               f"segments ≤ {max(s[3] for s in fan['segments']):.0f}, join {fan['join_rss_mb']:.0f} |")
-        alone = worst[2]
+        rate = max(seconds / audio for _, audio, seconds, _ in fan["segments"])  # the slowest segment's
+        alone = args.alone_rate
         if sequential:  # one worker with the cores to itself: the sequential run's rate
-            alone = sequential["caller_seconds"] - sequential["minutes"] - sequential.get("index", 0)
-            alone = alone / duration * worst[1]
-        print("\n| workers | modelled time-to-minutes, segments as measured here | "
-              "segments at one uncontended worker's rate |\n|---|---|---|")
-        for w in (4, 8, 16):
-            rounds = math.ceil(fan["count"] / w)
-            measured = fan["plan"] + rounds * worst[2] + fan["join"]
-            modelled = fan["plan"] + rounds * alone + fan["join"]
-            print(f"| {w} | {measured:.0f} s | {modelled:.0f} s |")
+            alone = (sequential["caller_seconds"] - sequential["minutes"] - sequential.get("index", 0)) / duration
+        print(f"\nslowest segment rate here: {rate:.3f} s per audio s; one uncontended worker: "
+              f"{alone if alone is None else round(alone, 3)}")
+        _model(long_path, fan, rate, alone)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _model(long_path: Path, fan: dict, rate: float, alone: float | None) -> None:
+    """Time-to-minutes for W workers: plan + rounds x the longest segment's time + join, for the segments a
+    fleet of W gets (``asr.plan_windows``: plain ASR windows, or evened for W), at the measured rates."""
+    import soundfile as sf
+
+    from lifestream.pipeline import asr
+    from lifestream.settings import Settings
+
+    audio = sf.read(str(long_path), dtype="float32")[0]
+    window = Settings().asr_window_seconds
+    print("\n| workers | segments (plain windows) | time-to-minutes | segments (evened for W) | time-to-minutes |"
+          "\n|---|---|---|---|---|")
+    for w in (4, 8, 16):
+        cells = []
+        for fleet in (0, w):
+            spans = asr.plan_windows(audio, window, fleet)
+            longest = max(end - start for start, end in spans) / RATE
+            rounds = math.ceil(len(spans) / w)
+            times = [fan["plan"] + rounds * longest * r + fan["join"] for r in (rate, alone) if r]
+            cells += [f"{len(spans)} of ≤ {longest:.0f} s, {rounds} rounds", " / ".join(f"{t:.0f} s" for t in times)]
+        print(f"| {w} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

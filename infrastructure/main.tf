@@ -82,6 +82,8 @@ locals {
       LIFESTREAM_KEEP_RECORDINGS          = tostring(var.keep_recordings)
       # A long meeting's segments go to every free worker, as messages of their own on the same queue.
       LIFESTREAM_FANOUT_SECONDS = tostring(var.fanout_seconds)
+      # ... in as many segments as fill the fleet's rounds (the fewest rounds, none half empty).
+      LIFESTREAM_FANOUT_WORKERS = tostring(var.worker_max_count)
       # Downloads of shared recordings in a bot task: a few at once, within its ephemeral storage.
       LIFESTREAM_MAX_DOWNLOADS           = tostring(var.max_downloads)
       LIFESTREAM_MAX_DOWNLOADS_PER_USER  = tostring(var.max_downloads_per_user)
