@@ -2,7 +2,8 @@
 
 A long recording's speech recognition and speaker embeddings are most of its cost, and both work on
 stretches of audio independently: faster-whisper already transcribes in windows of about five minutes cut
-at the quietest moment (``asr.windows``; ``LIFESTREAM_ASR_WINDOW_SECONDS``), and the diarizer embeds 10 s chunks on one global grid before it
+at the quietest moment (``asr.plan_windows``; ``LIFESTREAM_ASR_WINDOW_SECONDS``; evened for the fleet with
+``LIFESTREAM_FANOUT_WORKERS``), and the diarizer embeds 10 s chunks on one global grid before it
 clusters them all at once (``diarization.local``). So a segment here is exactly such a window, cut the same
 way, and:
 
