@@ -73,7 +73,7 @@ def _peak_rss(pid: int) -> int:
 
 
 def _fan_out(long_path: Path, warm: tuple[Path, Path], model: str, tmp: Path, fanout_seconds: float,
-             fleet: int) -> dict:
+             fleet: int, count: int = 2) -> dict:
     from lifestream.services import Services
     from lifestream.settings import Settings
     from lifestream.workers.jobstore import JobState
@@ -88,7 +88,7 @@ def _fan_out(long_path: Path, warm: tuple[Path, Path], model: str, tmp: Path, fa
     env = {**os.environ, "LIFESTREAM_DATA_DIR": str(tmp / "data"), "LIFESTREAM_BROKER_URL": f"redis://127.0.0.1:{port}/0",
            "LIFESTREAM_ASR_MODEL": model, "LIFESTREAM_LLM_ENABLED": "false", "LIFESTREAM_GUESS_SPEAKER_NAMES": "false",
            "LIFESTREAM_FANOUT_SECONDS": str(fanout_seconds), "LIFESTREAM_FANOUT_WORKERS": str(fleet)}
-    logs = [tmp / "worker-a.log", tmp / "worker-b.log"]
+    logs = [tmp / f"worker-{i}.log" for i in range(count)]
     workers = [subprocess.Popen([sys.executable, "-m", "lifestream", "-v", "worker"], cwd=ROOT, env=env,
                                 stdout=log.open("wb"), stderr=subprocess.STDOUT) for log in logs]
     os.environ.update({k: v for k, v in env.items() if k.startswith("LIFESTREAM_")})
@@ -96,7 +96,7 @@ def _fan_out(long_path: Path, warm: tuple[Path, Path], model: str, tmp: Path, fa
     try:
         while not all("lifestream worker: ready" in log.read_text(errors="replace") for log in logs):
             time.sleep(0.5)
-        warmups = [submit_file(path, services=services).job.id for path in warm]
+        warmups = [submit_file(path, services=services).job.id for path in warm[:count]]
         while not all((j := services.store.get(i)) is not None and j.final for i in warmups):
             time.sleep(1)
         started = time.perf_counter()
@@ -132,6 +132,8 @@ def main() -> None:
                         help="LIFESTREAM_FANOUT_WORKERS of the workers: the fleet the segments are evened for")
     parser.add_argument("--alone-rate", type=float, default=None,
                         help="seconds per audio second of one uncontended worker, when --skip-sequential")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="worker processes for the fan-out run (1: each segment has the cores to itself)")
     parser.add_argument("--skip-bare", action="store_true")
     parser.add_argument("--skip-sequential", action="store_true")
     args = parser.parse_args()
@@ -157,8 +159,9 @@ def main() -> None:
                   f"{sequential['caller_seconds'] / duration:.3f}; ASR {sequential['asr']:.0f} s, diarization "
                   f"{sequential['diarization']:.0f} s), peak RSS {sequential['peak_rss'] / 2**20:.0f} MB, "
                   f"{sequential['speakers']} speakers", flush=True)
-        fan = _fan_out(long_path, (warm_a, warm_b), args.model, tmp, args.fanout_seconds, args.fleet)
-        print(f"fan-out, 2 workers (fleet {args.fleet or 'unset'}): {fan['wall']:.0f} s (RTF {fan['wall'] / duration:.3f}); {fan['count']} segments, "
+        fan = _fan_out(long_path, (warm_a, warm_b), args.model, tmp, args.fanout_seconds, args.fleet,
+                       args.workers)
+        print(f"fan-out, {args.workers} workers (fleet {args.fleet or 'unset'}): {fan['wall']:.0f} s (RTF {fan['wall'] / duration:.3f}); {fan['count']} segments, "
               f"plan {fan['plan']:.1f} s, join {fan['join']:.1f} s (peak RSS {fan['join_rss_mb']:.0f} MB), "
               f"worker processes' peak RSS {', '.join(f'{p / 2**20:.0f}' for p in fan['worker_rss'])} MB", flush=True)
         print("\n| segment | audio s | seconds | pipeline process peak RSS MB |\n|---|---|---|---|")
@@ -169,7 +172,7 @@ def main() -> None:
             ratio = f"{seconds / bare['asr']:.2f}" if bare else "-"
             print(f"| {name} | {seconds:.0f} | {seconds / duration:.3f} | {ratio} | {rss} |")
         ratio = f"{fan['wall'] / bare['asr']:.2f}" if bare else "-"
-        print(f"| fan-out, 2 workers on these 2 cores | {fan['wall']:.0f} | {fan['wall'] / duration:.3f} | {ratio} | "
+        print(f"| fan-out, {args.workers} workers on these 2 cores | {fan['wall']:.0f} | {fan['wall'] / duration:.3f} | {ratio} | "
               f"segments ≤ {max(s[3] for s in fan['segments']):.0f}, join {fan['join_rss_mb']:.0f} |")
         rate = max(seconds / audio for _, audio, seconds, _ in fan["segments"])  # the slowest segment's
         alone = args.alone_rate
