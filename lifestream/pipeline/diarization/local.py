@@ -145,8 +145,8 @@ class LocalDiarizer:
                 sl = slice(b, b + len(batch))
                 active[sl], probability[sl] = self.segmentation(batch)
                 batch_units, batch_windows = self._embed_units(batch, active[sl], [chunks[b + i] for i in range(len(batch))])
-                units += [(chunks[b + i], *rest) for i, *rest in batch_units]
-                windows += [(chunks[b + i], *rest) for i, *rest in batch_windows]
+                units += [(chunks[b + p[0]], *p[1:]) for p in batch_units]
+                windows += [(chunks[b + p[0]], *p[1:]) for p in batch_windows]
         unit_arrays, window_arrays = _arrays(units, self.embedding.dimension), _arrays(windows, self.embedding.dimension)
         return SegmentEmbeddings(
             chunks=np.asarray(chunks, np.int64), active=active, probability=probability,
@@ -199,7 +199,8 @@ class LocalDiarizer:
         unit_slots = sorted(set(unit_of_window))
         return [embedded[u] for u in unit_slots], [embedded[w] for w in window_slots]
 
-    def _piece(self, i: int, s: int, frames: np.ndarray, is_solo: bool, fbank: np.ndarray) -> Piece:
+    def _piece(self, i: int | np.integer, s: int | np.integer, frames: np.ndarray, is_solo: bool,
+               fbank: np.ndarray) -> Piece:
         span = self._fbank_to_seg[frames]
         return (int(i), int(s), int(span[0]), int(span[-1]),
                 len(frames) * features.FRAME_SHIFT if is_solo else 0.0, fbank[frames])
