@@ -8,6 +8,7 @@ clips are the held-out acceptance set and are never read.
 
 from __future__ import annotations
 
+import io
 from itertools import pairwise
 
 import numpy as np
@@ -50,18 +51,27 @@ def _der(clips, diarized, names) -> float:
 
 def test_meeting_rooms_are_diarized_within_the_target(clips, diarized):
     der = _der(clips, diarized, ROOM_CLIPS)
-    print(f"\naggregate DER over the nine room clips: {der:.3f} (senko's own pipeline: 0.44)")
-    assert der <= 0.25
+    print(f"\naggregate DER over the nine room clips: {der:.3f} (senko's own pipeline: 0.44; 5 s units alone: 0.205)")
+    assert der <= 0.20  # issue 12 asks 0.25
+
+
+def test_two_close_voices_of_one_meeting_are_told_apart(clips, diarized):
+    """dev00/dev01: two men of one meeting whom the segmentation often hears as one local speaker,
+    so 5 s units average both voices (DER 0.24 and 0.48 on those alone, 0.325 together). The 1.5 s
+    windows say who speaks when (dev00 0.24 -> 0.14); dev01's second voice is still mostly lost."""
+    der = {n: _der(clips, diarized, [n]) for n in ("dev00", "dev01")}
+    both = _der(clips, diarized, ["dev00", "dev01"])
+    print(f"\ndev DER {both:.3f} {der} (senko's own pipeline: 0.145; 5 s units alone: 0.325)")
+    assert der["dev00"] <= 0.18
+    assert both <= 0.30  # issue 12 asks ~0.17: not met (0.272, bench/README.md)
 
 
 def test_speaker_counts_are_close(clips, diarized):
     found = {n: len(diarized[n].labels) for n in ROOM_CLIPS}
     close = [n for n in ROOM_CLIPS if abs(found[n] - clips[n].speakers) <= 1]
     print(f"\nspeakers found / in the reference: { {n: (found[n], clips[n].speakers) for n in ROOM_CLIPS} }")
-    # Issue 12 asks for 8 of 9 (80%); 7 since units of speech stop at pauses (trn07 finds 2 of its 4 people,
-    # at the same DER), which keeps one person's turn from going to another (bench/README.md). Senko's own
-    # pipeline: 4 of 9.
-    assert len(close) >= 7
+    # Issue 12 asks for 8 of 9 (80%). Senko's own pipeline: 4 of 9; 5 s units alone: 7.
+    assert len(close) >= 8
     # a room of three or four is never one voice, unless nearly all its speech is one person's
     for n in ROOM_CLIPS:
         if clips[n].speakers >= 3 and found[n] <= 1:
@@ -87,6 +97,23 @@ def test_a_known_count_and_bounds_are_met_on_a_room(clips):
     assert len(diarizer.diarize(audio, SpeakerCount(exact=4)).labels) == 4
     assert len(diarizer.diarize(audio, SpeakerCount(min_speakers=4)).labels) >= 4
     assert len(diarizer.diarize(audio, SpeakerCount(max_speakers=2)).labels) <= 2
+
+
+def test_embeddings_from_before_windows_still_cluster(clips):
+    """A fanned-out job's segments embedded before windows existed (no window arrays stored) are
+    clustered on their units alone, as they were then."""
+    from lifestream.pipeline.diarization.segments import SegmentEmbeddings
+
+    diarizer = get_diarizer("senko")
+    seg = diarizer.embed(clips["trn09"].audio())
+    assert len(seg.window_embedding) > len(seg.unit_embedding)  # windows cut from the longer units
+    old = {k: v for k, v in np.load(io.BytesIO(seg.to_bytes())).items() if not k.startswith("window_")}
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **old)
+    back = SegmentEmbeddings.from_bytes(buf.getvalue())
+    assert np.array_equal(back.window_embedding, seg.unit_embedding)
+    result = diarizer.cluster([back])
+    assert len(result.labels) >= 2 and _der(clips, {"trn09": result}, ["trn09"]) <= 0.3
 
 
 def test_a_long_meeting_keeps_its_speakers(clips):

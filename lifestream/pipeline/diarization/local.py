@@ -47,6 +47,15 @@ BATCH = 8
 # reliable embedding (equal error rate ~2% at 2 s, ~0 at 3 s), short enough to stay one voice
 # where the segmentation lumped two similar voices together.
 UNIT_SECONDS = 5.0
+# Each unit is embedded again in windows of about this length, and the windows say who speaks when:
+# where the segmentation lumped two close voices into one local speaker, a 5 s unit averages them,
+# while most 1.5 s windows hear one (cross-clip equal error rate ~5% at 1.5 s, shared/notes).
+WINDOW_SECONDS = 1.5
+# Every frame is heard by four chunks; windows in every other one (by global chunk index, so the
+# same ones whichever worker embeds them) give each frame two windows' say, and the other two
+# chunks their units'. Windows everywhere cost CAM++ twice today's time for no better a result on
+# the trn clips (0.225 against 0.215).
+WINDOW_EVERY = 2
 # A pause this long in one local speaker's speech may be a change of speaker that the segmentation
 # missed (two voices lumped as one local speaker): a unit never spans one.
 UNIT_GAP_SECONDS = 0.5
@@ -54,8 +63,13 @@ UNIT_GAP_SECONDS = 0.5
 MIN_EMBED_SECONDS = 0.25
 # Embedding inputs are repeated up to a multiple of this many frames: few tensor shapes, batched.
 BUCKET_FRAMES = 100
+# Windows are short: a finer bucket wastes less of CAM++'s time on repeated frames.
+WINDOW_BUCKET_FRAMES = 25
 # Audio per CAM++ forward pass: its first convolutions hold ~10 MB per second of input.
 EMBED_BATCH_SECONDS = 40
+
+# (chunk, local speaker, first segmentation frame, last one, solo seconds, fbank frames or embedding)
+Piece = tuple[int, int, int, int, float, np.ndarray]
 
 
 class LocalDiarizer:
@@ -119,7 +133,8 @@ class LocalDiarizer:
         n = len(chunks)
         active = np.zeros((n, frames, k), bool)
         probability = np.zeros((n, frames, k), np.float16)
-        units: list[tuple[int, int, int, int, float, np.ndarray]] = []
+        units: list[Piece] = []
+        windows: list[Piece] = []
         with self._lock, _torch_threads(self.threads):
             for b in range(0, n, BATCH):
                 batch = np.zeros((min(BATCH, n - b), size), np.float32)
@@ -129,58 +144,82 @@ class LocalDiarizer:
                     batch[i, :len(piece)] = piece
                 sl = slice(b, b + len(batch))
                 active[sl], probability[sl] = self.segmentation(batch)
-                for i, s, first, last, seconds, vector in self._embed_units(batch, active[sl]):
-                    units.append((chunks[b + i], s, first, last, seconds, vector))
-        dim = self.embedding.dimension
+                batch_units, batch_windows = self._embed_units(batch, active[sl], [chunks[b + i] for i in range(len(batch))])
+                units += [(chunks[b + p[0]], *p[1:]) for p in batch_units]
+                windows += [(chunks[b + p[0]], *p[1:]) for p in batch_windows]
+        unit_arrays, window_arrays = _arrays(units, self.embedding.dimension), _arrays(windows, self.embedding.dimension)
         return SegmentEmbeddings(
             chunks=np.asarray(chunks, np.int64), active=active, probability=probability,
-            unit_chunk=np.array([u[0] for u in units], np.int64),
-            unit_speaker=np.array([u[1] for u in units], np.int8),
-            unit_frames=np.array([u[2:4] for u in units], np.int32).reshape(-1, 2),
-            unit_embedding=np.array([u[5] for u in units], np.float32).reshape(-1, dim),
-            unit_seconds=np.array([u[4] for u in units], np.float32),
+            **{f"unit_{k}": v for k, v in unit_arrays.items()},
+            **{f"window_{k}": v for k, v in window_arrays.items()},
             duration=duration)
 
-    def _embed_units(self, batch: np.ndarray, active: np.ndarray):
-        """Embed each local speaker's solo speech in units of ~2.5 s (their overlapped speech, when
-        they barely speak alone). Yields (chunk in batch, speaker, first frame, last frame, solo
-        seconds, embedding).
+    def _embed_units(self, batch: np.ndarray, active: np.ndarray, chunk_ids: list[int]) -> tuple[list[Piece], list[Piece]]:
+        """Embed each local speaker's solo speech in units of ~5 s (their overlapped speech, when
+        they barely speak alone), and each unit again in windows of ~1.5 s. Returns the units and
+        the windows, each as (chunk in batch, speaker, first frame, last frame, solo seconds,
+        embedding).
 
         CAM++ hears only that speaker's frames: run over the whole chunk, its
         context layers mix the other voices in and same/different speakers
         separate worse (equal error rate 0.17 against 0.12 on the trn clips).
-        Each unit's frames are repeated up to a length bucket, so the inputs
+        Each piece's frames are repeated up to a length bucket, so the inputs
         batch by shape without zero padding skewing the statistics.
         """
         per_frame = active[:, self._fbank_to_seg]  # (B, fbank frames, 3)
         alone = per_frame & (per_frame.sum(axis=2, keepdims=True) == 1)
-        pending: list[tuple[int, int, int, int, float, np.ndarray]] = []
+        pending: list[Piece] = []  # embedding slot: the fbank frames to embed
+        unit_of_window: list[int] = []  # each window's unit, in pending
+        window_slots: list[int] = []
         for i in np.flatnonzero(per_frame.any(axis=(1, 2))):
             fbank = features.fbank(batch[i])
             for s in np.flatnonzero(per_frame[i].any(axis=0)):
                 solo = np.flatnonzero(alone[i, :, s])
                 is_solo = len(solo) * features.FRAME_SHIFT >= MIN_EMBED_SECONDS
-                pieces = _units(solo) if is_solo else [np.flatnonzero(per_frame[i, :, s])]
+                pieces = _units(solo, UNIT_SECONDS) if is_solo else [np.flatnonzero(per_frame[i, :, s])]
                 for frames in pieces:
                     if len(frames) * features.FRAME_SHIFT < MIN_EMBED_SECONDS:
                         continue
-                    span = self._fbank_to_seg[frames]
-                    pending.append((int(i), int(s), int(span[0]), int(span[-1]),
-                                    len(frames) * features.FRAME_SHIFT if is_solo else 0.0, fbank[frames]))
+                    unit_slot = len(pending)
+                    pending.append(self._piece(i, s, frames, is_solo, fbank))
+                    parts = _units(frames, WINDOW_SECONDS) if is_solo and chunk_ids[i] % WINDOW_EVERY == 0 else [frames]
+                    for part in parts:
+                        if len(parts) > 1:  # a unit short enough is its own window: embed it once
+                            window_slots.append(len(pending))
+                            pending.append(self._piece(i, s, part, is_solo, fbank))
+                        else:
+                            window_slots.append(unit_slot)
+                        unit_of_window.append(unit_slot)
+        is_window = np.zeros(len(pending), bool)
+        is_window[window_slots] = True
+        is_window[unit_of_window] = False
+        vectors = self._embed_pending([p[5] for p in pending],
+                                      np.where(is_window, WINDOW_BUCKET_FRAMES, BUCKET_FRAMES).tolist())
+        embedded = [(*p[:5], vectors[index]) for index, p in enumerate(pending)]
+        unit_slots = sorted(set(unit_of_window))
+        return [embedded[u] for u in unit_slots], [embedded[w] for w in window_slots]
+
+    def _piece(self, i: int | np.integer, s: int | np.integer, frames: np.ndarray, is_solo: bool,
+               fbank: np.ndarray) -> Piece:
+        span = self._fbank_to_seg[frames]
+        return (int(i), int(s), int(span[0]), int(span[-1]),
+                len(frames) * features.FRAME_SHIFT if is_solo else 0.0, fbank[frames])
+
+    def _embed_pending(self, inputs: list[np.ndarray], bucket: list[int]) -> list[np.ndarray]:
+        """CAM++ over each fbank input, batched by length rounded up to its ``bucket`` of frames."""
         buckets: dict[int, list[int]] = {}
-        for index, item in enumerate(pending):
-            buckets.setdefault(BUCKET_FRAMES * math.ceil(len(item[5]) / BUCKET_FRAMES), []).append(index)
+        for index, (item, step) in enumerate(zip(inputs, bucket)):
+            buckets.setdefault(step * math.ceil(len(item) / step), []).append(index)
         vectors: dict[int, np.ndarray] = {}
         for length, members in buckets.items():
             # at most EMBED_BATCH_SECONDS of audio per forward pass: CAM++'s first layers are wide
             per_pass = max(1, round(EMBED_BATCH_SECONDS / (length * features.FRAME_SHIFT)))
             for b in range(0, len(members), per_pass):
                 group = members[b:b + per_pass]
-                stacked = np.stack([np.resize(pending[m][5], (length, features.NUM_BINS)) for m in group])
+                stacked = np.stack([np.resize(inputs[m], (length, features.NUM_BINS)) for m in group])
                 for m, vector in zip(group, self.embedding(stacked)):
                     vectors[m] = vector
-        for index, (chunk, speaker, first, last, seconds, _) in enumerate(pending):
-            yield chunk, speaker, first, last, seconds, vectors[index]
+        return [vectors[index] for index in range(len(inputs))]
 
     # -- stage 2: once, over everything ---------------------------------------------------------------
 
@@ -191,8 +230,12 @@ class LocalDiarizer:
         heard = np.stack([seg.unit_chunk, seg.unit_speaker], axis=1)
         centroids = clustering.estimate_speakers(seg.unit_embedding, seg.unit_seconds, heard,
                                                  count or SpeakerCount(), self.options)
-        ranked = clustering.assign(seg.unit_embedding, centroids)
-        return reconstruct.diarization(seg, ranked, centroids, frame_step=self.frame_step,
+        solo = seg.window_seconds > 0
+        centroids = clustering.refine_on_windows(centroids, seg.window_embedding[solo], seg.window_seconds[solo],
+                                                 count or SpeakerCount(), self.options)
+        ranked = clustering.assign(seg.window_embedding, centroids)
+        unit_labels = clustering.assign(seg.unit_embedding, centroids)[:, 0]
+        return reconstruct.diarization(seg, ranked, centroids, unit_labels, frame_step=self.frame_step,
                                        frame_duration=self.segmentation.frame_duration, step_frames=STEP_FRAMES)
 
 
@@ -207,9 +250,17 @@ def _torch_threads(n: int):
         torch.set_num_threads(before)
 
 
-def _units(frames: np.ndarray) -> list[np.ndarray]:
-    """Split sorted frame indices into pieces of about UNIT_SECONDS, cutting at pauses where it can."""
-    target = round(UNIT_SECONDS / features.FRAME_SHIFT)
+def _arrays(pieces: list[Piece], dim: int) -> dict[str, np.ndarray]:
+    return {"chunk": np.array([p[0] for p in pieces], np.int64),
+            "speaker": np.array([p[1] for p in pieces], np.int8),
+            "frames": np.array([p[2:4] for p in pieces], np.int32).reshape(-1, 2),
+            "embedding": np.array([p[5] for p in pieces], np.float32).reshape(-1, dim),
+            "seconds": np.array([p[4] for p in pieces], np.float32)}
+
+
+def _units(frames: np.ndarray, seconds: float) -> list[np.ndarray]:
+    """Split sorted frame indices into pieces of about ``seconds``, cutting at pauses where it can."""
+    target = round(seconds / features.FRAME_SHIFT)
     gap = round(UNIT_GAP_SECONDS / features.FRAME_SHIFT)
     runs = np.split(frames, np.flatnonzero(np.diff(frames) > 1) + 1)
     pieces: list[np.ndarray] = []

@@ -27,15 +27,15 @@ if TYPE_CHECKING:
 BLOCK_FRAMES = 36_000  # ~10 minutes
 
 
-def diarization(seg: SegmentEmbeddings, ranked: np.ndarray, centroids: np.ndarray, *,
+def diarization(seg: SegmentEmbeddings, ranked: np.ndarray, centroids: np.ndarray, unit_labels: np.ndarray, *,
                 frame_step: float, frame_duration: float, step_frames: int) -> Diarization:
-    """Turns from chunk activity and each embedded unit's closest and runner-up speaker (``ranked``)."""
-    labels = ranked[:, 0]
+    """Turns from chunk activity and each window's closest and runner-up speaker (``ranked``); the
+    speakers' voice profiles from the units of each (``unit_labels``), which rest on more speech."""
     k = len(centroids)
     row_of = {int(c): i for i, c in enumerate(seg.chunks)}
-    units_of: dict[tuple[int, int], list[int]] = {}
-    for u, (c, s) in enumerate(zip(seg.unit_chunk.tolist(), seg.unit_speaker.tolist())):
-        units_of.setdefault((row_of[c], s), []).append(u)
+    windows_of: dict[tuple[int, int], list[int]] = {}
+    for u, (c, s) in enumerate(zip(seg.window_chunk.tolist(), seg.window_speaker.tolist())):
+        windows_of.setdefault((row_of[c], s), []).append(u)
     n_frames = int(np.ceil(seg.duration / frame_step))
     chunk_frames = seg.active.shape[1]
     starts = seg.chunks * step_frames
@@ -61,7 +61,7 @@ def diarization(seg: SegmentEmbeddings, ranked: np.ndarray, centroids: np.ndarra
             speaking[dst] += seg.active[c, src].sum(axis=1)
             vote, prob = np.zeros((hi - lo, k), np.float32), np.zeros((hi - lo, k), np.float32)
             rows = np.arange(hi - lo)
-            for s, who in _chunk_speakers(seg, c, src, units_of, ranked).items():
+            for s, who in _chunk_speakers(seg, c, src, windows_of, ranked).items():
                 # two local speakers of one chunk may be one global speaker: count them once
                 np.maximum.at(vote, (rows, who), seg.active[c, src, s].astype(np.float32))
                 np.maximum.at(prob, (rows, who), seg.probability[c, src, s].astype(np.float32))
@@ -95,7 +95,7 @@ def diarization(seg: SegmentEmbeddings, ranked: np.ndarray, centroids: np.ndarra
     # SPEAKER_1, SPEAKER_2... in order of first appearance
     order_seen = list(dict.fromkeys(j for j, _, _ in sorted(turns, key=lambda t: t[1])))
     label = {j: f"SPEAKER_{i + 1}" for i, j in enumerate(order_seen)}
-    profiles = {label[j]: SpeakerProfile(centroid=_centroid(seg, labels, j, centroids[j]),
+    profiles = {label[j]: SpeakerProfile(centroid=_centroid(seg, unit_labels, j, centroids[j]),
                                          seconds=round(float(clean[j] * frame_step), 2)) for j in order_seen}
 
     def speaker_turns(items: list[tuple[int, float, float]]) -> list[SpeakerTurn]:
@@ -124,11 +124,11 @@ def _merge(items: list[tuple[int, float, float]]) -> list[tuple[int, float, floa
     return [(j, a, z) for j, spans in out.items() for a, z in spans]
 
 
-def _chunk_speakers(seg: SegmentEmbeddings, c: int, frames: slice, units_of: dict[tuple[int, int], list[int]],
+def _chunk_speakers(seg: SegmentEmbeddings, c: int, frames: slice, windows_of: dict[tuple[int, int], list[int]],
                     ranked: np.ndarray) -> dict[int, np.ndarray]:
     """The global speaker of each local speaker of chunk ``c``, frame by frame.
 
-    A frame belongs to the speaker of the local speaker's nearest unit. Where
+    A frame belongs to the speaker of the local speaker's nearest window. Where
     two local speakers are heard at once the segmentation says two people
     speak; if both came out as the same speaker, the one who speaks alone
     less (whose embedding rests on the least clean speech) takes their
@@ -138,13 +138,13 @@ def _chunk_speakers(seg: SegmentEmbeddings, c: int, frames: slice, units_of: dic
     second: dict[int, np.ndarray] = {}
     solo: dict[int, float] = {}
     for s in range(seg.active.shape[2]):
-        units = units_of.get((c, s))
-        if not units:
+        windows = windows_of.get((c, s))
+        if not windows:
             continue  # silent, or too little speech to say who
-        spans = seg.unit_frames[units]
-        who[s] = _nearest_unit_label(spans, ranked[units, 0], frames)
-        second[s] = _nearest_unit_label(spans, ranked[units, 1], frames)
-        solo[s] = float(seg.unit_seconds[units].sum())
+        spans = seg.window_frames[windows]
+        who[s] = _nearest_window_label(spans, ranked[windows, 0], frames)
+        second[s] = _nearest_window_label(spans, ranked[windows, 1], frames)
+        solo[s] = float(seg.window_seconds[windows].sum())
     active = seg.active[c, frames]
     for a, b in combinations(sorted(who), 2):
         weak = a if solo[a] < solo[b] else b
@@ -153,8 +153,8 @@ def _chunk_speakers(seg: SegmentEmbeddings, c: int, frames: slice, units_of: dic
     return who
 
 
-def _nearest_unit_label(spans: np.ndarray, labels: np.ndarray, frames: slice) -> np.ndarray:
-    """For each frame of the slice, the label of the unit whose span is nearest (0 inside it)."""
+def _nearest_window_label(spans: np.ndarray, labels: np.ndarray, frames: slice) -> np.ndarray:
+    """For each frame of the slice, the label of the window whose span is nearest (0 inside it)."""
     f = np.arange(frames.start, frames.stop)[:, None]
     distance = np.maximum(0, np.maximum(spans[None, :, 0] - f, f - spans[None, :, 1]))
     return labels[distance.argmin(axis=1)]

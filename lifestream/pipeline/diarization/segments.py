@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
+
+# The per-piece arrays, by prefix: units (a few seconds, for finding the speakers) and windows (~1.5 s,
+# for saying who speaks when).
+_PIECE_FIELDS = ("chunk", "speaker", "frames", "embedding", "seconds")
+
+
+def _empty() -> np.ndarray:
+    return np.empty(0)
 
 
 @dataclass
@@ -21,6 +29,12 @@ class SegmentEmbeddings:
     ``unit_frames`` (first and last segmentation frame in the chunk),
     ``unit_embedding`` (CAM++, 192 values) and ``unit_seconds`` (seconds of
     solo speech it rests on; 0 for a unit made of overlapped speech).
+
+    The ``window_*`` arrays say the same of shorter windows cut from each
+    unit (a unit short enough is its own window). Units find the speakers;
+    windows say who speaks when, so a local speaker that is really two voices
+    splits. Left empty (embeddings from before windows existed), every unit
+    is its own window.
     """
 
     chunks: np.ndarray  # (C,) int64
@@ -32,6 +46,16 @@ class SegmentEmbeddings:
     unit_embedding: np.ndarray  # (U, 192) float32
     unit_seconds: np.ndarray  # (U,) float32
     duration: float  # seconds of the whole recording
+    window_chunk: np.ndarray = field(default_factory=_empty)  # (W,) int64
+    window_speaker: np.ndarray = field(default_factory=_empty)  # (W,) int8
+    window_frames: np.ndarray = field(default_factory=_empty)  # (W, 2) int32
+    window_embedding: np.ndarray = field(default_factory=_empty)  # (W, 192) float32
+    window_seconds: np.ndarray = field(default_factory=_empty)  # (W,) float32
+
+    def __post_init__(self) -> None:
+        if not len(self.window_chunk):
+            for name in _PIECE_FIELDS:
+                setattr(self, f"window_{name}", getattr(self, f"unit_{name}"))
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
@@ -42,7 +66,7 @@ class SegmentEmbeddings:
     @classmethod
     def from_bytes(cls, data: bytes) -> SegmentEmbeddings:
         with np.load(io.BytesIO(data)) as z:
-            return cls(**{f.name: z[f.name] for f in fields(cls) if f.name != "duration"},
+            return cls(**{f.name: z[f.name] for f in fields(cls) if f.name != "duration" and f.name in z},
                        duration=float(z["duration"]))
 
     @classmethod
