@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from lifestream.pipeline.diarization.segments import SegmentEmbeddings
 
 BLOCK_FRAMES = 36_000  # ~10 minutes
+# A turn shorter than this does not decide who is SPEAKER_1, SPEAKER_2, ... (the order of first appearance).
+ORDER_MIN_SECONDS = 0.5
 
 
 def diarization(seg: SegmentEmbeddings, ranked: np.ndarray, centroids: np.ndarray, unit_labels: np.ndarray, *,
@@ -92,8 +94,10 @@ def diarization(seg: SegmentEmbeddings, ranked: np.ndarray, centroids: np.ndarra
 
     turns = _merge([times(r) for r in runs])
     excl = _merge([times(r) for r in exclusive])
-    # SPEAKER_1, SPEAKER_2... in order of first appearance
-    order_seen = list(dict.fromkeys(j for j, _, _ in sorted(turns, key=lambda t: t[1])))
+    # SPEAKER_1, SPEAKER_2... in order of first appearance: of a first real turn, so that a few frames given
+    # to someone at the start (a cough, a window's edge) do not make them SPEAKER_1 of a meeting they join later
+    first = sorted(turns, key=lambda t: (t[2] - t[1] < ORDER_MIN_SECONDS, t[1]))
+    order_seen = list(dict.fromkeys(j for j, _, _ in first))
     label = {j: f"SPEAKER_{i + 1}" for i, j in enumerate(order_seen)}
     profiles = {label[j]: SpeakerProfile(centroid=_centroid(seg, unit_labels, j, centroids[j]),
                                          seconds=round(float(clean[j] * frame_step), 2)) for j in order_seen}

@@ -76,7 +76,8 @@ class Diarization:
 
     @property
     def labels(self) -> list[str]:
-        return list(dict.fromkeys(t.speaker for t in sorted(self.turns, key=lambda t: t.start)))
+        """In their numbers' order (SPEAKER_2 before SPEAKER_10): the diarizer numbers them as they first speak."""
+        return sorted({t.speaker for t in self.turns}, key=lambda label: (len(label), label))
 
 
 class Diarizer(Protocol):
