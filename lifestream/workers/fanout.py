@@ -118,6 +118,16 @@ def _write_claim(storage: Storage, job_id: str, index: int, owner: str, seconds:
     storage.put(_claim_key(job_id, index), io.BytesIO(body), content_type="application/json")
 
 
+class SegmentTaken(Exception):
+    """Another worker claimed the segment at the same moment, and its claim is the one that stayed."""
+
+
+# A claim is read back this long after it is written. Two workers that found a segment free at the same
+# moment both write one; the store keeps the last, and only its writer goes on (storage has no
+# compare-and-set; a put slower than this can still let both work, which costs time, not data).
+_SETTLE_S = 1.0
+
+
 class _Claim(threading.Thread):
     """Holds a segment's claim while its worker works on it."""
 
@@ -128,6 +138,11 @@ class _Claim(threading.Thread):
 
     def __enter__(self) -> _Claim:
         _write_claim(self.storage, self.job_id, self.index, self.owner, self.seconds)
+        time.sleep(_SETTLE_S)
+        with tempfile.TemporaryDirectory(prefix="lifestream-claim-") as folder:
+            holder = _claim_holder(self.storage, self.job_id, self.index, Path(folder))
+        if holder is not None and holder.get("owner") != self.owner:
+            raise SegmentTaken(f"segment {self.index} of job {self.job_id} was claimed by {holder.get('owner')}")
         self.start()
         return self
 
@@ -191,6 +206,8 @@ def execute_segment(job_id: str, index: int, *, services: Services, owner: str) 
             return
     try:
         work_segment(services, job, plan, plan.spans[index], owner, settings=settings)
+    except SegmentTaken:
+        log.info("job %s: segment %d was taken by another worker at the same moment", job_id, index)
     except Exception:  # the holder (or a retry of the job) takes it again and says why if it fails for good
         log.warning("job %s: segment %d failed here; it is left to another worker", job_id, index, exc_info=True)
 
@@ -263,8 +280,11 @@ def fan_out(services: Services, job: Job, request: PipelineRequest, scratch: Pat
         if free is None:  # every missing one is being worked on elsewhere
             time.sleep(_POLL_S)
             continue
-        work_segment(services, job, plan, free, owner, settings=settings, check=check,
-                     on_fraction=partial(_within, on_event, len(done), len(plan.spans)))
+        try:
+            work_segment(services, job, plan, free, owner, settings=settings, check=check,
+                         on_fraction=partial(_within, on_event, len(done), len(plan.spans)))
+        except SegmentTaken:  # another worker has it
+            continue
     for stage in _FANNED_STAGES:
         on_event(StageEvent(stage, "finished", 1.0, time.perf_counter() - started))
     results = folder / "results"
