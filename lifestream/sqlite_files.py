@@ -1,4 +1,4 @@
-"""SQLite files that several processes open at once: the embedded default's stores (jobs, index, seen keys).
+"""SQLite files that several processes open at once: the embedded default's stores (jobs, index, seen keys, workspace settings).
 
 Switching a new file to WAL needs an exclusive lock, and SQLite answers "database is locked" at once,
 without calling its busy handler, when two connections would deadlock on it (two bots or workers starting

@@ -131,16 +131,16 @@ _SETTLE_S = 1.0
 class _Claim(threading.Thread):
     """Holds a segment's claim while its worker works on it."""
 
-    def __init__(self, storage: Storage, job_id: str, index: int, owner: str, seconds: float) -> None:
+    def __init__(self, storage: Storage, job_id: str, index: int, owner: str, seconds: float, scratch: Path) -> None:
         super().__init__(name=f"claim-{job_id}-{index}", daemon=True)
         self.storage, self.job_id, self.index, self.owner, self.seconds = storage, job_id, index, owner, seconds
+        self.scratch = scratch  # where the claim is read back
         self._released = threading.Event()
 
     def __enter__(self) -> _Claim:
         _write_claim(self.storage, self.job_id, self.index, self.owner, self.seconds)
         time.sleep(_SETTLE_S)
-        with tempfile.TemporaryDirectory(prefix="lifestream-claim-") as folder:
-            holder = _claim_holder(self.storage, self.job_id, self.index, Path(folder))
+        holder = _claim_holder(self.storage, self.job_id, self.index, self.scratch)
         if holder is not None and holder.get("owner") != self.owner:
             raise SegmentTaken(f"segment {self.index} of job {self.job_id} was claimed by {holder.get('owner')}")
         self.start()
@@ -171,8 +171,8 @@ def work_segment(services: Services, job: Job, plan: Plan, span: Span, owner: st
                  on_fraction: Callable[[float], None] | None = None) -> float:
     """Claim a segment, process its piece in a pipeline process, store its result; the seconds it took."""
     storage = services.storage
-    with _Claim(storage, job.id, span.index, owner, settings.fanout_claim_seconds), \
-            _temporary(settings, f"segment-{job.id}-{span.index}-") as scratch:
+    with _temporary(settings, f"segment-{job.id}-{span.index}-") as scratch, \
+            _Claim(storage, job.id, span.index, owner, settings.fanout_claim_seconds, Path(scratch)):
         piece = storage.get(_key(job.id, "audio", piece_name(span.index)), Path(scratch) / piece_name(span.index))
 
         def on_event(event: StageEvent) -> None:
