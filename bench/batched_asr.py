@@ -1,10 +1,17 @@
 """faster-whisper's BatchedInferencePipeline (batch sizes 2, 4, 8) against today's ASR, on minutes of real speech.
 
     .venv/bin/python bench/batched_asr.py [--model base] [--threads 2] [--batches 2,4,8] [--repeat 1]
+                                          [--input meetings|scripted|both]
 
-Input: the real sample (30 s, two people on a call) and pyannote.audio's trn clips (AMI-like meetings,
-30 s each, 1-4 people; ``tests/support/real_clips.py``; never the held-out tst clips), one after another,
-``--repeat`` times: about 5.5 minutes of real multi-speaker speech at the default.
+Inputs:
+
+- ``meetings``: the real sample (30 s, two people on a call) and pyannote.audio's trn clips (AMI-like
+  meetings, 30 s each, 1-4 people; ``tests/support/real_clips.py``; never the held-out tst clips), one after
+  another, ``--repeat`` times: about 5.5 minutes of real multi-speaker speech at the default. No reference
+  words exist for the trn clips, so each run is scored against today's words: what batching changes.
+- ``scripted``: the real sample again (scored against its reference transcript, sample.stm) and the twelve
+  scripted meetings of ``tests/data/minutes_eval`` spoken by espeak-ng (about 17 minutes, scored against
+  their scripts): accuracy against what was really said, for both paths.
 
 Each run is a process of its own (so its peak RSS is its own), with the model loaded and warmed on the
 sample's first 10 s before the clock starts:
@@ -15,8 +22,8 @@ sample's first 10 s before the clock starts:
   the audio at VAD's speech chunks and decodes B of them at once).
 
 Reported: seconds of transcription, real-time factor, the process's peak RSS (VmHWM, model included), and
-the word error rate of each run's words against today's (lower-cased, punctuation dropped): how much
-batching changes what is heard, not accuracy against a reference.
+word error rates (lower-cased, punctuation dropped). The scripts spell numbers out ("the twelfth") where
+whisper may write digits ("12th"): that costs both paths alike, so compare the columns, not the absolutes.
 """
 
 from __future__ import annotations
@@ -34,18 +41,46 @@ sys.path[0] = str(ROOT)  # the project, not bench/ (whose queue.py would shadow 
 RATE = 16_000
 
 
-def _speech(repeat: int):
-    import numpy as np
+def _sample():
     import soundfile as sf
 
     from lifestream.samples import sample_file
+
+    sample, rate = sf.read(str(sample_file("sample.wav")), dtype="float32")
+    assert rate == RATE
+    return sample
+
+
+def _meetings(repeat: int):
+    import numpy as np
+
     from tests.support import real_clips
 
     real_clips.require()
-    sample, rate = sf.read(str(sample_file("sample.wav")), dtype="float32")
-    assert rate == RATE
-    parts = [sample] + [clip.audio() for clip in real_clips.load_clips("train")]
+    parts = [_sample()] + [clip.audio() for clip in real_clips.load_clips("train")]
     return np.concatenate(parts * repeat).astype(np.float32)
+
+
+def _scripted(folder: Path) -> list[tuple[str, Path, str]]:
+    """(name, 16 kHz float32 .npy, reference words) for the sample and each scripted meeting, spoken once."""
+    import numpy as np
+    import soundfile as sf
+
+    from lifestream.samples import reference_words
+    from tests.support.media import ffmpeg, speak_timed
+    from tests.support.minutes_eval import load_set
+
+    np.save(folder / "sample.npy", _sample())
+    items = [("sample", folder / "sample.npy", _words(reference_words()))]
+    for meeting in load_set():
+        if not meeting.lines:
+            continue
+        wav, _ = speak_timed(meeting.lines, folder / f"{meeting.name}.22k.wav")
+        ffmpeg("-i", str(wav), "-ac", "1", "-ar", str(RATE), str(folder / f"{meeting.name}.wav"))
+        audio, _ = sf.read(str(folder / f"{meeting.name}.wav"), dtype="float32")
+        np.save(folder / f"{meeting.name}.npy", audio)
+        items.append((meeting.name, folder / f"{meeting.name}.npy", _words(" ".join(t for _, t in meeting.lines))))
+    return items
 
 
 def _peak_rss() -> int:
@@ -55,18 +90,20 @@ def _peak_rss() -> int:
     return 0
 
 
-def _run(kind: str, batch: int, model_name: str, threads: int, repeat: int, conn) -> None:
-    """In a child process: load, warm, transcribe once, send back (seconds, text, peak RSS)."""
+def _run(kind: str, batch: int, model_name: str, threads: int, inputs: list[Path] | int, conn) -> None:
+    """In a child process: load, warm, transcribe each input once, send back ([(seconds, text, audio s)], peak RSS).
+    ``inputs``: .npy files, or how many times to play the real meetings."""
     from lifestream.threads import cap_threads
 
     cap_threads(threads)
+    import numpy as np
     from faster_whisper import BatchedInferencePipeline
 
     from lifestream.pipeline import asr
     from lifestream.settings import Settings
 
     settings = Settings()
-    audio = _speech(repeat)
+    audios = [np.load(p) for p in inputs] if isinstance(inputs, list) else [_meetings(inputs)]
     model, _ = asr.load_model(model_name, settings.model_dir, "int8", threads)
     options = dict(beam_size=5, vad_filter=True, word_timestamps=True, condition_on_previous_text=False)
 
@@ -82,17 +119,20 @@ def _run(kind: str, batch: int, model_name: str, threads: int, repeat: int, conn
             segments, _ = pipeline.transcribe(samples, batch_size=batch, **options)
             return " ".join(s.text.strip() for s in segments)
 
-    transcribe(audio[: 10 * RATE])  # warm: the first call pays for lazy set-up
-    start = time.perf_counter()
-    text = transcribe(audio)
-    conn.send((time.perf_counter() - start, text, _peak_rss(), len(audio) / RATE))
+    transcribe(audios[0][: 10 * RATE])  # warm: the first call pays for lazy set-up
+    results = []
+    for audio in audios:
+        start = time.perf_counter()
+        text = transcribe(audio)
+        results.append((time.perf_counter() - start, text, len(audio) / RATE))
+    conn.send((results, _peak_rss()))
     conn.close()
 
 
-def _measure(kind: str, batch: int, args) -> tuple[float, str, int, float]:
+def _measure(kind: str, batch: int, args, inputs: list[Path] | int) -> tuple[list[tuple[float, str, float]], int]:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_run, args=(kind, batch, args.model, args.threads, args.repeat, child))
+    proc = ctx.Process(target=_run, args=(kind, batch, args.model, args.threads, inputs, child))
     proc.start()
     child.close()
     result = parent.recv()
@@ -104,30 +144,67 @@ def _words(text: str) -> str:
     return " ".join(re.sub(r"[^\w' ]+", " ", text.lower()).split())
 
 
+def _name(kind: str, batch: int) -> str:
+    return "today (model.transcribe)" if kind == "today" else f"batched, batch_size={batch}"
+
+
+def _table_meetings(runs, args) -> None:
+    import jiwer
+
+    print(f"\nreal meetings (sample + trn clips, x{args.repeat}): WER against today's words")
+    print("| run | seconds | real-time factor | peak RSS | WER vs today |")
+    print("|---|---|---|---|---|")
+    today = ""
+    for kind, batch in runs:
+        [(seconds, text, length)], peak = _measure(kind, batch, args, args.repeat)
+        words = _words(text)
+        wer = "—" if kind == "today" else f"{jiwer.wer(today, words):.3f}"
+        today = words if kind == "today" else today
+        print(f"| {_name(kind, batch)} | {seconds:.1f} | {seconds / length:.3f} | {peak / 2**20:.0f} MB | {wer} |",
+              flush=True)
+    print(f"input: {length:.0f} s of real speech ({len(today.split())} words heard today)")
+
+
+def _table_scripted(runs, args) -> None:
+    import tempfile
+
+    import jiwer
+
+    with tempfile.TemporaryDirectory(prefix="batched-asr-") as tmp:
+        items = _scripted(Path(tmp))
+        print("\nagainst references: the real sample (sample.stm) and 12 scripted meetings (espeak-ng, their scripts)")
+        print("| run | seconds | real-time factor | peak RSS | WER, sample | WER, scripted | WER vs today |")
+        print("|---|---|---|---|---|---|---|")
+        today: list[str] = []
+        for kind, batch in runs:
+            results, peak = _measure(kind, batch, args, [path for _, path, _ in items])
+            heard = [_words(text) for _, text, _ in results]
+            seconds = sum(r[0] for r in results)
+            length = sum(r[2] for r in results)
+            sample_wer = jiwer.wer(items[0][2], heard[0])
+            scripted_wer = jiwer.wer([ref for _, _, ref in items[1:]], heard[1:])
+            vs_today = "—" if kind == "today" else f"{jiwer.wer(today, heard):.3f}"
+            today = heard if kind == "today" else today
+            print(f"| {_name(kind, batch)} | {seconds:.1f} | {seconds / length:.3f} | {peak / 2**20:.0f} MB "
+                  f"| {sample_wer:.3f} | {scripted_wer:.3f} | {vs_today} |", flush=True)
+        print(f"input: {length:.0f} s ({sum(len(r.split()) for _, _, r in items)} reference words)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="base")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batches", default="2,4,8")
     parser.add_argument("--repeat", type=int, default=1, help="how many times the sample and trn clips are played")
+    parser.add_argument("--input", choices=("meetings", "scripted", "both"), default="both")
     args = parser.parse_args()
-    import jiwer
 
     runs = [("today", 0)] + [("batched", int(b)) for b in args.batches.split(",")]
     print(f"model {args.model}, int8, {args.threads} threads, beam 5, VAD, word timestamps")
-    print("| run | seconds | real-time factor | peak RSS | WER vs today |")
-    print("|---|---|---|---|---|")
-    reference = ""
-    for kind, batch in runs:
-        seconds, text, peak, length = _measure(kind, batch, args)
-        if kind == "today":
-            reference = _words(text)
-            wer = "—"
-        else:
-            wer = f"{jiwer.wer(reference, _words(text)):.3f}"
-        name = "today (model.transcribe)" if kind == "today" else f"batched, batch_size={batch}"
-        print(f"| {name} | {seconds:.1f} | {seconds / length:.3f} | {peak / 2**20:.0f} MB | {wer} |", flush=True)
-    print(f"input: {length:.0f} s of real speech ({len(reference.split())} words heard today)")
+    if args.input in ("scripted", "both"):
+        _table_scripted(runs, args)
+    if args.input in ("meetings", "both"):
+        _table_meetings(runs, args)
 
 
 if __name__ == "__main__":
