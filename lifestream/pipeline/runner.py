@@ -63,6 +63,10 @@ T = TypeVar("T")
 class Indexer(Protocol):
     """Anything that wants the finished meeting before its results are written (the search index)."""
 
+    def embed_ahead(self, meeting: Meeting) -> None:
+        """Called while the minutes are written, with everything else of the meeting final: work that
+        does not need the minutes can be done here, beside them."""
+
     def index_meeting(self, meeting: Meeting) -> object: ...
 
 
@@ -247,19 +251,23 @@ def process_recording(
         if voices is not None:
             (result_dir / VOICES_FILE).write_text(voices.model_dump_json(), encoding="utf-8")
         meeting.insights = stages.run("insights", insights.compute, meeting)
-        chunk_minutes, whole = stages.run(
-            "minutes", minutes.write_minutes, segments, chunks, diary=not verdict.is_meeting,
-            reference_date=reference_date or meeting.created_at.date(), settings=settings,
-            speaker_names=meeting.speaker_names,  # to find who "Sheila, can you…" asks; text keeps the labels
-            language=meeting.language,  # the rules (and the model's prose) of the language spoken
-        )
-        meeting.chunk_minutes, meeting.minutes = chunk_minutes, whole
-
         indexers = list(indexers)
-        if indexers:
-            stages.run("index", lambda: [ix.index_meeting(meeting) for ix in indexers])
-        else:
-            stages.skip("index")
+        # The search passages are embedded beside the minutes (seconds of torch for an hour, which an LLM's
+        # minutes hide completely), so the index stage after them has only the minutes' items left.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lifestream-embed") as side:
+            ahead = [side.submit(ix.embed_ahead, meeting) for ix in indexers]
+            chunk_minutes, whole = stages.run(
+                "minutes", minutes.write_minutes, segments, chunks, diary=not verdict.is_meeting,
+                reference_date=reference_date or meeting.created_at.date(), settings=settings,
+                speaker_names=meeting.speaker_names,  # to find who "Sheila, can you…" asks; text keeps the labels
+                language=meeting.language,  # the rules (and the model's prose) of the language spoken
+            )
+            meeting.chunk_minutes, meeting.minutes = chunk_minutes, whole
+            if indexers:
+                stages.run("index", lambda: [(done.result(), ix.index_meeting(meeting))
+                                             for done, ix in zip(ahead, indexers, strict=True)])
+            else:
+                stages.skip("index")
         meeting.timings = dict(stages.timings)  # what ran in this attempt: a resumed stage has no time here
         meeting.resumed = list(stages.resumed)
         meeting.timings["total"] = round(time.perf_counter() - started, 3)

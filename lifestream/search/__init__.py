@@ -20,6 +20,8 @@ from lifestream.search.index_base import Hit, Scope, SearchFilter, SearchIndex
 from lifestream.settings import Settings
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from lifestream.models import Meeting
     from lifestream.search.answers import Answer, LlmAnswerWriter
     from lifestream.search.embeddings import Embedder
@@ -112,6 +114,7 @@ class Indexer:
         self.conversation = conversation
         self._embedder = embedder
         self._settings = settings
+        self._ahead: dict[str, np.ndarray] = {}
 
     @property
     def embedder(self) -> Embedder:
@@ -121,11 +124,28 @@ class Indexer:
             self._embedder = get_embedder(self._settings.embedding_model if self._settings else None)
         return self._embedder
 
+    def embed_ahead(self, meeting: Meeting) -> None:
+        """Embed the meeting's passages now, while its minutes are being written: they need only the
+        transcript and the names. ``index_meeting`` then embeds only what is new (the minutes' items);
+        a passage whose text changed in between is embedded again there, so nothing stale is indexed."""
+        from lifestream.search.records import passage_records
+
+        texts = [r.embedding_text() for r in passage_records(meeting, workspace=self.workspace,
+                                                              conversation=self.conversation)]
+        self._ahead = dict(zip(texts, self.embedder.encode(texts), strict=True))
+
     def index_meeting(self, meeting: Meeting) -> int:
+        import numpy as np
+
         from lifestream.search.records import records_for_meeting
 
         records = records_for_meeting(meeting, workspace=self.workspace, conversation=self.conversation)
-        vectors = self.embedder.encode([r.embedding_text() for r in records])
+        texts = [r.embedding_text() for r in records]
+        ahead, self._ahead = self._ahead, {}
+        missing = list(dict.fromkeys(t for t in texts if t not in ahead))
+        ahead.update(zip(missing, self.embedder.encode(missing), strict=True))
+        vectors = (np.stack([ahead[t] for t in texts]) if texts
+                   else np.zeros((0, self.embedder.dimension), dtype=np.float32))
         self.index.replace_meeting(meeting.meeting_id, records, vectors)
         return len(records)
 

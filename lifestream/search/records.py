@@ -56,8 +56,10 @@ class SearchRecord(BaseModel):
         return sorted({s.casefold() for s in self.speakers})
 
     def embedding_text(self) -> str:
-        # The title gives short windows their topic; speaker names let "what did Sheila say" match.
-        return f"{self.title}\n{self.text}"
+        # Speaker names in the text let "what did Sheila say" match. A passage is embedded while the minutes,
+        # and with them the title, are still being written (``Indexer.embed_ahead``): its title counts through
+        # keyword search only. An item comes from the minutes, so its meeting's topic goes with it.
+        return self.text if self.kind == "passage" else f"{self.title}\n{self.text}"
 
     def citation_label(self, line: Line | None = None) -> str:
         line = line or (self.lines[0] if self.lines else None)
@@ -107,9 +109,20 @@ def meeting_title(meeting: Meeting) -> str:
 
 
 def records_for_meeting(meeting: Meeting, *, workspace: str, conversation: str) -> list[SearchRecord]:
-    title = meeting_title(meeting)
-    common = dict(meeting_id=meeting.meeting_id, workspace=workspace, conversation=conversation, title=title,
-                  date=meeting.created_at.date().isoformat(), timestamp=meeting.created_at.timestamp())
+    """The passages and, once the minutes are written, the action items and decisions."""
+    return (passage_records(meeting, workspace=workspace, conversation=conversation)
+            + item_records(meeting, workspace=workspace, conversation=conversation))
+
+
+def _common(meeting: Meeting, workspace: str, conversation: str) -> dict:
+    return dict(meeting_id=meeting.meeting_id, workspace=workspace, conversation=conversation,
+                title=meeting_title(meeting), date=meeting.created_at.date().isoformat(),
+                timestamp=meeting.created_at.timestamp())
+
+
+def passage_records(meeting: Meeting, *, workspace: str, conversation: str) -> list[SearchRecord]:
+    """The transcript's overlapping windows: all they need is the transcript and the speakers' names."""
+    common = _common(meeting, workspace, conversation)
     records: list[SearchRecord] = []
     segments = meeting.transcript.segments if meeting.transcript else []
     for n, window in enumerate(passage_windows(segments)):
@@ -122,6 +135,13 @@ def records_for_meeting(meeting: Meeting, *, workspace: str, conversation: str) 
             keyframe=_keyframe_within(meeting, start, end),
             text="\n".join(f"{line.speaker}: {line.text}" for line in lines), lines=lines, **common,
         ))
+    return records
+
+
+def item_records(meeting: Meeting, *, workspace: str, conversation: str) -> list[SearchRecord]:
+    """The minutes' action items and decisions, a record each (none before the minutes are written)."""
+    common = _common(meeting, workspace, conversation)
+    records: list[SearchRecord] = []
     if meeting.minutes:
         for n, item in enumerate(meeting.minutes.action_items):
             owner = meeting.speaker_name(item.owner) if item.owner else None

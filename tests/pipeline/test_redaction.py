@@ -191,6 +191,9 @@ def test_spoken_personal_data_is_gone_from_everything_a_meeting_produces(tmp_pat
     class Records:
         """Stands where the search index stands: takes the finished meeting before anything is written."""
 
+        def embed_ahead(self, meeting):
+            pass
+
         def index_meeting(self, meeting):
             self.records = records_for_meeting(meeting, workspace="W", conversation="C")
 

@@ -160,3 +160,62 @@ def test_the_embedder_is_one_per_process_and_loads_only_local_folders(tmp_path):
     assert float(vectors[0] @ vectors[1]) < 0.9
     with pytest.raises(ModelError):
         get_embedder(str(tmp_path))  # an empty folder is not a model, and nothing is fetched instead
+
+
+class _Kept:
+    """Where the index stands: keeps what the indexer hands it (the indexer and its embeddings are real)."""
+
+    def replace_meeting(self, meeting_id, records, vectors):
+        self.records, self.vectors = list(records), vectors
+
+
+class _Counted:
+    """The real embedder, with a list of every text it was asked to embed."""
+
+    def __init__(self, embedder):
+        self.embedder, self.dimension, self.texts = embedder, embedder.dimension, []
+
+    def encode(self, texts):
+        self.texts.extend(texts)
+        return self.embedder.encode(texts)
+
+
+def test_passages_embedded_ahead_of_the_minutes_are_the_vectors_indexed(embedder):
+    """The runner embeds a meeting's passages while its minutes are written; indexing after the minutes embeds
+    only the minutes' items, and the vectors stored are exactly those a plain indexing makes."""
+    finished = constructed_meetings()["budget"]
+    assert finished.minutes.action_items and finished.minutes.decisions
+    plain = _Kept()
+    Indexer(plain, workspace="W", conversation="c", embedder=embedder).index_meeting(finished)
+
+    before_minutes = finished.model_copy(update={"minutes": None}, deep=True)
+    counted, kept = _Counted(embedder), _Kept()
+    indexer = Indexer(kept, workspace="W", conversation="c", embedder=counted)
+    indexer.embed_ahead(before_minutes)
+    ahead = list(counted.texts)
+    assert ahead and all(not t.startswith(finished.minutes.title) for t in ahead), "passages need no title"
+    before_minutes.minutes = finished.minutes
+    indexer.index_meeting(before_minutes)
+
+    items = [r for r in plain.records if r.kind != "passage"]
+    assert counted.texts[len(ahead):] == [r.embedding_text() for r in items], "only the items are left to embed"
+    assert [r.id for r in kept.records] == [r.id for r in plain.records]
+    assert [r.title for r in kept.records] == [finished.minutes.title] * len(plain.records)
+    np.testing.assert_allclose(kept.vectors, plain.vectors, atol=1e-5)
+
+
+def test_a_passage_that_changed_after_it_was_embedded_ahead_is_embedded_again(embedder):
+    meeting = constructed_meetings()["launch"]
+    counted, kept = _Counted(embedder), _Kept()
+    indexer = Indexer(kept, workspace="W", conversation="c", embedder=counted)
+    indexer.embed_ahead(meeting)
+    first = meeting.transcript.segments[0]
+    meeting.speaker_names = {**meeting.speaker_names, first.speaker: "Zelda Quinn"}  # named after the embedding
+    indexer.index_meeting(meeting)
+
+    renamed = [r for r in kept.records if r.kind == "passage" and "Zelda Quinn" in r.text]
+    assert renamed and all(r.embedding_text() in counted.texts for r in renamed)
+    np.testing.assert_allclose(kept.vectors[kept.records.index(renamed[0])],
+                               embedder.encode([renamed[0].embedding_text()])[0], atol=1e-5)
+    indexer.index_meeting(meeting)  # again: nothing embedded ahead is left over to reuse
+    assert len(counted.texts) > len(set(counted.texts))
