@@ -171,8 +171,10 @@ class Settings(BaseSettings):
     # --- resources
     # Worker threads shared by the parallel branches (ASR, diarization, scenes).
     threads: int = Field(default=0, description="0: one per CPU core")
-    # torch threads of speaker diarization, which runs beside ASR (bench/threads.py measures the split).
-    diarization_threads: int = Field(default=0, ge=0, description="0: half the CPU cores")
+    # torch threads of speaker diarization, which runs beside ASR. One by default, whatever the cores: torch's
+    # threads wait on each other, and whenever anything else wants the cores (ASR beside it, another process)
+    # 2 threads ran 15-20x slower than 1 here (bench/README.md, Thread budget).
+    diarization_threads: int = Field(default=1, ge=1)
     # The longest recording accepted, in seconds (checked at intake and again by the worker).
     max_duration: float = Field(default=4 * 3600.0, gt=0)
     # The most time one job may take, in seconds; by default 5 min + 2x the recording's length
@@ -212,8 +214,4 @@ class Settings(BaseSettings):
     @property
     def cpu_threads(self) -> int:
         return self.threads or os.cpu_count() or 1
-
-    @property
-    def diarization_cpu_threads(self) -> int:
-        return self.diarization_threads or max(1, (os.cpu_count() or 2) // 2)
 

@@ -200,7 +200,7 @@ def _local_diarizer(threads: int | None = None) -> LocalDiarizer:
 
 
 def _embed(audio: np.ndarray, span: Span, total_samples: int, settings: Settings) -> SegmentEmbeddings:
-    diarizer = _local_diarizer(settings.diarization_cpu_threads)
+    diarizer = _local_diarizer(settings.diarization_threads)
     if diarizer.segmentation.chunk_samples > CONTEXT_SAMPLES:
         raise ValueError("the diarizer's chunks are longer than a fan-out piece's context")
     chunks = chunk_range(span, total_samples, diarizer.step_samples, diarizer.num_chunks(total_samples))

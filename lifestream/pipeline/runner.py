@@ -194,7 +194,7 @@ def process_recording(
                     diarizer = diarization.get_diarizer(
                         settings.diarization_backend,
                         str(settings.pyannote_pipeline) if settings.pyannote_pipeline else None,
-                        threads=settings.diarization_cpu_threads,
+                        threads=settings.diarization_threads,
                     )
                     diar_future = pool.submit(stages.costly, DIARIZATION, checkpoints, diarizer.diarize, audio,
                                               speaker_count)

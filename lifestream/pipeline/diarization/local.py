@@ -19,7 +19,6 @@ Issue 16's fan-out runs ``embed`` on workers over chunk ranges and
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -84,8 +83,8 @@ class LocalDiarizer:
         self.segmentation = Segmentation(models_dir)
         self.embedding = SpeakerEmbedding(models_dir)
         self.options = options or clustering.ClusteringOptions()
-        # Diarization runs beside ASR: by default it takes half the cores (one of two).
-        self.threads = threads or max(1, (os.cpu_count() or 2) // 2)
+        # Diarization runs beside ASR: one torch thread unless told otherwise (Settings.diarization_threads).
+        self.threads = threads or 1
         self.block_chunks = block_chunks  # ~10 minutes of audio per block: memory stays flat with length
         self.frame_step = self.segmentation.frame_step
         self.step_samples = round(STEP_FRAMES * self.frame_step * SAMPLE_RATE)
