@@ -18,8 +18,10 @@ sample's first 10 s before the clock starts:
 
 - today: ``lifestream.pipeline.asr.transcribe``, what the pipeline runs (``WhisperModel.transcribe`` per
   10-minute window, beam 5, VAD, word timestamps, no conditioning on the previous text);
+- today without temperature fallback: the same, decoding at temperature 0 only (where a window decodes
+  badly, today's falls back to sampling at higher temperatures, which costs time and makes runs differ);
 - batched B: ``BatchedInferencePipeline(model).transcribe(batch_size=B)`` with the same options (it cuts
-  the audio at VAD's speech chunks and decodes B of them at once).
+  the audio at VAD's speech chunks and decodes B of them at once, at the first temperature only).
 
 Reported: seconds of transcription, real-time factor, the process's peak RSS (VmHWM, model included), and
 word error rates (lower-cased, punctuation dropped). The scripts spell numbers out ("the twelfth") where
@@ -29,6 +31,7 @@ whisper may write digits ("12th"): that costs both paths alike, so compare the c
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing as mp
 import re
 import sys
@@ -107,7 +110,12 @@ def _run(kind: str, batch: int, model_name: str, threads: int, inputs: list[Path
     model, _ = asr.load_model(model_name, settings.model_dir, "int8", threads)
     options = dict(beam_size=5, vad_filter=True, word_timestamps=True, condition_on_previous_text=False)
 
-    if kind == "today":
+    if kind in ("today", "today-t0"):
+        if kind == "today-t0":
+            # today's path without the temperature fallback (the batched pipeline has none: it decodes at
+            # the first temperature only), to tell what batching itself changes from what the fallback does
+            model.transcribe = functools.partial(model.transcribe, temperature=0.0)
+
         def transcribe(samples) -> str:
             result = asr.transcribe(samples, model_name, settings.model_dir, beam_size=5, compute_type="int8",
                                     cpu_threads=threads)
@@ -145,7 +153,8 @@ def _words(text: str) -> str:
 
 
 def _name(kind: str, batch: int) -> str:
-    return "today (model.transcribe)" if kind == "today" else f"batched, batch_size={batch}"
+    return {"today": "today (model.transcribe)", "today-t0": "today without temperature fallback"}.get(
+        kind, f"batched, batch_size={batch}")
 
 
 def _table_meetings(runs, args) -> None:
@@ -199,7 +208,7 @@ def main() -> None:
     parser.add_argument("--input", choices=("meetings", "scripted", "both"), default="both")
     args = parser.parse_args()
 
-    runs = [("today", 0)] + [("batched", int(b)) for b in args.batches.split(",")]
+    runs = [("today", 0), ("today-t0", 0)] + [("batched", int(b)) for b in args.batches.split(",") if b]
     print(f"model {args.model}, int8, {args.threads} threads, beam 5, VAD, word timestamps")
     if args.input in ("scripted", "both"):
         _table_scripted(runs, args)

@@ -42,10 +42,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # library's queue (which multiprocessing needs): put the project root there instead.
 sys.path[0] = str(ROOT)
 
-from pyannote.core import Annotation, Segment
-from pyannote.metrics.diarization import DiarizationErrorRate
+from pyannote.core import Annotation, Segment  # noqa: E402
+from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: E402
 
-from tests.support import real_clips
+from tests.support import real_clips  # noqa: E402
 
 # The trn/dev clips in which ASR finds words, as issue 12 measured them (trñ00 was missed there by its name).
 ISSUE_CLIPS = ("trn03", "trn04", "trn05", "trn06", "trn07", "trn08", "trn09", "dev00", "dev01")

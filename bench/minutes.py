@@ -43,7 +43,17 @@ from bench import baseline_minutes  # noqa: E402
 from lifestream.errors import NoSpeechError  # noqa: E402
 from lifestream.models import Minutes  # noqa: E402
 from lifestream.pipeline import minutes_offline  # noqa: E402
-from tests.support.minutes_eval import FIELDS, EvalMeeting, Score, Transcribed, load_set, real_recording, score, spoken, typed  # noqa: E402
+from tests.support.minutes_eval import (  # noqa: E402
+    FIELDS,
+    EvalMeeting,
+    Score,
+    Transcribed,
+    load_set,
+    real_recording,
+    score,
+    spoken,
+    typed,
+)
 
 CACHE = Path.home() / ".cache" / "lifestream" / "minutes-eval"
 TARGETS = {"action_items": (0.9, 0.9), "owners": (0.9, 0.9), "decisions": (None, 0.8), "open_questions": (0.8, None)}

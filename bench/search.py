@@ -149,7 +149,7 @@ def run_size(n: int, n_queries: int, embedder, rng: random.Random, workdir: Path
 
     rows = {}
     baseline = []
-    for i, q in enumerate(qvecs):
+    for q in qvecs:
         t = time.perf_counter()
         scores = matrix @ q
         top = np.argpartition(-scores, 5)[:5]

@@ -16,6 +16,7 @@ from datetime import date
 import numpy as np
 
 from lifestream.models import ActionItem, Minutes, Point, Segment, SpeakerPoints
+
 from .due_dates import find_due
 from .sentences import Sentence, split_sentences
 
@@ -67,7 +68,7 @@ _STOP = {
     "exactly", "obviously", "usually", "certainly", "finally", "currently", "recently", "simply", "quickly",
     "especially", "absolutely", "pretty", "though", "anyway", "already", "always", "never", "something",
     "anything", "everything", "nothing", "someone", "everyone", "anyone", "other", "another", "good", "great",
-    "well", "back", "time", "way", "day", "today", "going", "doing", "make", "made", "take", "need", "put",
+    "well", "back", "time", "way", "day", "today", "doing", "make", "made", "take", "need", "put",
     "come", "came", "look", "talk", "tell", "told", "try", "use", "used", "work", "difference", "hear", "heard",
 } | _FILLER
 

@@ -127,7 +127,7 @@ def test_slack_settings_that_cannot_work_together_stop_the_server_with_a_reason(
     settings, update, problem, capsys, monkeypatch
 ):
     with pytest.raises(ConfigError, match=problem):
-        Services(settings.model_copy(update=update)).slack
+        _ = Services(settings.model_copy(update=update)).slack
     for name, value in update.items():
         monkeypatch.setenv(f"LIFESTREAM_{name.upper()}", value)
     assert main(["serve", "--port", "0"]) == 2

@@ -5,9 +5,9 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
+from tests.bots.test_slack_bot import CHANNEL, TEAM, USER
 from tests.doubles.slack import APP_TOKEN, BOT_TOKEN, SlackDouble
 from tests.support.loopback import start_serve, stop_serve, wait_for
-from tests.bots.test_slack_bot import CHANNEL, TEAM, USER
 
 
 def test_a_recording_shared_over_socket_mode_gets_its_minutes(tmp_path, sample_wav):

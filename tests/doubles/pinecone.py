@@ -245,7 +245,6 @@ class PineconeDouble:
                                   "metric": "cosine", "vectorType": "dense"})
 
     async def _list(self, request: web.Request) -> web.Response:
-        body = request[BODY]
         namespace = request.query.get("namespace", "")
         prefix = request.query.get("prefix", "")
         limit = int(request.query.get("limit", 100))
