@@ -53,6 +53,9 @@ from lifestream.workers.progress import JobProgress
 log = logging.getLogger(__name__)
 
 _PROGRESS_EVERY_S = 2.0  # in-stage progress is sent at most this often; stage starts and ends always
+# A stage that reports nothing for this long (diarization, an LLM's minutes) still gets its estimate sent again,
+# so the thread's status line moves with the clock instead of standing at an ETA that has passed.
+_REFRESH_EVERY_S = 30.0
 
 _PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -74,6 +77,7 @@ class _Lease(threading.Thread):
         self.store, self.job_id, self.owner, self.seconds = store, job_id, owner, seconds
         self.lost = threading.Event()
         self._stopping = threading.Event()
+        self.on_tick: Callable[[], None] | None = None  # after each renewal (the progress refresh)
 
     def run(self) -> None:
         while not self._stopping.wait(self.seconds / 3):
@@ -83,6 +87,12 @@ class _Lease(threading.Thread):
                     return
             except Exception:  # a store hiccup: try again next tick; the lease has slack for two misses
                 log.warning("could not renew the lease of job %s", self.job_id, exc_info=True)
+                continue
+            if self.on_tick is not None:
+                try:
+                    self.on_tick()
+                except Exception:  # a progress note is never worth the lease
+                    log.warning("job %s: could not refresh its progress", self.job_id, exc_info=True)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -127,18 +137,34 @@ class JobContext:
             if event.state == "progress" and now - self._last_sent < _PROGRESS_EVERY_S:
                 return
             self._last_sent = now
+            stage_seconds = self._progress.stage_seconds
         if event.state == "skipped":
             return
+        self._publish(estimate.stage or event.stage, estimate.percent, estimate.eta_at, stage_seconds)
+        self.check()
+
+    def refresh(self) -> None:
+        """The estimate again, from the clock alone, when no stage has said anything for a while (called by
+        the lease thread): a long silent stage pushes the ETA out instead of leaving one that has passed."""
+        with self._lock:
+            if self._progress is None or time.monotonic() - self._last_sent < _REFRESH_EVERY_S:
+                return
+            estimate = self._progress.estimate()
+            self._last_sent = time.monotonic()
+            stage_seconds = self._progress.stage_seconds
+        if estimate.stage:
+            self._publish(estimate.stage, estimate.percent, estimate.eta_at, stage_seconds)
+
+    def _publish(self, stage: str, percent: float, eta_at: float | None, stage_seconds: dict[str, float]) -> None:
+        """Into the job store (which renews the lease), then to the hooks (the chat thread's status line)."""
         try:
-            job = self.store.renew(self.job.id, self.owner, self.settings.job_lease_seconds,
-                                   stage=estimate.stage or event.stage, percent=estimate.percent,
-                                   eta_at=estimate.eta_at, stage_seconds=self._progress.stage_seconds)
+            job = self.store.renew(self.job.id, self.owner, self.settings.job_lease_seconds, stage=stage,
+                                   percent=percent, eta_at=eta_at, stage_seconds=stage_seconds)
         except Exception:  # a progress note is not worth failing an hour-long job; the lease thread retries
             log.warning("job %s: could not record progress", self.job.id, exc_info=True)
             return
         if job is None:
             self.lease.lost.set()
-            self.check()
             return
         self.services.events.emit("progress", job)
 
@@ -257,6 +283,7 @@ def execute_job(job_id: str, *, services: Services, work: Work = run_pipeline) -
     lease.start()
     try:
         ctx = JobContext(job=claimed, services=services, owner=owner, lease=lease)
+        lease.on_tick = ctx.refresh
         work(claimed, ctx)
         ctx.check()
         done = store.complete(job_id, owner)

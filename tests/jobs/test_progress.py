@@ -237,3 +237,52 @@ def test_a_job_learns_from_the_stores_completed_jobs_and_does_without_them(tmp_p
     store.close()  # a store that cannot answer: the defaults, and no ETA until ASR says how fast it goes
     fallback = JobProgress.for_job(running, store)
     assert fallback.learned_from == 0 and fallback.update("probe", "started", now=0).eta_at is None
+
+
+def test_a_silent_stage_still_moves_the_status_line(tmp_path, sample_wav, monkeypatch):
+    """A stage that says nothing past its expected length (the minutes here: an LLM's take a while): the worker
+    sends the estimate again from the clock, so the thread's ETA moves out instead of standing in the past."""
+    from lifestream.pipeline.runner import StageEvent
+    from lifestream.services import Services
+    from lifestream.settings import Settings
+    from lifestream.workers import execute
+    from lifestream.workers.submit import submit_file
+
+    monkeypatch.setattr(execute, "_REFRESH_EVERY_S", 0.4)
+    services = Services(Settings(data_dir=tmp_path / "data", job_lease_seconds=0.6))  # a lease tick every 0.2 s
+    window: dict[str, float] = {}
+    sent: list[tuple[float, str | None, float, float | None]] = []
+    services.events.subscribe(lambda e: sent.append((time.time(), e.job.stage, e.job.percent, e.job.eta_at))
+                              if e.kind == "progress" else None)
+
+    def work(job, ctx):
+        for stage in ("probe", "extract"):
+            ctx.on_stage(StageEvent(stage, "started"))
+            ctx.on_stage(StageEvent(stage, "finished", 1.0, 0.01))
+        ctx.on_stage(StageEvent("asr", "started"))
+        ctx.on_stage(StageEvent("diarization", "started"))
+        ctx.on_stage(StageEvent("scenes", "skipped"))
+        time.sleep(0.2)
+        ctx.on_stage(StageEvent("asr", "progress", 0.5))  # its rate calibrates the ETA
+        ctx.on_stage(StageEvent("diarization", "finished", 1.0, 0.2))
+        ctx.on_stage(StageEvent("asr", "finished", 1.0, 0.4))
+        for stage in ("align", "chunks", "classify", "names", "insights"):
+            ctx.on_stage(StageEvent(stage, "started"))
+            ctx.on_stage(StageEvent(stage, "finished", 1.0, 0.001))
+        ctx.on_stage(StageEvent("minutes", "started"))
+        window["from"] = time.time()
+        time.sleep(3.0)  # nothing said
+        window["to"] = time.time()
+        ctx.on_stage(StageEvent("minutes", "finished", 1.0, 3.0))
+
+    job = submit_file(sample_wav, services=services).job
+    done = execute.execute_job(job.id, services=services, work=work)
+    assert done is not None and done.state is JobState.COMPLETED
+    silent = [s for s in sent if window["from"] < s[0] < window["to"]]
+    assert len(silent) >= 3, sent  # without the refresh: none
+    assert all(stage == "minutes" for _, stage, _, _ in silent)
+    etas = [eta for _, _, _, eta in silent]
+    assert all(eta is not None and eta > at for at, _, _, eta in silent), "never an ETA already passed"
+    assert all(b > a for a, b in zip(etas, etas[1:])), "a late stage pushes the ETA out"
+    percents = [p for _, _, p, _ in sent]
+    assert percents == sorted(percents) and percents[-1] < 100
