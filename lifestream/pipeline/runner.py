@@ -168,8 +168,7 @@ def process_recording(
     checkpoints = (Checkpoints(checkpoint_dir, Shaping(sha, settings, speaker_count), result_dir)
                    if checkpoint_dir is not None else None)
     try:
-        joined = (_fanned_out(fanout_dir, speaker_count, settings.diarization_threads) if fanout_dir is not None
-                  else None)
+        joined = _fanned_out(fanout_dir, speaker_count, settings) if fanout_dir is not None else None
         if joined is None:
             wav = stages.run("extract", extract.extract_audio, media, work_dir / "audio.wav",
                              max_seconds=settings.max_duration)
@@ -195,7 +194,7 @@ def process_recording(
                     diarizer = diarization.get_diarizer(
                         settings.diarization_backend,
                         str(settings.pyannote_pipeline) if settings.pyannote_pipeline else None,
-                        threads=settings.diarization_threads,
+                        threads=settings.diarization_threads, model_dir=settings.model_dir,
                     )
                     diar_future = pool.submit(stages.costly, DIARIZATION, checkpoints, diarizer.diarize, audio,
                                               speaker_count)
@@ -302,14 +301,14 @@ class _Joined:
 
     results: list[fanout.SegmentResult]
     count: diarization.SpeakerCount
-    threads: int  # the diarizer's (the segments' workers embedded with the same one)
+    settings: Settings  # the diarizer's threads and model folder: the segments' workers embedded with the same one
 
     def asr(self) -> asr.AsrResult:
         return fanout.join_asr(self.results)
 
     def diarization(self) -> diarization.Diarization:
-        return fanout.join_diarization(self.results, self.count, self.threads)
+        return fanout.join_diarization(self.results, self.count, self.settings)
 
 
-def _fanned_out(folder: Path, count: diarization.SpeakerCount, threads: int) -> _Joined:
-    return _Joined(fanout.load_results(folder, fanout.load_plan(folder)), count, threads)
+def _fanned_out(folder: Path, count: diarization.SpeakerCount, settings: Settings) -> _Joined:
+    return _Joined(fanout.load_results(folder, fanout.load_plan(folder)), count, settings)

