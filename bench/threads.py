@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--model", default="base")
     parser.add_argument("--budgets", default="2+1,2+2,1+1,1+2", help="ASR+diarization threads, comma-separated")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--alone", default="1,2", help="diarization threads for the diarization-alone rows")
     args = parser.parse_args()
     import soundfile as sf
 
@@ -133,8 +134,9 @@ def main() -> None:
               f"load average before: {os.getloadavg()[0]:.2f}")
         print("| run | seconds | real-time factor | ASR stage s | diarization stage s | peak RSS | x ASR alone |")
         print("|---|---|---|---|---|---|---|")
-        rows = [("ASR alone, 2 threads", "asr", 2, 1), ("diarization alone, 1 thread", "diarization", 2, 1),
-                ("diarization alone, 2 threads", "diarization", 2, 2)]
+        rows = [("ASR alone, 2 threads", "asr", 2, 1)]
+        rows += [(f"diarization alone, {d} thread{'s' if d > 1 else ''}", "diarization", 2, d)
+                 for d in (int(n) for n in args.alone.split(",") if n)]
         rows += [(f"pipeline, ASR {a} + diarization {d}", "pipeline", a, d) for a, d in budgets]
         alone = None
         for name, kind, a, d in rows:
