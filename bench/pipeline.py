@@ -212,8 +212,8 @@ def main() -> None:
     for label, path in inputs:
         # The pipeline first: on a 3-hour input its peak memory is the figure that matters most.
         full = _measure_pipeline(path, warm, options)
-        print(f"measured {label}: whole pipeline {full['caller_seconds']:.1f} s, peak RSS {_mb(full['peak_rss'])} MB",
-              flush=True)
+        print(f"measured {label}: whole pipeline {full['caller_seconds']:.1f} s, peak RSS {_mb(full['peak_rss'])} MB "
+              f"(anonymous {_mb(full['peak_anon'])} MB, file-backed {_mb(full['peak_file'])} MB)", flush=True)
         extracted = extract_audio(probe(path), work / "bare.wav")  # what bare faster-whisper reads: 16 kHz mono
         bare = _measure_bare(extracted, warm, args.model)
         extracted.unlink()
