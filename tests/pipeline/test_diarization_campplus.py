@@ -115,3 +115,19 @@ def test_a_model_folder_that_cannot_be_written_still_gets_onnx_runtime(tmp_path,
     assert list(tmp_path.iterdir()) == [blocked]  # nothing half-written left behind
     batch = _batch(speech, 150, 4)
     np.testing.assert_array_equal(embedding(batch), models[0](batch))
+
+
+def test_a_join_that_only_clusters_never_loads_cam_plus_plus(tmp_path, sample_wav):
+    """A fan-out join clusters what the segments' workers embedded: no CAM++ and no graph export for it,
+    until something asks for the models (``lifestream models --diarization``, as the image's build does)."""
+    from lifestream.pipeline.diarization.local import LocalDiarizer
+
+    audio, _ = sf.read(str(sample_wav), dtype="float32")
+    embedded = LocalDiarizer().embed(audio)
+    joiner = LocalDiarizer(cache_dir=tmp_path)
+    joined = joiner.cluster([embedded])
+    assert joiner._embedding is None and not (tmp_path / "diarization").exists()
+    assert len(joined.labels) == 2 and joined.turns == LocalDiarizer().cluster([embedded]).turns
+    joiner.load_models()
+    assert joiner.embedding.runtime == "onnxruntime"
+    assert len(list((tmp_path / "diarization").glob("campplus-*.onnx"))) == 1

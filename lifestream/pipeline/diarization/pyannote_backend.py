@@ -37,6 +37,9 @@ class PyannoteDiarizer:
         self._pipeline: Any = Pipeline.from_pretrained(config)
         self._lock = threading.Lock()
 
+    def load_models(self) -> None:
+        """Loaded already: ``Pipeline.from_pretrained`` read everything."""
+
     def diarize(self, audio: np.ndarray, count: SpeakerCount | None = None) -> Diarization:
         count = count or SpeakerCount()
         waveform = self._torch.from_numpy(audio.astype(np.float32)).unsqueeze(0)

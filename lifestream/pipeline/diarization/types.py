@@ -84,3 +84,6 @@ class Diarizer(Protocol):
     name: str
 
     def diarize(self, audio: np.ndarray, count: SpeakerCount | None = None) -> Diarization: ...
+
+    def load_models(self) -> None:
+        """Load every model ``diarize`` needs now, not on first use (``lifestream models --diarization``)."""
