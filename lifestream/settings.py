@@ -193,6 +193,9 @@ class Settings(BaseSettings):
     # A segment's worker renews its claim on it every third of this; a claim older than this belongs to a
     # worker that died, and the segment is taken again by another.
     fanout_claim_seconds: float = Field(default=90.0, ge=3)
+    # A fanned-out recording's early minutes (its first segments', once they cover a chunk) are posted in the
+    # chat thread while the rest is worked on; the whole minutes then take their place.
+    early_minutes: bool = True
 
     @field_validator("public_url")
     @classmethod

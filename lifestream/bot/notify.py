@@ -36,6 +36,9 @@ class ChatNotifier(Generic[OriginT]):
             if self._progress_due(event.job):
                 self.progress(event.job, origin)
             return
+        if event.kind == "preview":
+            self.preview(event.job, origin)
+            return
         with self._lock:
             self._last_progress.pop(event.job.id, None)
         if event.kind == "completed":
@@ -53,6 +56,11 @@ class ChatNotifier(Generic[OriginT]):
         return True
 
     def progress(self, job: Job, origin: OriginT) -> None:
+        raise NotImplementedError
+
+    def preview(self, job: Job, origin: OriginT) -> None:
+        """A long recording's early minutes are stored (``workers.fanout.load_preview``): show them until
+        ``completed`` puts the whole minutes in their place."""
         raise NotImplementedError
 
     def completed(self, job: Job, origin: OriginT) -> None:

@@ -206,6 +206,18 @@ def _fetch_upload(job: Job, storage: Storage, dest: Path) -> Path:
             "so it cannot be processed; share it again.") from exc
 
 
+def _preview_announcer(job: Job, ctx: JobContext, settings: Settings) -> Callable[[], None] | None:
+    """What tells the chat that a long recording's early minutes are ready; None (none are made) when no chat
+    waits for this job here, or the workspace turned them off."""
+    if job.origin is None or not settings.early_minutes or not ctx.services.events.listening:
+        return None
+
+    def announce() -> None:  # best effort, like progress: the whole minutes are what is owed
+        ctx.services.events.emit("preview", ctx.store.get(job.id) or job)
+
+    return announce
+
+
 def run_pipeline(job: Job, ctx: JobContext) -> None:
     """The real work: fetch the upload, process it in a scratch folder (in a pipeline process), publish."""
     scratch_root = ctx.settings.data_dir / "tmp"  # same file system as local storage: publishing is a rename
@@ -239,7 +251,8 @@ def run_pipeline(job: Job, ctx: JobContext) -> None:
             # them); the pipeline then joins them.
             if not checkpoints.has_costly(checkpoint_dir):
                 fanout_dir = fanout.fan_out(ctx.services, job, request, Path(scratch), owner=ctx.owner,
-                                            check=ctx.check, on_event=on_event)
+                                            check=ctx.check, on_event=on_event,
+                                            on_preview=_preview_announcer(job, ctx, settings))
                 request = replace(request, fanout_dir=fanout_dir)
             run = ctx.services.pipelines.run(request, on_event=on_event, check=ctx.check,
                                              time_limit=policy.pipeline_time_limit_s(job.duration, settings))
@@ -250,6 +263,7 @@ def run_pipeline(job: Job, ctx: JobContext) -> None:
         log.info("job %s: pipeline took %.1f s in process %d (peak RSS %s MB)", job.id, run.seconds, run.pid,
                  f"{run.peak_rss_bytes / 2**20:.0f}" if run.peak_rss_bytes else "?")
         ctx.check()  # never publish over a job that was cancelled or handed to another worker
+        fanout.keep_preview_posts(ctx.storage, job, result_dir)
         ctx.storage.put_dir(result_dir, job.result_prefix)
         checkpoints.drop(ctx.storage, job.id)  # the results hold it all now; a Re-run starts afresh
         if voices and job.origin is not None:  # a speaker linked to a chat member by a heard name: learn the voice

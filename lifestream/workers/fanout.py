@@ -28,20 +28,24 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
+from lifestream.models import Meeting
 from lifestream.pipeline import extract, probe
 from lifestream.pipeline.fanout import (
     PLAN_FILE,
     SPLITTABLE_DIARIZATION,
     Plan,
+    SegmentResult,
     Span,
     make_plan,
     piece_name,
     write_pieces,
 )
-from lifestream.pipeline.isolation import PipelineRequest, ScenesRequest, SegmentRequest
+from lifestream.pipeline.isolation import PipelineRequest, PreviewRequest, ScenesRequest, SegmentRequest
+from lifestream.pipeline.preview import covered_seconds
 from lifestream.pipeline.probe import MediaInfo
 from lifestream.pipeline.runner import StageEvent
 from lifestream.services import Services
@@ -53,6 +57,10 @@ from lifestream.workers.jobstore import Job
 log = logging.getLogger(__name__)
 
 _POLL_S = 2.0  # how often a holder waiting for other workers' segments looks at storage
+PREVIEW_FILE = "preview.json"  # the early minutes (a Meeting), beside the segments' work: gone with it
+# Where a chat notifier records the message it showed them in (``slack-preview.json``...), in the job's results:
+# kept when the results are published (``keep_preview_posts``), so the whole minutes can take that message's place.
+PREVIEW_POSTS_SUFFIX = "-preview.json"
 _FANNED_STAGES = ("asr", "diarization")
 
 
@@ -235,11 +243,14 @@ def _make_plan(services: Services, job: Job, media: MediaInfo, scratch: Path, se
 
 
 def fan_out(services: Services, job: Job, request: PipelineRequest, scratch: Path, *, owner: str,
-            check: Callable[[], None], on_event: Callable[[StageEvent], None]) -> Path | None:
+            check: Callable[[], None], on_event: Callable[[StageEvent], None],
+            on_preview: Callable[[], None] | None = None) -> Path | None:
     """Get every segment of a long recording done, here and on other workers; the local folder with the plan
     and their results (what ``process_recording(fanout_dir=...)`` joins), or None when it does not fan out.
 
     ``request`` is what the job's pipeline run will be (its recording, settings, result and checkpoint folders).
+    ``on_preview``: called once the early minutes of the recording's start are stored (``load_preview``); without
+    it none are made.
     """
     settings = request.settings
     if not applies(settings, job.duration or float("inf")):
@@ -269,6 +280,7 @@ def fan_out(services: Services, job: Job, request: PipelineRequest, scratch: Pat
     for stage in _FANNED_STAGES:
         on_event(StageEvent(stage, "started"))
     started = time.perf_counter()
+    preview = _Preview(services, job, request, plan, folder / "preview", on_preview) if on_preview else None
     while True:
         check()
         done = done_segments(storage, job.id)
@@ -276,6 +288,8 @@ def fan_out(services: Services, job: Job, request: PipelineRequest, scratch: Pat
         missing = [span for span in plan.spans if span.index not in done]
         if not missing:
             break
+        if preview is not None:
+            preview.consider(done, check)
         free = next((span for span in missing if _claim_holder(storage, job.id, span.index, folder) is None), None)
         if free is None:  # every missing one is being worked on elsewhere
             time.sleep(_POLL_S)
@@ -302,3 +316,75 @@ def _within(on_event: Callable[[StageEvent], None], done: int, total: int, fract
 def _progress(on_event: Callable[[StageEvent], None], fraction: float) -> None:
     for stage in _FANNED_STAGES:
         on_event(StageEvent(stage, "progress", min(1.0, fraction)))
+
+
+# --- early minutes
+
+
+class _Preview:
+    """Early minutes of the recording's start, made once: as soon as the segments done from the first on cover
+    a chunk, and only while others are still to do (once all are done, the whole minutes are near)."""
+
+    def __init__(self, services: Services, job: Job, request: PipelineRequest, plan: Plan, folder: Path,
+                 on_stored: Callable[[], None]) -> None:
+        self.services, self.job, self.request, self.plan, self.folder = services, job, request, plan, folder
+        self.on_stored = on_stored
+        # an earlier attempt's, still stored, was shown already
+        self.made = services.storage.stat(_key(job.id, PREVIEW_FILE)) is not None
+
+    def consider(self, done: set[int], check: Callable[[], None]) -> None:
+        if self.made:
+            return
+        first = next((span.index for span in self.plan.spans if span.index not in done), len(self.plan.spans))
+        settings = self.request.settings
+        if not first or covered_seconds(self.plan, first) < settings.chunk_seconds:
+            return
+        self.made = True  # tried once, whatever comes of it: it is not worth a second pass
+        started = time.perf_counter()
+        try:
+            meeting = self._make(first, check)
+            if meeting is None:
+                return
+            self.services.storage.put(_key(self.job.id, PREVIEW_FILE), io.BytesIO(meeting.model_dump_json().encode()),
+                                      content_type="application/json")
+        except Exception:
+            check()  # cancelled or taken over: that ends the job, not just its early minutes
+            log.warning("job %s: no early minutes (the whole minutes come as usual)", self.job.id, exc_info=True)
+            return
+        log.info("job %s: early minutes of the first %.0f s made in %.1f s", self.job.id,
+                 covered_seconds(self.plan, first), time.perf_counter() - started)
+        self.on_stored()
+
+    def _make(self, first: int, check: Callable[[], None]) -> Meeting | None:
+        results = self.folder / "results"
+        for index in range(first):
+            for name in SegmentResult.names(index):
+                key = _key(self.job.id, "results", name)
+                if self.services.storage.stat(key) is not None:  # no embeddings when diarization is off
+                    self.services.storage.get(key, results / name)
+        (results / PLAN_FILE).write_text(self.plan.to_json(), encoding="utf-8")
+        request, settings = self.request, self.request.settings
+        return self.services.pipelines.run_preview(
+            PreviewRequest(results, settings, meeting_id=self.job.id, display_name=self.job.source_name,
+                           reference_date=request.reference_date or datetime.now(timezone.utc).date(),
+                           num_speakers=request.num_speakers, min_speakers=request.min_speakers,
+                           max_speakers=request.max_speakers),
+            check=check, time_limit=policy.pipeline_time_limit_s(covered_seconds(self.plan, first), settings))
+
+
+def load_preview(storage: Storage, job_id: str, scratch: Path) -> Meeting | None:
+    """The job's early minutes, if they were made and the segments' work is still kept."""
+    try:
+        path = storage.get(_key(job_id, PREVIEW_FILE), scratch / PREVIEW_FILE)
+    except StorageMissing:
+        return None
+    return Meeting.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def keep_preview_posts(storage: Storage, job: Job, result_dir: Path) -> None:
+    """Copy the chat's records of the early minutes it posted into the results about to be published (which
+    replace everything under the job's result prefix)."""
+    for obj in storage.list(job.result_prefix):
+        name = obj.key.removeprefix(job.result_prefix)
+        if "/" not in name and name.endswith(PREVIEW_POSTS_SUFFIX):
+            storage.get(obj.key, result_dir / name)

@@ -1,6 +1,7 @@
 """Job events for whoever wants them (the chat notifiers, ``--hook`` callables): ``JobEvents``.
 
 Events are ``progress`` (a stage started, advanced or finished),
+``preview`` (a long recording's early minutes are stored: ``workers.fanout.load_preview``),
 ``completed`` and ``failed``. A callback runs in the process that sees the
 event; one that raises is logged and never fails the job. Each process has
 one ``JobEvents`` (``Services.events``); its entry point subscribes the
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 # How long one process may take to post an announcement before another takes over (resuming, not repeating).
 ANNOUNCE_LEASE_S = 300.0
 
-EventKind = Literal["progress", "completed", "failed"]
+EventKind = Literal["progress", "preview", "completed", "failed"]
 
 
 @dataclass(frozen=True)

@@ -94,3 +94,37 @@ def test_a_failure_notice_is_posted_once(services, connector):
     assert events.emit("failed", services.store.get(job.id)) is True  # again, as a takeover would
     notices = cards(connector, job)
     assert len(notices) == 1 and "no speech was found" in str(notices[0])
+
+
+def test_early_minutes_are_a_card_that_the_whole_minutes_take_the_place_of(services, connector):
+    """A long recording's early minutes (issue 16.4) in Teams: one card while the rest is worked on, which the
+    minutes card then replaces in place (one card in the reply chain, not two)."""
+    import json
+
+    from lifestream.models import Transcript
+    from lifestream.storage import fanout_prefix
+    from lifestream.workers.fanout import PREVIEW_FILE
+
+    events = JobEvents([TeamsNotifier(services)])
+    reference = {"activityId": "user-early", "user": {"id": "29:alice"}, "bot": {"id": "28:bot"},
+                 "channelId": "msteams", "conversation": {"id": CONVERSATION, "conversationType": "channel"},
+                 "serviceUrl": connector.service_url}
+    job, _ = services.store.create(Job(id=job_id_for("sha256:early"), storage_key="uploads/early.mp4",
+                                       idempotency_key="sha256:early", source_name="allhands.mp4",
+                                       origin=TeamsOrigin(workspace="tenant-1", conversation=CONVERSATION,
+                                                          reference=reference)))
+    services.store.claim(job.id, "w", 30)
+    early = big_meeting(speakers=3, items=4)
+    early.transcript = Transcript(language="en", duration=600.0)
+    services.storage.put(fanout_prefix(job.id) + PREVIEW_FILE, io.BytesIO(early.model_dump_json().encode()))
+    assert events.emit("preview", services.store.get(job.id)) is True
+    (card,) = cards(connector, job)
+    assert "Early minutes of the first 10:00" in json.dumps(card)
+    assert "actions" not in card["attachments"][0]["content"]  # nothing to ask or rename yet
+
+    services.storage.put(job.result_prefix + "meeting.json", io.BytesIO(big_meeting().model_dump_json().encode()))
+    done = services.store.complete(job.id, "w")
+    assert done is not None and events.announce(services.store, job.id) is True
+    (whole,) = cards(connector, job)
+    assert whole["id"] == card["id"] and connector.updates(card["id"])
+    assert "Early minutes" not in json.dumps(whole) and "A very long all-hands" in json.dumps(whole)

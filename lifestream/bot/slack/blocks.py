@@ -131,6 +131,18 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
     return [blocks[i:i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
 
 
+def preview_blocks(meeting: Meeting) -> list[dict]:
+    """A long recording's early minutes (``lifestream.pipeline.preview``) as one message, until the whole
+    minutes take its place: no buttons (the meeting is not searchable or renamable yet)."""
+    covered = meeting.transcript.duration if meeting.transcript else 0.0
+    note = (f":hourglass_flowing_sand: *Early minutes* of the first {clock(covered)} of "
+            f"{clock(meeting.source.duration)}. The whole meeting's minutes will replace them here; "
+            "its speakers may be numbered differently.")
+    first = minutes_blocks(meeting, shared_elsewhere=True)[0]
+    blocks = [b for b in first if not (b["type"] == "context" and b["elements"][0].get("text") == SHARED_ELSEWHERE)]
+    return [blocks[0], {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}, *blocks[1:]][:MAX_BLOCKS]
+
+
 def fallback_text(meeting: Meeting) -> str:
     """The notification / screen-reader text that accompanies blocks (mrkdwn, like every ``text``)."""
     m = meeting.minutes

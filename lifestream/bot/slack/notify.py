@@ -37,7 +37,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 
 from lifestream.bot.notify import ChatNotifier
-from lifestream.bot.slack.blocks import failure_blocks, fallback_text, minutes_blocks, status_text
+from lifestream.bot.slack.blocks import failure_blocks, fallback_text, minutes_blocks, preview_blocks, status_text
 from lifestream.bot.slack.mrkdwn import escape
 from lifestream.links import meeting_link
 from lifestream.meetings import load
@@ -47,6 +47,7 @@ from lifestream.people import mentionable
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.timefmt import clock
+from lifestream.workers.fanout import PREVIEW_POSTS_SUFFIX, load_preview
 from lifestream.workers.jobstore import Job
 from lifestream.workers.recordings import recording_gone
 
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 KEYFRAMES_POSTED = 2
 POSTS_FILE = "slack-posts.json"  # where the minutes messages went, for later edits (speaker renames) and resuming
 FAILURE_FILE = "slack-failure.json"  # the failure notice, once posted
+PREVIEW_FILE = "slack" + PREVIEW_POSTS_SUFFIX  # the early minutes' message, which the whole minutes replace
 RETRIES = 4
 
 
@@ -103,6 +105,27 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
         except SlackApiError as exc:  # progress is best effort; the minutes are what matter
             log.warning("could not update progress of job %s: %s", job.id, exc.response.get("error"))
 
+    def preview(self, job: Job, origin: SlackOrigin) -> None:
+        if (client := self.client_for(origin)) is None:
+            return
+        with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
+            meeting = load_preview(self.storage, job.id, Path(folder))
+        if meeting is None or meeting.minutes is None:
+            return
+        text = f"Early minutes: {escape(meeting.minutes.title)}"
+        earlier = self._load(job, PREVIEW_FILE)  # an earlier attempt's early minutes: these take their place
+        try:
+            if earlier is not None:
+                client.chat_update(channel=earlier["channel"], ts=earlier["ts"], text=text,
+                                   blocks=preview_blocks(meeting))
+                return
+            reply = client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts, text=text,
+                                            blocks=preview_blocks(meeting), unfurl_links=False)
+        except SlackApiError as exc:  # best effort: the whole minutes are what is owed
+            log.warning("could not post the early minutes of job %s: %s", job.id, exc.response.get("error"))
+            return
+        self._save(job, PREVIEW_FILE, {"channel": origin.channel, "ts": reply["ts"]})
+
     def completed(self, job: Job, origin: SlackOrigin) -> None:
         if (client := self.client_for(origin)) is None:
             return
@@ -113,8 +136,19 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
         record["finished_at"] = job.finished_at
         posted: list[str] = record["ts"]
         # Posted where the meeting was shared: its linked speakers are members of this workspace.
-        for blocks in minutes_blocks(meeting, link=link, job_id=job.id, recording_gone=recording_gone(job),
-                                     mentions=mentionable(meeting))[len(posted):]:  # resume after the last
+        messages = minutes_blocks(meeting, link=link, job_id=job.id, recording_gone=recording_gone(job),
+                                  mentions=mentionable(meeting))
+        if not posted and (early := self._load(job, PREVIEW_FILE)) is not None:
+            try:  # the whole minutes take the early minutes' place
+                client.chat_update(channel=early["channel"], ts=early["ts"], text=fallback_text(meeting),
+                                   blocks=messages[0])
+                posted.append(early["ts"])
+                self._save(job, POSTS_FILE, record)
+            except SlackApiError as exc:  # deleted meanwhile, say: the minutes are posted anew below
+                log.warning("job %s: the early minutes could not be replaced (%s)", job.id,
+                            exc.response.get("error"))
+            self.storage.delete(job.result_prefix + PREVIEW_FILE)
+        for blocks in messages[len(posted):]:  # resume after the last
             reply = client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts,
                                             text=fallback_text(meeting), blocks=blocks, unfurl_links=False)
             posted.append(reply["ts"])

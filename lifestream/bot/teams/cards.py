@@ -140,31 +140,43 @@ SHARED_ELSEWHERE = ("This recording was first shared in another conversation: th
                     "Renaming its speakers and asking about it are done in that conversation.")
 
 
+def preview_card(meeting: Meeting) -> dict:
+    """A long recording's early minutes (``lifestream.pipeline.preview``), until the whole minutes take this
+    card's place: no actions (the meeting is not searchable or renamable yet)."""
+    covered = meeting.transcript.duration if meeting.transcript else 0.0
+    note = (f"⏳ Early minutes of the first {clock(covered)} of {clock(meeting.source.duration)}. The whole "
+            "meeting's minutes will replace them here; its speakers may be numbered differently.")
+    return minutes_card(meeting, shared_elsewhere=True, note=note)
+
+
 def minutes_card(meeting: Meeting, *, link: str | None = None, job_id: str | None = None,
                  shared_elsewhere: bool = False, recording_gone: str | None = None,
-                 mentions: Mapping[str, str] | None = None) -> dict:
+                 mentions: Mapping[str, str] | None = None, note: str | None = None) -> dict:
     """The minutes of one meeting, shortened as much as needed to fit in one Teams message.
 
     With the meeting's ``job_id`` the card offers the rename form too. ``shared_elsewhere``: a copy for a
     conversation the recording was not first shared in; it says so and offers no action on the meeting.
-    ``recording_gone`` (why the recording is no longer kept) is said at its end.
+    ``recording_gone`` (why the recording is no longer kept) is said at its end. ``note``: what a card without
+    actions says instead of the shared-elsewhere line.
     ``mentions``: speaker label -> Teams user id, for speakers known to be members of the conversation's
     tenant; action items they own @-mention them (a mention entity), so Teams notifies them.
     """
     mentions = mentions or {}
     for limit in (25, 12, 6, 3, 1):
         content = _minutes_card(meeting, link=link, job_id=job_id, limit=limit, shared_elsewhere=shared_elsewhere,
-                                recording_gone=recording_gone, mentions=mentions)
+                                recording_gone=recording_gone, mentions=mentions, note=note)
         if len(json.dumps(content).encode()) <= MAX_CARD_BYTES:
             return content
     # Dozens of speakers: their points stay behind the link, the rest still fits.
     return _minutes_card(meeting, link=link, job_id=job_id, limit=1, per_speaker=False,
-                         shared_elsewhere=shared_elsewhere, recording_gone=recording_gone, mentions=mentions)
+                         shared_elsewhere=shared_elsewhere, recording_gone=recording_gone, mentions=mentions,
+                         note=note)
 
 
 def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, limit: int,
                   per_speaker: bool = True, shared_elsewhere: bool = False,
-                  recording_gone: str | None = None, mentions: Mapping[str, str] | None = None) -> dict:
+                  recording_gone: str | None = None, mentions: Mapping[str, str] | None = None,
+                  note: str | None = None) -> dict:
     mentions = mentions or {}
     m = meeting.minutes
     name = meeting.speaker_name
@@ -191,7 +203,7 @@ def _minutes_card(meeting: Meeting, *, link: str | None, job_id: str | None, lim
         *([_text(md(insights.compact_line(insights.of(meeting), name), 400), isSubtle=True, spacing="None")]
           if meeting.transcript and meeting.transcript.segments else []),
         *([_text(who, isSubtle=True, spacing="None")] if (who := _speakers_line(meeting)) else []),
-        *([_text(SHARED_ELSEWHERE, isSubtle=True)] if shared_elsewhere else []),
+        *([_text(note or SHARED_ELSEWHERE, isSubtle=True)] if shared_elsewhere else []),
         _heading("Summary" if m.kind == "minutes" else "Diary"),
         _text(md(meeting.with_names(m.summary), 4 * MAX_TEXT, lines=True)),
     ]

@@ -37,10 +37,10 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from lifestream.bot.notify import ChatNotifier
-from lifestream.bot.teams.cards import failure_card, md, minutes_card, status_text, summary_text
+from lifestream.bot.teams.cards import failure_card, md, minutes_card, preview_card, status_text, summary_text
 from lifestream.bot.teams.config import build_adapter
 from lifestream.bot.teams.posts import POSTS_FILE, MinutesPosts
-from lifestream.bot.teams.proactive import card_message, send, update_text
+from lifestream.bot.teams.proactive import card_message, send, update_card, update_text
 from lifestream.bot.teams.tenants import tenant_allowed
 from lifestream.links import meeting_link
 from lifestream.meetings import load
@@ -49,6 +49,7 @@ from lifestream.people import mentionable
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.timefmt import clock
+from lifestream.workers.fanout import PREVIEW_POSTS_SUFFIX, load_preview
 from lifestream.workers.hooks import JobEvent
 from lifestream.workers.jobstore import Job
 from lifestream.workers.recordings import recording_gone
@@ -58,6 +59,7 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT_S = 120.0
 SEND_ATTEMPTS = 5  # the first and 4 retries, 0.5 s apart doubling
 FAILURE_FILE = "teams-failure.json"
+PREVIEW_FILE = "teams" + PREVIEW_POSTS_SUFFIX  # the early minutes' card, which the whole minutes replace
 
 
 def transient(exc: BaseException) -> bool:
@@ -128,16 +130,46 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
         except Exception as exc:
             log.warning("could not update the acknowledgement of job %s in Teams: %s", job.id, exc)
 
+    def preview(self, job: Job, origin: TeamsOrigin) -> None:
+        with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
+            meeting = load_preview(self.storage, job.id, Path(folder))
+        if meeting is None or meeting.minutes is None:
+            return
+        content, summary = preview_card(meeting), f"Early minutes: {md(meeting.minutes.title, 120)}"
+        earlier = self._load(job, PREVIEW_FILE)  # an earlier attempt's early minutes: these take their place
+        try:
+            if earlier is not None:
+                self._run(update_card(self.adapter, self.settings, origin.reference, earlier["activity_id"],
+                                      content, summary))
+                return
+            posted = self._run(send_retrying(self.adapter, self.settings, origin.reference,
+                                             card_message(content, summary)))
+        except Exception as exc:  # best effort: the whole minutes are what is owed
+            log.warning("could not post the early minutes of job %s in Teams: %s", job.id, exc)
+            return
+        if posted:
+            self.storage.put(job.result_prefix + PREVIEW_FILE, io.BytesIO(json.dumps({"activity_id": posted}).encode()),
+                             content_type="application/json")
+
     def completed(self, job: Job, origin: TeamsOrigin) -> None:
         meeting = load(self.storage, job.result_prefix)
         if self._record(job, POSTS_FILE) is None:  # not yet posted (an earlier try may have failed after it)
             # Posted where the meeting was shared: its linked speakers are members of this tenant.
             content = minutes_card(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
                                    recording_gone=recording_gone(job), mentions=mentionable(meeting))
-            posted = self._run(send_retrying(self.adapter, self.settings, origin.reference,
-                                             card_message(content, summary_text(meeting))))
+            posted = None
+            if (early := self._load(job, PREVIEW_FILE)) is not None:
+                try:  # the whole minutes take the early minutes' place
+                    self._run(update_card(self.adapter, self.settings, origin.reference, early["activity_id"],
+                                          content, summary_text(meeting)))
+                    posted = early["activity_id"]
+                except Exception as exc:  # deleted meanwhile, say: the minutes are posted anew
+                    log.warning("job %s: the early minutes could not be replaced in Teams (%s)", job.id, exc)
+            posted = posted or self._run(send_retrying(self.adapter, self.settings, origin.reference,
+                                                       card_message(content, summary_text(meeting))))
             if posted:  # so a rename can re-render this card, and a later try does not post it again
                 self.posts.record(job, origin.reference, posted)
+                self.storage.delete(job.result_prefix + PREVIEW_FILE)
         self._update_ack(job, origin, f"✅ Minutes of **{md(meeting.source.name, 120)}** "
                                       f"({clock(meeting.source.duration)}) are below.")
 
@@ -154,11 +186,14 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
 
     def _record(self, job: Job, name: str) -> dict | None:
         """What an earlier try at this announcement posted, for the same results (the same finish)."""
+        record = self._load(job, name)
+        return record if record is not None and record.get("finished_at") == job.finished_at else None
+
+    def _load(self, job: Job, name: str) -> dict | None:
         with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
             if self.storage.stat(job.result_prefix + name) is None:
                 return None
-            record = json.loads(self.storage.get(job.result_prefix + name, Path(folder) / name).read_text())
-        return record if record.get("finished_at") == job.finished_at else None
+            return json.loads(self.storage.get(job.result_prefix + name, Path(folder) / name).read_text())
 
 
 def _log_failure(future: concurrent.futures.Future) -> None:

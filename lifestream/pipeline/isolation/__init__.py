@@ -60,10 +60,11 @@ from lifestream.pipeline.isolation.request import (
     PipelineRequest,
     PipelineRun,
     PipelineTimedOut,
+    PreviewRequest,
     ScenesRequest,
     SegmentRequest,
     SegmentRun,
 )
 
 __all__ = ["CRASH_ENV", "IndexScope", "PipelineCrashed", "PipelineFailure", "PipelinePool", "PipelineRequest",
-           "PipelineRun", "PipelineTimedOut", "ScenesRequest", "SegmentRequest", "SegmentRun", "process_isolated"]
+           "PipelineRun", "PipelineTimedOut", "PreviewRequest", "ScenesRequest", "SegmentRequest", "SegmentRun", "process_isolated"]

@@ -12,7 +12,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lifestream.pipeline.isolation.request import PipelineFailure, PipelineRequest, ScenesRequest, SegmentRequest
+from lifestream.pipeline.isolation.request import (
+    PipelineFailure,
+    PipelineRequest,
+    PreviewRequest,
+    ScenesRequest,
+    SegmentRequest,
+)
 
 if TYPE_CHECKING:
     from lifestream.pipeline.runner import EventCallback, StageEvent
@@ -105,9 +111,17 @@ def _segment(request: SegmentRequest, on_event: EventCallback) -> tuple[tuple[Pa
     return tuple(result.save(request.out_dir)), result.seconds
 
 
-def _process(request: PipelineRequest | SegmentRequest | ScenesRequest, on_event: EventCallback) -> Any:
+def _process(request: PipelineRequest | SegmentRequest | ScenesRequest | PreviewRequest,
+             on_event: EventCallback) -> Any:
     if isinstance(request, SegmentRequest):
         return _segment(request, on_event)
+    if isinstance(request, PreviewRequest):
+        from lifestream.pipeline.diarization import SpeakerCount
+        from lifestream.pipeline.preview import preview_meeting
+
+        return preview_meeting(request.folder, settings=request.settings, meeting_id=request.meeting_id,
+                               display_name=request.display_name, reference_date=request.reference_date,
+                               count=SpeakerCount(request.num_speakers, request.min_speakers, request.max_speakers))
     if isinstance(request, ScenesRequest):
         from lifestream.pipeline.diarization import SpeakerCount
         from lifestream.pipeline.runner import detect_scenes_ahead

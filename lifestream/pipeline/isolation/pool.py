@@ -23,6 +23,7 @@ from lifestream.pipeline.isolation.request import (
     PipelineRequest,
     PipelineRun,
     PipelineTimedOut,
+    PreviewRequest,
     ScenesRequest,
     SegmentRequest,
     SegmentRun,
@@ -213,7 +214,14 @@ class PipelinePool:
         found, _, _, _ = self._run(request, on_event, check, time_limit)
         return int(found)
 
-    def _run(self, request: PipelineRequest | SegmentRequest | ScenesRequest, on_event: EventCallback | None,
+    def run_preview(self, request: PreviewRequest, *, check: Callable[[], None] | None = None,
+                    time_limit: float | None = None) -> Meeting | None:
+        """Early minutes of a fanned-out recording's start, in a child (where the models already are)."""
+        preview, _, _, _ = self._run(request, None, check, time_limit)
+        return preview
+
+    def _run(self, request: PipelineRequest | SegmentRequest | ScenesRequest | PreviewRequest,
+             on_event: EventCallback | None,
              check: Callable[[], None] | None, time_limit: float | None) -> tuple[Any, float, int | None, int]:
         crash = crash_spec()
         child = self._checkout()

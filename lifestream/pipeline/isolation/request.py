@@ -109,6 +109,21 @@ class ScenesRequest:
 
 
 @dataclass(frozen=True)
+class PreviewRequest:
+    """Early minutes of a fanned-out recording (``lifestream.pipeline.preview``): the plan and the results of
+    the segments done from the start, in ``folder``."""
+
+    folder: Path
+    settings: Settings
+    meeting_id: str
+    display_name: str
+    reference_date: date
+    num_speakers: int | None = None
+    min_speakers: int | None = None
+    max_speakers: int | None = None
+
+
+@dataclass(frozen=True)
 class PipelineRun:
     meeting: Meeting
     seconds: float  # as the caller saw it: the child's processing plus the hand-offs
