@@ -117,3 +117,29 @@ def test_a_damaged_part_is_caught(tmp_path, monkeypatch):
     with pytest.raises(ModelError, match="wrong checksum"):
         asr_models.assemble_base(tmp_path / "models")
     assert not (tmp_path / "models" / "whisper-base" / "model.bin").exists()
+
+
+@pytest.mark.parametrize("releasing", [True, False])
+def test_a_long_recording_transcribed_window_by_window_leaves_no_audio_resident(sample_wav, tmp_path, monkeypatch,
+                                                                               releasing):
+    """Each window's pages leave the process's RSS once it is transcribed (issue 16's memory bound: an hour of
+    audio is ~0.23 GB that would otherwise stay resident for the rest of the job)."""
+    import numpy as np
+    import soundfile as sf
+
+    from lifestream.pipeline import asr
+    from lifestream.settings import Settings
+    from tests.pipeline.test_diarization import _resident_bytes
+
+    speech, rate = sf.read(str(sample_wav), dtype="float32")
+    path = tmp_path / "two-minutes.wav"
+    sf.write(path, np.tile(speech, 4), rate, subtype="FLOAT")
+    if not releasing:
+        monkeypatch.setattr(asr, "release", lambda *args: None)
+    audio = load_wav(path)  # held, as the runner holds it: the mapping lives on after ASR
+    result = transcribe(audio, "tiny.en", Settings().model_dir, beam_size=1, window_seconds=30)
+    assert result.segments and result.segments[-1].end > 90
+    if releasing:
+        assert _resident_bytes(path) < 0.1 * path.stat().st_size
+    else:
+        assert _resident_bytes(path) > 0.9 * path.stat().st_size  # what the release is for
