@@ -38,7 +38,6 @@ from lifestream.pipeline.fanout import (
     PLAN_FILE,
     SPLITTABLE_DIARIZATION,
     Plan,
-    SegmentResult,
     Span,
     make_plan,
     piece_name,
@@ -301,11 +300,19 @@ def fan_out(services: Services, job: Job, request: PipelineRequest, scratch: Pat
             continue
     for stage in _FANNED_STAGES:
         on_event(StageEvent(stage, "finished", 1.0, time.perf_counter() - started))
-    results = folder / "results"
-    for obj in storage.list(_key(job.id, "results/")):  # every segment's words, and embeddings unless off
-        storage.get(obj.key, results / obj.key.rsplit("/", 1)[-1])
-    (results / PLAN_FILE).write_text(plan.to_json(), encoding="utf-8")
-    return results
+    return fetch_results(storage, job.id, plan, folder / "results")
+
+
+def fetch_results(storage: Storage, job_id: str, plan: Plan, dest: Path, before: int | None = None) -> Path:
+    """The plan and the stored segment results (all, or those of the segments before ``before``) in ``dest``:
+    what ``process_recording(fanout_dir=...)`` and the early minutes read."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for obj in storage.list(_key(job_id, "results/")):  # each segment's words, and embeddings unless off
+        name = obj.key.rsplit("/", 1)[-1]
+        if before is None or int(name.split(".", 1)[0]) < before:
+            storage.get(obj.key, dest / name)
+    (dest / PLAN_FILE).write_text(plan.to_json(), encoding="utf-8")
+    return dest
 
 
 def _within(on_event: Callable[[StageEvent], None], done: int, total: int, fraction: float) -> None:
@@ -356,13 +363,7 @@ class _Preview:
         self.on_stored()
 
     def _make(self, first: int, check: Callable[[], None]) -> Meeting | None:
-        results = self.folder / "results"
-        for index in range(first):
-            for name in SegmentResult.names(index):
-                key = _key(self.job.id, "results", name)
-                if self.services.storage.stat(key) is not None:  # no embeddings when diarization is off
-                    self.services.storage.get(key, results / name)
-        (results / PLAN_FILE).write_text(self.plan.to_json(), encoding="utf-8")
+        results = fetch_results(self.services.storage, self.job.id, self.plan, self.folder / "results", before=first)
         request, settings = self.request, self.request.settings
         return self.services.pipelines.run_preview(
             PreviewRequest(results, settings, meeting_id=self.job.id, display_name=self.job.source_name,

@@ -58,7 +58,7 @@ SHARED_ELSEWHERE = ("This recording was first shared in another conversation: th
 
 def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | None = None,
                    shared_elsewhere: bool = False, recording_gone: str | None = None,
-                   mentions: Mapping[str, str] | None = None) -> list[list[dict]]:
+                   mentions: Mapping[str, str] | None = None, note: str | None = None) -> list[list[dict]]:
     """The minutes as a list of messages (each a list of blocks) for one thread.
 
     ``shared_elsewhere``: a copy for a conversation the recording was not first shared in, where the
@@ -67,6 +67,7 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
     the minutes, and there is no Re-run button then.
     ``mentions``: speaker label -> Slack user id, for speakers known to be members of the workspace the
     minutes are posted in; action items they own @-mention them, so Slack notifies them.
+    ``note``: what a copy without buttons says instead of the shared-elsewhere line (mrkdwn).
     """
     m = meeting.minutes
     name = meeting.speaker_name
@@ -84,7 +85,7 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(facts)}]},
     ]
     if shared_elsewhere:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": SHARED_ELSEWHERE}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note or SHARED_ELSEWHERE}]})
     if meeting.transcript and meeting.transcript.segments:
         line = insights.compact_line(insights.of(meeting), meeting.speaker_name)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(line)}]})
@@ -138,9 +139,7 @@ def preview_blocks(meeting: Meeting) -> list[dict]:
     note = (f":hourglass_flowing_sand: *Early minutes* of the first {clock(covered)} of "
             f"{clock(meeting.source.duration)}. The whole meeting's minutes will replace them here; "
             "its speakers may be numbered differently.")
-    first = minutes_blocks(meeting, shared_elsewhere=True)[0]
-    blocks = [b for b in first if not (b["type"] == "context" and b["elements"][0].get("text") == SHARED_ELSEWHERE)]
-    return [blocks[0], {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}, *blocks[1:]][:MAX_BLOCKS]
+    return minutes_blocks(meeting, shared_elsewhere=True, note=note)[0]
 
 
 def fallback_text(meeting: Meeting) -> str:

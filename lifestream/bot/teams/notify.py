@@ -148,8 +148,7 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
             log.warning("could not post the early minutes of job %s in Teams: %s", job.id, exc)
             return
         if posted:
-            self.storage.put(job.result_prefix + PREVIEW_FILE, io.BytesIO(json.dumps({"activity_id": posted}).encode()),
-                             content_type="application/json")
+            self._save(job, PREVIEW_FILE, {"activity_id": posted})
 
     def completed(self, job: Job, origin: TeamsOrigin) -> None:
         meeting = load(self.storage, job.result_prefix)
@@ -179,15 +178,17 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
                 self.adapter, self.settings, origin.reference,
                 card_message(failure_card(job), f"I couldn't process {md(job.source_name, 120)}")))
             if posted:  # (None: sent from inside an event loop, not waited for)
-                self.storage.put(job.result_prefix + FAILURE_FILE, io.BytesIO(json.dumps(
-                    {"activity_id": posted, "finished_at": job.finished_at}).encode()),
-                    content_type="application/json")
+                self._save(job, FAILURE_FILE, {"activity_id": posted, "finished_at": job.finished_at})
         self._update_ack(job, origin, f"❌ Processing **{md(job.source_name, 120)}** failed.")
 
     def _record(self, job: Job, name: str) -> dict | None:
         """What an earlier try at this announcement posted, for the same results (the same finish)."""
         record = self._load(job, name)
         return record if record is not None and record.get("finished_at") == job.finished_at else None
+
+    def _save(self, job: Job, name: str, record: dict) -> None:
+        self.storage.put(job.result_prefix + name, io.BytesIO(json.dumps(record).encode()),
+                         content_type="application/json")
 
     def _load(self, job: Job, name: str) -> dict | None:
         with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
