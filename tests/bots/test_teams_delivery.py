@@ -128,3 +128,36 @@ def test_early_minutes_are_a_card_that_the_whole_minutes_take_the_place_of(servi
     (whole,) = cards(connector, job)
     assert whole["id"] == card["id"] and connector.updates(card["id"])
     assert "Early minutes" not in json.dumps(whole) and "A very long all-hands" in json.dumps(whole)
+
+
+def test_early_minutes_say_so_when_the_rest_of_the_recording_fails(services, connector):
+    """A job that fails after its early minutes: their card stops promising the whole minutes and says it is all
+    there is; the failure card under it says why."""
+    import json
+
+    from lifestream.models import Transcript
+    from lifestream.storage import fanout_prefix
+    from lifestream.workers.fanout import PREVIEW_FILE
+
+    events = JobEvents([TeamsNotifier(services)])
+    reference = {"activityId": "user-cut-short", "user": {"id": "29:alice"}, "bot": {"id": "28:bot"},
+                 "channelId": "msteams", "conversation": {"id": CONVERSATION, "conversationType": "channel"},
+                 "serviceUrl": connector.service_url}
+    job, _ = services.store.create(Job(id=job_id_for("sha256:cut-short"), storage_key="uploads/cut.mp4",
+                                       idempotency_key="sha256:cut-short", source_name="allhands.mp4",
+                                       origin=TeamsOrigin(workspace="tenant-1", conversation=CONVERSATION,
+                                                          reference=reference)))
+    services.store.claim(job.id, "w", 30)
+    early = big_meeting(speakers=3, items=4)
+    early.transcript = Transcript(language="en", duration=600.0)
+    services.storage.put(fanout_prefix(job.id) + PREVIEW_FILE, io.BytesIO(early.model_dump_json().encode()))
+    assert events.emit("preview", services.store.get(job.id)) is True
+    (card,) = cards(connector, job)
+
+    assert services.store.fail(job.id, "w", "the recording's audio ends early", retryable=False) is not None
+    assert events.announce(services.store, job.id) is True
+    updated, failure = cards(connector, job)
+    assert updated["id"] == card["id"] and connector.updates(card["id"])
+    shown = json.dumps(updated)
+    assert "Early minutes of the first 10:00" in shown and "only: the rest of the recording could not be" in shown
+    assert "the recording's audio ends early" in json.dumps(failure)

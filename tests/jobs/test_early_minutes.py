@@ -17,6 +17,7 @@ import pytest
 from lifestream import meetings
 from lifestream.bot.slack.blocks import minutes_blocks, preview_blocks
 from lifestream.bot.slack.notify import PREVIEW_FILE, SlackNotifier
+from lifestream.errors import MediaError
 from lifestream.links import meeting_link
 from lifestream.models import Meeting
 from lifestream.origin import SlackOrigin
@@ -134,3 +135,42 @@ def test_minutes_are_posted_anew_when_the_early_message_is_gone(tmp_path, slack)
         assert services.storage.stat(job.result_prefix + PREVIEW_FILE) is None
     finally:
         services.close()
+
+
+def test_early_minutes_say_so_when_the_rest_fails_and_a_retry_replaces_them(tmp_path, slack, long_meeting,  # noqa: F811
+                                                                           monkeypatch):
+    """A job that fails after its early minutes leaves no promise in the thread that the whole minutes are
+    coming: the early message says it is all there is, under it the failure says why; a retry that succeeds
+    puts the whole minutes in the early message's place."""
+    services = _services(tmp_path / "data", slack)
+    services.events.subscribe(SlackNotifier(services))
+    join = services.pipelines.run
+
+    def join_fails(*args, **kwargs):  # the segments were worked and the early minutes made; then the join fails
+        raise MediaError("the recording's audio ends before its stated length.")
+
+    try:
+        job = _job(services, slack, long_meeting)
+        monkeypatch.setattr(services.pipelines, "run", join_fails)
+        with pytest.raises(MediaError):
+            execute_job(job.id, services=services)
+        assert services.store.get(job.id).state is JobState.FAILED
+        early, failure = [m for m in slack.messages[CHANNEL] if m.get("user") == "UBOT"]
+        preview = load_preview(services.storage, job.id, tmp_path)
+        assert preview is not None
+        assert _unsigned(early["blocks"]) == _unsigned(preview_blocks(preview, failed=True))
+        shown = json.dumps(early["blocks"])
+        assert "only: the rest of the recording could not be processed" in shown and "will replace them" in shown
+        assert "ends before its stated length" in json.dumps(failure["blocks"])
+
+        monkeypatch.setattr(services.pipelines, "run", join)
+        assert services.store.reset_for_retry(job.id) is not None
+        assert execute_job(job.id, services=services).state is JobState.COMPLETED
+        final = meetings.load(services.storage, job.result_prefix)
+    finally:
+        services.close()
+    posted = [m for m in slack.messages[CHANNEL] if m.get("user") == "UBOT"]
+    assert posted[0]["ts"] == early["ts"] and posted[1]["ts"] == failure["ts"]
+    assert "Early minutes" not in json.dumps(posted)
+    expected = minutes_blocks(final, link=meeting_link(services.settings, final.meeting_id), job_id=job.id)
+    assert _unsigned(posted[0]["blocks"]) == _unsigned(expected[0])

@@ -132,13 +132,19 @@ def minutes_blocks(meeting: Meeting, *, link: str | None = None, job_id: str | N
     return [blocks[i:i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
 
 
-def preview_blocks(meeting: Meeting) -> list[dict]:
+def preview_blocks(meeting: Meeting, *, failed: bool = False) -> list[dict]:
     """A long recording's early minutes (``lifestream.pipeline.preview``) as one message, until the whole
-    minutes take its place: no buttons (the meeting is not searchable or renamable yet)."""
+    minutes take its place: no buttons (the meeting is not searchable or renamable yet). ``failed``: the rest
+    of the recording failed, so they stay the only minutes until a retry."""
     covered = meeting.transcript.duration if meeting.transcript else 0.0
-    note = (f":hourglass_flowing_sand: *Early minutes* of the first {clock(covered)} of "
-            f"{clock(meeting.source.duration)}. The whole meeting's minutes will replace them here; "
-            "its speakers may be numbered differently.")
+    if failed:
+        note = (f":warning: *Early minutes* of the first {clock(covered)} of {clock(meeting.source.duration)} "
+                "only: the rest of the recording could not be processed (see why below). If a retry succeeds, "
+                "the whole meeting's minutes will replace them here.")
+    else:
+        note = (f":hourglass_flowing_sand: *Early minutes* of the first {clock(covered)} of "
+                f"{clock(meeting.source.duration)}. The whole meeting's minutes will replace them here; "
+                "its speakers may be numbered differently.")
     return minutes_blocks(meeting, shared_elsewhere=True, note=note)[0]
 
 

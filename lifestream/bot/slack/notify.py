@@ -183,9 +183,25 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
             reply = client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts, text=text,
                                             blocks=failure_blocks(job))
             self._save(job, FAILURE_FILE, {"ts": reply["ts"], "finished_at": job.finished_at})
+            self._early_minutes_stand_alone(client, job)
         if origin.status_ts:
             client.chat_update(channel=origin.channel, ts=origin.status_ts,
                                text=f":x: Processing *{escape(job.source_name)}* failed.")
+
+    def _early_minutes_stand_alone(self, client: WebClient, job: Job) -> None:
+        """Early minutes already posted no longer promise the whole minutes: they say the rest failed."""
+        if (early := self._load(job, PREVIEW_FILE)) is None:
+            return
+        with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
+            meeting = load_preview(self.storage, job.id, Path(folder))
+        if meeting is None or meeting.minutes is None:
+            return
+        try:
+            client.chat_update(channel=early["channel"], ts=early["ts"], blocks=preview_blocks(meeting, failed=True),
+                               text=f"Early minutes: {escape(meeting.minutes.title)}")
+        except SlackApiError as exc:  # deleted meanwhile, say: the failure notice says it all
+            log.warning("job %s: the early minutes could not be marked as all there is (%s)", job.id,
+                        exc.response.get("error"))
 
     def _save(self, job: Job, name: str, record: dict) -> None:
         self.storage.put(job.result_prefix + name, io.BytesIO(json.dumps(record).encode()),

@@ -140,12 +140,18 @@ SHARED_ELSEWHERE = ("This recording was first shared in another conversation: th
                     "Renaming its speakers and asking about it are done in that conversation.")
 
 
-def preview_card(meeting: Meeting) -> dict:
+def preview_card(meeting: Meeting, *, failed: bool = False) -> dict:
     """A long recording's early minutes (``lifestream.pipeline.preview``), until the whole minutes take this
-    card's place: no actions (the meeting is not searchable or renamable yet)."""
+    card's place: no actions (the meeting is not searchable or renamable yet). ``failed``: the rest of the
+    recording failed, so they stay the only minutes until a retry."""
     covered = meeting.transcript.duration if meeting.transcript else 0.0
-    note = (f"⏳ Early minutes of the first {clock(covered)} of {clock(meeting.source.duration)}. The whole "
-            "meeting's minutes will replace them here; its speakers may be numbered differently.")
+    if failed:
+        note = (f"⚠️ Early minutes of the first {clock(covered)} of {clock(meeting.source.duration)} only: the "
+                "rest of the recording could not be processed (see why below). If a retry succeeds, the whole "
+                "meeting's minutes will replace them here.")
+    else:
+        note = (f"⏳ Early minutes of the first {clock(covered)} of {clock(meeting.source.duration)}. The whole "
+                "meeting's minutes will replace them here; its speakers may be numbered differently.")
     return minutes_card(meeting, shared_elsewhere=True, note=note)
 
 

@@ -179,7 +179,22 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
                 card_message(failure_card(job), f"I couldn't process {md(job.source_name, 120)}")))
             if posted:  # (None: sent from inside an event loop, not waited for)
                 self._save(job, FAILURE_FILE, {"activity_id": posted, "finished_at": job.finished_at})
+                self._early_minutes_stand_alone(job, origin)
         self._update_ack(job, origin, f"❌ Processing **{md(job.source_name, 120)}** failed.")
+
+    def _early_minutes_stand_alone(self, job: Job, origin: TeamsOrigin) -> None:
+        """Early minutes already posted no longer promise the whole minutes: they say the rest failed."""
+        if (early := self._load(job, PREVIEW_FILE)) is None:
+            return
+        with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
+            meeting = load_preview(self.storage, job.id, Path(folder))
+        if meeting is None or meeting.minutes is None:
+            return
+        try:
+            self._run(update_card(self.adapter, self.settings, origin.reference, early["activity_id"],
+                                  preview_card(meeting, failed=True), f"Early minutes: {md(meeting.minutes.title, 120)}"))
+        except Exception as exc:  # deleted meanwhile, say: the failure card says it all
+            log.warning("job %s: the early minutes could not be marked as all there is in Teams (%s)", job.id, exc)
 
     def _record(self, job: Job, name: str) -> dict | None:
         """What an earlier try at this announcement posted, for the same results (the same finish)."""
