@@ -17,6 +17,7 @@ import tempfile
 from bisect import bisect_right
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import jinja2
@@ -25,6 +26,7 @@ from markupsafe import Markup
 
 from lifestream.exports import FORMATS, Export, export, stored_keyframes
 from lifestream.meetings import load as load_meeting
+from lifestream.models import Meeting
 from lifestream.pipeline import insights
 from lifestream.public_errors import redact_urls
 from lifestream.search import CLI_CONVERSATION, CLI_WORKSPACE, Scope, ask_async
@@ -34,8 +36,12 @@ from lifestream.timefmt import clock
 from lifestream.web import auth, insights_chart, timeline
 from lifestream.web.state import services, tokens
 from lifestream.workers import recordings
+from lifestream.workers.fanout import load_preview
 from lifestream.workers.jobstore import FINAL_STATES, Job, JobState
 from lifestream.workers.status_line import status_line
+
+if TYPE_CHECKING:
+    from lifestream.search.answers import Answer
 
 _env = jinja2.Environment(loader=jinja2.PackageLoader("lifestream.web", "templates"), autoescape=True,
                           trim_blocks=True, lstrip_blocks=True)
@@ -52,6 +58,8 @@ HEADERS = {
 DOWNLOADS = (("pdf", "PDF"), ("docx", "Word"), ("md", "Markdown"), ("vtt", "Subtitles (VTT)"), ("srt", "SRT"))
 KEYFRAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\.(jpg|jpeg|png|webp)")
 FORM_LIMIT = 16 * 1024
+# A long recording's early minutes are shown while the rest is worked on, and after the rest failed.
+EARLY_STATES = (JobState.PROCESSING, JobState.FAILED)
 
 
 class PageError(Exception):
@@ -119,12 +127,45 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
                 "cancelled": "Processing was cancelled."}[job.state.value]
         if (gone := recordings.recording_gone(job)) is not None:
             text = f"{text} {gone}"
-        return render("message.html", page_title=job.source_name, heading=job.source_name, text=text,
-                      percent=job.percent if active else None, refresh=10 if active else None)
+        early = await asyncio.to_thread(_early_minutes, svc, job) if job.state in EARLY_STATES else None
+        if early is None:
+            return render("message.html", page_title=job.source_name, heading=job.source_name, text=text,
+                          percent=job.percent if active else None, refresh=10 if active else None)
+        covered = f"the first {clock(early.transcript.duration if early.transcript else 0)} of " \
+                  f"{clock(early.source.duration)}"
+        banner = (f"Early minutes of {covered}. {text} The whole meeting's minutes will replace these; its "
+                  "speakers may be numbered differently." if active else
+                  f"Early minutes of {covered} only. {text}")
+        # Refreshed less often than the bare status: a page with minutes on it is being read.
+        return _meeting_view(request, job, params, early, early=banner, percent=job.percent if active else None,
+                             refresh=60 if active else None)
     try:
         meeting = await asyncio.to_thread(_load, svc, meeting_id)
     except StorageMissing:
         raise NOT_FOUND from None
+    answer = None
+    if question is not None:
+        ws, conversation = _scope(job)
+        answer = await ask_async(question, Scope(ws, [conversation]), settings=svc.settings,
+                                 index=svc.index, meeting_ids=(meeting_id,))
+    rules = None if job is None else await asyncio.to_thread(recordings.rules_for(svc), recordings.workspace_of(job))
+    note = None if job is None or rules is None else recordings.retention_note(job, rules)
+    return _meeting_view(request, job, params, meeting, question=question, answer=answer, retention_note=note)
+
+
+def _early_minutes(svc: Services, job: Job) -> Meeting | None:
+    """A long recording's early minutes (issue 16.4), while the rest is worked on or after it failed."""
+    with tempfile.TemporaryDirectory(prefix="lifestream-page-") as folder:
+        meeting = load_preview(svc.storage, job.id, Path(folder))
+    return meeting if meeting is not None and meeting.minutes is not None else None
+
+
+def _meeting_view(request: web.Request, job: Job | None, params: dict[str, str], meeting: Meeting, *,
+                  question: str | None = None, answer: Answer | None = None, retention_note: str | None = None,
+                  early: str | None = None, percent: float | None = None, refresh: int | None = None) -> web.Response:
+    """The meeting page. ``early``: what the banner over a long recording's early minutes says; they cannot be
+    downloaded or asked about yet (neither stored as the meeting nor indexed)."""
+    meeting_id = request.match_info["meeting_id"]
     query = "?" + urlencode(params)
     base = f"/meetings/{meeting_id}"
 
@@ -141,22 +182,16 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
         seg = segments[max(0, bisect_right(starts, seconds + 0.25) - 1)]
         return Markup('<a class="ts" href="#seg-{}">{}</a>').format(seg.id, clock(seconds))
 
-    answer = None
-    if question is not None:
-        ws, conversation = _scope(job)
-        answer = await ask_async(question, Scope(ws, [conversation]), settings=svc.settings,
-                                 index=svc.index, meeting_ids=(meeting_id,))
     title = meeting.minutes.title if meeting.minutes else meeting.source.name
     tl = timeline.build(meeting, keyframe_url)
     ins = insights.of(meeting)
-    downloads = [(label, f"{base}/download/{fmt}{query}") for fmt, label in DOWNLOADS]
-    rules = None if job is None else await asyncio.to_thread(recordings.rules_for(svc), recordings.workspace_of(job))
-    note = None if job is None or rules is None else recordings.retention_note(job, rules)
+    downloads = [] if early else [(label, f"{base}/download/{fmt}{query}") for fmt, label in DOWNLOADS]
     return render("meeting.html", page_title=title, title=title, meeting=meeting, timeline=tl, segments=segments,
                   stamp=stamp, names=meeting.with_names, speaker=meeting.speaker_name,
-                  ask_action=f"{base}/ask{query}#answer", question=question, answer=answer, jobs_href=None,
-                  insights=ins, insights_chart=insights_chart.build(meeting, ins, tl.colors), downloads=downloads,
-                  retention_note=note, recording_gone=job is not None and job.recording_deleted_at is not None)
+                  ask_action=None if early else f"{base}/ask{query}#answer", question=question, answer=answer,
+                  jobs_href=None, insights=ins, insights_chart=insights_chart.build(meeting, ins, tl.colors),
+                  downloads=downloads, retention_note=retention_note, early=early, percent=percent, refresh=refresh,
+                  recording_gone=job is not None and job.recording_deleted_at is not None)
 
 
 async def meeting_page(request: web.Request) -> web.Response:

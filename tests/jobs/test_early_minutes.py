@@ -6,21 +6,26 @@ speech, with the real Slack notifier posting to the Slack double over loopback."
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import io
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from markupsafe import escape
 
 from lifestream import meetings
 from lifestream.bot.slack.blocks import minutes_blocks, preview_blocks
 from lifestream.bot.slack.notify import PREVIEW_FILE, SlackNotifier
 from lifestream.errors import MediaError
-from lifestream.links import meeting_link
+from lifestream.links import meeting_link, sign
 from lifestream.models import Meeting
 from lifestream.origin import SlackOrigin
+from lifestream.server import build_app
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.storage import fanout_prefix
@@ -56,6 +61,17 @@ def _words(meeting: Meeting) -> list[str]:
     return [w.text for w in meeting.transcript.words] if meeting.transcript else []
 
 
+def _page(services: Services, job_id: str) -> str:
+    """The meeting's web page, as the bot's link opens it, from the app served on loopback."""
+    async def get() -> str:
+        async with TestClient(TestServer(build_app(services), host="127.0.0.1")) as client:
+            exp = int(time.time()) + 600
+            reply = await client.get(f"/meetings/{job_id}", params={"exp": exp, "sig": sign(services.settings, job_id, exp)})
+            assert reply.status == 200
+            return await reply.text()
+    return asyncio.run(get())
+
+
 def _job(services: Services, slack: SlackDouble, recording: Path):
     thread_ts = slack.next_ts()
     slack.messages[CHANNEL].append({"ts": thread_ts, "user": "U1", "text": "", "files": []})
@@ -67,12 +83,14 @@ def test_the_start_of_a_long_recording_is_posted_early_then_replaced_by_the_whol
                                                                                   long_meeting):  # noqa: F811
     services = _services(tmp_path / "data", slack)
     seen: list[tuple[Meeting | None, list[dict]]] = []
+    pages: list[str] = []
 
     def watch(event: JobEvent) -> None:  # what the thread shows when the early minutes come
         if event.kind == "preview":
             preview = load_preview(services.storage, event.job.id, tmp_path)
             posted = [m for m in slack.messages[CHANNEL] if m.get("user") == "UBOT"]
             seen.append((preview, copy.deepcopy(posted)))  # as they are now: the whole minutes edit them later
+            pages.append(_page(services, event.job.id))
 
     services.events.subscribe(SlackNotifier(services))
     services.events.subscribe(watch)
@@ -97,6 +115,12 @@ def test_the_start_of_a_long_recording_is_posted_early_then_replaced_by_the_whol
     assert early_message["text"].startswith("Early minutes: ")
     assert _unsigned(early_message["blocks"]) == _unsigned(preview_blocks(preview))
     assert f"of the first {clock(covered)} of {clock(final.source.duration)}" in json.dumps(early_message["blocks"])
+    # The meeting's page shows them too, under what is still being done; nothing to download or ask yet.
+    (page,) = pages
+    assert f"Early minutes of the first {clock(covered)} of {clock(final.source.duration)}. This recording is " \
+           "being processed: " in page
+    assert str(escape(preview.minutes.title)) in page and 'id="summary"' in page and 'id="transcript"' in page
+    assert 'id="downloads"' not in page and 'id="ask"' not in page
 
     # Then the whole minutes, the first of their messages in the early minutes' place: nothing early is left.
     expected = minutes_blocks(final, link=meeting_link(services.settings, final.meeting_id), job_id=job.id)
@@ -162,6 +186,10 @@ def test_early_minutes_say_so_when_the_rest_fails_and_a_retry_replaces_them(tmp_
         shown = json.dumps(early["blocks"])
         assert "only: the rest of the recording could not be processed" in shown and "will replace them" in shown
         assert "ends before its stated length" in json.dumps(failure["blocks"])
+        page = _page(services, job.id)
+        assert f"Early minutes of the first {clock(preview.transcript.duration)} of " \
+               f"{clock(preview.source.duration)} only. Processing failed: the recording" in page
+        assert str(escape(preview.minutes.title)) in page and 'http-equiv="refresh"' not in page
 
         monkeypatch.setattr(services.pipelines, "run", join)
         assert services.store.reset_for_retry(job.id) is not None
