@@ -36,7 +36,7 @@ from lifestream.timefmt import clock
 from lifestream.web import auth, insights_chart, timeline
 from lifestream.web.state import services, tokens
 from lifestream.workers import recordings
-from lifestream.workers.fanout import load_preview
+from lifestream.workers.fanout import early_minutes
 from lifestream.workers.jobstore import FINAL_STATES, Job, JobState
 from lifestream.workers.status_line import status_line
 
@@ -127,7 +127,7 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
                 "cancelled": "Processing was cancelled."}[job.state.value]
         if (gone := recordings.recording_gone(job)) is not None:
             text = f"{text} {gone}"
-        early = await asyncio.to_thread(_early_minutes, svc, job) if job.state in EARLY_STATES else None
+        early = await asyncio.to_thread(early_minutes, svc.storage, job.id) if job.state in EARLY_STATES else None
         if early is None:
             return render("message.html", page_title=job.source_name, heading=job.source_name, text=text,
                           percent=job.percent if active else None, refresh=10 if active else None)
@@ -151,13 +151,6 @@ async def _meeting_page(request: web.Request, *, question: str | None = None) ->
     rules = None if job is None else await asyncio.to_thread(recordings.rules_for(svc), recordings.workspace_of(job))
     note = None if job is None or rules is None else recordings.retention_note(job, rules)
     return _meeting_view(request, job, params, meeting, question=question, answer=answer, retention_note=note)
-
-
-def _early_minutes(svc: Services, job: Job) -> Meeting | None:
-    """A long recording's early minutes (issue 16.4), while the rest is worked on or after it failed."""
-    with tempfile.TemporaryDirectory(prefix="lifestream-page-") as folder:
-        meeting = load_preview(svc.storage, job.id, Path(folder))
-    return meeting if meeting is not None and meeting.minutes is not None else None
 
 
 def _meeting_view(request: web.Request, job: Job | None, params: dict[str, str], meeting: Meeting, *,

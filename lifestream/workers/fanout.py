@@ -382,6 +382,14 @@ def load_preview(storage: Storage, job_id: str, scratch: Path) -> Meeting | None
     return Meeting.model_validate_json(path.read_text(encoding="utf-8"))
 
 
+def early_minutes(storage: Storage, job_id: str) -> Meeting | None:
+    """The job's early minutes as the chats and the meeting's page show them: None unless they were made, with
+    minutes, and the segments' work is still kept."""
+    with tempfile.TemporaryDirectory(prefix="lifestream-early-") as folder:
+        meeting = load_preview(storage, job_id, Path(folder))
+    return meeting if meeting is not None and meeting.minutes is not None else None
+
+
 def keep_preview_posts(storage: Storage, job: Job, result_dir: Path) -> None:
     """Copy the chat's records of the early minutes it posted into the results about to be published (which
     replace everything under the job's result prefix)."""

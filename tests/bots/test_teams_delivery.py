@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 
 import pytest
 
 from lifestream.bot.teams.notify import SEND_ATTEMPTS, TeamsNotifier
+from lifestream.models import Transcript
 from lifestream.origin import TeamsOrigin
 from lifestream.services import Services
 from lifestream.settings import Settings
+from lifestream.storage import fanout_prefix
+from lifestream.workers.fanout import PREVIEW_FILE
 from lifestream.workers.hooks import JobEvents
 from lifestream.workers.jobstore import Job, job_id_for
 from tests.bots.test_slack_blocks import big_meeting
@@ -96,21 +100,13 @@ def test_a_failure_notice_is_posted_once(services, connector):
     assert len(notices) == 1 and "no speech was found" in str(notices[0])
 
 
-def test_early_minutes_are_a_card_that_the_whole_minutes_take_the_place_of(services, connector):
-    """A long recording's early minutes (issue 16.4) in Teams: one card while the rest is worked on, which the
-    minutes card then replaces in place (one card in the reply chain, not two)."""
-    import json
-
-    from lifestream.models import Transcript
-    from lifestream.storage import fanout_prefix
-    from lifestream.workers.fanout import PREVIEW_FILE
-
-    events = JobEvents([TeamsNotifier(services)])
-    reference = {"activityId": "user-early", "user": {"id": "29:alice"}, "bot": {"id": "28:bot"},
+def _job_with_early_minutes(services: Services, connector: ConnectorDouble, events: JobEvents, content: str) -> Job:
+    """A long recording's job, still running, whose early minutes (ten minutes of 3 speakers) were just posted."""
+    reference = {"activityId": f"user-{content}", "user": {"id": "29:alice"}, "bot": {"id": "28:bot"},
                  "channelId": "msteams", "conversation": {"id": CONVERSATION, "conversationType": "channel"},
                  "serviceUrl": connector.service_url}
-    job, _ = services.store.create(Job(id=job_id_for("sha256:early"), storage_key="uploads/early.mp4",
-                                       idempotency_key="sha256:early", source_name="allhands.mp4",
+    job, _ = services.store.create(Job(id=job_id_for(f"sha256:{content}"), storage_key=f"uploads/{content}.mp4",
+                                       idempotency_key=f"sha256:{content}", source_name="allhands.mp4",
                                        origin=TeamsOrigin(workspace="tenant-1", conversation=CONVERSATION,
                                                           reference=reference)))
     services.store.claim(job.id, "w", 30)
@@ -118,6 +114,14 @@ def test_early_minutes_are_a_card_that_the_whole_minutes_take_the_place_of(servi
     early.transcript = Transcript(language="en", duration=600.0)
     services.storage.put(fanout_prefix(job.id) + PREVIEW_FILE, io.BytesIO(early.model_dump_json().encode()))
     assert events.emit("preview", services.store.get(job.id)) is True
+    return job
+
+
+def test_early_minutes_are_a_card_that_the_whole_minutes_take_the_place_of(services, connector):
+    """A long recording's early minutes (issue 16.4) in Teams: one card while the rest is worked on, which the
+    minutes card then replaces in place (one card in the reply chain, not two)."""
+    events = JobEvents([TeamsNotifier(services)])
+    job = _job_with_early_minutes(services, connector, events, "early")
     (card,) = cards(connector, job)
     assert "Early minutes of the first 10:00" in json.dumps(card)
     assert "actions" not in card["attachments"][0]["content"]  # nothing to ask or rename yet
@@ -133,25 +137,8 @@ def test_early_minutes_are_a_card_that_the_whole_minutes_take_the_place_of(servi
 def test_early_minutes_say_so_when_the_rest_of_the_recording_fails(services, connector):
     """A job that fails after its early minutes: their card stops promising the whole minutes and says it is all
     there is; the failure card under it says why."""
-    import json
-
-    from lifestream.models import Transcript
-    from lifestream.storage import fanout_prefix
-    from lifestream.workers.fanout import PREVIEW_FILE
-
     events = JobEvents([TeamsNotifier(services)])
-    reference = {"activityId": "user-cut-short", "user": {"id": "29:alice"}, "bot": {"id": "28:bot"},
-                 "channelId": "msteams", "conversation": {"id": CONVERSATION, "conversationType": "channel"},
-                 "serviceUrl": connector.service_url}
-    job, _ = services.store.create(Job(id=job_id_for("sha256:cut-short"), storage_key="uploads/cut.mp4",
-                                       idempotency_key="sha256:cut-short", source_name="allhands.mp4",
-                                       origin=TeamsOrigin(workspace="tenant-1", conversation=CONVERSATION,
-                                                          reference=reference)))
-    services.store.claim(job.id, "w", 30)
-    early = big_meeting(speakers=3, items=4)
-    early.transcript = Transcript(language="en", duration=600.0)
-    services.storage.put(fanout_prefix(job.id) + PREVIEW_FILE, io.BytesIO(early.model_dump_json().encode()))
-    assert events.emit("preview", services.store.get(job.id)) is True
+    job = _job_with_early_minutes(services, connector, events, "cut-short")
     (card,) = cards(connector, job)
 
     assert services.store.fail(job.id, "w", "the recording's audio ends early", retryable=False) is not None

@@ -47,7 +47,7 @@ from lifestream.people import mentionable
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.timefmt import clock
-from lifestream.workers.fanout import PREVIEW_POSTS_SUFFIX, load_preview
+from lifestream.workers.fanout import PREVIEW_POSTS_SUFFIX, early_minutes
 from lifestream.workers.jobstore import Job
 from lifestream.workers.recordings import recording_gone
 
@@ -108,9 +108,7 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
     def preview(self, job: Job, origin: SlackOrigin) -> None:
         if (client := self.client_for(origin)) is None:
             return
-        with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
-            meeting = load_preview(self.storage, job.id, Path(folder))
-        if meeting is None or meeting.minutes is None:
+        if (meeting := early_minutes(self.storage, job.id)) is None or meeting.minutes is None:
             return
         text = f"Early minutes: {escape(meeting.minutes.title)}"
         earlier = self._load(job, PREVIEW_FILE)  # an earlier attempt's early minutes: these take their place
@@ -192,9 +190,7 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
         """Early minutes already posted no longer promise the whole minutes: they say the rest failed."""
         if (early := self._load(job, PREVIEW_FILE)) is None:
             return
-        with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
-            meeting = load_preview(self.storage, job.id, Path(folder))
-        if meeting is None or meeting.minutes is None:
+        if (meeting := early_minutes(self.storage, job.id)) is None or meeting.minutes is None:
             return
         try:
             client.chat_update(channel=early["channel"], ts=early["ts"], blocks=preview_blocks(meeting, failed=True),

@@ -49,7 +49,7 @@ from lifestream.people import mentionable
 from lifestream.services import Services
 from lifestream.settings import Settings
 from lifestream.timefmt import clock
-from lifestream.workers.fanout import PREVIEW_POSTS_SUFFIX, load_preview
+from lifestream.workers.fanout import PREVIEW_POSTS_SUFFIX, early_minutes
 from lifestream.workers.hooks import JobEvent
 from lifestream.workers.jobstore import Job
 from lifestream.workers.recordings import recording_gone
@@ -131,9 +131,7 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
             log.warning("could not update the acknowledgement of job %s in Teams: %s", job.id, exc)
 
     def preview(self, job: Job, origin: TeamsOrigin) -> None:
-        with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
-            meeting = load_preview(self.storage, job.id, Path(folder))
-        if meeting is None or meeting.minutes is None:
+        if (meeting := early_minutes(self.storage, job.id)) is None or meeting.minutes is None:
             return
         content, summary = preview_card(meeting), f"Early minutes: {md(meeting.minutes.title, 120)}"
         earlier = self._load(job, PREVIEW_FILE)  # an earlier attempt's early minutes: these take their place
@@ -186,9 +184,7 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
         """Early minutes already posted no longer promise the whole minutes: they say the rest failed."""
         if (early := self._load(job, PREVIEW_FILE)) is None:
             return
-        with tempfile.TemporaryDirectory(prefix="lifestream-post-") as folder:
-            meeting = load_preview(self.storage, job.id, Path(folder))
-        if meeting is None or meeting.minutes is None:
+        if (meeting := early_minutes(self.storage, job.id)) is None or meeting.minutes is None:
             return
         try:
             self._run(update_card(self.adapter, self.settings, origin.reference, early["activity_id"],
