@@ -148,10 +148,11 @@ def preview_blocks(meeting: Meeting, *, failed: bool = False) -> list[dict]:
     return minutes_blocks(meeting, shared_elsewhere=True, note=note)[0]
 
 
-def fallback_text(meeting: Meeting) -> str:
-    """The notification / screen-reader text that accompanies blocks (mrkdwn, like every ``text``)."""
+def fallback_text(meeting: Meeting, *, early: bool = False) -> str:
+    """The notification / screen-reader text that accompanies blocks (mrkdwn, like every ``text``); ``early``:
+    for a long recording's early minutes."""
     m = meeting.minutes
-    return f"Minutes: {escape(m.title)}" if m else f"Processed {escape(meeting.source.name)}"
+    return f"{'Early minutes' if early else 'Minutes'}: {escape(m.title)}" if m else f"Processed {escape(meeting.source.name)}"
 
 
 def status_text(job: Job, name: str | None = None) -> str:

@@ -108,9 +108,9 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
     def preview(self, job: Job, origin: SlackOrigin) -> None:
         if (client := self.client_for(origin)) is None:
             return
-        if (meeting := early_minutes(self.storage, job.id)) is None or meeting.minutes is None:
+        if (meeting := early_minutes(self.storage, job.id)) is None:
             return
-        text = f"Early minutes: {escape(meeting.minutes.title)}"
+        text = fallback_text(meeting, early=True)
         earlier = self._load(job, PREVIEW_FILE)  # an earlier attempt's early minutes: these take their place
         try:
             if earlier is not None:
@@ -190,11 +190,11 @@ class SlackNotifier(ChatNotifier[SlackOrigin]):
         """Early minutes already posted no longer promise the whole minutes: they say the rest failed."""
         if (early := self._load(job, PREVIEW_FILE)) is None:
             return
-        if (meeting := early_minutes(self.storage, job.id)) is None or meeting.minutes is None:
+        if (meeting := early_minutes(self.storage, job.id)) is None:
             return
         try:
             client.chat_update(channel=early["channel"], ts=early["ts"], blocks=preview_blocks(meeting, failed=True),
-                               text=f"Early minutes: {escape(meeting.minutes.title)}")
+                               text=fallback_text(meeting, early=True))
         except SlackApiError as exc:  # deleted meanwhile, say: the failure notice says it all
             log.warning("job %s: the early minutes could not be marked as all there is (%s)", job.id,
                         exc.response.get("error"))

@@ -278,6 +278,9 @@ def status_text(job: Job, name: str | None = None) -> str:
     return f"⏳ Processing **{name}**{length}…"
 
 
-def summary_text(meeting: Meeting) -> str:
-    """The text that goes with a card: what notifications and screen readers say."""
-    return f"Minutes: {md(meeting.minutes.title, 150)}" if meeting.minutes else f"Processed {md(meeting.source.name, 150)}"
+def summary_text(meeting: Meeting, *, early: bool = False) -> str:
+    """The text that goes with a card: what notifications and screen readers say; ``early``: for a long
+    recording's early minutes."""
+    if meeting.minutes is None:
+        return f"Processed {md(meeting.source.name, 150)}"
+    return f"{'Early minutes' if early else 'Minutes'}: {md(meeting.minutes.title, 150)}"

@@ -131,9 +131,9 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
             log.warning("could not update the acknowledgement of job %s in Teams: %s", job.id, exc)
 
     def preview(self, job: Job, origin: TeamsOrigin) -> None:
-        if (meeting := early_minutes(self.storage, job.id)) is None or meeting.minutes is None:
+        if (meeting := early_minutes(self.storage, job.id)) is None:
             return
-        content, summary = preview_card(meeting), f"Early minutes: {md(meeting.minutes.title, 120)}"
+        content, summary = preview_card(meeting), summary_text(meeting, early=True)
         earlier = self._load(job, PREVIEW_FILE)  # an earlier attempt's early minutes: these take their place
         try:
             if earlier is not None:
@@ -184,11 +184,11 @@ class TeamsNotifier(ChatNotifier[TeamsOrigin]):
         """Early minutes already posted no longer promise the whole minutes: they say the rest failed."""
         if (early := self._load(job, PREVIEW_FILE)) is None:
             return
-        if (meeting := early_minutes(self.storage, job.id)) is None or meeting.minutes is None:
+        if (meeting := early_minutes(self.storage, job.id)) is None:
             return
         try:
             self._run(update_card(self.adapter, self.settings, origin.reference, early["activity_id"],
-                                  preview_card(meeting, failed=True), f"Early minutes: {md(meeting.minutes.title, 120)}"))
+                                  preview_card(meeting, failed=True), summary_text(meeting, early=True)))
         except Exception as exc:  # deleted meanwhile, say: the failure card says it all
             log.warning("job %s: the early minutes could not be marked as all there is in Teams (%s)", job.id, exc)
 
