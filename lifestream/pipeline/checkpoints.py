@@ -3,7 +3,8 @@
 ASR, diarization and scene detection take most of a job's time; the stages after them (names, minutes
 with an LLM, the search index) are the ones that fail for passing reasons. So each of the three writes
 its result to a checkpoint folder as soon as it is done, and an attempt that finds a checkpoint there
-takes it instead of running the stage again.
+takes it instead of running the stage again. (The minutes model's answers are kept in the same folder, one
+by one: ``lifestream.pipeline.llm_answers``.)
 
 A checkpoint counts only for what shaped it: the recording (its SHA-256) and the settings the stage
 read (model, language, beam size, speaker bounds, scene threshold, the duration cap that cut the

@@ -12,6 +12,7 @@ from typing import Literal
 
 from lifestream.models import Chunk, ChunkMinutes, Minutes, Segment
 from lifestream.pipeline import minutes_offline
+from lifestream.pipeline.llm_answers import AnswerStore
 from lifestream.pipeline.minutes_llm import (
     Grounding,
     LlmMinutesWriter,
@@ -61,7 +62,10 @@ def write_minutes(
     settings: Settings,
     speaker_names: dict[str, str] | None = None,
     language: str | None = None,
+    answers: AnswerStore | None = None,
 ) -> tuple[list[ChunkMinutes], Minutes]:
+    """Each chunk's minutes and the whole meeting's: by the LLM when one is configured (``answers``: its
+    answers kept from an earlier attempt of the job, and where this one's are kept), else by the rules."""
     by_id = {s.id: s for s in segments}
     kind: Literal["minutes", "diary"] = "diary" if diary else "minutes"
     names = speaker_names or {}
@@ -72,7 +76,7 @@ def write_minutes(
         writer = LlmMinutesWriter(
             settings.llm_base_url, settings.llm_api_key, settings.llm_model,
             concurrency=settings.llm_concurrency, timeout=settings.llm_timeout_seconds,
-            max_retries=settings.llm_max_retries,
+            max_retries=settings.llm_max_retries, answers=answers,
         )
         parts_segments = [_chunk_segments(c, by_id) for c in chunks]
         texts = [format_transcript([(s.start, s.speaker or "SPEAKER_1", s.text) for s in part])

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from lifestream.errors import TransientError
 from lifestream.models import ActionItem, Minutes, Point, SpeakerPoints
 from lifestream.pipeline.language_names import base_language, described
+from lifestream.pipeline.llm_answers import AnswerStore
 
 
 class _LlmMinutes(BaseModel):
@@ -172,7 +173,7 @@ class Grounding:
 
 class LlmMinutesWriter:
     def __init__(self, base_url: str, api_key: str | None, model: str, *, concurrency: int = 4,
-                 timeout: float = 120.0, max_retries: int = 4) -> None:
+                 timeout: float = 120.0, max_retries: int = 4, answers: AnswerStore | None = None) -> None:
         from openai import OpenAI
 
         # The client retries 429/5xx/connection errors itself, with exponential backoff.
@@ -180,6 +181,7 @@ class LlmMinutesWriter:
                               max_retries=max_retries)
         self.model = model
         self.concurrency = max(1, concurrency)
+        self._answers = answers  # an earlier attempt's accepted answers, and where this one's go
 
     @property
     def generator(self) -> str:
@@ -203,6 +205,20 @@ class LlmMinutesWriter:
         return reply.choices[0].message.content or ""
 
     def _ask(self, system: str, user: str, grounding: Grounding) -> Minutes:
+        if self._answers is None:
+            return self._ask_model(system, user, grounding)
+        key = self._answers.key(self.model, system, user)
+        kept = self._answers.get(key)
+        if kept is not None:
+            try:
+                return Minutes.model_validate_json(kept)
+            except ValidationError:
+                self._answers.forget(key)
+        minutes = self._ask_model(system, user, grounding)
+        self._answers.put(key, minutes.model_dump_json())
+        return minutes
+
+    def _ask_model(self, system: str, user: str, grounding: Grounding) -> Minutes:
         messages: list[Any] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         schema_retried = grounding_retried = False
         while True:

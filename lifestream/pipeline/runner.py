@@ -9,6 +9,7 @@ detection hide behind ASR instead of adding to it.
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import threading
 import time
@@ -31,6 +32,7 @@ from lifestream.pipeline import (
     fanout,
     insights,
     limits,
+    llm_answers,
     minutes,
     outputs,
     probe,
@@ -41,6 +43,8 @@ from lifestream.pipeline.checkpoints import ASR, DIARIZATION, SCENES, Checkpoint
 from lifestream.pipeline.naming import Person, name_speakers
 from lifestream.settings import Settings
 from lifestream.voiceprints import VOICES_FILE, MeetingVoices, Voiceprint, recognise
+
+log = logging.getLogger(__name__)
 
 STAGES = ("probe", "extract", "asr", "diarization", "scenes", "align", "chunks", "classify", "redact", "names",
           "insights", "minutes", "index", "write")
@@ -256,12 +260,18 @@ def process_recording(
         # minutes hide completely), so the index stage after them has only the minutes' items left.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lifestream-embed") as side:
             ahead = [side.submit(ix.embed_ahead, meeting) for ix in indexers]
+            answers = (llm_answers.AnswerStore(checkpoint_dir, on_saved=lambda: stages.emit(
+                StageEvent(llm_answers.STAGE, "checkpointed", 1.0))) if checkpoint_dir is not None else None)
             chunk_minutes, whole = stages.run(
                 "minutes", minutes.write_minutes, segments, chunks, diary=not verdict.is_meeting,
                 reference_date=reference_date or meeting.created_at.date(), settings=settings,
                 speaker_names=meeting.speaker_names,  # to find who "Sheila, can you…" asks; text keeps the labels
                 language=meeting.language,  # the rules (and the model's prose) of the language spoken
+                answers=answers,
             )
+            if answers is not None and answers.hits:
+                log.info("meeting %s: %d of the minutes model's answers kept from an earlier attempt, %d asked anew",
+                         meeting_id, answers.hits, answers.saved)
             meeting.chunk_minutes, meeting.minutes = chunk_minutes, whole
             if indexers:
                 stages.run("index", lambda: [(done.result(), ix.index_meeting(meeting))

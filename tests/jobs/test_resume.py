@@ -13,6 +13,7 @@ import threading
 
 import dramatiq
 import pytest
+from aiohttp import web
 
 from lifestream import meetings
 from lifestream.errors import RecordingMissing
@@ -152,3 +153,66 @@ def test_a_recording_gone_from_storage_fails_at_once_and_says_why(settings, samp
     assert failed.state is JobState.FAILED and failed.attempts == 1 and failed.retryable is False
     assert failed.reason == ("sample.wav: the recording is no longer in storage (it was deleted after it was "
                              "shared), so it cannot be processed; share it again.")
+
+
+class FlakyLlm(LlmDouble):
+    """The LLM double answering its first ``good`` requests, then 500 to every one while ``down``."""
+
+    def __init__(self, good: int) -> None:
+        super().__init__()
+        self.good = good
+        self.down = True
+
+    async def _completions(self, request):
+        if self.down and len(self.requests) >= self.good:
+            self.requests.append(await request.json())
+            return web.json_response({"error": {"message": "rate limited"}}, status=500)
+        return await super()._completions(request)
+
+
+def _user(request: dict) -> str:
+    return next(m["content"] for m in request["messages"] if m["role"] == "user")
+
+
+def test_a_retry_after_the_model_failed_part_way_asks_only_what_it_had_not_answered(tmp_path, sample_video):
+    """An hour's minutes are a model call per chunk: when the endpoint gives out after some of them, the retry
+    takes the answers it had (kept in the job's checkpoints) and asks only for the rest and the whole."""
+    def settings(name: str, llm: LlmDouble) -> Settings:
+        # 8 s chunks: the 30 s sample has several, asked one at a time (in order)
+        return _settings(tmp_path, name, llm).model_copy(update={"chunk_seconds": 8.0, "llm_concurrency": 1})
+
+    with FlakyLlm(good=2) as llm:
+        services = Services(settings("data", llm))
+        try:
+            job = submit_file(sample_video, services=services).job
+            with pytest.raises(dramatiq.Retry):
+                execute_job(job.id, services=services)
+            answered = [_user(r) for r in llm.requests[:2]]
+            kept = {o.key.removeprefix(checkpoint_prefix(job.id)) for o in services.storage.list(checkpoint_prefix(job.id))}
+            assert "minutes.json" in kept and len([k for k in kept if k.startswith("minutes/")]) == 2
+            waiting = services.store.get(job.id)
+            assert waiting.state is JobState.QUEUED and waiting.attempts == 1
+
+            llm.down = False
+            first_attempt = len(llm.requests)
+            done = execute_job(job.id, services=services)
+            assert done is not None and done.state is JobState.COMPLETED, done and done.reason
+            resumed = meetings.load(services.storage, job.result_prefix)
+            asked_again = [_user(r) for r in llm.requests[first_attempt:]]
+        finally:
+            services.close()
+        chunks = len(resumed.chunk_minutes)
+        assert chunks >= 3
+        # the chunks after the first two, then the whole; nothing answered before is asked again
+        assert len(asked_again) == chunks - 2 + 1
+        assert not set(asked_again) & set(answered)
+        assert asked_again[-1].startswith("These are minutes of consecutive parts")
+
+        clean_services = Services(settings("clean", llm))
+        try:
+            clean_job = submit_file(sample_video, services=clean_services).job
+            assert execute_job(clean_job.id, services=clean_services).state is JobState.COMPLETED
+            clean = meetings.load(clean_services.storage, clean_job.result_prefix)
+        finally:
+            clean_services.close()
+    assert _comparable(resumed) == _comparable(clean)

@@ -116,3 +116,43 @@ def test_without_names_the_prompt_says_so():
         _run(llm, names=None)
     system = llm.requests[0]["messages"][0]["content"]
     assert re.search(r"Speakers: SPEAKER_1 \(name not known\); SPEAKER_2 \(name not known\)", system)
+
+
+def _run_kept(llm: LlmDouble, folder, names: dict[str, str] | None = NAMES):
+    from lifestream.pipeline.llm_answers import AnswerStore
+
+    segments = meeting(*LINES)
+    chunks = make_chunks(segments, [], segments[-1].end, 10)
+    settings = Settings(llm_base_url=llm.base_url, llm_model="test-model", llm_max_retries=0)
+    saved: list[int] = []
+    answers = AnswerStore(folder, on_saved=lambda: saved.append(1))
+    result = write_minutes(segments, chunks, diary=False, reference_date=WEDNESDAY, settings=settings,
+                           speaker_names=names, answers=answers)
+    return result, answers, len(saved)
+
+
+def test_kept_answers_stand_for_the_same_prompt_only(tmp_path):
+    with LlmDouble() as llm:
+        (parts, whole), answers, saved = _run_kept(llm, tmp_path)
+        asked = len(llm.requests)
+        assert answers.hits == 0 and answers.saved == saved == asked == len(parts) + 1
+        assert json.loads((tmp_path / "minutes.json").read_text()) == {"answers": asked}
+        # the same prompts again: nothing is asked, and the minutes are the same
+        (again, whole_again), answers, _ = _run_kept(llm, tmp_path)
+        assert len(llm.requests) == asked and answers.hits == asked
+        assert (again, whole_again) == (parts, whole)
+        # other names make other prompts: asked anew
+        _run_kept(llm, tmp_path, names={"SPEAKER_1": "Dana"})
+        assert len(llm.requests) == 2 * asked
+
+
+def test_a_kept_answer_that_does_not_read_is_asked_again(tmp_path):
+    with LlmDouble() as llm:
+        (parts, _), _, _ = _run_kept(llm, tmp_path)
+        asked = len(llm.requests)
+        first = sorted((tmp_path / "minutes").glob("*.json"))[0]
+        first.write_text('{"title": "cut short', encoding="utf-8")
+        (again, _), answers, _ = _run_kept(llm, tmp_path)
+    assert len(llm.requests) == asked + 1 and answers.hits == asked - 1 and answers.saved == 1
+    assert again == parts
+    assert json.loads(first.read_text())["title"]
