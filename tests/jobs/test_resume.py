@@ -39,6 +39,17 @@ def _comparable(meeting) -> dict:
     return meeting.model_dump(exclude={"created_at", "timings", "resumed"})
 
 
+def _clean_run(settings: Settings, recording):
+    """The same recording as a fresh job, every stage run once: the meeting a resumed job must equal."""
+    services = Services(settings)
+    try:
+        job = submit_file(recording, services=services).job
+        assert execute_job(job.id, services=services).state is JobState.COMPLETED
+        return meetings.load(services.storage, job.result_prefix)
+    finally:
+        services.close()
+
+
 class HeldLlm(LlmDouble):
     """The LLM double, holding its first request until the test lets it answer."""
 
@@ -97,13 +108,7 @@ def test_a_retry_after_the_minutes_failed_resumes_after_the_costly_stages(tmp_pa
             services.close()
 
         monkeypatch.delenv(CRASH_ENV)
-        clean_services = Services(_settings(tmp_path, "clean", llm))
-        try:
-            clean_job = submit_file(sample_video, services=clean_services).job
-            assert execute_job(clean_job.id, services=clean_services).state is JobState.COMPLETED
-            clean = meetings.load(clean_services.storage, clean_job.result_prefix)
-        finally:
-            clean_services.close()
+        clean = _clean_run(_settings(tmp_path, "clean", llm), sample_video)
     assert clean.resumed == [] and {"asr", "diarization", "scenes"} <= set(clean.timings)
     assert resumed.minutes is not None and resumed.minutes.title.startswith("Double minutes")
     assert _comparable(resumed) == _comparable(clean)
@@ -208,11 +213,5 @@ def test_a_retry_after_the_model_failed_part_way_asks_only_what_it_had_not_answe
         assert not set(asked_again) & set(answered)
         assert asked_again[-1].startswith("These are minutes of consecutive parts")
 
-        clean_services = Services(settings("clean", llm))
-        try:
-            clean_job = submit_file(sample_video, services=clean_services).job
-            assert execute_job(clean_job.id, services=clean_services).state is JobState.COMPLETED
-            clean = meetings.load(clean_services.storage, clean_job.result_prefix)
-        finally:
-            clean_services.close()
+        clean = _clean_run(settings("clean", llm), sample_video)
     assert _comparable(resumed) == _comparable(clean)
