@@ -41,22 +41,35 @@ def bring(storage: Storage, job_id: str, folder: Path) -> int:
     return len(found)
 
 
+def files_of(folder: Path, stage: str) -> set[str]:
+    """The stage's files in the folder, as ``keep_stage`` names them (after ``bring``: the ones stored)."""
+    files = folder / stage
+    return {path.relative_to(folder).as_posix() for path in files.rglob("*") if path.is_file()} if files.is_dir() else set()
+
+
 def has_costly(folder: Path) -> bool:
     """Whether an earlier attempt's speech recognition and diarization are both here (maybe stale: the
     pipeline checks their keys and runs a stale one again)."""
     return (folder / "asr.json").is_file() and (folder / "diarization.json").is_file()
 
 
-def keep_stage(storage: Storage, job_id: str, folder: Path, stage: str) -> None:
+def keep_stage(storage: Storage, job_id: str, folder: Path, stage: str, *, stored: set[str] | None = None) -> None:
     """Store one stage's checkpoint as soon as the pipeline has written it, so that even a worker that dies
-    (a Spot interruption, the OOM killer) leaves it for the next attempt; its files first, its record last."""
+    (a Spot interruption, the OOM killer) leaves it for the next attempt; its files first, its record last.
+
+    ``stored``: for a stage whose files never change once written (the minutes model's answers, kept one by
+    one as they come), the ones in storage already; they are not sent again, and the new ones are added.
+    """
     prefix = checkpoint_prefix(job_id)
     files = folder / stage
     try:
         for path in sorted(files.rglob("*")) if files.is_dir() else []:
-            if path.is_file() and not path.name.startswith("."):
+            name = path.relative_to(folder).as_posix()
+            if path.is_file() and not path.name.startswith(".") and (stored is None or name not in stored):
                 with path.open("rb") as fh:
-                    storage.put(prefix + path.relative_to(folder).as_posix(), fh)
+                    storage.put(prefix + name, fh)
+                if stored is not None:
+                    stored.add(name)
         with (folder / f"{stage}.json").open("rb") as fh:
             storage.put(f"{prefix}{stage}.json", fh, content_type="application/json")
     except Exception:  # kept at the end of the attempt instead (keep), if it fails

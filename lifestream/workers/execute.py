@@ -38,6 +38,7 @@ import dramatiq
 
 from lifestream.errors import RecordingMissing
 from lifestream.people import load_roster
+from lifestream.pipeline import llm_answers
 from lifestream.pipeline.isolation import IndexScope, PipelineRequest
 from lifestream.pipeline.naming import Person
 from lifestream.pipeline.runner import StageEvent
@@ -236,9 +237,13 @@ def run_pipeline(job: Job, ctx: JobContext) -> None:
         settings = ctx.services.settings_for(job.origin.workspace if job.origin else None)
         voices = _voices(job, ctx.services, settings)
 
+        # each of the minutes model's answers is stored once (it comes with an event of its own)
+        answers_stored = checkpoints.files_of(checkpoint_dir, llm_answers.STAGE)
+
         def on_event(event: StageEvent) -> None:
             if event.state == "checkpointed":  # stored at once: an attempt may end without a goodbye
-                checkpoints.keep_stage(ctx.storage, job.id, checkpoint_dir, event.stage)
+                checkpoints.keep_stage(ctx.storage, job.id, checkpoint_dir, event.stage,
+                                       stored=answers_stored if event.stage == llm_answers.STAGE else None)
             else:
                 ctx.on_stage(event)
 

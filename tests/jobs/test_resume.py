@@ -188,6 +188,9 @@ def test_a_retry_after_the_model_failed_part_way_asks_only_what_it_had_not_answe
 
     with FlakyLlm(good=2) as llm:
         services = Services(settings("data", llm))
+        stored: list[str] = []  # what goes into the storage, watched on its way (the storage is the real one)
+        put = services.storage.put
+        services.storage.put = lambda key, *a, **kw: (stored.append(key), put(key, *a, **kw))[1]
         try:
             job = submit_file(sample_video, services=services).job
             with pytest.raises(dramatiq.Retry):
@@ -207,6 +210,8 @@ def test_a_retry_after_the_model_failed_part_way_asks_only_what_it_had_not_answe
         finally:
             services.close()
         chunks = len(resumed.chunk_minutes)
+        answers = [k for k in stored if k.startswith(checkpoint_prefix(job.id) + "minutes/")]
+        assert len(answers) == len(set(answers)) == chunks + 1  # every answer stored once, as it came
         assert chunks >= 3
         # the chunks after the first two, then the whole; nothing answered before is asked again
         assert len(asked_again) == chunks - 2 + 1
