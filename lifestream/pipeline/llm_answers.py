@@ -16,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+
+from lifestream.pipeline.outputs import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -61,24 +61,14 @@ class AnswerStore:
     def put(self, key: str, answer: str) -> None:
         try:
             with self._lock:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                _write(self.folder / f"{key}.json", answer)
+                # hidden while written: neither this attempt nor the worker storing the folder sees half of one
+                atomic_write(self.folder / f"{key}.json", answer)
                 self.saved += 1
                 # the record comes last: the worker stores the answers first, then it (keep_stage)
-                _write(self._record, json.dumps({"answers": len(list(self.folder.glob("*.json")))}))
+                atomic_write(self._record, json.dumps({"answers": len(list(self.folder.glob("*.json")))}))
         except OSError:  # a kept answer saves a retry's cost; never worth failing the minutes
             log.warning("an answer of the minutes model could not be kept for a retry", exc_info=True)
             return
         if self._on_saved is not None:
             self._on_saved()
 
-
-def _write(path: Path, text: str) -> None:
-    # hidden while written: neither a reader in this attempt nor the worker storing the folder sees half of it
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)

@@ -108,9 +108,12 @@ def atomic_write(path: Path, text: str) -> None:
     """Readers (the bot, the web page) never see a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:  # a write cut short (a full disk) leaves no hidden file behind
+        Path(tmp).unlink(missing_ok=True)
 
 
 def write_results(meeting: Meeting, result_dir: Path) -> dict[str, Path]:

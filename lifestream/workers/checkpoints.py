@@ -41,10 +41,19 @@ def bring(storage: Storage, job_id: str, folder: Path) -> int:
     return len(found)
 
 
+def _stage_files(folder: Path, stage: str) -> list[tuple[str, Path]]:
+    """The stage's files in the folder, each with its name under the job's checkpoint prefix; not the hidden ones
+    (being written)."""
+    files = folder / stage
+    if not files.is_dir():
+        return []
+    return [(path.relative_to(folder).as_posix(), path) for path in sorted(files.rglob("*"))
+            if path.is_file() and not path.name.startswith(".")]
+
+
 def files_of(folder: Path, stage: str) -> set[str]:
     """The stage's files in the folder, as ``keep_stage`` names them (after ``bring``: the ones stored)."""
-    files = folder / stage
-    return {path.relative_to(folder).as_posix() for path in files.rglob("*") if path.is_file()} if files.is_dir() else set()
+    return {name for name, _ in _stage_files(folder, stage)}
 
 
 def has_costly(folder: Path) -> bool:
@@ -61,11 +70,9 @@ def keep_stage(storage: Storage, job_id: str, folder: Path, stage: str, *, store
     one as they come), the ones in storage already; they are not sent again, and the new ones are added.
     """
     prefix = checkpoint_prefix(job_id)
-    files = folder / stage
     try:
-        for path in sorted(files.rglob("*")) if files.is_dir() else []:
-            name = path.relative_to(folder).as_posix()
-            if path.is_file() and not path.name.startswith(".") and (stored is None or name not in stored):
+        for name, path in _stage_files(folder, stage):
+            if stored is None or name not in stored:
                 with path.open("rb") as fh:
                     storage.put(prefix + name, fh)
                 if stored is not None:
