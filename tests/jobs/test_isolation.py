@@ -7,10 +7,12 @@ itself or sleep in libc when the named stage starts (lifestream.pipeline.isolati
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -179,3 +181,41 @@ def test_the_first_fault_names_the_crash_even_if_dumping_stacks_faults_again():
             "  File \"asr.py\", line 1 in transcribe\n\nFatal Python error: Segmentation fault\n\n")
     assert _first_fault(dump) == -signal.SIGILL
     assert _first_fault("") is None and _first_fault("something else\n") is None
+
+
+_HOLDS_A_CHILD = """
+import sys
+from pathlib import Path
+from lifestream.pipeline.isolation import PipelinePool, PipelineRequest
+from lifestream.settings import Settings
+fast = Settings(data_dir=Path(sys.argv[2]), asr_model="tiny.en", asr_beam_size=1, diarization_backend="none")
+PipelinePool(max_processes=1).run(PipelineRequest(Path(sys.argv[1]), fast))
+"""
+
+
+def test_a_pool_killed_outright_leaves_no_crash_logs_behind(sample_wav, tmp_path, monkeypatch):
+    """A worker killed by the OOM killer cannot remove its children's crash logs; the next pool on the
+    machine removes them, and never those of a pool still alive."""
+    from lifestream.pipeline.isolation.pool import CRASH_LOG_PREFIX
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp), CRASH_ENV: "asr:hang"}
+    worker = subprocess.Popen([sys.executable, "-c", _HOLDS_A_CHILD, str(sample_wav), str(tmp_path / "data")],
+                              env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (logs := list(temp.glob(f"{CRASH_LOG_PREFIX}{worker.pid}-*.crash"))):
+            assert worker.poll() is None and time.monotonic() < deadline, "the pool never started its child"
+            time.sleep(0.2)
+        mine = temp / f"{CRASH_LOG_PREFIX}{os.getpid()}-live.crash"  # a pool alive in this process
+        mine.touch()
+        worker.kill()
+        worker.wait()
+        assert all(log.exists() for log in logs)  # what SIGKILL leaves
+        monkeypatch.setattr(tempfile, "tempdir", str(temp))
+        PipelinePool().close()  # the next worker to start on this machine
+        assert not any(log.exists() for log in logs) and mine.exists()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)  # the fork server and the hung child, if still there

@@ -97,6 +97,38 @@ def _where(stages: tuple[str, ...]) -> str:
     return " in " + (stages[0] if len(stages) == 1 else ", ".join(stages[:-1]) + " or " + stages[-1])
 
 
+CRASH_LOG_PREFIX = "lifestream-pipeline-"
+
+
+def sweep_crash_logs(folder: Path | None = None) -> int:
+    """Remove the crash logs left by pools whose process is gone; returns how many.
+
+    A pool removes its children's logs as it retires them, but not when its
+    own process is killed outright; a worker restarted after each OOM kill
+    would otherwise leave a file per child in the temporary folder, forever.
+    """
+    removed = 0
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{CRASH_LOG_PREFIX}*-*.crash"):
+        owner = path.name[len(CRASH_LOG_PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            try:
+                path.unlink()
+                removed += 1
+            except OSError:
+                pass  # another pool swept it first, or it is not ours to remove
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 class PipelinePool:
     """Child processes that run ``process_recording``; thread-safe, one job per child at a time.
 
@@ -115,11 +147,14 @@ class PipelinePool:
         self._busy = 0
         self._closed = False
         self._cond = threading.Condition()
+        sweep_crash_logs()
 
     # --- children
 
     def _start_child(self) -> _Child:
-        fd, crash_log = tempfile.mkstemp(prefix="lifestream-pipeline-", suffix=".crash")
+        # The parent's pid in the name: a parent killed outright (SIGKILL, the OOM killer) cannot remove
+        # its children's logs, and the next pool on this machine tells them by it (sweep_crash_logs).
+        fd, crash_log = tempfile.mkstemp(prefix=f"{CRASH_LOG_PREFIX}{os.getpid()}-", suffix=".crash")
         os.close(fd)
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(target=child_main, args=(child_end, crash_log), daemon=True,
