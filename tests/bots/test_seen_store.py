@@ -108,19 +108,22 @@ def test_the_tables_own_hash_key_is_used(moto_url):  # noqa: F811
 RACER = """
 import json, sys
 from lifestream.seen.dynamodb import DynamoSeenStore
-url, table, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+url, table, n, backwards = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
 store = DynamoSeenStore(table, endpoint_url=url)
 print("ready", flush=True)
 sys.stdin.readline()  # the go: both racers are imported and connected
-print(json.dumps([k for k in range(n) if store.first_time(f"event:Ev{k}")]))
+# The racers walk the keys from opposite ends: in the same order, whichever started a moment
+# sooner would be first to every key, and the other would win none however much they overlapped.
+keys = range(n - 1, -1, -1) if backwards else range(n)
+print(json.dumps(sorted(k for k in keys if store.first_time(f"event:Ev{k}"))))
 """
 
 
 def _race(url: str, n: int) -> list[list[int]]:
     table = unique("idempotency")
     DynamoSeenStore(table, endpoint_url=url)  # made once, as Terraform does
-    racers = [subprocess.Popen([sys.executable, "-c", RACER, url, table, str(n)], cwd=ROOT,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, url, table, str(n), str(backwards)], cwd=ROOT,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for backwards in range(2)]
     for r in racers:
         assert r.stdout is not None and r.stdout.readline().strip() == "ready"
     for r in racers:  # both go at once (as near as two writes get)
