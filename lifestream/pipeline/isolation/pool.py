@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import os
@@ -119,6 +120,20 @@ def sweep_crash_logs(folder: Path | None = None) -> int:
     return removed
 
 
+# The crash logs of this process's pipeline children alive, whichever pool started them: a pool dropped
+# without being closed leaves its idle children running until the process exits.
+_LIVE_LOGS: set[Path] = set()
+
+
+@atexit.register
+def _remove_crash_logs_at_exit() -> None:
+    # A process that exits without closing its pool (a CLI interrupted, a test) would leave its children's
+    # logs to the next pool's sweep. This runs before multiprocessing's own exit handler (registered
+    # sooner, run later) stops the children; a child still writing keeps its open file, not the name.
+    for path in list(_LIVE_LOGS):
+        path.unlink(missing_ok=True)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -156,6 +171,7 @@ class PipelinePool:
         # its children's logs, and the next pool on this machine tells them by it (sweep_crash_logs).
         fd, crash_log = tempfile.mkstemp(prefix=f"{CRASH_LOG_PREFIX}{os.getpid()}-", suffix=".crash")
         os.close(fd)
+        _LIVE_LOGS.add(Path(crash_log))
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(target=child_main, args=(child_end, crash_log), daemon=True,
                                         name="lifestream-pipeline")
@@ -207,6 +223,7 @@ class PipelinePool:
                 child.process.join(_RETIRE_WAIT_S)
         child.conn.close()
         child.crash_log.unlink(missing_ok=True)
+        _LIVE_LOGS.discard(child.crash_log)
         log.info("pipeline process %s retired after %d job(s)", child.process.pid, child.jobs)
 
     def idle_pids(self) -> list[int]:
