@@ -169,16 +169,17 @@ class PipelinePool:
     def _start_child(self) -> _Child:
         # The parent's pid in the name: a parent killed outright (SIGKILL, the OOM killer) cannot remove
         # its children's logs, and the next pool on this machine tells them by it (sweep_crash_logs).
-        fd, crash_log = tempfile.mkstemp(prefix=f"{CRASH_LOG_PREFIX}{os.getpid()}-", suffix=".crash")
+        fd, name = tempfile.mkstemp(prefix=f"{CRASH_LOG_PREFIX}{os.getpid()}-", suffix=".crash")
         os.close(fd)
-        _LIVE_LOGS.add(Path(crash_log))
+        crash_log = Path(name)
+        _LIVE_LOGS.add(crash_log)
         parent_end, child_end = self._context.Pipe()
-        process = self._context.Process(target=child_main, args=(child_end, crash_log), daemon=True,
+        process = self._context.Process(target=child_main, args=(child_end, name), daemon=True,
                                         name="lifestream-pipeline")
         process.start()
         child_end.close()
         log.info("pipeline process %s started", process.pid)
-        return _Child(process, parent_end, Path(crash_log))
+        return _Child(process, parent_end, crash_log)
 
     def _checkout(self) -> _Child:
         with self._cond:
