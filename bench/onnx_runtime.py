@@ -1,10 +1,14 @@
-"""The diarizer's CPU with CAM++ on ONNX Runtime (the default) against CAM++ on torch, in one process.
+"""The diarizer's CPU with one of its networks on ONNX Runtime (the default) against the same network on torch,
+in one process.
 
-    .venv/bin/python bench/campplus_runtime.py [--rounds 3] [--long-minutes 6] [--memory-minutes 20]
+    .venv/bin/python bench/onnx_runtime.py [--network segmentation|campplus] [--rounds 3] [--long-minutes 6]
+                                           [--memory-minutes 20]
 
-One LocalDiarizer (one torch thread, as in production); its embedding model
-is switched between the ONNX Runtime session and the torch modules it was
-exported from, round by round, so load from other work falls on both alike.
+One LocalDiarizer (one torch thread, as in production); the network named by
+--network (the speech segmentation, or CAM++) is switched between its ONNX
+Runtime session and the torch modules it was exported from, round by round,
+so load from other work falls on both alike; the other network stays on ONNX
+Runtime.
 Inputs: the sample and the trn/dev clips of pyannote.audio's sdist (30 s
 each), and the dev clips with the sample repeated to --long-minutes. Prints
 CPU seconds per audio second (``time.process_time``), wall seconds, and
@@ -44,14 +48,26 @@ def _inputs(long_minutes: float) -> dict[str, list[np.ndarray]]:
     return out
 
 
-def _peak_rss(runtime: str, minutes: float, out: mp.Queue) -> None:
+def _use(diarizer, network: str, session) -> None:
+    """Run ``network`` on ``session`` (None: on torch)."""
+    if network == "campplus":
+        diarizer.embedding._session = session
+    else:
+        diarizer.segmentation._session, diarizer.segmentation._session_tried = session, True
+
+
+def _session(diarizer, network: str):
+    return diarizer.embedding._session if network == "campplus" else diarizer.segmentation._onnx()
+
+
+def _peak_rss(network: str, runtime: str, minutes: float, out: mp.Queue) -> None:
     from lifestream.pipeline.diarization.local import LocalDiarizer
     from lifestream.threads import cap_threads
 
     cap_threads()
     diarizer = LocalDiarizer()
     if runtime == "torch":
-        diarizer.embedding._session = None
+        _use(diarizer, network, None)
     (audio,) = _inputs(minutes)[f"long-4, {minutes:g} min"]
     found = diarizer.diarize(audio)
     out.put((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, len(found.labels)))
@@ -59,6 +75,7 @@ def _peak_rss(runtime: str, minutes: float, out: mp.Queue) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--network", choices=("segmentation", "campplus"), default="segmentation")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--long-minutes", type=float, default=6.0)
     parser.add_argument("--memory-minutes", type=float, default=0.0, help="peak RSS on long-4 this long (0: skip)")
@@ -67,11 +84,11 @@ def main() -> None:
         ctx = mp.get_context("spawn")
         for runtime in ("torch", "onnxruntime"):
             queue: mp.Queue = ctx.Queue()
-            child = ctx.Process(target=_peak_rss, args=(runtime, args.memory_minutes, queue))
+            child = ctx.Process(target=_peak_rss, args=(args.network, runtime, args.memory_minutes, queue))
             child.start()
             rss, speakers = queue.get()
             child.join()
-            print(f"long-4, {args.memory_minutes:g} min, {runtime}: peak RSS {rss:.0f} MB, {speakers} speakers",
+            print(f"long-4, {args.memory_minutes:g} min, {args.network} on {runtime}: peak RSS {rss:.0f} MB, {speakers} speakers",
                   flush=True)
         if args.rounds == 0:
             return
@@ -81,13 +98,14 @@ def main() -> None:
 
     cap_threads()
     diarizer = LocalDiarizer()
-    session = diarizer.embedding._session
+    diarizer.load_models()
+    session = _session(diarizer, args.network)
     if session is None:
-        sys.exit("CAM++ did not load on ONNX Runtime here (see the warning above): nothing to compare")
+        sys.exit(f"{args.network} did not load on ONNX Runtime here (see the warning above): nothing to compare")
     runtimes = {"torch": None, "onnxruntime": session}
     inputs = _inputs(args.long_minutes)
     diarizer.diarize(inputs["30 s inputs"][0])  # warm both: first calls allocate
-    diarizer.embedding._session = None
+    _use(diarizer, args.network, None)
     diarizer.diarize(inputs["30 s inputs"][0])
 
     cpu: dict[tuple[str, str], list[float]] = {}
@@ -97,7 +115,7 @@ def main() -> None:
         for name, audios in inputs.items():
             seconds = sum(len(a) for a in audios) / real_clips.RATE
             for runtime, value in runtimes.items():
-                diarizer.embedding._session = value
+                _use(diarizer, args.network, value)
                 c, w = time.process_time(), time.perf_counter()
                 found = [diarizer.diarize(a) for a in audios]
                 cpu.setdefault((name, runtime), []).append((time.process_time() - c) / seconds)
@@ -107,7 +125,7 @@ def main() -> None:
                 print(f"round {round_ + 1} {name:<18} {runtime:<12} CPU s per audio s "
                       f"{cpu[(name, runtime)][-1]:.4f}  wall {wall[(name, runtime)][-1]:.1f} s", flush=True)
 
-    print("\n| input | torch: CPU s per audio s (median) | onnxruntime | ratio | same turns |")
+    print(f"\n{args.network}:\n| input | torch: CPU s per audio s (median) | onnxruntime | ratio | same turns |")
     print("|---|---|---|---|---|")
     for name in inputs:
         t, o = (float(np.median(cpu[(name, r)])) for r in runtimes)
