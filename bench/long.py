@@ -32,10 +32,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # see bench/pipeline.py: bench/queue.py must not shadow the standard library's
+
+from lifestream.threads import cap_threads  # noqa: E402
+
+cap_threads()  # before numpy, here and in each spawned child (which imports this module first): see bench/diarization.py
+
+import numpy as np  # noqa: E402
 
 from bench.pipeline import _measure_bare, _measure_pipeline  # noqa: E402
 from tests.support import real_clips  # noqa: E402

@@ -27,10 +27,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # bench/queue.py must not shadow the standard library's queue
+
+from lifestream.threads import cap_threads  # noqa: E402
+
+cap_threads()  # before numpy (and in every spawned child, which imports this module first): see bench/diarization.py
+
+import numpy as np  # noqa: E402
 
 from tests.support import real_clips  # noqa: E402
 
@@ -62,9 +66,7 @@ def _session(diarizer, network: str):
 
 def _peak_rss(network: str, runtime: str, minutes: float, out: mp.Queue) -> None:
     from lifestream.pipeline.diarization.local import LocalDiarizer
-    from lifestream.threads import cap_threads
 
-    cap_threads()
     diarizer = LocalDiarizer()
     if runtime == "torch":
         _use(diarizer, network, None)
@@ -94,9 +96,7 @@ def main() -> None:
             return
 
     from lifestream.pipeline.diarization.local import LocalDiarizer
-    from lifestream.threads import cap_threads
 
-    cap_threads()
     diarizer = LocalDiarizer()
     diarizer.load_models()
     session = _session(diarizer, args.network)
