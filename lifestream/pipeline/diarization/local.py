@@ -92,7 +92,7 @@ class LocalDiarizer:
         self.frame_step = self.segmentation.frame_step
         self.step_samples = round(STEP_FRAMES * self.frame_step * SAMPLE_RATE)
         # fbank frame -> the segmentation frame it falls in, the same for every chunk
-        n_fbank = features.fbank(np.zeros(self.segmentation.chunk_samples, np.float32)).shape[0]
+        n_fbank = features.frame_count(self.segmentation.chunk_samples)
         seg_centres = np.arange(self.segmentation.frames_per_chunk) * self.frame_step + self.segmentation.frame_duration / 2
         self._fbank_to_seg = np.clip(
             np.rint((features.frame_centres(n_fbank) - seg_centres[0]) / self.frame_step).astype(int),
