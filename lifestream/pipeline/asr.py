@@ -40,6 +40,12 @@ CUT_SEARCH_SAMPLES = 30 * SAMPLE_RATE
 MIN_EVEN_WINDOW_SECONDS = 60
 # An even window's cut is sought this close to its even share (pauses come every few seconds in speech).
 EVEN_CUT_SEARCH_SAMPLES = 20 * SAMPLE_RATE
+# Whisper may end a window with a sentence nobody said, in improbable words, after the last speech ("Wir sind
+# jetzt auf der anderen Seite." in the trailing silence after a German meeting's closing question).
+# Such a line answers the question before it and takes it out of the open ones. faster-whisper (openai-whisper's
+# option) drops a segment of anomalous words (mostly under 0.15 probable, or implausibly short or long) with this
+# much silence on either side; real speech that improbable after a 2 s pause is rarer than the made-up line.
+HALLUCINATION_SILENCE_SECONDS = 2.0
 
 
 @dataclass
@@ -170,6 +176,7 @@ def transcribe(
             # in a synthetic voice reads as English 0.34, German 0.27), the next windows decide, up to two
             # minutes; a meeting read in the wrong language is transcribed as a translation and minuted as nonsense.
             language_detection_segments=4,
+            hallucination_silence_threshold=HALLUCINATION_SILENCE_SECONDS,
         )
         for seg in segments_iter:
             words = glue_split_words([

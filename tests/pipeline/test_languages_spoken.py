@@ -21,6 +21,8 @@ def _through_the_pipeline(tmp_path: Path, lines, voices):
     wav, spans = speak_timed(lines, tmp_path / "meeting.wav", voices=voices)
     meeting = process_recording(wav, settings=Settings(data_dir=tmp_path / "data"), reference_date=REFERENCE)
     assert meeting.transcript is not None and meeting.minutes is not None
+    # Shown when a test fails: what recognition and diarization made of it on that machine.
+    print(*(f"{s.start:6.2f} {s.speaker} {s.text}" for s in meeting.transcript.segments), sep="\n")
     return meeting, spans
 
 
