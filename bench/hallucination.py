@@ -84,7 +84,7 @@ def main() -> None:
 
 def _with_library_filter(asr) -> None:
     """Our filter off, and every model.transcribe call given hallucination_silence_threshold=asr.LIBRARY_SILENCE."""
-    asr.IMPROBABLE_SEGMENT = 0.0
+    asr.IMPROBABLE_SEGMENT, asr.LIBRARY_SILENCE = 0.0, None
     load = asr.load_model
 
     def load_model(*args, **kwargs):
