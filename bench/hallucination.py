@@ -48,7 +48,6 @@ def main() -> None:
         variants = {"off": None, "library": 2.0}
         _with_library_filter(asr)
     asr.transcribe(inputs[0], settings.asr_model, settings.model_dir)  # load the model outside the timings
-    cpu = dict.fromkeys(variants, 0.0)
     per_input: dict[str, list[float]] = {name: [0.0] * len(inputs) for name in variants}
     lines: dict[str, list[list[str]]] = {name: [] for name in variants}
     for round_ in range(args.rounds):
@@ -60,12 +59,12 @@ def main() -> None:
                     asr.IMPROBABLE_SEGMENT = threshold
                 started = time.process_time()
                 result = asr.transcribe(audio, settings.asr_model, settings.model_dir)
-                cpu[name] += time.process_time() - started
                 per_input[name][n] += time.process_time() - started
                 if round_ == 0:
                     lines[name].append([f"{s.start:7.2f} {s.text}" for s in result.segments])
             print(f"input {n + 1}/{len(inputs)} done", file=sys.stderr, flush=True)
     print(f"{len(inputs)} inputs, {seconds / 60:.1f} min of audio, {args.rounds} round(s)\n")
+    cpu = {name: sum(times) for name, times in per_input.items()}
     print(f"{'filter':<10} {'CPU s':>8} {'CPU RTF':>8} {'segments':>9} {'words':>7}")
     for name in variants:
         found = [line for clip in lines[name] for line in clip]
