@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # Speech is recognised in windows of about this many seconds, each cut at a pause (memory stays flat
     # with length); a fanned-out recording's segments are the same windows, so both paths give the same words.
     asr_window_seconds: float = Field(default=300.0, ge=30)
+    # Off: a stretch that greedy decoding reads badly is not re-read by sampling (asr.FALLBACK_TEMPERATURES), so
+    # the same recording always gives the same words, and an unreadable room costs one pass, not six.
+    asr_temperature_fallback: bool = True
 
     # --- diarization
     diarization_backend: Literal["senko", "pyannote", "none"] = "senko"

@@ -49,6 +49,12 @@ EVEN_CUT_SEARCH_SAMPLES = 20 * SAMPLE_RATE
 # lowest real line has 0.29. faster-whisper's hallucination_silence_threshold re-decodes instead, and on that
 # room took 229 CPU s for 30 s of audio against 43.
 IMPROBABLE_SEGMENT = 0.15
+# Where greedy decoding of a 30 s stretch looks like a loop or nonsense, Whisper decodes it again by sampling at
+# rising temperatures (faster-whisper's default). CTranslate2's sampler is seeded once per worker thread and cannot
+# be reseeded, so such a stretch reads differently on every run: a retried job, or a fanned-out segment against
+# the same window done in one piece, gets other words there. Without the fallback the words are the same each
+# time (the greedy reading is kept), and a room Whisper cannot read costs one pass instead of up to six.
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
 @dataclass
@@ -157,9 +163,10 @@ def transcribe(
     on_progress: Callable[[float], None] | None = None,
     window_seconds: float = WINDOW_SAMPLES / SAMPLE_RATE,
     fleet: int = 0,
+    temperature_fallback: bool = True,
 ) -> AsrResult:
     """``audio``: 16 kHz float32 samples in [-1, 1], in memory or memory-mapped (only a window is copied);
-    its windows are ``plan_windows``'."""
+    its windows are ``plan_windows``'. Without ``temperature_fallback`` the same audio gives the same words."""
     model, path = load_model(model_name, model_dir, compute_type, cpu_threads)
     total = max(len(audio), 1)
     segments: list[Segment] = []
@@ -170,6 +177,7 @@ def transcribe(
             np.array(audio[start:end], dtype=np.float32),
             language=language or (detected[0] if detected else None),
             beam_size=beam_size,
+            temperature=FALLBACK_TEMPERATURES if temperature_fallback else 0.0,
             vad_filter=True,
             word_timestamps=True,
             # Without this, one misheard segment conditions the next ones and

@@ -72,7 +72,8 @@ def _asr_shape(s: Shaping) -> dict[str, Any]:
     return {"model": c.asr_model, "language": c.asr_language, "beam": c.asr_beam_size, "compute": c.asr_compute_type,
             "window": c.asr_window_seconds,
             # the windows are evened for a fleet (asr.plan_windows); absent without one, as before it existed
-            **({"fleet": c.fanout_workers} if c.fanout_workers else {})}
+            **({"fleet": c.fanout_workers} if c.fanout_workers else {}),
+            **({} if c.asr_temperature_fallback else {"fallback": False})}
 
 
 def _encode_asr(value: AsrResult, result_dir: Path, files: Path) -> Any:

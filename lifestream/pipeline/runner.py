@@ -190,6 +190,7 @@ def process_recording(
                     language=settings.asr_language, beam_size=settings.asr_beam_size,
                     compute_type=settings.asr_compute_type, cpu_threads=threads, on_progress=stages.progress("asr"),
                     window_seconds=settings.asr_window_seconds, fleet=settings.fanout_workers,
+                    temperature_fallback=settings.asr_temperature_fallback,
                 )
             if settings.diarization_backend != "none":
                 if joined is not None:

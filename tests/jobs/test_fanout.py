@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import jiwer
 import numpy as np
 import pytest
 import soundfile as sf
@@ -157,16 +156,15 @@ def test_segments_evened_for_a_fleet_are_the_sequential_windows_too(tmp_path, fi
     # to 81 s: one full round and one a third full)
     audio = sf.read(five_minutes, dtype="float32")[0]
     assert len(asr.plan_windows(audio, 100, 3)) == 6 and len(asr.plan_windows(audio, 100, 0)) == 4
+    # Without the temperature fallback, the same windows give the same words: with it, two of these windows are
+    # read again by sampling, and CTranslate2's sampler cannot be seeded per window (asr.FALLBACK_TEMPERATURES), so
+    # two runs in one process differed by 3-6% WER there.
     fanned_run, sequential_run = _fanned_and_sequential(tmp_path, five_minutes, 90.0, fanout_workers=3,
-                                                        asr_window_seconds=100)
+                                                        asr_window_seconds=100, asr_temperature_fallback=False)
     fanned, sequential = fanned_run.meeting, sequential_run.meeting
     assert "extract" not in fanned.timings
     words = [_words(fanned), _words(sequential)]
-    # The same windows, but not always word for word: where far-field speech decodes badly, faster-whisper
-    # falls back to sampling at a higher temperature, and CTranslate2's generator is per thread and unseeded.
-    # These five minutes transcribed twice the same way in one process (tiny.en, beam 1) differed by 1.1%
-    # and 3.8% WER; one 30 s window by a third of its words.
-    assert len(words[1]) > 300 and jiwer.wer(*(" ".join(w).lower() for w in words)) <= 0.06
+    assert len(words[1]) > 300 and words[0] == words[1]
     # the diarization is the sequential one (who is named in the transcript follows the words)
     assert len({t.speaker for t in fanned.turns}) == len({t.speaker for t in sequential.turns}) >= 3
 

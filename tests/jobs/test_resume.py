@@ -137,6 +137,8 @@ def test_a_checkpoint_counts_only_for_its_recording_and_settings(tmp_path):
     assert checkpoints(base.model_copy(update={"asr_model": "small"})).load(ASR) is None
     assert checkpoints(base.model_copy(update={"asr_language": "de"})).load(ASR) is None
     assert checkpoints(base.model_copy(update={"asr_language": "de"})).load(DIARIZATION) is not None
+    # Words read without the temperature fallback are another reading of the same audio.
+    assert checkpoints(base.model_copy(update={"asr_temperature_fallback": False})).load(ASR) is None
     # Speaker bounds shape diarization only.
     assert checkpoints(count=SpeakerCount(exact=3)).load(DIARIZATION) is None
     assert checkpoints(count=SpeakerCount(exact=3)).load(ASR) == transcript
