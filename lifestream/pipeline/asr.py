@@ -18,7 +18,7 @@ import math
 import re
 import statistics
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -55,6 +55,10 @@ IMPROBABLE_SEGMENT = 0.15
 # the same window done in one piece, gets other words there. Without the fallback the words are the same each
 # time (the greedy reading is kept), and a room Whisper cannot read costs one pass instead of up to six.
 FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+# When the first 30 s of speech leave the language in doubt (top guess under 0.5: "Hallo zusammen" in a synthetic
+# voice reads as English 0.34, German 0.27), the next ones decide, up to two minutes; a meeting read in the wrong
+# language is transcribed as a translation and minuted as nonsense.
+LANGUAGE_DETECTION_SEGMENTS = 4
 
 
 @dataclass
@@ -183,10 +187,7 @@ def transcribe(
             # Without this, one misheard segment conditions the next ones and
             # hallucinations snowball on long meetings.
             condition_on_previous_text=False,
-            # When the first 30 s of speech leave the language in doubt (top guess under 0.5: "Hallo zusammen"
-            # in a synthetic voice reads as English 0.34, German 0.27), the next windows decide, up to two
-            # minutes; a meeting read in the wrong language is transcribed as a translation and minuted as nonsense.
-            language_detection_segments=4,
+            language_detection_segments=LANGUAGE_DETECTION_SEGMENTS,
         )
         for seg in segments_iter:
             words = glue_split_words([
@@ -206,6 +207,28 @@ def transcribe(
     language_found, probability = detected or (language or "", 0.0)
     return AsrResult(language=language_found, language_probability=round(probability, 4), segments=segments,
                      model_path=path)
+
+
+def detect_language(windows: Iterable[np.ndarray], model_name: str, model_dir: Path, *,
+                    compute_type: str = "int8", cpu_threads: int = 2) -> tuple[str, float] | None:
+    """The language ``transcribe`` settles on for a recording in these windows (``plan_windows``'): Whisper's
+    guess over the speech of the first window with any (faster-whisper's VAD, as ``transcribe`` hears it), and its
+    probability; None when no window has speech. A window after the first with speech is never read."""
+    model, _ = load_model(model_name, model_dir, compute_type, cpu_threads)
+    if not model.model.is_multilingual:
+        return "en", 1.0
+    from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+    for window in windows:
+        audio = np.asarray(window, dtype=np.float32)
+        speech = get_speech_timestamps(audio, VadOptions())
+        if speech:
+            chunks, _ = collect_chunks(audio, speech)
+            language, probability, _ = model.detect_language(
+                features=model.feature_extractor(np.concatenate(chunks)),
+                language_detection_segments=LANGUAGE_DETECTION_SEGMENTS)
+            return language, probability
+    return None
 
 
 _BOUND = re.compile(r"^['’-]\w")  # "'hui" of "aujourd'hui", "-ce" of "est-ce", "'on" of "qu'on"

@@ -30,7 +30,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,6 +74,12 @@ class Span:
 class Plan:
     total_samples: int
     spans: tuple[Span, ...]
+    # The language the sequential path would settle on (asr.detect_language), found once when the plan is made:
+    # every segment is transcribed in it, as every window of the sequential path is. A segment left to detect
+    # its own could be read in another language (a stretch of English loanwords, a noisy room) and come out
+    # as a translation. None: the settings name the language, or no segment has speech.
+    language: str | None = None
+    language_probability: float = 0.0
 
     @property
     def duration(self) -> float:
@@ -81,7 +87,8 @@ class Plan:
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "total_samples": self.total_samples,
-                           "spans": [[s.start, s.end, s.audio_end] for s in self.spans]})
+                           "spans": [[s.start, s.end, s.audio_end] for s in self.spans],
+                           "language": self.language, "language_probability": self.language_probability})
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
@@ -89,7 +96,18 @@ class Plan:
         if data.get("format") != FORMAT:
             raise ValueError(f"a fan-out plan of format {data.get('format')}, not {FORMAT}")
         return cls(total_samples=int(data["total_samples"]),
-                   spans=tuple(Span(i, int(a), int(b), int(c)) for i, (a, b, c) in enumerate(data["spans"])))
+                   spans=tuple(Span(i, int(a), int(b), int(c)) for i, (a, b, c) in enumerate(data["spans"])),
+                   # absent from a plan stored before the language was part of it: its segments detect their own
+                   language=data.get("language"), language_probability=float(data.get("language_probability", 0)))
+
+    def with_language(self, found: tuple[str, float] | None) -> Plan:
+        return replace(self, language=found[0], language_probability=round(found[1], 4)) if found else self
+
+    def segment_settings(self, settings: Settings) -> Settings:
+        """The settings a segment is transcribed with: in the plan's language unless the settings name one."""
+        if settings.asr_language or not self.language:
+            return settings
+        return settings.model_copy(update={"asr_language": self.language})
 
 
 def make_plan(audio: np.ndarray, segment_seconds: float, workers: int = 0) -> Plan:
@@ -100,6 +118,14 @@ def make_plan(audio: np.ndarray, segment_seconds: float, workers: int = 0) -> Pl
     spans = asr.plan_windows(audio, segment_seconds, workers)
     return Plan(total_samples=total, spans=tuple(Span(i, start, end, min(total, end + CONTEXT_SAMPLES))
                                                   for i, (start, end) in enumerate(spans)))
+
+
+def detect_plan_language(pieces: Sequence[Path], spans: Sequence[Span], settings: Settings) -> tuple[str, float] | None:
+    """The language the sequential path would settle on, from the segments' pieces (``write_pieces``) in order:
+    each piece is its window, plus context that the sequential window does not hear."""
+    windows = (np.load(path, mmap_mode="r")[:span.end - span.start] for path, span in zip(pieces, spans, strict=True))
+    return asr.detect_language(windows, settings.asr_model, settings.model_dir, compute_type=settings.asr_compute_type,
+                               cpu_threads=settings.cpu_threads)
 
 
 def piece_name(index: int) -> str:
@@ -215,15 +241,17 @@ def chunk_range(span: Span, total_samples: int, step_samples: int, num_chunks: i
     return range(min(first, last), last)
 
 
-def join_asr(results: Sequence[SegmentResult]) -> asr.AsrResult:
-    """Every segment's words in order, numbered afresh; the language of the first segment with speech."""
+def join_asr(results: Sequence[SegmentResult], plan: Plan | None = None) -> asr.AsrResult:
+    """Every segment's words in order, numbered afresh; the plan's language, else the first segment's with speech."""
     ordered = sorted(results, key=lambda r: r.index)
     spoken = next((r for r in ordered if r.segments), ordered[0] if ordered else None)
     segments = [s.model_copy(update={"id": i})
                 for i, s in enumerate(s for r in ordered for s in r.segments)]
-    return asr.AsrResult(language=spoken.language if spoken else "",
-                         language_probability=spoken.language_probability if spoken else 0.0,
-                         segments=segments, model_path=spoken.model_path if spoken else "")
+    language, probability = (spoken.language, spoken.language_probability) if spoken else ("", 0.0)
+    if plan is not None and plan.language and spoken is not None and spoken.language == plan.language:
+        probability = plan.language_probability  # the segments were told the language: Whisper's own guess
+    return asr.AsrResult(language=language, language_probability=probability, segments=segments,
+                         model_path=spoken.model_path if spoken else "")
 
 
 def join_diarization(results: Sequence[SegmentResult], count: SpeakerCount, settings: Settings) -> Diarization:

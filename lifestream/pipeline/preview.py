@@ -42,7 +42,7 @@ def preview_meeting(folder: Path, *, settings: Settings, count: SpeakerCount, me
     results = done_from_start(folder, plan)
     if not results:
         return None
-    heard = fanout.join_asr(results)
+    heard = fanout.join_asr(results, plan)
     if not heard.segments:
         return None
     covered = covered_seconds(plan, len(results))

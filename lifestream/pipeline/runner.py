@@ -310,16 +310,18 @@ def _scenes(stages: _Stages, checkpoints: Checkpoints | None, path: Path, settin
 class _Joined:
     """ASR and diarization of a fanned-out recording, as the join of its segments' results."""
 
+    plan: fanout.Plan
     results: list[fanout.SegmentResult]
     count: diarization.SpeakerCount
     settings: Settings  # the diarizer's threads and model folder: the segments' workers embedded with the same one
 
     def asr(self) -> asr.AsrResult:
-        return fanout.join_asr(self.results)
+        return fanout.join_asr(self.results, self.plan)
 
     def diarization(self) -> diarization.Diarization:
         return fanout.join_diarization(self.results, self.count, self.settings)
 
 
 def _fanned_out(folder: Path, count: diarization.SpeakerCount, settings: Settings) -> _Joined:
-    return _Joined(fanout.load_results(folder, fanout.load_plan(folder)), count, settings)
+    plan = fanout.load_plan(folder)
+    return _Joined(plan, fanout.load_results(folder, plan), count, settings)

@@ -43,7 +43,13 @@ from lifestream.pipeline.fanout import (
     piece_name,
     write_pieces,
 )
-from lifestream.pipeline.isolation import PipelineRequest, PreviewRequest, ScenesRequest, SegmentRequest
+from lifestream.pipeline.isolation import (
+    LanguageRequest,
+    PipelineRequest,
+    PreviewRequest,
+    ScenesRequest,
+    SegmentRequest,
+)
 from lifestream.pipeline.preview import covered_seconds
 from lifestream.pipeline.probe import MediaInfo
 from lifestream.pipeline.runner import StageEvent
@@ -187,7 +193,7 @@ def work_segment(services: Services, job: Job, plan: Plan, span: Span, owner: st
                 on_fraction(event.fraction)
 
         run = services.pipelines.run_segment(
-            SegmentRequest(piece, span, plan.total_samples, settings, Path(scratch) / "out"),
+            SegmentRequest(piece, span, plan.total_samples, plan.segment_settings(settings), Path(scratch) / "out"),
             on_event=on_event, check=check, time_limit=policy.pipeline_time_limit_s(span.seconds, settings))
         for path in run.files:  # the embeddings first, the words (which mark it whole) last
             with path.open("rb") as fh:
@@ -228,16 +234,21 @@ def _make_plan(services: Services, job: Job, media: MediaInfo, scratch: Path, se
     wav = extract.extract_audio(media, scratch / "audio.wav", max_seconds=settings.max_duration)
     audio = extract.load_wav(wav)
     plan = make_plan(audio, settings.asr_window_seconds, settings.fanout_workers)
-    pieces = scratch / "pieces"
-    for path in write_pieces(audio, plan, pieces):
+    pieces = write_pieces(audio, plan, scratch / "pieces")
+    del audio
+    wav.unlink()
+    if not settings.asr_language:
+        plan = plan.with_language(services.pipelines.run_language(
+            LanguageRequest(tuple(pieces), plan.spans, settings),
+            time_limit=policy.pipeline_time_limit_s(plan.spans[0].seconds, settings)))
+    for path in pieces:
         with path.open("rb") as fh:
             services.storage.put(_key(job.id, "audio", path.name), fh)
         path.unlink()
-    del audio
-    wav.unlink()
     services.storage.put(_key(job.id, PLAN_FILE), io.BytesIO(plan.to_json().encode()), content_type="application/json")
-    log.info("job %s: %.0f s of audio fanned out in %d segments (planned and stored in %.1f s)", job.id,
-             plan.duration, len(plan.spans), time.perf_counter() - started)
+    log.info("job %s: %.0f s of audio fanned out in %d segments, language %s (planned and stored in %.1f s)",
+             job.id, plan.duration, len(plan.spans), plan.language or settings.asr_language or "per segment",
+             time.perf_counter() - started)
     return plan
 
 

@@ -94,8 +94,8 @@ def long_meeting(tmp_path_factory) -> Path:
 
 
 def _settings(data_dir: Path, **changes) -> Settings:
-    return Settings(data_dir=data_dir, asr_model="tiny.en", asr_beam_size=1, llm_enabled=False,
-                    guess_speaker_names=False, **{"asr_window_seconds": 60, **changes})
+    return Settings(data_dir=data_dir, **{"asr_model": "tiny.en", "asr_beam_size": 1, "llm_enabled": False,
+                                          "guess_speaker_names": False, "asr_window_seconds": 60, **changes})
 
 
 @dataclass
@@ -167,6 +167,50 @@ def test_segments_evened_for_a_fleet_are_the_sequential_windows_too(tmp_path, fi
     assert len(words[1]) > 300 and words[0] == words[1]
     # the diarization is the sequential one (who is named in the transcript follows the words)
     assert len({t.speaker for t in fanned.turns}) == len({t.speaker for t in sequential.turns}) >= 3
+
+
+def _sixteen_khz(wav: Path) -> np.ndarray:
+    import scipy.signal
+
+    audio, rate = sf.read(wav, dtype="float32")
+    return scipy.signal.resample_poly(audio, RATE, rate).astype(np.float32)
+
+
+def test_every_segment_is_read_in_the_language_found_at_the_start(tmp_path):
+    """A German meeting that ends in English: the sequential path reads every window in the language its first
+    one settled on (German), so every segment must be read in it too, not in the language its own audio suggests."""
+    from lifestream.samples import sample_file
+    from tests.support.languages import MEETINGS
+    from tests.support.media import speak_timed
+
+    spec = MEETINGS["de"]
+    german = _sixteen_khz(speak_timed(spec.lines, tmp_path / "de.wav", voices=spec.voices)[0])
+    english = sf.read(sample_file("sample.wav"), dtype="float32")[0]
+    recording = tmp_path / "de-then-en.wav"
+    audio = np.concatenate([german, german, *[english] * 4])
+    sf.write(recording, audio, RATE)
+    assert any(span.start >= 2 * len(german) for span in make_plan(audio, 60).spans)  # a segment English alone
+    fanned_run, sequential_run = _fanned_and_sequential(tmp_path, recording, 90.0, asr_model="base",
+                                                        asr_beam_size=1, asr_temperature_fallback=False,
+                                                        diarization_backend="none")
+    fanned, sequential = fanned_run.meeting, sequential_run.meeting
+    assert "extract" not in fanned.timings and "extract" in sequential.timings
+    assert fanned.language == sequential.language == "de"
+    assert fanned.transcript and sequential.transcript
+    assert fanned.transcript.language_probability == sequential.transcript.language_probability < 1
+    assert _words(fanned) == _words(sequential)
+
+
+def test_a_plan_keeps_its_language_and_a_language_set_by_the_settings_wins(tmp_path):
+    plan = Plan(total_samples=3 * RATE, spans=(Span(0, 0, 3 * RATE, 3 * RATE),))
+    found = Plan.from_json(plan.with_language(("de", 0.912345)).to_json())
+    assert (found.language, found.language_probability) == ("de", 0.9123)
+    assert found.segment_settings(Settings(data_dir=tmp_path)).asr_language == "de"
+    assert found.segment_settings(Settings(data_dir=tmp_path, asr_language="fr")).asr_language == "fr"
+    # stored before plans had a language (an attempt in flight across an upgrade): its segments detect their own
+    older = Plan.from_json('{"format": 1, "total_samples": 48000, "spans": [[0, 48000, 48000]]}')
+    assert older.language is None and older.segment_settings(Settings(data_dir=tmp_path)).asr_language is None
+    assert plan.with_language(None) == plan  # no speech anywhere: nothing to tell the segments
 
 
 def _segments_by(worker_log: str) -> set[int]:

@@ -55,6 +55,7 @@ from lifestream.pipeline.isolation.pool import PipelinePool, process_isolated
 from lifestream.pipeline.isolation.request import (
     CRASH_ENV,
     IndexScope,
+    LanguageRequest,
     PipelineCrashed,
     PipelineFailure,
     PipelineRequest,
@@ -66,5 +67,5 @@ from lifestream.pipeline.isolation.request import (
     SegmentRun,
 )
 
-__all__ = ["CRASH_ENV", "IndexScope", "PipelineCrashed", "PipelineFailure", "PipelinePool", "PipelineRequest",
+__all__ = ["CRASH_ENV", "IndexScope", "LanguageRequest", "PipelineCrashed", "PipelineFailure", "PipelinePool", "PipelineRequest",
            "PipelineRun", "PipelineTimedOut", "PreviewRequest", "ScenesRequest", "SegmentRequest", "SegmentRun", "process_isolated"]

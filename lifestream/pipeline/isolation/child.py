@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lifestream.pipeline.isolation.request import (
+    LanguageRequest,
     PipelineFailure,
     PipelineRequest,
     PreviewRequest,
@@ -111,10 +112,14 @@ def _segment(request: SegmentRequest, on_event: EventCallback) -> tuple[tuple[Pa
     return tuple(result.save(request.out_dir)), result.seconds
 
 
-def _process(request: PipelineRequest | SegmentRequest | ScenesRequest | PreviewRequest,
+def _process(request: PipelineRequest | SegmentRequest | ScenesRequest | PreviewRequest | LanguageRequest,
              on_event: EventCallback) -> Any:
     if isinstance(request, SegmentRequest):
         return _segment(request, on_event)
+    if isinstance(request, LanguageRequest):
+        from lifestream.pipeline.fanout import detect_plan_language
+
+        return detect_plan_language(request.pieces, request.spans, request.settings)
     if isinstance(request, PreviewRequest):
         from lifestream.pipeline.diarization import SpeakerCount
         from lifestream.pipeline.preview import preview_meeting

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from lifestream.errors import LifeStreamError
 from lifestream.pipeline.isolation.child import child_main
 from lifestream.pipeline.isolation.request import (
+    LanguageRequest,
     PipelineCrashed,
     PipelineRequest,
     PipelineRun,
@@ -273,7 +274,13 @@ class PipelinePool:
         preview, _, _, _ = self._run(request, None, check, time_limit)
         return preview
 
-    def _run(self, request: PipelineRequest | SegmentRequest | ScenesRequest | PreviewRequest,
+    def run_language(self, request: LanguageRequest, *, check: Callable[[], None] | None = None,
+                     time_limit: float | None = None) -> tuple[str, float] | None:
+        """The language of a recording about to be fanned out, in a child (where the ASR model lives)."""
+        found, _, _, _ = self._run(request, None, check, time_limit)
+        return found
+
+    def _run(self, request: PipelineRequest | SegmentRequest | ScenesRequest | PreviewRequest | LanguageRequest,
              on_event: EventCallback | None,
              check: Callable[[], None] | None, time_limit: float | None) -> tuple[Any, float, int | None, int]:
         crash = crash_spec()

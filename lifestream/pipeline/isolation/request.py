@@ -109,6 +109,16 @@ class ScenesRequest:
 
 
 @dataclass(frozen=True)
+class LanguageRequest:
+    """The language of a recording about to be fanned out (``lifestream.pipeline.fanout.detect_plan_language``),
+    from its segments' pieces, in the plan's order."""
+
+    pieces: tuple[Path, ...]
+    spans: tuple[Span, ...]
+    settings: Settings
+
+
+@dataclass(frozen=True)
 class PreviewRequest:
     """Early minutes of a fanned-out recording (``lifestream.pipeline.preview``): the plan and the results of
     the segments done from the start, in ``folder``."""
