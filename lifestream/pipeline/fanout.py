@@ -248,8 +248,8 @@ def join_asr(results: Sequence[SegmentResult], plan: Plan | None = None) -> asr.
     segments = [s.model_copy(update={"id": i})
                 for i, s in enumerate(s for r in ordered for s in r.segments)]
     language, probability = (spoken.language, spoken.language_probability) if spoken else ("", 0.0)
-    if plan is not None and plan.language and spoken is not None and spoken.language == plan.language:
-        probability = plan.language_probability  # the segments were told the language: Whisper's own guess
+    if plan is not None and plan.language:  # the segments were told it: the probability is Whisper's own guess
+        language, probability = plan.language, plan.language_probability
     return asr.AsrResult(language=language, language_probability=probability, segments=segments,
                          model_path=spoken.model_path if spoken else "")
 

@@ -169,22 +169,15 @@ def test_segments_evened_for_a_fleet_are_the_sequential_windows_too(tmp_path, fi
     assert len({t.speaker for t in fanned.turns}) == len({t.speaker for t in sequential.turns}) >= 3
 
 
-def _sixteen_khz(wav: Path) -> np.ndarray:
-    import scipy.signal
-
-    audio, rate = sf.read(wav, dtype="float32")
-    return scipy.signal.resample_poly(audio, RATE, rate).astype(np.float32)
-
-
 def test_every_segment_is_read_in_the_language_found_at_the_start(tmp_path):
     """A German meeting that ends in English: the sequential path reads every window in the language its first
     one settled on (German), so every segment must be read in it too, not in the language its own audio suggests."""
     from lifestream.samples import sample_file
     from tests.support.languages import MEETINGS
-    from tests.support.media import speak_timed
+    from tests.support.media import at_16k, speak_timed
 
     spec = MEETINGS["de"]
-    german = _sixteen_khz(speak_timed(spec.lines, tmp_path / "de.wav", voices=spec.voices)[0])
+    german = at_16k(speak_timed(spec.lines, tmp_path / "de.wav", voices=spec.voices)[0])
     english = sf.read(sample_file("sample.wav"), dtype="float32")[0]
     recording = tmp_path / "de-then-en.wav"
     audio = np.concatenate([german, german, *[english] * 4])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import wave
 
 import jiwer
 import numpy as np
@@ -62,16 +61,11 @@ def test_no_sentence_is_made_up_after_the_last_words(tmp_path):
     """Whisper base ends this German meeting, lightly dithered, with "Wir sind jetzt auf der anderen Seite." in
     improbable words in the trailing silence (the second draw below, on an AVX2 machine; others may make it up from
     another draw). A made-up last line answers the real last question and hides it from the open questions."""
-    import scipy.signal
-
     from tests.support.languages import MEETINGS
-    from tests.support.media import speak_timed
+    from tests.support.media import at_16k, speak_timed
 
     spec = MEETINGS["de"]
-    wav, _ = speak_timed(spec.lines, tmp_path / "meeting.wav", voices=spec.voices)
-    with wave.open(str(wav), "rb") as w:
-        rate, pcm = w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-    clean = scipy.signal.resample_poly(pcm.astype(np.float32) / 32768, 16_000, rate).astype(np.float32)
+    clean = at_16k(speak_timed(spec.lines, tmp_path / "meeting.wav", voices=spec.voices)[0])
     rng = np.random.default_rng(1)
     for draw in range(4):
         audio = (clean + rng.normal(0, 1e-4, clean.shape)).astype(np.float32)

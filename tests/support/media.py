@@ -78,6 +78,15 @@ def speak_timed(lines: list[tuple[str, str]], out: Path, pause: float = 0.7,
     return out, spans
 
 
+def at_16k(wav: Path) -> np.ndarray:
+    """A 16-bit WAV (espeak-ng's, at its own rate) as the pipeline's audio: 16 kHz float32 in [-1, 1]."""
+    import scipy.signal
+
+    with wave.open(str(wav), "rb") as w:
+        rate, pcm = w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    return scipy.signal.resample_poly(pcm.astype(np.float32) / 32768, 16_000, rate).astype(np.float32)
+
+
 def video_without_audio(out: Path, seconds: int = 3) -> Path:
     ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=25:duration={seconds}", "-c:v", "libx264",
            "-pix_fmt", "yuv420p", str(out))
