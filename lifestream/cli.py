@@ -22,7 +22,7 @@ cap_threads()
 from lifestream import meetings  # noqa: E402  (these imports load the heavy libraries)
 from lifestream.bot import settings_choices
 from lifestream.bot.notifiers import chat_notifiers
-from lifestream.errors import ConfigError, LifeStreamError
+from lifestream.errors import ConfigError, LifeStreamError, MediaError
 from lifestream.exports import FORMATS, export, stored_keyframes
 from lifestream.links import link_secret
 from lifestream.pipeline.asr_models import BUILTIN_MODELS, verify_asr_model
@@ -85,6 +85,19 @@ def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
     return Settings().model_copy(update=updates)
 
 
+_LINK = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def _recording_path(arg: str) -> Path:
+    """The recording named on the command line; a link is refused by name (as a path it would read "file not
+    found"): the CLI reads local files only, and fetching links safely is the bots' job (``bot.fetcher``)."""
+    if _LINK.match(arg):
+        name = Path(arg.split("?", 1)[0].rstrip("/")).name or "that link"
+        raise MediaError(f"{name}: a link, not a file on this machine. Download it and give the file, or share the "
+                         "link in Slack or Teams, where the bot fetches it.")
+    return Path(arg)
+
+
 def _cmd_process(args: argparse.Namespace) -> int:
     settings = _settings(args, asr_language=args.language or None)
     services = Services(settings)
@@ -93,8 +106,8 @@ def _cmd_process(args: argparse.Namespace) -> int:
             raise ConfigError("--min-speakers/--max-speakers are not kept with queued jobs yet; use --speakers N.")
         return _cmd_process_async(args, services)
     progress = _ProgressBars() if sys.stderr.isatty() and not args.quiet else None
-    request = PipelineRequest(Path(args.path), settings, num_speakers=args.speakers, min_speakers=args.min_speakers,
-                              max_speakers=args.max_speakers,
+    request = PipelineRequest(_recording_path(args.path), settings, num_speakers=args.speakers,
+                              min_speakers=args.min_speakers, max_speakers=args.max_speakers,
                               index=IndexScope(CLI_WORKSPACE, CLI_CONVERSATION))
     try:
         meeting = process_isolated(request, on_event=progress)
@@ -140,7 +153,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _cmd_process_async(args: argparse.Namespace, services: Services) -> int:
-    sub = submit_file(Path(args.path), services=services, num_speakers=args.speakers)
+    sub = submit_file(_recording_path(args.path), services=services, num_speakers=args.speakers)
     job = sub.job
     print(job.id)
     if sub.created:

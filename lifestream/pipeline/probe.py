@@ -66,12 +66,23 @@ def _fps(stream: dict) -> float | None:
         return None
 
 
-def probe(path: Path) -> MediaInfo:
+def require_local_file(path: Path) -> Path:
+    """``path`` if it is a non-empty regular file; otherwise what it is instead, in words a person acts on."""
     path = Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        raise MediaError(f"{path.name}: a folder, not a recording. Give one file in it.")
+    if not path.exists():
         raise MediaError(f"{path.name}: file not found.")
+    if not path.is_file():
+        # a pipe or a device (``<(curl …)``): the recording is hashed, stored and read more than once
+        raise MediaError(f"{path.name}: not a regular file (a pipe or a device). Save the recording to a file first.")
     if path.stat().st_size == 0:
         raise MediaError(f"{path.name}: the file is empty (0 bytes).")
+    return path
+
+
+def probe(path: Path) -> MediaInfo:
+    path = require_local_file(path)
     return _probe(f"file:{path}", path, whitelist=ONLY_LOCAL_FILES)
 
 

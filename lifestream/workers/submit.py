@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lifestream.errors import LifeStreamError, MediaError, TransientError
 from lifestream.origin import Origin
-from lifestream.pipeline.probe import probe
+from lifestream.pipeline.probe import probe, require_local_file
 from lifestream.pipeline.runner import file_sha256
 from lifestream.public_errors import public_reason
 from lifestream.services import Services
@@ -101,11 +101,7 @@ def content_key(sha256: str, origin: Origin | None) -> str:
 def submit_file(path: Path, *, services: Services, origin: Origin | None = None,
                 num_speakers: int | None = None, display_name: str | None = None) -> Submission:
     """Store a local recording under uploads/ (once per content) and make or find its job."""
-    path = Path(path)
-    if not path.is_file():
-        raise MediaError(f"{path.name}: file not found.")
-    if path.stat().st_size == 0:
-        raise MediaError(f"{path.name}: the file is empty (0 bytes).")
+    path = require_local_file(path)
     sha = file_sha256(path)
     name = display_name or path.name
     key = content_key(sha, origin)

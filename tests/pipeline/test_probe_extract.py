@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -76,6 +77,28 @@ def test_truncated_wav_keeps_what_is_there(tmp_path, sample_wav):
 def test_missing_file(tmp_path):
     with pytest.raises(MediaError, match="file not found"):
         probe(tmp_path / "nope.mp4")
+
+
+def test_a_folder_or_a_pipe_is_named_for_what_it_is(tmp_path):
+    (tmp_path / "recordings").mkdir()
+    with pytest.raises(MediaError, match=r"^recordings: a folder, not a recording\. Give one file in it\.$"):
+        probe(tmp_path / "recordings")
+    fifo = tmp_path / "stream"
+    os.mkfifo(fifo)
+    with pytest.raises(MediaError, match=r"^stream: not a regular file \(a pipe or a device\)"):
+        probe(fifo)
+
+
+@pytest.mark.parametrize("async_", [False, True])
+def test_cli_says_a_link_is_not_a_file(tmp_path, async_):
+    # The bots fetch links (safely, bot.fetcher); the CLI reads local files, and says so rather than "not found".
+    proc = subprocess.run([sys.executable, "-m", "lifestream", "process", *(["--async"] if async_ else []),
+                           "https://files.example.com/team/weekly.mp4?X-Amz-Signature=secret"],
+                          capture_output=True, text=True,
+                          env={"LIFESTREAM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stdout == ""
+    assert proc.stderr.startswith("lifestream: error: weekly.mp4: a link, not a file on this machine.")
+    assert "secret" not in proc.stderr
 
 
 def test_cli_reports_bad_input_without_a_stack_trace(tmp_path):
