@@ -1,6 +1,7 @@
 """An hour-long meeting: bare faster-whisper, the sequential pipeline, and fan-out over two workers, in one run.
 
-    .venv/bin/python bench/long.py [--minutes 60] [--model base] [--skip-bare] [--skip-sequential]
+    .venv/bin/python bench/long.py [--minutes 60] [--model base] [--skip-bare] [--skip-sequential] [--skip-fanout]
+                              [--fleet W] [--greedy]
 
 Input: real speech, the 12 trn/dev AMI clips of pyannote.audio 4.0.7's sdist and the sample (6.5 minutes of
 meeting rooms and a phone call, several speakers), looped end to end and cut at --minutes. Never the tst clips.
@@ -13,6 +14,11 @@ Runs, one after the other on this machine:
 - fan-out: a real redis-server and two ``lifestream worker`` processes (warmed by a short job each), the
   recording submitted as a job; wall time from submission to completion. Per segment, from the workers' logs:
   its audio seconds, processing seconds and its pipeline process's peak RSS; the holder's plan and join.
+
+When both the sequential and the fan-out run ran, what issue 16 asks of their output, side by side: the WER
+between their words, each one's speaker count, and the share of the words both hold (aligned) that they give
+the same speaker (labels matched one to one). ``--greedy`` runs both without the temperature fallback
+(``LIFESTREAM_ASR_TEMPERATURE_FALLBACK=false``), so that what differs is the path, not the sampler.
 
 From those, the modelled time-to-minutes for W workers: plan + ceil(segments / W) x slowest segment + join,
 with each segment's time as measured here (two workers sharing 2 cores: conservative) and as one worker alone
@@ -78,8 +84,10 @@ def _peak_rss(pid: int) -> int:
 
 def _fan_out(long_path: Path, warm: tuple[Path, Path], model: str, tmp: Path, fanout_seconds: float,
              fleet: int, count: int = 2) -> dict:
+    from lifestream import meetings
     from lifestream.services import Services
     from lifestream.settings import Settings
+    from lifestream.storage import result_prefix
     from lifestream.workers.jobstore import JobState
     from lifestream.workers.submit import submit_file
     from tests.support.servers import free_port, wait_for_port
@@ -110,6 +118,7 @@ def _fan_out(long_path: Path, warm: tuple[Path, Path], model: str, tmp: Path, fa
         wall = time.perf_counter() - started
         assert done.state is JobState.COMPLETED, done.reason
         peaks = [_peak_rss(w.pid) for w in workers]
+        meeting = meetings.load(services.storage, result_prefix(job.id))
     finally:
         for w in workers:
             w.terminate()
@@ -120,11 +129,43 @@ def _fan_out(long_path: Path, warm: tuple[Path, Path], model: str, tmp: Path, fa
     text = "\n".join(log.read_text(errors="replace") for log in logs)
     segments = [(int(i), float(a), float(t), float(m)) for i, a, t, m in re.findall(
         r"segment (\d+) \((\d+) s of audio\) took ([\d.]+) s in process \d+ \(peak RSS (\d+) MB\)", text)]
-    plan = re.search(r"fanned out in (\d+) segments \(planned and stored in ([\d.]+) s\)", text)
+    plan = re.search(r"fanned out in (\d+) segments.*?\(planned and stored in ([\d.]+) s\)", text)
     join = re.search(rf"job {job.id}: pipeline took ([\d.]+) s in process \d+ \(peak RSS (\d+) MB\)", text)
     return {"wall": wall, "segments": segments, "count": int(plan.group(1)) if plan else len(segments),
             "plan": float(plan.group(2)) if plan else float("nan"), "join": float(join.group(1)) if join else float("nan"),
-            "join_rss_mb": float(join.group(2)) if join else float("nan"), "worker_rss": peaks}
+            "join_rss_mb": float(join.group(2)) if join else float("nan"), "worker_rss": peaks,
+            "words": _spoken(meeting), "speakers": len(meeting.speakers)}
+
+
+def _spoken(meeting) -> list[tuple[str, str]]:
+    """(word, speaker) in order: the meeting's transcript as the minutes read it."""
+    segments = meeting.transcript.segments if meeting.transcript else []
+    return [(w.text, w.speaker or s.speaker or "") for s in segments for w in s.words]
+
+
+def _compare(sequential: list[tuple[str, str]], fanned: list[tuple[str, str]]) -> dict:
+    """Issue 16's "output equals the sequential path's": WER between the two, and, over the words both hold
+    (aligned by difflib), the share given the same speaker once the labels are matched one to one."""
+    import difflib
+
+    import jiwer
+    from scipy.optimize import linear_sum_assignment
+
+    def norm(word: str) -> str:
+        return re.sub(r"[^\w']", "", word.lower())
+
+    a, b = [norm(w) for w, _ in sequential], [norm(w) for w, _ in fanned]
+    error = jiwer.wer(" ".join(w for w in a if w), " ".join(w for w in b if w))
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    pairs = [(sequential[block.a + k][1], fanned[block.b + k][1])
+             for block in matcher.get_matching_blocks() for k in range(block.size)]
+    left, right = sorted({x for x, _ in pairs}), sorted({y for _, y in pairs})
+    counts = np.zeros((len(left), len(right)))
+    for x, y in pairs:
+        counts[left.index(x), right.index(y)] += 1
+    rows, cols = linear_sum_assignment(-counts)
+    return {"wer": error, "aligned": len(pairs), "words": (len(a), len(b)),
+            "same_speaker": counts[rows, cols].sum() / max(len(pairs), 1)}
 
 
 def main() -> None:
@@ -138,9 +179,14 @@ def main() -> None:
                         help="seconds per audio second of one uncontended worker, when --skip-sequential")
     parser.add_argument("--workers", type=int, default=2,
                         help="worker processes for the fan-out run (1: each segment has the cores to itself)")
+    parser.add_argument("--greedy", action="store_true",
+                        help="no temperature fallback in either pipeline run: the same audio gives the same words")
     parser.add_argument("--skip-bare", action="store_true")
     parser.add_argument("--skip-sequential", action="store_true")
+    parser.add_argument("--skip-fanout", action="store_true", help="bare ASR against the sequential pipeline only")
     args = parser.parse_args()
+    if args.greedy:  # read by the sequential run's Settings and inherited by the fan-out's workers
+        os.environ["LIFESTREAM_ASR_TEMPERATURE_FALLBACK"] = "false"
     tmp = Path(tempfile.mkdtemp(prefix="lifestream-long-"))
     try:
         long_path, warm_a, warm_b = _recording(tmp, args.minutes)
@@ -156,13 +202,17 @@ def main() -> None:
                   f"peak RSS {bare['peak_rss'] / 2**20:.0f} MB", flush=True)
         sequential = None
         if not args.skip_sequential:
+            # the fleet's size evens the windows in both paths (asr.plan_windows): the same setting as the workers'
             sequential = _measure_pipeline(long_path, warm_a, {"asr_model": args.model, "fanout_seconds": 0,
-                                                               "llm_enabled": False})
+                                                               "fanout_workers": args.fleet, "llm_enabled": False})
             rows.append(("sequential pipeline", sequential["caller_seconds"], f"{sequential['peak_rss'] / 2**20:.0f}"))
             print(f"sequential pipeline: {sequential['caller_seconds']:.0f} s (RTF "
                   f"{sequential['caller_seconds'] / duration:.3f}; ASR {sequential['asr']:.0f} s, diarization "
                   f"{sequential['diarization']:.0f} s), peak RSS {sequential['peak_rss'] / 2**20:.0f} MB, "
                   f"{sequential['speakers']} speakers", flush=True)
+        if args.skip_fanout:
+            _runs(rows, bare, duration)
+            return
         fan = _fan_out(long_path, (warm_a, warm_b), args.model, tmp, args.fanout_seconds, args.fleet,
                        args.workers)
         print(f"fan-out, {args.workers} workers (fleet {args.fleet or 'unset'}): {fan['wall']:.0f} s (RTF {fan['wall'] / duration:.3f}); {fan['count']} segments, "
@@ -171,13 +221,16 @@ def main() -> None:
         print("\n| segment | audio s | seconds | pipeline process peak RSS MB |\n|---|---|---|---|")
         for index, audio, seconds, rss in sorted(fan["segments"]):
             print(f"| {index} | {audio:.0f} | {seconds:.1f} | {rss:.0f} |")
-        print("\n| run | seconds | real-time factor | x bare ASR | peak RSS MB (per process) |\n|---|---|---|---|---|")
-        for name, seconds, rss in rows:
-            ratio = f"{seconds / bare['asr']:.2f}" if bare else "-"
-            print(f"| {name} | {seconds:.0f} | {seconds / duration:.3f} | {ratio} | {rss} |")
+        _runs(rows, bare, duration)
         ratio = f"{fan['wall'] / bare['asr']:.2f}" if bare else "-"
         print(f"| fan-out, {args.workers} workers on these 2 cores | {fan['wall']:.0f} | {fan['wall'] / duration:.3f} | {ratio} | "
               f"segments ≤ {max(s[3] for s in fan['segments']):.0f}, join {fan['join_rss_mb']:.0f} |")
+        if sequential:
+            same = _compare(sequential["spoken"], fan["words"])
+            print(f"\nfan-out against sequential{' (greedy)' if args.greedy else ''}: WER {same['wer']:.4f} "
+                  f"({same['words'][1]} words against {same['words'][0]}); speakers {fan['speakers']} against "
+                  f"{sequential['speakers']}; the same speaker on {same['same_speaker']:.1%} of the "
+                  f"{same['aligned']} words both hold", flush=True)
         rate = max(seconds / audio for _, audio, seconds, _ in fan["segments"])  # the slowest segment's
         alone = args.alone_rate
         if sequential:  # one worker with the cores to itself: the sequential run's rate
@@ -187,6 +240,13 @@ def main() -> None:
         _model(long_path, fan, rate, alone)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _runs(rows: list[tuple[str, float, str]], bare: dict | None, duration: float) -> None:
+    print("\n| run | seconds | real-time factor | x bare ASR | peak RSS MB (per process) |\n|---|---|---|---|---|")
+    for name, seconds, rss in rows:
+        ratio = f"{seconds / bare['asr']:.2f}" if bare else "-"
+        print(f"| {name} | {seconds:.0f} | {seconds / duration:.3f} | {ratio} | {rss} |")
 
 
 def _model(long_path: Path, fan: dict, rate: float, alone: float | None) -> None:

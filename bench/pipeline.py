@@ -162,7 +162,9 @@ def _measure_pipeline(path: Path, warm: Path, options: dict) -> dict:
     return {**meeting.timings, "caller_seconds": run.seconds, "child_seconds": meeting.timings["total"],
             "cold_seconds": cold.seconds, "peak_rss": run.peak_rss_bytes, "peak_anon": sampler.peak_anon,
             "peak_file": sampler.peak_file, "same_child": cold.pid == run.pid,
-            "duration": meeting.source.duration, "speakers": len(meeting.speakers)}
+            "duration": meeting.source.duration, "speakers": len(meeting.speakers),
+            "spoken": [(w.text, w.speaker or s.speaker or "") for s in meeting.transcript.segments for w in s.words]
+            if meeting.transcript else []}
 
 
 def _ffmpeg(*args: str) -> None:
