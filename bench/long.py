@@ -47,7 +47,7 @@ cap_threads()  # before numpy, here and in each spawned child (which imports thi
 
 import numpy as np  # noqa: E402
 
-from bench.pipeline import _measure_bare, _measure_pipeline  # noqa: E402
+from bench.pipeline import _measure_bare, _measure_pipeline, spoken  # noqa: E402
 from tests.support import real_clips  # noqa: E402
 
 RATE = 16_000
@@ -134,13 +134,7 @@ def _fan_out(long_path: Path, warm: tuple[Path, Path], model: str, tmp: Path, fa
     return {"wall": wall, "segments": segments, "count": int(plan.group(1)) if plan else len(segments),
             "plan": float(plan.group(2)) if plan else float("nan"), "join": float(join.group(1)) if join else float("nan"),
             "join_rss_mb": float(join.group(2)) if join else float("nan"), "worker_rss": peaks,
-            "words": _spoken(meeting), "speakers": len(meeting.speakers)}
-
-
-def _spoken(meeting) -> list[tuple[str, str]]:
-    """(word, speaker) in order: the meeting's transcript as the minutes read it."""
-    segments = meeting.transcript.segments if meeting.transcript else []
-    return [(w.text, w.speaker or s.speaker or "") for s in segments for w in s.words]
+            "words": spoken(meeting), "speakers": len(meeting.speakers)}
 
 
 def _compare(sequential: list[tuple[str, str]], fanned: list[tuple[str, str]]) -> dict:
@@ -159,10 +153,11 @@ def _compare(sequential: list[tuple[str, str]], fanned: list[tuple[str, str]]) -
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     pairs = [(sequential[block.a + k][1], fanned[block.b + k][1])
              for block in matcher.get_matching_blocks() for k in range(block.size)]
-    left, right = sorted({x for x, _ in pairs}), sorted({y for _, y in pairs})
+    left = {x: i for i, x in enumerate(sorted({x for x, _ in pairs}))}
+    right = {y: i for i, y in enumerate(sorted({y for _, y in pairs}))}
     counts = np.zeros((len(left), len(right)))
     for x, y in pairs:
-        counts[left.index(x), right.index(y)] += 1
+        counts[left[x], right[y]] += 1
     rows, cols = linear_sum_assignment(-counts)
     return {"wer": error, "aligned": len(pairs), "words": (len(a), len(b)),
             "same_speaker": counts[rows, cols].sum() / max(len(pairs), 1)}

@@ -162,9 +162,13 @@ def _measure_pipeline(path: Path, warm: Path, options: dict) -> dict:
     return {**meeting.timings, "caller_seconds": run.seconds, "child_seconds": meeting.timings["total"],
             "cold_seconds": cold.seconds, "peak_rss": run.peak_rss_bytes, "peak_anon": sampler.peak_anon,
             "peak_file": sampler.peak_file, "same_child": cold.pid == run.pid,
-            "duration": meeting.source.duration, "speakers": len(meeting.speakers),
-            "spoken": [(w.text, w.speaker or s.speaker or "") for s in meeting.transcript.segments for w in s.words]
-            if meeting.transcript else []}
+            "duration": meeting.source.duration, "speakers": len(meeting.speakers), "spoken": spoken(meeting)}
+
+
+def spoken(meeting) -> list[tuple[str, str]]:
+    """(word, speaker) in order: the meeting's transcript as the minutes read it."""
+    segments = meeting.transcript.segments if meeting.transcript else []
+    return [(w.text, w.speaker or s.speaker or "") for s in segments for w in s.words]
 
 
 def _ffmpeg(*args: str) -> None:

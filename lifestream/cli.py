@@ -9,7 +9,8 @@ import logging
 import re
 import shutil
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from tqdm import tqdm
@@ -92,7 +93,8 @@ def _recording_path(arg: str) -> Path:
     """The recording named on the command line; a link is refused by name (as a path it would read "file not
     found"): the CLI reads local files only, and fetching links safely is the bots' job (``bot.fetcher``)."""
     if _LINK.match(arg):
-        name = Path(arg.split("?", 1)[0].rstrip("/")).name or "that link"
+        url = urlsplit(arg)
+        name = PurePosixPath(url.path).name or url.hostname or "that link"
         raise MediaError(f"{name}: a link, not a file on this machine. Download it and give the file, or share the "
                          "link in Slack or Teams, where the bot fetches it.")
     return Path(arg)
