@@ -4,8 +4,9 @@
 The real clips' figures (the split: dev01 0.50 -> 0.35; the merge: the 21-minute concatenation of four
 people 6-8 speakers -> 5) are in test_diarization_meetings.py and bench/README.md; this checks the rules
 themselves: a second voice is split off when it has speech enough, in seconds and as a share of the
-recording, and never against a count the person gave; two speakers this close become one, the one with
-more speech, and never against a count either."""
+recording, and never against a count the person gave; two speakers this close whom the segmentation never
+hears side by side become one, the one with more speech, while two it hears side by side stay two (a
+conversation of two close voices, as espeak's are), and never against a count either."""
 
 from __future__ import annotations
 
@@ -49,28 +50,39 @@ def test_too_little_speech_or_a_given_count_never_splits():
     assert len(refine_on_windows(one, x, seconds, SpeakerCount(), ClusteringOptions(split_threshold=None))) == 1
 
 
-def _two_voices(cos: float, counts: tuple[int, int], seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Windows around two voices whose cosine is ``cos``, and the two speakers found for them."""
+def _two_voices(cos: float, counts: tuple[int, int], *, side_by_side: bool,
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Windows around two voices whose cosine is ``cos``, the two speakers found for them, and each window's
+    (chunk, local speaker): the two voices heard as two local speakers of the same chunks (a conversation),
+    or each chunk's one local speaker holding windows of both (one voice that the windows split)."""
     rng = np.random.default_rng(seed)
     a = np.eye(192)[0]
     b = cos * a + np.sqrt(1 - cos**2) * np.eye(192)[1]
     x = np.concatenate([unit(v + 0.02 * rng.standard_normal((n, 192))) for v, n in zip((a, b), counts)])
-    return x.astype(np.float32), np.full(len(x), WINDOW_SECONDS, np.float32), np.stack([a, b]).astype(np.float32)
+    chunk = np.concatenate([np.arange(n) % 6 for n in counts])
+    local = np.repeat([0, 1], counts) if side_by_side else np.zeros(len(x), int)
+    return (x.astype(np.float32), np.full(len(x), WINDOW_SECONDS, np.float32), np.stack([a, b]).astype(np.float32),
+            np.stack([chunk, local], axis=1))
 
 
 def test_two_speakers_of_one_voice_become_the_one_with_more_speech():
-    x, seconds, two = _two_voices(0.8, (6, 20))  # 0.63 apart: one voice, kept apart by a few chunks' word
-    speakers = refine_on_windows(two, x, seconds, SpeakerCount(), ClusteringOptions())
+    x, seconds, two, heard = _two_voices(0.8, (6, 20), side_by_side=False)  # 0.63 apart, never heard side by side
+    speakers = refine_on_windows(two, x, seconds, SpeakerCount(), ClusteringOptions(), heard=heard)
     assert len(speakers) == 1
     assert float(speakers[0] @ two[1]) > float(speakers[0] @ two[0])  # the larger one stays
-    assert len(merge_close(two, x, seconds, distance=0.5, fewest=1)) == 2  # under a tighter line, two
+    assert len(merge_close(two, x, seconds, heard, distance=0.5, apart_share=0.5, fewest=1)) == 2  # a tighter line
 
 
-def test_two_voices_apart_or_a_given_count_are_never_merged():
-    x, seconds, two = _two_voices(0.5, (6, 20))  # 1.0 apart: two people, however close their voices
-    assert len(refine_on_windows(two, x, seconds, SpeakerCount(), ClusteringOptions())) == 2
-    x, seconds, two = _two_voices(0.8, (6, 20))
-    assert len(refine_on_windows(two, x, seconds, SpeakerCount(exact=2), ClusteringOptions())) == 2
-    assert len(refine_on_windows(two, x, seconds, SpeakerCount(min_speakers=2), ClusteringOptions())) == 2
-    assert len(refine_on_windows(two, x, seconds, SpeakerCount(),
-                                 ClusteringOptions(same_voice_distance=None))) == 2
+def test_two_voices_apart_heard_side_by_side_or_a_given_count_are_never_merged():
+    x, seconds, two, heard = _two_voices(0.5, (6, 20), side_by_side=False)  # 1.0 apart: two people
+    assert len(refine_on_windows(two, x, seconds, SpeakerCount(), ClusteringOptions(), heard=heard)) == 2
+    # as close as one voice's pieces, but the segmentation hears them side by side in every chunk: a conversation
+    # (espeak's two voices lie this close)
+    x, seconds, two, heard = _two_voices(0.8, (6, 20), side_by_side=True)
+    assert len(refine_on_windows(two, x, seconds, SpeakerCount(), ClusteringOptions(), heard=heard)) == 2
+    x, seconds, two, heard = _two_voices(0.8, (6, 20), side_by_side=False)
+    for count in (SpeakerCount(exact=2), SpeakerCount(min_speakers=2)):
+        assert len(refine_on_windows(two, x, seconds, count, ClusteringOptions(), heard=heard)) == 2
+    assert len(refine_on_windows(two, x, seconds, SpeakerCount(), ClusteringOptions(same_voice_distance=None),
+                                 heard=heard)) == 2
+    assert len(refine_on_windows(two, x, seconds, SpeakerCount(), ClusteringOptions())) == 2  # no chunks, no merge

@@ -50,14 +50,17 @@ class ClusteringOptions:
     split_seconds: float = 4.0
     split_share: float = 0.02
     # After the windows have placed them, two speakers closer than this are one voice (None: never
-    # merge). Stage 2 kept them apart on the segmentation's word (``distinct_seconds``: one chunk
-    # heard them as two local speakers), but that word can come from a few chunks in which it split
-    # one voice, and on a long recording a few chunks add up to a speaker of real mass. The line is
-    # drawn on the trn clips, below their closest pair (trn04 at 0.88: one man's two halves, the
-    # smaller holding a second voice, so merging them loses that person); among the speakers of
-    # every input of bench/README.md, no two people lie closer than 0.87, and one person's pieces
-    # lie as close as 0.63 (twelfth pass).
+    # merge), unless the segmentation heard them side by side, as two local speakers of one chunk, in
+    # ``same_voice_apart_share`` or more of the chunks in which the smaller one speaks. Stage 2 kept them
+    # apart on the word of a single chunk (``distinct_seconds``), and that word can come from a few
+    # chunks in which the segmentation split one voice; on a long recording a few chunks add up to a
+    # speaker of real mass. Two people in conversation are heard side by side in nearly every chunk
+    # either speaks in (0.96-1.0 in bench/README.md's inputs, and espeak's two voices, which lie as
+    # close as 0.81); one voice's two pieces in under a third of them (0-0.30). The distance line is
+    # drawn on the trn clips, below their closest pair (trn04 at 0.88); one person's pieces lie as
+    # close as 0.63, two people of the real clips no closer than 0.87 (twelfth pass).
     same_voice_distance: float | None = 0.84
+    same_voice_apart_share: float = 0.5
 
 
 # k-means steps of the centroids over the short windows (refine).
@@ -177,10 +180,11 @@ def _replay(sums: np.ndarray, mass: np.ndarray, merges: list[tuple[int, int]]):
 
 
 def refine_on_windows(centroids: np.ndarray, embeddings: np.ndarray, seconds: np.ndarray, count: SpeakerCount,
-                      options: ClusteringOptions) -> np.ndarray:
+                      options: ClusteringOptions, heard: np.ndarray | None = None) -> np.ndarray:
     """The unit clustering's speakers, moved onto the short windows, split where their windows
     are two voices (unless the person fixed the count or its maximum is reached), and merged where
-    two of them are one voice (unless the person fixed the count; never below its minimum)."""
+    two of them are one voice (unless the person fixed the count; never below its minimum). ``heard``
+    (N, 2) gives each window's chunk and local speaker; without it nothing is merged."""
     centroids = refine(centroids, embeddings, seconds)
     room = 0 if count.exact else (count.max_speakers or len(centroids) * 2) - len(centroids)
     if options.split_threshold is not None and room > 0:
@@ -188,30 +192,53 @@ def refine_on_windows(centroids: np.ndarray, embeddings: np.ndarray, seconds: np
         split = split_mixed(centroids, embeddings, seconds, options.split_threshold, least, room)
         if len(split) > len(centroids):
             centroids = refine(split, embeddings, seconds)
-    if options.same_voice_distance is None or count.exact:
+    if options.same_voice_distance is None or count.exact or heard is None:
         return centroids
-    return merge_close(centroids, embeddings, seconds, options.same_voice_distance, count.min_speakers or 1)
+    return merge_close(centroids, embeddings, seconds, heard, options.same_voice_distance,
+                       options.same_voice_apart_share, count.min_speakers or 1)
 
 
-def merge_close(centroids: np.ndarray, embeddings: np.ndarray, seconds: np.ndarray, distance: float,
-                fewest: int) -> np.ndarray:
-    """Merge the closest two speakers while they lie nearer than ``distance``, keeping ``fewest``.
+def merge_close(centroids: np.ndarray, embeddings: np.ndarray, seconds: np.ndarray, heard: np.ndarray,
+                distance: float, apart_share: float, fewest: int) -> np.ndarray:
+    """Merge the closest two speakers nearer than ``distance`` whom the segmentation rarely hears side by
+    side (under ``apart_share`` of the chunks the smaller one speaks in), again and again; keep ``fewest``.
 
     The speaker resting on fewer seconds of windows is dropped and the rest
     take a few k-means steps again, so its windows go to whoever is nearest.
     """
+    if not len(embeddings):
+        return centroids
     x = unit(embeddings.astype(np.float64))
     current = centroids
     while len(current) > fewest:
+        labels = (x @ current.T.astype(np.float64)).argmax(axis=1)
         similarity = current.astype(np.float64) @ current.T.astype(np.float64)
-        np.fill_diagonal(similarity, -np.inf)
-        i, j = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
-        if np.sqrt(max(0.0, 2 - 2 * similarity[i, j])) >= distance:
+        close = np.argwhere(np.triu(np.sqrt(np.maximum(0.0, 2 - 2 * similarity)) < distance, k=1))
+        if not len(close):
             break
-        mass = np.bincount((x @ current.T.astype(np.float64)).argmax(axis=1), weights=seconds,
-                           minlength=len(current))
-        current = refine(np.delete(current, i if mass[i] < mass[j] else j, axis=0), embeddings, seconds)
+        heard_in = _chunks_heard_alone(heard, labels, len(current))
+        mass = np.bincount(labels, weights=seconds, minlength=len(current))
+        for i, j in sorted(close.tolist(), key=lambda p: -similarity[p[0], p[1]]):
+            fewer = min(len(heard_in[i]), len(heard_in[j]))
+            if len(heard_in[i] & heard_in[j]) < apart_share * max(fewer, 1):
+                current = refine(np.delete(current, i if mass[i] < mass[j] else j, axis=0), embeddings, seconds)
+                break
+        else:
+            break
     return current
+
+
+def _chunks_heard_alone(heard: np.ndarray, labels: np.ndarray, k: int) -> list[set[int]]:
+    """For each speaker, the chunks with a local speaker all of whose windows are that speaker's."""
+    key = heard[:, 0].astype(np.int64) * 8 + heard[:, 1]
+    order = np.argsort(key, kind="stable")
+    key, labels = key[order], labels[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    lowest, highest = np.minimum.reduceat(labels, starts), np.maximum.reduceat(labels, starts)
+    out: list[set[int]] = [set() for _ in range(k)]
+    for chunk, label in zip((key[starts][lowest == highest] // 8).tolist(), lowest[lowest == highest].tolist()):
+        out[label].add(chunk)
+    return out
 
 
 def refine(centroids: np.ndarray, embeddings: np.ndarray, seconds: np.ndarray,

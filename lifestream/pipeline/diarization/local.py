@@ -256,7 +256,8 @@ class LocalDiarizer:
                                                  count or SpeakerCount(), self.options)
         solo = seg.window_seconds > 0
         centroids = clustering.refine_on_windows(centroids, seg.window_embedding[solo], seg.window_seconds[solo],
-                                                 count or SpeakerCount(), self.options)
+                                                 count or SpeakerCount(), self.options,
+                                                 heard=np.stack([seg.window_chunk[solo], seg.window_speaker[solo]], axis=1))
         ranked = clustering.assign(seg.window_embedding, centroids)
         unit_labels = clustering.assign(seg.unit_embedding, centroids)[:, 0]
         return reconstruct.diarization(seg, ranked, centroids, unit_labels, frame_step=self.frame_step,
