@@ -8,9 +8,10 @@ Input: the real sample and the twelve trn/dev AMI clips of pyannote.audio 4.0.7'
 Each row is a process of its own (its peak RSS is its own) with the project's offline defaults otherwise:
 
 - ``A+D``: the whole pipeline (``process_recording``: ASR and diarization side by side, then align, chunks,
-  minutes; no search index), ASR given A threads (``LIFESTREAM_THREADS``) and diarization D torch threads
-  (``LIFESTREAM_DIARIZATION_THREADS``). Today's default on 2 cores is 2+1;
-- baselines in the same run: ASR alone (``asr.transcribe``, 2 threads: what the pipeline is compared with),
+  minutes; no search index), ASR reading A windows side by side and diarization embedding A blocks at once
+  (``LIFESTREAM_THREADS``), each on D threads (``LIFESTREAM_DIARIZATION_THREADS``). Today's default on 2 cores
+  is 2+1;
+- baselines in the same run: ASR alone (``asr.transcribe``, 2 windows side by side: what the pipeline is compared with),
   and diarization alone at 1 and 2 threads.
 
 Models are loaded and warmed (the pipeline on the 30 s sample) before the clock starts. Reported: wall

@@ -132,7 +132,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
         print(verify_asr_model(name, settings.model_dir))
     if args.diarization:
         get_diarizer(settings.diarization_backend, None, threads=settings.diarization_threads,
-                     model_dir=settings.model_dir).load_models()
+                     model_dir=settings.model_dir, blocks=settings.cpu_threads).load_models()
         print(f"diarization: {settings.diarization_backend} loads")
     return 0
 

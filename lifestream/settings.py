@@ -172,7 +172,9 @@ class Settings(BaseSettings):
     retention_sweep_seconds: float = Field(default=600.0, gt=0)
 
     # --- resources
-    # Worker threads shared by the parallel branches (ASR, diarization, scenes).
+    # How many of a recording's ASR windows are read side by side (one CTranslate2 thread each) and how many
+    # diarization blocks are embedded at once: single-threaded streams the OS packs onto the cores, where
+    # CTranslate2's own threads within one window gave Whisper base nothing here (bench/README.md, Thread budget).
     threads: int = Field(default=0, description="0: one per CPU core")
     # torch threads of speaker diarization, which runs beside ASR. One by default, whatever the cores: torch's
     # threads wait on each other, and whenever anything else wants the cores (ASR beside it, another process)

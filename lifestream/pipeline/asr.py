@@ -71,14 +71,17 @@ class AsrResult:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, compute_type: str, cpu_threads: int):
+def _load(path: str, compute_type: str, cpu_threads: int, workers: int):
     from faster_whisper import WhisperModel
 
-    return WhisperModel(path, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads)
+    return WhisperModel(path, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads, num_workers=workers)
 
 
-def load_model(name: str, model_dir: Path, compute_type: str = "int8", cpu_threads: int = 2):
+def load_model(name: str, model_dir: Path, compute_type: str = "int8", cpu_threads: int = 2, workers: int = 1):
     """The model for ``name``, loaded once per process, on a thread that lives as long as the process.
+
+    ``workers``: how many ``transcribe`` calls it serves at once, each on ``cpu_threads`` threads (CTranslate2
+    shares the weights between them).
 
     CTranslate2 keeps some of a model's state with the thread that created it: a model made on
     a thread that then exits (a stage thread of one recording) runs about 5x slower for every
@@ -87,7 +90,7 @@ def load_model(name: str, model_dir: Path, compute_type: str = "int8", cpu_threa
     """
     path = resolve_asr_model(name, model_dir)
     with _load_lock:
-        return _loader.submit(_load, str(path), compute_type, cpu_threads).result(), str(path)
+        return _loader.submit(_load, str(path), compute_type, cpu_threads, workers).result(), str(path)
 
 
 def plan_windows(audio: np.ndarray, window_seconds: float, fleet: int = 0) -> list[tuple[int, int]]:
@@ -171,43 +174,105 @@ def transcribe(
     temperature_fallback: bool = True,
 ) -> AsrResult:
     """``audio``: 16 kHz float32 samples in [-1, 1], in memory or memory-mapped (only a window is copied);
-    its windows are ``plan_windows``'. Without ``temperature_fallback`` the same audio gives the same words."""
-    model, path = load_model(model_name, model_dir, compute_type, cpu_threads)
-    total = max(len(audio), 1)
-    segments: list[Segment] = []
-    detected: tuple[str, float] | None = None
-    for start, end in plan_windows(audio, window_seconds, fleet):
-        offset = start / SAMPLE_RATE
-        segments_iter, info = model.transcribe(
-            np.array(audio[start:end], dtype=np.float32),
-            language=language or (detected[0] if detected else None),
-            beam_size=beam_size,
-            temperature=FALLBACK_TEMPERATURES if temperature_fallback else 0.0,
-            vad_filter=True,
-            word_timestamps=True,
-            # Without this, one misheard segment conditions the next ones and
-            # hallucinations snowball on long meetings.
-            condition_on_previous_text=False,
-            language_detection_segments=LANGUAGE_DETECTION_SEGMENTS,
-        )
-        for seg in segments_iter:
-            words = glue_split_words([
-                Word(start=round(offset + w.start, 3), end=round(offset + w.end, 3), text=w.word.strip(),
-                     probability=round(w.probability, 4))
-                for w in (seg.words or [])
-                if w.word.strip()
-            ])
-            if not words or statistics.median(w.probability for w in words) >= IMPROBABLE_SEGMENT:
-                segments.append(Segment(id=len(segments), start=round(offset + seg.start, 3),
-                                        end=round(offset + seg.end, 3), text=seg.text.strip(), words=words))
-            if on_progress:
-                on_progress(min((start + seg.end * SAMPLE_RATE) / total, 1.0))
-        if detected is None and (segments or end >= len(audio)):
-            detected = (info.language, info.language_probability)
+    its windows are ``plan_windows``'. Without ``temperature_fallback`` the same audio gives the same words.
+
+    Windows are read ``cpu_threads`` at a time, each on one thread: CTranslate2's threads within one
+    window of Whisper base gave it nothing here (2 threads: 0.064 s per audio second; 1: 0.065) for 1.4 cores
+    of CPU, while two windows side by side read twice as much in the same time (bench/README.md, Thread
+    budget). Every window is read in the language faster-whisper settles on in the first window with kept
+    words (``detect_language`` finds it first, so the windows need not wait for each other): the words are
+    the ones the windows one after another give."""
+    model, path = _side_by_side_model(model_name, model_dir, compute_type, cpu_threads)
+    if not language and not model.model.is_multilingual:
+        language = "en"  # what faster-whisper reads an English-only model's windows in: nothing to settle
+    spans = plan_windows(audio, window_seconds, fleet)
+    done = [0] * len(spans)  # samples of each window read so far
+    progress_lock = threading.Lock()
+    decoding = dict(beam_size=beam_size, temperature=FALLBACK_TEMPERATURES if temperature_fallback else 0.0)
+
+    def progress(index: int, seconds: float) -> None:
+        if on_progress:
+            with progress_lock:
+                start, end = spans[index]
+                # never back: a window read again (the rare fallback below) keeps what it showed
+                done[index] = max(done[index], round(min(seconds * SAMPLE_RATE, end - start)))
+                on_progress(min(sum(done) / max(len(audio), 1), 1.0))
+
+    def read(index: int, language: str | None) -> tuple[list[Segment], str, float]:
+        start, end = spans[index]
+        kept, language_found, probability = _read_window(model, audio, start, end, language, decoding,
+                                                         lambda seconds: progress(index, seconds))
         release(audio, start, end)
+        progress(index, math.inf)
+        return kept, language_found, probability
+
+    def read_all(indices: range, language: str | None) -> list[list[Segment]]:
+        if len(indices) > 1 and cpu_threads > 1:
+            with ThreadPoolExecutor(max_workers=min(cpu_threads, len(indices)),
+                                    thread_name_prefix="lifestream-asr") as pool:
+                return [kept for kept, _, _ in pool.map(lambda i: read(i, language), indices)]
+        return [read(i, language)[0] for i in indices]
+
+    per_window: list[list[Segment]] | None = None
+    detected: tuple[str, float] | None = (language, 1.0) if language and spans else None  # as faster-whisper gives it
+    if language:
+        per_window = read_all(range(len(spans)), language)
+    elif (first := _first_speech(model, (audio[a:b] for a, b in spans))) is not None:
+        index, found, probability = first
+        for silent in range(index):  # no speech in it: nothing to read
+            progress(silent, math.inf)
+        per_window = [[] for _ in range(index)] + read_all(range(index, len(spans)), found)
+        if per_window[index]:
+            detected = (found, probability)
+        else:  # that window kept nothing: faster-whisper settles on a later one (rare), read as it would
+            per_window = None
+    if per_window is None:
+        per_window = []
+        while len(per_window) < len(spans) and detected is None:
+            kept, found, probability = read(len(per_window), None)
+            per_window.append(kept)
+            if kept or len(per_window) == len(spans):
+                detected = (found, probability)
+        per_window += read_all(range(len(per_window), len(spans)), detected[0] if detected else None)
+    segments = [s.model_copy(update={"id": n}) for n, s in enumerate(s for kept in per_window for s in kept)]
     language_found, probability = detected or (language or "", 0.0)
     return AsrResult(language=language_found, language_probability=round(probability, 4), segments=segments,
                      model_path=path)
+
+
+def _side_by_side_model(model_name: str, model_dir: Path, compute_type: str, cpu_threads: int):
+    """The model ``transcribe`` reads ``cpu_threads`` windows side by side with, one thread each."""
+    return load_model(model_name, model_dir, compute_type, 1, max(1, cpu_threads))
+
+
+def _read_window(model, audio: np.ndarray, start: int, end: int, language: str | None, decoding: dict,
+                 on_progress: Callable[[float], None]) -> tuple[list[Segment], str, float]:
+    """One window's kept segments (on the recording's clock), and the language faster-whisper read it in."""
+    offset = start / SAMPLE_RATE
+    segments_iter, info = model.transcribe(
+        np.array(audio[start:end], dtype=np.float32),
+        language=language,
+        vad_filter=True,
+        word_timestamps=True,
+        # Without this, one misheard segment conditions the next ones and
+        # hallucinations snowball on long meetings.
+        condition_on_previous_text=False,
+        language_detection_segments=LANGUAGE_DETECTION_SEGMENTS,
+        **decoding,
+    )
+    kept: list[Segment] = []
+    for seg in segments_iter:
+        words = glue_split_words([
+            Word(start=round(offset + w.start, 3), end=round(offset + w.end, 3), text=w.word.strip(),
+                 probability=round(w.probability, 4))
+            for w in (seg.words or [])
+            if w.word.strip()
+        ])
+        if not words or statistics.median(w.probability for w in words) >= IMPROBABLE_SEGMENT:
+            kept.append(Segment(id=0, start=round(offset + seg.start, 3), end=round(offset + seg.end, 3),
+                                text=seg.text.strip(), words=words))
+        on_progress(seg.end)
+    return kept, info.language, info.language_probability
 
 
 def transcribe_as_configured(audio: np.ndarray, settings: Settings, *,
@@ -227,12 +292,18 @@ def detect_language(windows: Iterable[np.ndarray], model_name: str, model_dir: P
     """The language ``transcribe`` settles on for a recording in these windows (``plan_windows``'): Whisper's
     guess over the speech of the first window with any (faster-whisper's VAD, as ``transcribe`` hears it), and its
     probability; None when no window has speech. A window after the first with speech is never read."""
-    model, _ = load_model(model_name, model_dir, compute_type, cpu_threads)
+    model, _ = _side_by_side_model(model_name, model_dir, compute_type, cpu_threads)
     if not model.model.is_multilingual:
         return "en", 1.0
+    first = _first_speech(model, windows)
+    return (first[1], first[2]) if first is not None else None
+
+
+def _first_speech(model, windows: Iterable[np.ndarray]) -> tuple[int, str, float] | None:
+    """The first window with speech (faster-whisper's VAD), and Whisper's language for it with its probability."""
     from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
 
-    for window in windows:
+    for index, window in enumerate(windows):
         audio = np.asarray(window, dtype=np.float32)
         speech = get_speech_timestamps(audio, VadOptions())
         if speech:
@@ -240,7 +311,7 @@ def detect_language(windows: Iterable[np.ndarray], model_name: str, model_dir: P
             language, probability, _ = model.detect_language(
                 features=model.feature_extractor(np.concatenate(chunks)),
                 language_detection_segments=LANGUAGE_DETECTION_SEGMENTS)
-            return language, probability
+            return index, language, probability
     return None
 
 

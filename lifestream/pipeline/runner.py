@@ -194,6 +194,7 @@ def process_recording(
                         settings.diarization_backend,
                         str(settings.pyannote_pipeline) if settings.pyannote_pipeline else None,
                         threads=settings.diarization_threads, model_dir=settings.model_dir,
+                        blocks=settings.cpu_threads,
                     )
                     diar_future = pool.submit(stages.costly, DIARIZATION, checkpoints, diarizer.diarize, audio,
                                               speaker_count)

