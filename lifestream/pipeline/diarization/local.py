@@ -66,8 +66,10 @@ MIN_EMBED_SECONDS = 0.25
 BUCKET_FRAMES = 100
 # Windows are short: a finer bucket wastes less of CAM++'s time on repeated frames.
 WINDOW_BUCKET_FRAMES = 25
-# Audio per CAM++ forward pass: its first convolutions hold ~10 MB per second of input.
-EMBED_BATCH_SECONDS = 40
+# Audio per CAM++ forward pass: its first convolutions hold ~10 MB per second of input, and ONNX Runtime's arena
+# keeps that peak per session. 10 s is as fast as 40 s (14.3 CPU s both over 4 minutes of dev clips' pieces, the
+# embeddings equal to the bit), and two blocks embedded side by side (blocks_at_once) hold a quarter as much.
+EMBED_BATCH_SECONDS = 10
 
 # (chunk, local speaker, first segmentation frame, last one, solo seconds, fbank frames or embedding)
 Piece = tuple[int, int, int, int, float, np.ndarray]

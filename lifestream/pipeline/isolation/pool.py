@@ -156,6 +156,10 @@ class PipelinePool:
     def __init__(self, *, max_processes: int = 0, jobs_per_process: int = 20) -> None:
         self.max_processes = max_processes
         self.jobs_per_process = jobs_per_process
+        # glibc gives threads that allocate at once arenas of their own (up to 8 per core), each keeping its peak:
+        # with ASR's windows side by side that was ~165 MB more of a 20-minute recording's peak (bench/README.md,
+        # Thread budget). The fork server, and so every child, reads this when it starts; set by hand, it stays.
+        os.environ.setdefault("MALLOC_ARENA_MAX", "2")
         self._context = multiprocessing.get_context("forkserver")
         # The fork server imports these once; each child starts from there instead of from nothing.
         self._context.set_forkserver_preload(["lifestream.pipeline.runner"])
