@@ -27,7 +27,7 @@ from lifestream.errors import ConfigError, LifeStreamError, MediaError
 from lifestream.exports import FORMATS, export, stored_keyframes
 from lifestream.links import link_secret
 from lifestream.pipeline.asr_models import BUILTIN_MODELS, verify_asr_model
-from lifestream.pipeline.diarization import get_diarizer
+from lifestream.pipeline.diarization import configured_diarizer
 from lifestream.pipeline.isolation import IndexScope, PipelineCrashed, PipelineRequest, process_isolated
 from lifestream.pipeline.outputs import minutes_markdown
 from lifestream.public_errors import RedactingFormatter, redact_urls
@@ -131,8 +131,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
     for name in BUILTIN_MODELS:
         print(verify_asr_model(name, settings.model_dir))
     if args.diarization:
-        get_diarizer(settings.diarization_backend, None, threads=settings.diarization_threads,
-                     model_dir=settings.model_dir, blocks=settings.cpu_threads).load_models()
+        configured_diarizer(settings).load_models()
         print(f"diarization: {settings.diarization_backend} loads")
     return 0
 

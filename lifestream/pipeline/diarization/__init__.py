@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lifestream.errors import ConfigError
 from lifestream.models import SpeakerTurn
@@ -22,8 +23,11 @@ from lifestream.pipeline.diarization.types import (
     SpeakerProfile,
 )
 
-__all__ = ["Diarization", "Diarizer", "SpeakerCount", "SpeakerCountError", "SpeakerProfile", "get_diarizer",
-           "normalise_labels"]
+if TYPE_CHECKING:
+    from lifestream.settings import Settings
+
+__all__ = ["Diarization", "Diarizer", "SpeakerCount", "SpeakerCountError", "SpeakerProfile", "configured_diarizer",
+           "get_diarizer", "normalise_labels"]
 
 
 def get_diarizer(backend: str, pyannote_pipeline: str | None = None, *, threads: int = 1,
@@ -35,6 +39,16 @@ def get_diarizer(backend: str, pyannote_pipeline: str | None = None, *, threads:
     # One key however it is asked for: a fan-out worker embeds segments and joins them with the same models.
     return _diarizer(backend, pyannote_pipeline, threads, Path(model_dir) if model_dir is not None else None,
                      max(1, blocks))
+
+
+def configured_diarizer(settings: Settings, backend: str | None = None) -> Diarizer:
+    """The process-wide diarizer as the settings make it (``backend``: the settings' unless given): the one place
+    that reads them, so the runner, a fan-out worker and ``lifestream models`` get the same instance, and a setting
+    cannot reach one of them and not the others."""
+    backend = backend or settings.diarization_backend
+    pipeline = str(settings.pyannote_pipeline) if backend == "pyannote" and settings.pyannote_pipeline else None
+    return get_diarizer(backend, pipeline, threads=settings.diarization_threads, model_dir=settings.model_dir,
+                        blocks=settings.cpu_threads)
 
 
 @lru_cache(maxsize=2)
