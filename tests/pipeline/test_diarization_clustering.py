@@ -13,7 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from lifestream.pipeline.diarization import SpeakerCount
-from lifestream.pipeline.diarization.clustering import ClusteringOptions, merge_close, refine_on_windows, unit
+from lifestream.pipeline.diarization.clustering import (
+    MAX_CLUSTERED,
+    ClusteringOptions,
+    estimate_speakers,
+    merge_close,
+    refine_on_windows,
+    unit,
+)
 
 WINDOW_SECONDS = 1.5
 
@@ -86,3 +93,19 @@ def test_two_voices_apart_heard_side_by_side_or_a_given_count_are_never_merged()
     assert len(refine_on_windows(two, x, seconds, SpeakerCount(), ClusteringOptions(same_voice_distance=None),
                                  heard=heard)) == 2
     assert len(refine_on_windows(two, x, seconds, SpeakerCount(), ClusteringOptions())) == 2  # no chunks, no merge
+
+
+def test_a_long_meetings_late_joiner_is_a_speaker_of_their_own():
+    # Three hours of two people in conversation, 5 s units each, and a third who joins for the last
+    # part: more units than one AHC takes, every one resting on the same speech. Stage 1 used to keep
+    # only the units resting on most speech, here the first ones (a tie), so the late joiner was never
+    # a group of its own and their words went to the other two.
+    rng = np.random.default_rng(0)
+    voices = np.eye(192)[:3]
+    early, late = MAX_CLUSTERED + 200, 400  # units; two local speakers per chunk
+    who = np.concatenate([np.arange(early) % 2, 2 * (np.arange(late) % 2)])  # 0/1 talk, then 0/2
+    x = unit(voices[who] + 0.02 * rng.standard_normal((len(who), 192))).astype(np.float32)
+    heard = np.stack([np.arange(len(who)) // 2, np.arange(len(who)) % 2], axis=1)
+    speakers = estimate_speakers(x, np.full(len(who), 5.0), heard, SpeakerCount(), ClusteringOptions())
+    assert len(speakers) == 3
+    assert sorted((speakers @ voices.T).argmax(axis=1).tolist()) == [0, 1, 2]

@@ -66,8 +66,8 @@ class ClusteringOptions:
 # k-means steps of the centroids over the short windows (refine).
 REFINE_ITERATIONS = 3
 
-# AHC's distance matrix is N^2: past this many units, group the ones resting on
-# the most speech and assign the rest.
+# AHC's distance matrix is N^2: past this many units (about an hour of dense speech), stage 1 groups
+# them a stretch of the recording at a time, and stage 2 merges the groups of every stretch.
 MAX_CLUSTERED = 3000
 
 
@@ -87,15 +87,8 @@ def estimate_speakers(embeddings: np.ndarray, seconds: np.ndarray, heard: np.nda
     if keep.sum() < 2:
         # Nobody speaks alone for long: cluster what there is.
         keep = np.ones(len(x), bool)
-    if keep.sum() > MAX_CLUSTERED:
-        keep = np.zeros(len(x), bool)
-        keep[np.argsort(-seconds, kind="stable")[:MAX_CLUSTERED]] = True
     x, weight, heard, seconds = x[keep], np.maximum(seconds[keep], 0.1), heard[keep], seconds[keep]
-    if len(x) == 1:
-        groups = np.zeros(1, int)
-    else:
-        groups = fcluster(linkage(x, method="average", metric="euclidean"), options.group_threshold,
-                          criterion="distance") - 1
+    groups = _pure_groups(x, heard[:, 0], options.group_threshold)
     sums = np.zeros((groups.max() + 1, x.shape[1]))
     np.add.at(sums, groups, x * weight[:, None])
     mass = np.bincount(groups, weights=weight)
@@ -105,6 +98,28 @@ def estimate_speakers(embeddings: np.ndarray, seconds: np.ndarray, heard: np.nda
         if sec >= options.distinct_seconds:
             voices[g].setdefault(chunk, set()).add(speaker)
     return _merge(sums, mass, voices, count, options)
+
+
+def _pure_groups(x: np.ndarray, chunks: np.ndarray, threshold: float) -> np.ndarray:
+    """Stage 1: each unit's group (average linkage, cut at ``threshold``), numbered from 0. Past
+    MAX_CLUSTERED units, one stretch of the recording (in chunk order) at a time: every unit keeps
+    its say. Keeping only the 3000 units resting on most speech instead dropped the quiet people's
+    (and, among units of equal speech, the later ones): three hours of the trn/dev clips looped found
+    11 speakers for 25 (DER 0.279), where their first hour found 26; a stretch at a time, 32 (0.248)."""
+    if len(x) == 1:
+        return np.zeros(1, int)
+    groups = np.empty(len(x), int)
+    in_order = np.argsort(chunks, kind="stable")
+    found = 0
+    for stretch in np.array_split(in_order, -(-len(x) // MAX_CLUSTERED)):
+        if len(stretch) == 1:
+            labels = np.ones(1, int)
+        else:
+            labels = fcluster(linkage(x[stretch], method="average", metric="euclidean"), threshold,
+                              criterion="distance")
+        groups[stretch] = labels - 1 + found
+        found += int(labels.max())
+    return groups
 
 
 def _distinct(a: dict[int, set[int]], b: dict[int, set[int]]) -> bool:
