@@ -96,7 +96,7 @@ def test_two_voices_apart_heard_side_by_side_or_a_given_count_are_never_merged()
 
 
 def test_a_long_meetings_late_joiner_is_a_speaker_of_their_own():
-    # Three hours of two people in conversation, 5 s units each, and a third who joins for the last
+    # A long meeting of two people in conversation, 5 s units each, and a third who joins for the last
     # part: more units than one AHC takes, every one resting on the same speech. Stage 1 used to keep
     # only the units resting on most speech, here the first ones (a tie), so the late joiner was never
     # a group of its own and their words went to the other two.

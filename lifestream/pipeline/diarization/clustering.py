@@ -111,12 +111,9 @@ def _pure_groups(x: np.ndarray, chunks: np.ndarray, threshold: float) -> np.ndar
     groups = np.empty(len(x), int)
     in_order = np.argsort(chunks, kind="stable")
     found = 0
+    # even stretches: one of 2-3000 units, or several of at least 1500
     for stretch in np.array_split(in_order, -(-len(x) // MAX_CLUSTERED)):
-        if len(stretch) == 1:
-            labels = np.ones(1, int)
-        else:
-            labels = fcluster(linkage(x[stretch], method="average", metric="euclidean"), threshold,
-                              criterion="distance")
+        labels = fcluster(linkage(x[stretch], method="average", metric="euclidean"), threshold, criterion="distance")
         groups[stretch] = labels - 1 + found
         found += int(labels.max())
     return groups
