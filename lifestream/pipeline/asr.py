@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from lifestream.models import Segment, Word
+from lifestream.pipeline import heap
 from lifestream.pipeline.asr_models import resolve_asr_model
 from lifestream.pipeline.extract import release
 from lifestream.settings import Settings
@@ -203,6 +204,7 @@ def transcribe(
         kept, language_found, probability = _read_window(model, audio, start, end, language, decoding,
                                                          lambda seconds: progress(index, seconds))
         release(audio, start, end)
+        heap.trim()  # the window's buffers, freed under the next one's: give their pages back
         progress(index, math.inf)
         return kept, language_found, probability
 

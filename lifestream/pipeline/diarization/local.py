@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lifestream.pipeline import heap
 from lifestream.pipeline.diarization import clustering, features, reconstruct
 from lifestream.pipeline.diarization.models import (
     Segmentation,
@@ -138,6 +139,7 @@ class LocalDiarizer:
             # before's start: the kernel's read-around maps pages ahead of the first ones read, too.
             release(audio, max(0, block[0] - self.block_chunks) * self.step_samples,
                     block[-1] * self.step_samples + self.segmentation.chunk_samples)
+            heap.trim()  # the block's CAM++ and segmentation buffers
             return part
 
         at_once = min(self.blocks_at_once, len(blocks)) if self._thread_safe() else 1

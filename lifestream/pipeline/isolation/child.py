@@ -12,6 +12,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lifestream.pipeline import heap
 from lifestream.pipeline.isolation.request import (
     LanguageRequest,
     PipelineFailure,
@@ -183,3 +184,6 @@ def child_main(conn: Connection, crash_log: str) -> None:
             events.send(("error", _portable(exc), traceback.format_exc()))
         else:
             events.send(("done", outcome, _peak_rss()))
+        finally:
+            # Between jobs the child only waits: what the job freed need not stay resident meanwhile.
+            heap.trim()
