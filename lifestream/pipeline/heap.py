@@ -4,7 +4,7 @@ glibc keeps what a thread frees on its arena's free lists and gives back to the 
 A pipeline process reads a long recording window after window (ASR) and block after block (diarization); each
 step's buffers (CTranslate2's, ONNX Runtime's, numpy's) are freed below the next step's live ones, and the holes stay
 resident. On an hour of speech the arenas held ~450 MB in use and 600-750 MB free, all of it counted in the
-process's RSS and kept for the rest of the job and for the idle worker after it (bench/README.md, Pipeline).
+process's RSS and kept for the rest of the job and for the idle worker after it (bench/README.md, Long meetings: "freed heap pages go back").
 ``malloc_trim(0)`` (glibc 2.8 and later) returns every whole free page of every arena.
 """
 
@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 from collections.abc import Callable
-
-log = logging.getLogger(__name__)
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
