@@ -75,6 +75,12 @@ def unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
 
 
+def mean_direction(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The unit vector of (N, D) ``vectors``' directions summed with (N,) ``weights``, in float64: one voice's
+    embedding from several pieces of its speech."""
+    return unit((unit(vectors.astype(np.float64)) * weights[:, None]).sum(0))
+
+
 def estimate_speakers(embeddings: np.ndarray, seconds: np.ndarray, heard: np.ndarray, count: SpeakerCount,
                       options: ClusteringOptions) -> np.ndarray:
     """(K, D) unit centroids of the speakers found in (N, D) unit embeddings.

@@ -270,8 +270,8 @@ class LocalDiarizer:
         def unit_vector(slots: list[int]) -> np.ndarray:
             if len(slots) == 1:
                 return vectors[slots[0]]
-            weights = np.array([pending[slot][4] for slot in slots])[:, None]
-            return clustering.unit((clustering.unit(np.stack([vectors[slot] for slot in slots])) * weights).sum(0))
+            return clustering.mean_direction(np.stack([vectors[slot] for slot in slots]),
+                                             np.array([pending[slot][4] for slot in slots]))
 
         return ([(*u[:5], unit_vector(slots)) for u, slots in units],
                 [(*w[:5], vectors[slot]) for w, slot in windows])

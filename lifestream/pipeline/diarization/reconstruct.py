@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lifestream.models import SpeakerTurn
-from lifestream.pipeline.diarization.clustering import unit
+from lifestream.pipeline.diarization.clustering import mean_direction
 from lifestream.pipeline.diarization.types import Diarization, SpeakerProfile
 
 if TYPE_CHECKING:
@@ -168,5 +168,4 @@ def _centroid(seg: SegmentEmbeddings, labels: np.ndarray, j: int, fallback: np.n
     mine = (labels == j) & (seg.unit_seconds > 0)
     if not mine.any():
         return fallback
-    vectors = unit(seg.unit_embedding[mine].astype(np.float64))
-    return unit((vectors * seg.unit_seconds[mine][:, None]).sum(0)).astype(np.float32)
+    return mean_direction(seg.unit_embedding[mine], seg.unit_seconds[mine]).astype(np.float32)
