@@ -2,7 +2,8 @@
 
 The AMI-like 30 s clips of pyannote.audio 4.0.7's sdist (``tests/data``):
 ``trn*`` (reference ``debug.train.rttm``) are for tuning, ``dev*``
-(``debug.development.rttm``) for reporting. ``scripts/setup --test`` copies
+(``debug.development.rttm``) for reporting, and for tuning only pooled with
+trn (the one rule so chosen is in bench/README.md). ``scripts/setup --test`` copies
 them into LIFESTREAM_TEST_CLIPS (default ~/.cache/lifestream/pyannote-audio-4.0.7-clips)
 from the sdist on PyPI. The sdist's ``tst*`` clips are the project's held-out
 acceptance set: setup does not copy them and nothing here reads them.

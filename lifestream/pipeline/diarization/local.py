@@ -59,6 +59,12 @@ WINDOW_SECONDS = 1.5
 # chunks their units'. Windows everywhere cost CAM++ twice the time (measured while a unit cut into windows
 # still had a pass of its own) for no better a result on the trn clips (0.225 against 0.215).
 WINDOW_EVERY = 2
+# Where a frame's four chunks split two against two, the windows' pair wins: a unit chunk's say counts this much
+# of a window chunk's. The tie is where two voices meet; a ~5 s unit there averages both, and its nearest speaker
+# says little of who speaks in that second. Before, the higher segmentation probability broke the tie, and that is
+# a sign of whether someone speaks, not who (bench/README.md, seventeenth pass: the trn and dev clips pooled 0.218 ->
+# 0.214, dev 0.217 -> 0.169, trn 0.219 -> 0.224, long-trn equal).
+UNIT_CHUNK_SAY = 0.5
 # A pause this long in one local speaker's speech may be a change of speaker that the segmentation
 # missed (two voices lumped as one local speaker): a unit never spans one.
 UNIT_GAP_SECONDS = 0.5
@@ -313,8 +319,9 @@ class LocalDiarizer:
                                                  heard=np.stack([seg.window_chunk[solo], seg.window_speaker[solo]], axis=1))
         ranked = clustering.assign(seg.window_embedding, centroids)
         unit_labels = clustering.assign(seg.unit_embedding, centroids)[:, 0]
-        return reconstruct.diarization(seg, ranked, centroids, unit_labels, frame_step=self.frame_step,
-                                       frame_duration=self.segmentation.frame_duration, step_frames=STEP_FRAMES)
+        return reconstruct.diarization(seg, ranked, centroids, unit_labels, say=_chunk_say(seg),
+                                       frame_step=self.frame_step, frame_duration=self.segmentation.frame_duration,
+                                       step_frames=STEP_FRAMES)
 
 
 @contextmanager
@@ -326,6 +333,14 @@ def _torch_threads(n: int):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def _chunk_say(seg: SegmentEmbeddings) -> np.ndarray:
+    """How much each chunk's word on who speaks counts: the window chunks' 1, the unit chunks' ``UNIT_CHUNK_SAY``."""
+    if len(seg.window_chunk) == len(seg.unit_chunk):
+        # no unit was cut into windows (or the embeddings predate windows): every chunk's pieces are alike
+        return np.ones(len(seg.chunks), np.float32)
+    return np.where(seg.chunks % WINDOW_EVERY == 0, 1.0, UNIT_CHUNK_SAY).astype(np.float32)
 
 
 def _arrays(pieces: list[Piece], dim: int) -> dict[str, np.ndarray]:

@@ -3,8 +3,8 @@
 Every frame is seen by four chunks (10 s chunks every 2.5 s). Per frame, the
 number of people speaking is the chunks' average count of active local
 speakers, rounded; that many global speakers are active, the ones the chunks
-agree on most. The "exclusive" view gives each speech frame to the single most
-active speaker (highest segmentation probability), for attributing words.
+agree on most (each chunk's word weighted by its ``say``). The "exclusive"
+view gives each speech frame to the single most active speaker (highest segmentation probability), for attributing words.
 
 The work goes block by block over the frame grid, so memory does not grow
 with the recording's length.
@@ -30,9 +30,10 @@ ORDER_MIN_SECONDS = 0.5
 
 
 def diarization(seg: SegmentEmbeddings, ranked: np.ndarray, centroids: np.ndarray, unit_labels: np.ndarray, *,
-                frame_step: float, frame_duration: float, step_frames: int) -> Diarization:
-    """Turns from chunk activity and each window's closest and runner-up speaker (``ranked``); the
-    speakers' voice profiles from the units of each (``unit_labels``), which rest on more speech."""
+                say: np.ndarray, frame_step: float, frame_duration: float, step_frames: int) -> Diarization:
+    """Turns from chunk activity and each window's closest and runner-up speaker (``ranked``), each chunk's
+    word on who speaks weighted by ``say`` (one per chunk); the speakers' voice profiles from the units of
+    each (``unit_labels``), which rest on more speech."""
     k = len(centroids)
     row_of = {int(c): i for i, c in enumerate(seg.chunks)}
     windows_of: dict[tuple[int, int], list[int]] = {}
@@ -67,14 +68,14 @@ def diarization(seg: SegmentEmbeddings, ranked: np.ndarray, centroids: np.ndarra
                 # two local speakers of one chunk may be one global speaker: count them once
                 np.maximum.at(vote, (rows, who), seg.active[c, src, s].astype(np.float32))
                 np.maximum.at(prob, (rows, who), seg.probability[c, src, s].astype(np.float32))
-            votes[dst] += vote
+            votes[dst] += vote * say[c]
             soft[dst] += prob
         cover = np.maximum(cover, 1)
         votes /= cover[:, None]
         soft /= cover[:, None]
         # half-way counts round up: where two chunks disagree, keep the speech
         n_speaking = np.minimum(np.floor(speaking / cover + 0.5), k).astype(int)
-        # rank speakers per frame: chunk agreement first, probability to break ties
+        # rank speakers per frame: the chunks' weighted agreement first, probability to break ties
         order = np.argsort(-(votes + 1e-3 * soft), axis=1, kind="stable")
         rank = np.empty_like(order)
         np.put_along_axis(rank, order, np.arange(k)[None, :].repeat(width, 0), axis=1)
