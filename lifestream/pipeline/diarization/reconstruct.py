@@ -4,7 +4,8 @@ Every frame is seen by four chunks (10 s chunks every 2.5 s). Per frame, the
 number of people speaking is the chunks' average count of active local
 speakers, rounded; that many global speakers are active, the ones the chunks
 agree on most (each chunk's word weighted by its ``say``). The "exclusive"
-view gives each speech frame to the single most active speaker (highest segmentation probability), for attributing words.
+view gives each speech frame to the single most active speaker (highest
+segmentation probability), for attributing words.
 
 The work goes block by block over the frame grid, so memory does not grow
 with the recording's length.
