@@ -58,3 +58,18 @@ def test_with_an_even_say_the_surer_segmentation_breaks_the_tie():
     is surer, as before this rule. So the first test's outcome is the say's doing."""
     seg, ranked, centroids = _four_chunks_split_two_against_two()
     assert _speaker_at(seg, ranked, centroids, np.ones(4), 3.5) == {"units' speaker"}
+
+
+def test_only_a_recording_whose_units_were_cut_into_windows_weighs_its_chunks_apart():
+    from lifestream.pipeline.diarization.local import UNIT_CHUNK_SAY, _chunk_say
+
+    seg, _, _ = _four_chunks_split_two_against_two()
+    assert np.array_equal(_chunk_say(seg), np.ones(4))  # windows are the units: every chunk's pieces alike
+    # chunks 0 and 2 (the window chunks) get a second window each: their units were cut
+    cut = SegmentEmbeddings(**{**vars(seg), **{f"window_{k}": np.concatenate([v, v[::2]])
+                                               for k, v in _window_arrays(seg).items()}})
+    assert np.array_equal(_chunk_say(cut), [1.0, UNIT_CHUNK_SAY, 1.0, UNIT_CHUNK_SAY])
+
+
+def _window_arrays(seg: SegmentEmbeddings) -> dict[str, np.ndarray]:
+    return {k: getattr(seg, f"window_{k}") for k in ("chunk", "speaker", "frames", "embedding", "seconds")}
