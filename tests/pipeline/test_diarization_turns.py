@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from lifestream.pipeline.diarization import reconstruct
-from lifestream.pipeline.diarization.segments import SegmentEmbeddings
+from lifestream.pipeline.diarization.segments import _PIECE_FIELDS, SegmentEmbeddings
 
 STEP = 10  # frames between chunk starts
 CHUNK = 40  # frames per chunk: frames 30-39 are heard by all four
@@ -66,10 +66,7 @@ def test_only_a_recording_whose_units_were_cut_into_windows_weighs_its_chunks_ap
     seg, _, _ = _four_chunks_split_two_against_two()
     assert np.array_equal(_chunk_say(seg), np.ones(4))  # windows are the units: every chunk's pieces alike
     # chunks 0 and 2 (the window chunks) get a second window each: their units were cut
-    cut = SegmentEmbeddings(**{**vars(seg), **{f"window_{k}": np.concatenate([v, v[::2]])
-                                               for k, v in _window_arrays(seg).items()}})
+    windows = {k: getattr(seg, f"window_{k}") for k in _PIECE_FIELDS}
+    cut = SegmentEmbeddings(**{**vars(seg), **{f"window_{k}": np.concatenate([v, v[::2]]) for k, v in windows.items()}})
     assert np.array_equal(_chunk_say(cut), [1.0, UNIT_CHUNK_SAY, 1.0, UNIT_CHUNK_SAY])
 
-
-def _window_arrays(seg: SegmentEmbeddings) -> dict[str, np.ndarray]:
-    return {k: getattr(seg, f"window_{k}") for k in ("chunk", "speaker", "frames", "embedding", "seconds")}

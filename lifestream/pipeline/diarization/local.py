@@ -239,6 +239,7 @@ class LocalDiarizer:
         """
         per_frame = active[:, self._fbank_to_seg]  # (B, fbank frames, 3)
         alone = per_frame & (per_frame.sum(axis=2, keepdims=True) == 1)
+        windowed = _is_window_chunk(np.asarray(chunk_ids))
         pending: list[Piece] = []  # embedding slot: the fbank frames to embed
         buckets: list[int] = []
         units: list[tuple[Piece, list[int]]] = []  # each unit, and the slots its embedding comes from
@@ -259,7 +260,7 @@ class LocalDiarizer:
                     if len(frames) * features.FRAME_SHIFT < MIN_EMBED_SECONDS:
                         continue
                     unit = self._piece(i, s, frames, is_solo, fbank)
-                    parts = _units(frames, WINDOW_SECONDS) if is_solo and chunk_ids[i] % WINDOW_EVERY == 0 else [frames]
+                    parts = _units(frames, WINDOW_SECONDS) if is_solo and windowed[i] else [frames]
                     if len(parts) == 1:  # a unit short enough is its own window: embed it once
                         slot = embed_later(unit, BUCKET_FRAMES)
                         units.append((unit, [slot]))
@@ -340,7 +341,13 @@ def _chunk_say(seg: SegmentEmbeddings) -> np.ndarray:
     if len(seg.window_chunk) == len(seg.unit_chunk):
         # no unit was cut into windows (or the embeddings predate windows): every chunk's pieces are alike
         return np.ones(len(seg.chunks), np.float32)
-    return np.where(seg.chunks % WINDOW_EVERY == 0, 1.0, UNIT_CHUNK_SAY).astype(np.float32)
+    return np.where(_is_window_chunk(seg.chunks), 1.0, UNIT_CHUNK_SAY).astype(np.float32)
+
+
+def _is_window_chunk(chunks: np.ndarray) -> np.ndarray:
+    """Whether each chunk's units are cut into windows, by its global index: so every worker that embeds a
+    stretch of the recording, and the join that clusters them all, agree."""
+    return chunks % WINDOW_EVERY == 0
 
 
 def _arrays(pieces: list[Piece], dim: int) -> dict[str, np.ndarray]:
