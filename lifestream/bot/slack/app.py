@@ -10,8 +10,11 @@ One workspace (a bot token), or any number: with OAuth credentials the app
 serves bolt's install flow (``installations.py``) and bolt's authorize step
 gives every request the token of the workspace it came from. A job remembers
 its workspace (``SlackOrigin.workspace``, ``enterprise``), so whatever is
-posted later uses that workspace's token too. Uninstalling the app deletes the
-workspace's installation and then all its data (``lifestream.workspaces``).
+posted later uses that workspace's token too.
+
+This module takes recordings in and acts on jobs (retry, re-run, rename); the
+bot's other rooms are beside it: questions and their answers (``questions.py``),
+the workspace's settings, Home tab and uninstall (``workspace.py``).
 """
 
 from __future__ import annotations
@@ -20,12 +23,9 @@ import asyncio
 import json
 import logging
 import re
-import threading
-import time
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -34,7 +34,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from lifestream import meetings
-from lifestream.bot import intake, settings_choices
+from lifestream.bot import intake
 from lifestream.bot.background import BackgroundTasks
 from lifestream.bot.commands import (
     Ask,
@@ -47,9 +47,7 @@ from lifestream.bot.commands import (
     parse_command,
 )
 from lifestream.bot.fetcher import Credential, origin_of
-from lifestream.bot.slack import mrkdwn
 from lifestream.bot.slack.blocks import (
-    answer_blocks,
     ask_modal,
     fallback_text,
     minutes_blocks,
@@ -58,34 +56,25 @@ from lifestream.bot.slack.blocks import (
     submitted_names,
 )
 from lifestream.bot.slack.files import file_credential
+from lifestream.bot.slack.ids import team_of, thread_root, workspace_of
 from lifestream.bot.slack.installations import authorize, oauth_flow
 from lifestream.bot.slack.mrkdwn import escape
 from lifestream.bot.slack.notify import SlackNotifier
 from lifestream.bot.slack.people import SlackDirectory
-from lifestream.bot.slack.settings_view import (
-    ADMINS_ONLY,
-    OPEN_SETTINGS,
-    SETTINGS_MODAL,
-    home_view,
-    settings_modal,
-    settings_text,
-    submitted,
-)
+from lifestream.bot.slack.questions import SlackQuestions
+from lifestream.bot.slack.settings_view import OPEN_SETTINGS, SETTINGS_MODAL
+from lifestream.bot.slack.workspace import SlackWorkspace
 from lifestream.bot.voices import voice_reply
 from lifestream.downloads import DownloadsBusy
 from lifestream.errors import LifeStreamError
-from lifestream.links import ANSWER_TTL, meeting_link
+from lifestream.links import meeting_link
 from lifestream.origin import SlackOrigin, shared_in
 from lifestream.people import mentionable, save_roster
 from lifestream.public_errors import public_reason
-from lifestream.search import Scope, ask_async
-from lifestream.search.answers import Answer
 from lifestream.services import Services
-from lifestream.timefmt import clock
 from lifestream.workers.jobstore import Job
 from lifestream.workers.recordings import recording_gone
 from lifestream.workers.submit import rerun_job, retry_job
-from lifestream.workspaces import change_settings, finish_deletions, start_deletion
 
 log = logging.getLogger(__name__)
 
@@ -99,28 +88,8 @@ HELP = (
     "• `/ask settings` shows this workspace's settings (how long meetings are kept, and more); admins change them.\n"
     "• `/ask my voice` shows what I keep of your voice (with voiceprints on), `/ask forget my voice` deletes it."
 )
-MEMBERSHIP_CACHE_S = 60
 NOT_HERE = (":warning: That meeting was shared in another conversation, so its speakers can be renamed, and it can "
             "be re-run or asked about from its minutes, only there.")
-
-
-def _thread_root(event: dict) -> str:
-    return event.get("thread_ts") or event["ts"]
-
-
-def _workspace(team: str | None) -> str:
-    """The workspace a Slack origin and its search scope are recorded under."""
-    return team or "slack"
-
-
-def _team(context) -> str:
-    """The workspace of a bolt request's context."""
-    return _workspace(context.get("team_id"))
-
-
-def _cited(question: str, result: Answer) -> dict:
-    """What the "Share in channel" button carries: the question and the meetings the private answer cited."""
-    return {"question": question[:300], "cited": list(dict.fromkeys(c.meeting_id for c in result.citations))[:20]}
 
 
 class SlackBot:
@@ -152,11 +121,10 @@ class SlackBot:
         self.seen = services.seen  # shared with every bot task when the idempotency table is set
         # Re-renders posted minutes after a rename; the one the process subscribed to job events, if any.
         self.notifier = notifier or SlackNotifier(services)
-        self._members: dict[tuple[str, str], tuple[float, list[str]]] = {}
         self.directory = SlackDirectory()  # who is in a channel: the people a recording's speakers may be
         self._background = BackgroundTasks("Slack handler")
-        self._deleting = asyncio.Lock()  # one workspace deletion at a time in this process
-        self._stopping = threading.Event()  # set at shutdown: a deletion waiting for running jobs stops waiting
+        self.questions = SlackQuestions(services)  # /ask, the Ask button, "Share in channel"
+        self.workspace = SlackWorkspace(services, HELP)  # settings, Home tab, uninstall
         self._register()
 
     # --- plumbing
@@ -170,7 +138,7 @@ class SlackBot:
 
     async def close(self) -> None:
         """At shutdown: what the handlers started finishes (a workspace deletion after its current pass)."""
-        self._stopping.set()
+        self.workspace.stop()
         await self.drain()
 
     def _register(self) -> None:
@@ -199,7 +167,7 @@ class SlackBot:
         @app.event("app_mention")
         async def on_mention(event, client, context, say):
             if "minutes" not in event.get("text", "").lower():
-                await say(text=HELP, thread_ts=_thread_root(event))
+                await say(text=HELP, thread_ts=thread_root(event))
                 return
             self._spawn(self.handle_mention(event, client, context))
 
@@ -218,33 +186,33 @@ class SlackBot:
         @app.event("app_home_opened")
         async def on_home(event, client, context):
             if event.get("tab") == "home":
-                self._spawn(self.publish_home(client, _team(context), event["user"]))
+                self._spawn(self.workspace.publish_home(client, team_of(context), event["user"]))
 
         @app.action(OPEN_SETTINGS)
         async def on_open_settings(ack, body, client, context):
             await ack()
-            self._spawn(self.open_settings(client, _team(context), body["user"]["id"], body["trigger_id"]))
+            self._spawn(self.workspace.open_settings(client, team_of(context), body["user"]["id"], body["trigger_id"]))
 
         @app.view(SETTINGS_MODAL)
         async def on_settings_submit(ack, body, view, client, context):
-            error = await self.save_settings(client, _team(context), body["user"]["id"], view)
+            error = await self.workspace.save_settings(client, team_of(context), body["user"]["id"], view)
             if error:
                 first = next(iter(view["state"]["values"]))
                 await ack(response_action="errors", errors={first: error[:150]})
                 return
             await ack()
-            self._spawn(self.publish_home(client, _team(context), body["user"]["id"]))
+            self._spawn(self.workspace.publish_home(client, team_of(context), body["user"]["id"]))
 
         @app.event("app_uninstalled")
         async def on_uninstalled(context):
-            self._spawn(self.uninstall(_team(context), context.enterprise_id))
+            self._spawn(self.workspace.uninstall(team_of(context), context.enterprise_id))
 
         @app.event("tokens_revoked")
         async def on_tokens_revoked(event, context):
             if self.app.installation_store is not None:  # bolt's own: forget the revoked users' tokens
                 await self.app.default_tokens_revoked_event_listener()(event=event, context=context)
             if (event.get("tokens") or {}).get("bot"):  # the bot's token is gone: as good as uninstalled
-                self._spawn(self.uninstall(_team(context), context.enterprise_id))
+                self._spawn(self.workspace.uninstall(team_of(context), context.enterprise_id))
 
         @app.action("ask_meeting")
         async def on_ask_button(ack, body, client):
@@ -260,13 +228,13 @@ class SlackBot:
             await ack()
             meta = json.loads(view["private_metadata"])
             question = view["state"]["values"]["question"]["text"]["value"]
-            self._spawn(self.answer_in_modal_channel(body["user"]["id"], meta, question, client,
+            self._spawn(self.questions.answer_in_modal_channel(body["user"]["id"], meta, question, client,
                                                      (body.get("team") or {}).get("id")))
 
         @app.action("share_answer")
         async def on_share(ack, body, client, respond):
             await ack()
-            self._spawn(self.share_answer(body, json.loads(body["actions"][0]["value"]), client, respond))
+            self._spawn(self.questions.share_answer(body, json.loads(body["actions"][0]["value"]), client, respond))
 
         @app.action("retry_job")
         @app.action("rerun_job")
@@ -296,16 +264,16 @@ class SlackBot:
     # --- recordings in
 
     def _origin(self, event: dict, context, status_ts: str) -> SlackOrigin:
-        return SlackOrigin(workspace=_team(context), enterprise=context.get("enterprise_id"),
-                           conversation=event["channel"], thread_ts=_thread_root(event), status_ts=status_ts,
+        return SlackOrigin(workspace=team_of(context), enterprise=context.get("enterprise_id"),
+                           conversation=event["channel"], thread_ts=thread_root(event), status_ts=status_ts,
                            user=event.get("user"))
 
     async def _reply(self, client, event: dict, text: str) -> dict:
-        return await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event), text=text)
+        return await client.chat_postMessage(channel=event["channel"], thread_ts=thread_root(event), text=text)
 
     async def handle_files(self, event: dict, client, context) -> None:
         for file in event.get("files", []):
-            seen_key = f"file:{_team(context)}:{file['id']}"
+            seen_key = f"file:{team_of(context)}:{file['id']}"
             if not self.seen.first_time(seen_key):
                 continue
             name = file.get("name") or file.get("title") or "recording"
@@ -332,12 +300,12 @@ class SlackBot:
 
     async def handle_links(self, event: dict, links: list[str], client, context) -> None:
         for url in links:
-            seen_key = f"link:{event['channel']}:{_thread_root(event)}:{url}"
+            seen_key = f"link:{event['channel']}:{thread_root(event)}:{url}"
             if self.seen.first_time(seen_key):
                 await self._process(event, client, context, url, None, None, seen_key)
 
     async def handle_mention(self, event: dict, client, context) -> None:
-        root = _thread_root(event)
+        root = thread_root(event)
         replies = await client.conversations_replies(channel=event["channel"], ts=root, limit=100)
         for message in replies.get("messages", []):
             files = [f for f in message.get("files", []) if intake.is_media(f.get("name", ""), f.get("mimetype"))]
@@ -374,7 +342,7 @@ class SlackBot:
             return
         job, shown = outcome.job, escape(outcome.name)
         # The same recording shared in another conversation first is that conversation's job: say so.
-        elsewhere = not shared_in(job.origin, SlackOrigin, _team(context), event["channel"])
+        elsewhere = not shared_in(job.origin, SlackOrigin, team_of(context), event["channel"])
         match outcome.kind:
             case "queued":
                 text = status_text(job, outcome.name)
@@ -389,7 +357,7 @@ class SlackBot:
                         "in the thread where it was first shared.")
         await client.chat_update(channel=event["channel"], ts=status["ts"], text=text)
         if outcome.kind == "processed_before":  # give this thread the minutes that already exist
-            await self._post_existing(client, event, job, elsewhere, _team(context))
+            await self._post_existing(client, event, job, elsewhere, team_of(context))
 
     async def _save_roster(self, client, origin: SlackOrigin) -> None:
         """The channel's members, saved before the job is queued: the worker names speakers from them."""
@@ -408,33 +376,10 @@ class SlackBot:
         for blocks in minutes_blocks(meeting, link=meeting_link(self.settings, meeting.meeting_id), job_id=job.id,
                                      shared_elsewhere=elsewhere, recording_gone=recording_gone(job),
                                      mentions=mentionable(meeting) if same_workspace else {}):
-            await client.chat_postMessage(channel=event["channel"], thread_ts=_thread_root(event),
+            await client.chat_postMessage(channel=event["channel"], thread_ts=thread_root(event),
                                           text=fallback_text(meeting), blocks=blocks)
 
-    # --- questions
-
-    async def user_conversations(self, client, team: str, user: str) -> list[str]:
-        """Conversations the user is a member of: the only meetings they may search."""
-        cached = self._members.get((team, user))
-        if cached and time.monotonic() - cached[0] < MEMBERSHIP_CACHE_S:
-            return cached[1]
-        channels, cursor = [], None
-        while True:
-            page = await client.users_conversations(user=user, types="public_channel,private_channel,mpim,im",
-                                                    limit=200, cursor=cursor, exclude_archived=True)
-            channels += [c["id"] for c in page.get("channels", [])]
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
-        self._members[(team, user)] = (time.monotonic(), channels)
-        return channels
-
-    async def answer(self, question: str, user: str, team: str | None, client, meeting_id: str | None = None):
-        workspace = _workspace(team)
-        conversations = await self.user_conversations(client, workspace, user)
-        settings = await asyncio.to_thread(self.services.settings_for, workspace)  # its LLM choice
-        return await ask_async(question, Scope(workspace, conversations), settings=settings,
-                               index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
+    # --- /ask: what its words ask for
 
     async def handle_ask(self, command: dict, respond, client) -> None:
         match parse_command(command.get("text")):
@@ -444,83 +389,12 @@ class SlackBot:
                 await respond(text=await self.rename_latest(command.get("team_id"), command["channel_id"], label, name),
                               response_type="ephemeral")
             case ShowSettings():
-                await self.show_settings(command, respond, client)
+                await self.workspace.show_settings(command, respond, client)
             case Ask(question):
-                await self.answer_privately(question, command, respond, client)
+                await self.questions.answer_privately(question, command, respond, client)
             case ShowVoice() | ForgetVoice() | RememberVoice() as voice:  # only ever the asker's own voiceprint
-                text = await asyncio.to_thread(voice_reply, voice, self.services, _team(command), command["user_id"])
+                text = await asyncio.to_thread(voice_reply, voice, self.services, team_of(command), command["user_id"])
                 await respond(text=escape(text), response_type="ephemeral")
-
-    async def answer_privately(self, text: str, command: dict, respond, client) -> None:
-        try:
-            result = await self.answer(text, command["user_id"], command.get("team_id"), client)
-        except LifeStreamError as exc:
-            reason = public_reason(exc, log=log, context="/ask")
-            await respond(text=f":warning: {escape(reason)}", response_type="ephemeral")
-            return
-        except SlackApiError as exc:
-            log.warning("/ask: Slack API error %s", exc.response.get("error"))
-            await respond(text=":warning: I couldn't check which conversations you're in, so I can't answer "
-                               "safely right now. Please try again in a minute.", response_type="ephemeral")
-            return
-        await respond(text=escape(result.text), blocks=answer_blocks(text, self._render_answer(result), share=_cited(text, result)),
-                      response_type="ephemeral")
-
-    def _render_answer(self, result) -> str:
-        if not result.found:
-            return escape(result.text)
-        lines = [escape(result.text), ""]
-        for n, c in enumerate(result.citations, 1):
-            # Answers cite meetings from any conversation the asker is in, and can be shared: short-lived links.
-            link = mrkdwn.link(meeting_link(self.settings, c.meeting_id, ttl=ANSWER_TTL), c.title)
-            lines.append(f"[{n}] {link} · {escape(c.speaker or 'unknown')} · {clock(c.start)}")
-        return "\n".join(lines)
-
-    async def share_answer(self, body: dict, asked: dict, client, respond) -> None:
-        """"Share in channel": the question answered again from this channel's own meetings only.
-
-        The private answer may cite meetings of other channels and DMs the asker is in; their words and
-        links must not reach this channel's members. What the channel gets is searched within the channel,
-        and it says when sources from elsewhere were left out.
-        """
-        workspace, channel, user = _workspace((body.get("team") or {}).get("id")), body["channel"]["id"], body["user"]["id"]
-        question = str(asked.get("question") or "")
-        meeting_id = asked.get("meeting_id")
-        try:
-            result = await ask_async(question, Scope(workspace, [channel]), settings=self.settings,
-                                     index=self.services.index, meeting_ids=(meeting_id,) if meeting_id else ())
-            cited = [str(m) for m in asked.get("cited") or []]
-            jobs = await asyncio.to_thread(lambda: [self.services.store.get(m) for m in dict.fromkeys(cited)])
-        except LifeStreamError as exc:
-            reason = public_reason(exc, log=log, context="sharing an answer")
-            await respond(text=f":warning: {escape(reason)}", response_type="ephemeral", replace_original=False)
-            return
-        left_out = sum(1 for job in jobs if job is None or not shared_in(job.origin, SlackOrigin, workspace, channel))
-        if not result.found:
-            await respond(text="Nothing in this channel's own meetings answers that, so I haven't shared it here"
-                               + (" (the answer came from meetings of other conversations)." if left_out else "."),
-                          response_type="ephemeral", replace_original=False)
-            return
-        note = (f"Answered from this channel's meetings only: {left_out} meeting{'s' if left_out != 1 else ''} "
-                f"from other conversations that the private answer cited {'were' if left_out != 1 else 'was'} "
-                "left out." if left_out else None)
-        await client.chat_postMessage(channel=channel, text=escape(result.text), unfurl_links=False,
-                                      blocks=answer_blocks(question, self._render_answer(result), shared_by=user,
-                                                           note=note))
-        await respond(delete_original=True)
-
-    async def answer_in_modal_channel(self, user: str, meta: dict, question: str, client, team: str | None) -> None:
-        try:
-            result = await self.answer(question, user, team, client, meeting_id=meta.get("meeting_id"))
-            text = self._render_answer(result)
-            share: dict | None = _cited(question, result)
-        except LifeStreamError as exc:
-            share = None
-            text = f":warning: {escape(public_reason(exc, log=log, context='asking about a meeting'))}"
-        if share is not None:
-            share["meeting_id"] = meta.get("meeting_id")
-        await client.chat_postEphemeral(channel=meta["channel"], user=user, text=text,
-                                        blocks=answer_blocks(question, text, share=share))
 
     # --- actions on jobs and minutes
 
@@ -530,7 +404,7 @@ class SlackBot:
         A message with the bot's buttons can be forwarded, and the same recording shared in two channels is
         one job: buttons act on the job's own channel only (its minutes, its thread), never across.
         """
-        workspace = _workspace((body.get("team") or {}).get("id"))
+        workspace = workspace_of((body.get("team") or {}).get("id"))
         channel = (body.get("channel") or {}).get("id")
         job = await asyncio.to_thread(self.services.store.get, job_id) if job_id and channel else None
         return job if job is not None and shared_in(job.origin, SlackOrigin, workspace, channel or "") else None
@@ -580,7 +454,7 @@ class SlackBot:
         return await asyncio.to_thread(self.notifier.refresh_minutes, job)
 
     async def rename_latest(self, team: str | None, channel: str, label: str, name: str) -> str:
-        job = await asyncio.to_thread(meetings.latest_in, self.services, SlackOrigin, _workspace(team), channel)
+        job = await asyncio.to_thread(meetings.latest_in, self.services, SlackOrigin, workspace_of(team), channel)
         if job is None:
             return "There are no processed meetings in this channel yet."
         meeting = await asyncio.to_thread(meetings.load, self.services.storage, job.result_prefix)
@@ -589,63 +463,3 @@ class SlackBot:
                     f"(speakers: {escape(', '.join(meeting.speakers))}).")
         await self.rename(job, {label: name})
         return f"{escape(label)} is now *{escape(name)}* in the minutes of *{escape(meeting.source.name)}*."
-
-
-    # --- the workspace: settings, uninstall
-
-    async def is_admin(self, client, user: str) -> bool:
-        """Workspace admins and owners may change the workspace's settings."""
-        try:
-            info = (await client.users_info(user=user))["user"]
-        except SlackApiError as exc:  # e.g. an installation from before users:read was asked for
-            log.warning("users.info failed (%s): treating %s as not an admin", exc.response.get("error"), user)
-            return False
-        return bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
-
-    def _summary(self, team: str) -> list[tuple[str, str]]:
-        return settings_choices.summary(self.services.workspace_settings(team), self.services.workspaces.overrides(team),
-                                        llm_available=bool(self.settings.llm_base_url))
-
-    async def show_settings(self, command: dict, respond, client) -> None:
-        """``/ask settings``: the modal for an admin, the settings in words for everyone else."""
-        team = command.get("team_id") or "slack"
-        if await self.is_admin(client, command["user_id"]):
-            await self.open_settings(client, team, command["user_id"], command["trigger_id"])
-            return
-        summary = await asyncio.to_thread(self._summary, team)
-        await respond(text=f"*This workspace's LifeStream settings*\n{settings_text(summary)}\n_{ADMINS_ONLY}_",
-                      response_type="ephemeral")
-
-    async def open_settings(self, client, team: str, user: str, trigger_id: str) -> None:
-        if not await self.is_admin(client, user):
-            return
-        chosen = await asyncio.to_thread(self.services.workspaces.overrides, team)
-        forms = settings_choices.forms(chosen, self.services.workspace_settings(None),
-                                       llm_available=bool(self.settings.llm_base_url))
-        await client.views_open(trigger_id=trigger_id, view=settings_modal(forms, team))
-
-    async def save_settings(self, client, team: str, user: str, view: dict) -> str | None:
-        """Save a submitted settings modal; the reason it cannot be saved, for the modal, or None."""
-        if json.loads(view.get("private_metadata") or "{}").get("workspace") != team:
-            return "This form belongs to another workspace."
-        if not await self.is_admin(client, user):
-            return ADMINS_ONLY
-        try:
-            values, reset = settings_choices.read(submitted(view))
-            await asyncio.to_thread(change_settings, self.services, team, values, reset=reset, by=f"slack:{team}:{user}")
-        except LifeStreamError as exc:
-            return exc.message
-        return None
-
-    async def publish_home(self, client, team: str, user: str) -> None:
-        summary = await asyncio.to_thread(self._summary, team)
-        view = home_view(HELP, summary, can_edit=await self.is_admin(client, user))
-        await client.views_publish(user_id=user, view=view)
-
-    async def uninstall(self, team: str, enterprise: str | None) -> None:
-        """The app left the workspace: forget its installation, then delete everything it had here."""
-        log.info("LifeStream was uninstalled from workspace %s: deleting its installation and data", team)
-        await asyncio.to_thread(self.services.slack.delete, team, enterprise)
-        await asyncio.to_thread(start_deletion, self.services, team)
-        async with self._deleting:  # running jobs take a lease period to stop: this may take a minute
-            await asyncio.to_thread(finish_deletions, self.services, wait=self._stopping.wait)
