@@ -36,10 +36,20 @@ MIN_PACE_SECONDS = 10.0
 
 
 def speaker_turns(meeting: Meeting) -> list[SpeakerTurn]:
-    """Diarization's turns, or (without diarization) the transcript's segments by speaker."""
-    if meeting.turns:
-        return meeting.turns
+    """Diarization's turns of the people who said something, or (without diarization) the transcript's segments
+    by speaker.
+
+    A voice the diarizer found but the transcript gave no word to is not someone in the meeting: a laugh, a
+    breath, a door. (The hour of four people in bench/README.md finds one of 41 s: a sound in dev01 at
+    25.9-27.3 s, heard once a loop, which the reference gives to no one and in which Whisper hears no word.)
+    Counted, it would take a row of the timeline and a share of the talk time, and split in two the turn of
+    whoever it sounded between.
+    """
     segments = meeting.transcript.segments if meeting.transcript else []
+    if meeting.turns:
+        spoke = {*meeting.speakers, *(w.speaker for s in segments for w in s.words if w.speaker)}
+        # Without words to tell (a meeting stored without its transcript), every turn counts.
+        return [t for t in meeting.turns if t.speaker in spoke] if spoke else meeting.turns
     return [SpeakerTurn(speaker=s.speaker, start=s.start, end=s.end) for s in segments if s.speaker]
 
 

@@ -8,6 +8,7 @@ import pytest
 from lifestream.models import Meeting, Segment, SourceInfo, SpeakerTurn, Transcript, Word
 from lifestream.pipeline import insights
 from lifestream.pipeline.outputs import minutes_markdown
+from lifestream.web import timeline
 
 
 def _segment(i: int, speaker: str, start: float, text: str, pace: float = 0.4) -> Segment:
@@ -79,6 +80,27 @@ def test_without_diarization_the_segments_are_the_turns():
     meeting.speakers = ["SPEAKER_1", "SPEAKER_2"]
     ins = insights.compute(meeting)
     assert [(s.speaker, s.turns, s.words) for s in ins.speakers] == [("SPEAKER_1", 1, 6), ("SPEAKER_2", 1, 3)]
+
+
+def test_a_voice_that_said_no_word_is_no_one_in_the_meeting():
+    """The diarizer's "speaker" N hears a sound (a laugh, a door) in A's pause and again later; the
+    transcript gives it no word, so the meeting's speakers are A and B (as the runner lists them)."""
+    segments = [_segment(0, "A", 0, "so the plan for the launch is set"), _segment(1, "B", 25, "good let us ship")]
+    turns = [("A", 0, 10), ("N", 10.5, 11.5), ("A", 12, 20), ("B", 25, 35), ("N", 50, 52)]
+    meeting = _meeting(turns, segments)
+    meeting.speakers = ["A", "B"]
+    ins = insights.compute(meeting)
+    assert [(s.speaker, s.talk_seconds, s.turns) for s in ins.speakers] == [("A", 18.0, 1), ("B", 10.0, 1)]
+    assert sum(s.share for s in ins.speakers) == pytest.approx(1, abs=1e-3)
+    assert ins.turns == 2 and ins.speech_seconds == 28.0  # A's pause is not two turns, N's sounds are not speech
+    assert [row.label for row in timeline.build(meeting, lambda key: None).rows] == ["A", "B"]
+
+    # the control: the same sound given a word is someone
+    meeting.transcript.segments.append(_segment(2, "N", 50, "hey"))
+    meeting.speakers = ["A", "B", "N"]
+    ins = insights.compute(meeting)
+    assert [s.speaker for s in ins.speakers] == ["A", "B", "N"] and ins.turns == 5
+    assert [row.label for row in timeline.build(meeting, lambda key: None).rows] == ["A", "B", "N"]
 
 
 def test_stored_insights_are_used_and_old_meetings_get_them_computed(spoken_meeting):
