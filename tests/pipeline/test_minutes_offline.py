@@ -38,6 +38,36 @@ def test_an_accepted_request_is_one_item_owned_by_who_accepted_it():
     assert not m.open_questions  # a request is not a question
 
 
+def _later(segments: list[Segment], seconds: float, first_id: int) -> list[Segment]:
+    """The segments as said ``seconds`` later in the meeting, numbered from ``first_id``."""
+    return [s.model_copy(update={"id": first_id + n, "start": s.start + seconds, "end": s.end + seconds,
+                                 "words": [w.model_copy(update={"start": w.start + seconds, "end": w.end + seconds})
+                                           for w in s.words]})
+            for n, s in enumerate(segments)]
+
+
+def test_a_task_said_again_at_the_end_of_a_long_meeting_is_one_item():
+    start = meeting("A: Marcus, can you fix the rounding bug before the release?", "B: Yes, I'll fix it by Friday.",
+                    "C: And I'll update the help article about invoice totals.")
+
+    def items(*recap: str) -> list[tuple[str | None, str, str | None, float]]:
+        m = summarize(start + _later(meeting(*recap), 1500, len(start)), reference_date=WEDNESDAY)
+        return [(a.owner, a.task, a.due_date, a.timestamp) for a in m.action_items]
+
+    said_once = [("SPEAKER_2", "Fix the rounding bug before the release", "2026-11-27", 0.0),
+                 ("SPEAKER_3", "Update the help article about invoice totals", None, 7.8)]
+    # 25 minutes later, the recap: the same items, first said where they stand
+    assert items("B: Just to confirm, I'll fix the rounding bug by Friday.",
+                 "C: I'll update the help article about invoice totals.") == said_once
+    # a recap that gives the deadline gives it to the item
+    assert items("C: I'll update the help article about invoice totals by Monday.")[1] == (
+        "SPEAKER_3", "Update the help article about invoice totals", "2026-11-30", 7.8)
+    # another task of the same person, or the same words from someone else, is another item
+    assert items("B: I'll fix the login page.") == [*said_once, ("SPEAKER_2", "Fix the login page", None, 1500.0)]
+    assert items("B: I'll update the help article about invoice totals.")[2][:2] == (
+        "SPEAKER_2", "Update the help article about invoice totals")
+
+
 def test_a_declined_request_is_not_a_task_but_a_new_date_is_accepted():
     declined = minutes("A: Could you present the results at the board meeting?", "B: No, sorry, I can't.")
     assert declined.action_items == []

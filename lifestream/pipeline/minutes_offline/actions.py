@@ -20,7 +20,8 @@ from lifestream.pipeline.minutes_offline.cues import Cues
 from lifestream.pipeline.minutes_offline.dialogue import Dialogue, Reply
 from lifestream.pipeline.minutes_offline.text import anaphoric, capitalise, clean_clause, content_words, overlap, words
 
-# Statements of one task further apart than this are two tasks.
+# Statements of one task further apart than this are two tasks, unless the later one says it again in the same
+# words (``_said_again``).
 MERGE_WINDOW_S = 120.0
 TEAM = "team"
 
@@ -417,7 +418,10 @@ class _Reader:
         """Add, or merge with an earlier statement of the same task."""
         for earlier in reversed(self.tasks):
             if task.start - earlier.start > MERGE_WINDOW_S:
-                break
+                if _said_again(earlier, task, self.cues):
+                    _merge(earlier, task)
+                    return
+                continue
             compatible = earlier.owner in (task.owner, TEAM, None) or task.owner in (TEAM, None)
             similar = max(overlap(a, b, self.cues) for a in earlier.variants for b in task.variants)
             # "We need to give notice on the lease." - "Nadia, can you take care of the notice?": handed over.
@@ -429,14 +433,28 @@ class _Reader:
                         and self.d.turn_of[earlier.sentence] == self.d.turn_of[task.sentence]
                         and _shared(earlier.variants, task.variants, self.cues))
             if compatible and (similar >= 0.5 or handed_over or restated):
-                if earlier.owner in (TEAM, None) and task.owner not in (TEAM, None):
-                    earlier.owner, earlier.addressee = task.owner, task.addressee
-                if task.due:
-                    earlier.due, earlier.due_date = task.due, task.due_date
-                earlier.said_in += task.said_in
-                earlier.variants += task.variants
+                _merge(earlier, task)
                 return
         self.tasks.append(task)
+
+
+def _merge(earlier: Task, task: Task) -> None:
+    """``task`` is another statement of ``earlier``: it may name the owner, and its deadline is the later word."""
+    if earlier.owner in (TEAM, None) and task.owner not in (TEAM, None):
+        earlier.owner, earlier.addressee = task.owner, task.addressee
+    if task.due:
+        earlier.due, earlier.due_date = task.due, task.due_date
+    earlier.said_in += task.said_in
+    earlier.variants += task.variants
+
+
+def _said_again(earlier: Task, task: Task, cues: Cues) -> bool:
+    """Whether a task stated long after ``earlier`` is the same one said again: a recap at the end of the meeting
+    ("just to confirm, I'll fix the rounding bug by Friday"). Further apart than MERGE_WINDOW_S only the same owner
+    in the same words counts: every content word of the shorter wording, two or more, is in the other."""
+    if earlier.owner != task.owner:
+        return False
+    return any(overlap(a, b, cues) == 1.0 for a in earlier.variants for b in task.variants)
 
 
 def _named_in_full(task: str, before: str, cues: Cues) -> str:
