@@ -342,6 +342,19 @@ def test_later_parts_do_not_restate_the_purpose():
     assert later.summary.startswith("This part covered")
 
 
+def test_the_hedges_of_speech_are_not_what_a_meeting_is_about():
+    """ "sort of", "I guess", "at the moment", "I'm thinking": every second sentence of a real room says one
+    (ten minutes of pyannote's trn room clips got the title "Sort, Transcriptions and Thinking"), and none is a
+    topic."""
+    m = minutes("A: I was sort of thinking we could move the launch date.",
+                "B: I guess the launch date is sort of fixed at the moment, the printers are sort of booked.",
+                "A: At the moment I'm thinking the printers could wait, I guess.",
+                "B: The printers are the sort of stuff we could move, I guess.")
+    topics = m.title.lower()
+    assert "launch date" in topics and "printers" in topics
+    assert not {"sort", "guess", "moment", "thinking", "stuff"} & set(re.findall(r"\w+", topics + " " + m.summary.lower()))
+
+
 def test_titles_are_cased_like_titles():
     assert title_case("he's project documents and the marketing expert", ENGLISH) == \
         "He's Project Documents and the Marketing Expert"
