@@ -110,6 +110,23 @@ def test_a_named_person_who_assents_owns_the_task():
         ("Do the first round of interviews", "SPEAKER_3"), ("Do the second round", "SPEAKER_2")]
 
 
+def test_asking_to_be_told_is_a_question_not_a_task():
+    """ "Can you just remind me, I don't have to tick the note...?" (a trn room clip) was someone's action item."""
+    for asked in ("A: Can you just remind me, I don't have to tick the note until I finish writing?",
+                  "A: Can you tell me what the budget is for next year?",
+                  "A: Could you explain how the billing works?",
+                  "A: Could you walk us through the new dashboard?"):
+        answered = minutes(asked, "B: Sure, it's every Monday, and it goes through the queue.")
+        assert (answered.action_items, answered.open_questions) == ([], []), asked
+        put_off = minutes(asked, "B: Good question, I'm not sure.")
+        assert put_off.action_items == [] and len(put_off.open_questions) == 1, asked
+    # asked for work, the same verbs are tasks
+    for asked, task in (("A: Can you remind me to call the client tomorrow?", "Remind me to call the client"),
+                        ("A: Could you show the team the new dashboard on Friday?", "Show the team the new dashboard"),
+                        ("A: Can you tell the client that we ship on Monday?", "Tell the client that we ship")):
+        assert [a.task for a in minutes(asked, "B: Sure.").action_items] == [task]
+
+
 def test_speech_habits_and_states_are_not_tasks():
     m = minutes("A: I'll be honest, I think it went well.", "B: I'll tell you what happened.",
                 "A: I have to know where every desk goes before I order the cabling.")

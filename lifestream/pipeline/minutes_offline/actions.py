@@ -117,9 +117,14 @@ def _verb(text: str) -> str:
 
 
 def _is_real_task(text: str, cues: Cues) -> bool:
-    if cues.not_a_task.match(text) or _verb(text) in cues.state_verbs:
+    if cues.not_a_task.match(text) or _verb(text) in cues.state_verbs or asks_to_be_told(text, cues):
         return False
     return len(words(text)) >= 2
+
+
+def asks_to_be_told(task: str, cues: Cues) -> bool:
+    """Whether a request's task (lower case) asks for an answer rather than for work."""
+    return bool(cues.information_request and cues.information_request.match(task))
 
 
 def _anaphoric(text: str, cues: Cues) -> bool:

@@ -179,6 +179,9 @@ class Cues:
     # A turn-initial "and we <verb>…" that concludes like "then we…": recognisers often hear a sentence-initial
     # "then" as "and". Past tenses are excluded (a report, not a conclusion). None where not known.
     and_conclusion: re.Pattern[str] | None = None
+    # What a request asks to be told, to be answered on the spot ("can you tell me what the budget is?",
+    # "remind me, do I tick it?", "could you walk us through it?"): a question, not a task. None where not known.
+    information_request: re.Pattern[str] | None = None
     phrasing: Phrasing = field(default_factory=Phrasing)
 
 
@@ -252,6 +255,11 @@ ENGLISH = Cues(
         r"try to remember|see you|talk to you|let you know what i think|have to say|go ahead and say|just say|"
         r"give you an example|put it this way|take that back|start|begin|leave it there|stop there|wrap up|"
         r"know|see|hear|remember|be back|let you go|repeat|say that again|speak up)\b"),
+    information_request=re.compile(
+        r"^(?:just |please |quickly |also )?(?:"
+        r"(?:tell|remind|show) (?:me|us)(?:(?=\s*(?:[,.?]|$))|\s+(?:what|how|why|when|where|who|which|whether|if|again)\b)|"
+        r"explain (?:(?:to )?(?:me|us) )?(?:what|how|why|when|where|who|which|whether|again)\b|"
+        r"walk (?:me|us) through)\b"),
     state_verbs=frozenset("know think believe feel understand see hear remember wonder guess admit agree say "
                           "seem like love hate want mean imagine suppose".split()),
     meeting_verbs=re.compile(r"^(?:agree|decide|discuss|talk|chat|settle|think|figure out what|go through|go over|"

@@ -2,13 +2,15 @@
 
 A question followed by a real answer is closed; one followed by "I'm not sure",
 "good question", "let's leave that", a question back, or silence is open.
-Requests ("can you send…?") are not questions: they are tasks if accepted.
+Requests ("can you send…?") are not questions: they are tasks if accepted; but one that asks to be told
+("can you tell me what…?", ``actions.asks_to_be_told``) is a question.
 Rhetorical and tag questions ("so what can I say?", "…, right?") ask nothing.
 """
 
 from __future__ import annotations
 
 from lifestream.models import Point
+from lifestream.pipeline.minutes_offline.actions import asks_to_be_told
 from lifestream.pipeline.minutes_offline.dialogue import Dialogue, Reply
 from lifestream.pipeline.minutes_offline.text import content_words, words
 
@@ -21,10 +23,13 @@ def _asks(d: Dialogue, i: int) -> bool:
         return False
     if len(words(low)) < 3 or not content_words(low, d.cues):
         return False
-    # "Can you send the deck?" asks for a task, not an answer ("can you hear me?" is neither).
+    # "Can you send the deck?" asks for a task, not an answer ("can you hear me?" is neither); "can you tell me
+    # what the budget is?" asks for an answer.
     request = d.cues.request.search(low)
-    verb = words(request.group("task"))[:1] if request else []
-    return not (verb and verb[0] not in d.cues.state_verbs)
+    if request is None:
+        return True
+    verb = words(request.group("task"))[:1]
+    return not verb or verb[0] in d.cues.state_verbs or asks_to_be_told(request.group("task"), d.cues)
 
 
 def _as_question(text: str, cues) -> str:
