@@ -372,6 +372,21 @@ def test_the_hedges_of_speech_are_not_what_a_meeting_is_about():
     assert not {"sort", "guess", "moment", "thinking", "stuff"} & set(re.findall(r"\w+", topics + " " + m.summary.lower()))
 
 
+def test_a_speaker_who_only_said_okay_has_no_key_points():
+    """Ten minutes of the trn room clips listed "Okay." twice as a speaker's key points."""
+    m = minutes("A: The printers for the launch are booked for the whole of next week.",
+                "B: Okay.",
+                "A: And the posters for the launch go to the print shop on Monday.",
+                "B: Okay.",
+                "C: Yes.")
+    assert [(g.speaker, [p.text for p in g.points]) for g in m.key_points] == [
+        ("SPEAKER_1", ["The printers for the launch are booked for the whole of next week.",
+                       "And the posters for the launch go to the print shop on Monday."])]
+    # a short point with something in it is still one
+    short = minutes("A: The printers for the launch are booked for the whole of next week.", "B: Posters too?")
+    assert [g.speaker for g in short.key_points] == ["SPEAKER_1", "SPEAKER_2"]
+
+
 def test_titles_are_cased_like_titles():
     assert title_case("he's project documents and the marketing expert", ENGLISH) == \
         "He's Project Documents and the Marketing Expert"

@@ -11,22 +11,20 @@ come from one table per language (cues.py).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from typing import Literal
 
 import numpy as np
 
-from lifestream.models import Minutes, Point, Segment, SpeakerPoints
+from lifestream.models import Minutes, Segment
 from lifestream.pipeline.language_names import base_language
 from lifestream.pipeline.minutes_offline import actions, decisions, questions, summary_only
-from lifestream.pipeline.minutes_offline.cues import Cues
 from lifestream.pipeline.minutes_offline.dialogue import Dialogue
 from lifestream.pipeline.minutes_offline.languages import cues_for
-from lifestream.pipeline.minutes_offline.ranking import centrality, key_phrases, pick
+from lifestream.pipeline.minutes_offline.ranking import centrality, key_phrases, pick, speaker_points
 from lifestream.pipeline.minutes_offline.summary import compose
 from lifestream.pipeline.minutes_offline.topic import find_purpose, title_from_phrases, title_from_purpose
-from lifestream.pipeline.sentences import Sentence, split_sentences
+from lifestream.pipeline.sentences import split_sentences
 
 GENERATOR = "offline-extractive"
 
@@ -77,23 +75,9 @@ def summarize(
         kind=kind,
         title=title or "Meeting",
         summary=summary,
-        key_points=_key_points(sentences, scores, cues),
+        key_points=speaker_points(sentences, scores, cues.stopwords, 4),
         decisions=decisions.to_points(dialogue, decided),
         action_items=actions.to_items(found.tasks, cues),
         open_questions=open_questions,
         generator=GENERATOR,
     )
-
-
-def _key_points(sentences: list[Sentence], scores: np.ndarray, cues: Cues) -> list[SpeakerPoints]:
-    by_speaker: dict[str, list[int]] = defaultdict(list)
-    for i, s in enumerate(sentences):
-        by_speaker[s.speaker].append(i)
-    out = []
-    for speaker, idx in sorted(by_speaker.items()):
-        sub = [sentences[i] for i in idx]
-        chosen = pick(sub, scores[idx], 4, cues.stopwords, min_words=4) or pick(sub, scores[idx], 2, cues.stopwords,
-                                                                                min_words=1)
-        out.append(SpeakerPoints(speaker=speaker, points=[
-            Point(text=sub[j].text, speaker=speaker, timestamp=round(sub[j].start, 2)) for j in chosen]))
-    return out

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 
 import numpy as np
 
+from lifestream.models import Point, SpeakerPoints
 from lifestream.pipeline.minutes_offline.text import content_words_in, words
 from lifestream.pipeline.sentences import Sentence
 
@@ -40,7 +41,8 @@ def pick(sentences: list[Sentence], scores: np.ndarray, k: int, stopwords: froze
         if len(s.words) < min_words or scores[i] <= 0:
             continue
         ws = set(content_words_in(s.text, stopwords))
-        if any(len(ws & other) / max(1, len(ws | other)) > 0.5 for other in seen):
+        # "Okay.", "Yes, I think so.": nothing said on its own (and two of them are not "different" points)
+        if not ws or any(len(ws & other) / len(ws | other) > 0.5 for other in seen):
             continue
         chosen.append(int(i))
         seen.append(ws)
@@ -91,3 +93,21 @@ def _as_said(phrase: str, sentences: list[Sentence]) -> str:
         if m and m.start() > 0:  # the first word of a sentence is capitalised for grammar, not for a name
             return m.group(0)
     return phrase
+
+
+def speaker_points(sentences: list[Sentence], scores: np.ndarray, stopwords: frozenset[str],
+                   most: int) -> list[SpeakerPoints]:
+    """Each speaker's ``most`` best sentences of four words or more, or their best two of any length; a speaker
+    who said nothing of substance ("Okay." twice) has no points and is not listed."""
+    by_speaker: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(sentences):
+        by_speaker[s.speaker].append(i)
+    out = []
+    for speaker, idx in sorted(by_speaker.items()):
+        sub = [sentences[i] for i in idx]
+        chosen = pick(sub, scores[idx], most, stopwords, min_words=4) or pick(sub, scores[idx], 2, stopwords,
+                                                                               min_words=1)
+        if chosen:
+            out.append(SpeakerPoints(speaker=speaker, points=[
+                Point(text=sub[j].text, speaker=speaker, timestamp=round(sub[j].start, 2)) for j in chosen]))
+    return out

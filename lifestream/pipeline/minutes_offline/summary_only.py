@@ -8,15 +8,14 @@ main points, and a first sentence that says what was not extracted and why.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Literal
 
 import numpy as np
 from stop_words import LANGUAGE_MAPPING, StopWordError, get_stop_words
 
-from lifestream.models import Minutes, Point, SpeakerPoints
+from lifestream.models import Minutes
 from lifestream.pipeline.language_names import described, language_name
-from lifestream.pipeline.minutes_offline.ranking import centrality, key_phrases, pick
+from lifestream.pipeline.minutes_offline.ranking import centrality, key_phrases, pick, speaker_points
 from lifestream.pipeline.minutes_offline.text import capitalise
 from lifestream.pipeline.sentences import Sentence
 
@@ -54,20 +53,6 @@ def summarize(sentences: list[Sentence], *, language: str | None, kind: Literal[
         kind=kind,
         title=title,
         summary=note(language) + " " + " ".join(sentences[i].text for i in chosen),
-        key_points=_key_points(sentences, scores, stopwords),
+        key_points=speaker_points(sentences, scores, stopwords, 3),
         generator=GENERATOR,
     )
-
-
-def _key_points(sentences: list[Sentence], scores: np.ndarray, stopwords: frozenset[str]) -> list[SpeakerPoints]:
-    by_speaker: dict[str, list[int]] = defaultdict(list)
-    for i, s in enumerate(sentences):
-        by_speaker[s.speaker].append(i)
-    out = []
-    for speaker, idx in sorted(by_speaker.items()):
-        sub = [sentences[i] for i in idx]
-        chosen = pick(sub, scores[idx], 3, stopwords, min_words=4) or pick(sub, scores[idx], 2, stopwords,
-                                                                            min_words=1)
-        out.append(SpeakerPoints(speaker=speaker, points=[
-            Point(text=sub[j].text, speaker=speaker, timestamp=round(sub[j].start, 2)) for j in chosen]))
-    return out
