@@ -25,6 +25,14 @@ _CONTINUE_GAP_S = 1.5
 # that starts in lower case ("I" | "can get three quotes…") is the start of that
 # sentence that diarization gave to the wrong side of the boundary.
 _STRAY_WORDS = 2
+# Whisper now and then leaves a stretch of speech unpunctuated, but still capitalises the words that open its
+# sentences ("…what I'm having is So we had a long problem…"). Past this many words without a full stop, such a
+# word opens a new sentence, so a key point is not sixty words long.
+_UNPUNCTUATED_WORDS = 20
+_OPENERS = {
+    "en": frozenset("so well and but the we it you that this what yeah yes okay now then they he she there if when "
+                    "because actually anyway our my".split()),
+}
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,7 @@ def split_sentences(segments: list[Segment], language: str | None = None) -> lis
     """Sentences from the recogniser's segments; ``language`` (ISO 639-1) picks the abbreviations that a
     full stop does not end."""
     segments = _reattach_stray_words(segments)
+    openers = _OPENERS.get((language or "en").split("-")[0].lower(), frozenset())
     out: list[Sentence] = []
     run: list[Word] = []
     run_speaker, run_segment = "", 0
@@ -111,6 +120,9 @@ def split_sentences(segments: list[Segment], language: str | None = None) -> lis
         if not run:
             run_speaker, run_segment = speaker, seg.id
         for n, word in enumerate(seg.words):
+            if run and _opens_unpunctuated(run, word.text, openers):
+                out.append(_join(run, run_speaker, run_segment))
+                run, run_segment = [], seg.id
             run.append(word)
             following = seg.words[n + 1].text if n + 1 < len(seg.words) else _resumes(seg, segments[k + 1:])
             if _ends(word.text, following, language):
@@ -119,6 +131,14 @@ def split_sentences(segments: list[Segment], language: str | None = None) -> lis
     if run:
         out.append(_join(run, run_speaker, run_segment))
     return [s for s in out if s.text]
+
+
+def _opens_unpunctuated(run: list[Word], word: str, openers: frozenset[str]) -> bool:
+    """Whether ``word``, capitalised, opens a sentence that Whisper did not punctuate the end of: the run before
+    it is long and its last word has no mark."""
+    token = word.strip()
+    return (len(run) >= _UNPUNCTUATED_WORDS and token[:1].isupper() and token.lower().strip(",") in openers
+            and not re.search(r"[.,;:?!…]$", run[-1].text.strip()))
 
 
 def _tidy(text: str) -> str:
