@@ -109,5 +109,22 @@ def speaker_points(sentences: list[Sentence], scores: np.ndarray, stopwords: fro
                                                                                min_words=1)
         if chosen:
             out.append(SpeakerPoints(speaker=speaker, points=[
-                Point(text=sub[j].text, speaker=speaker, timestamp=round(sub[j].start, 2)) for j in chosen]))
+                Point(text=shortened(sub[j].text), speaker=speaker, timestamp=round(sub[j].start, 2)) for j in chosen]))
     return out
+
+
+# A point, not a paragraph: a run-on sentence (seventy words strung on commas) is cut at a comma before this.
+POINT_WORDS = 40
+
+
+def shortened(text: str, most: int = POINT_WORDS) -> str:
+    """``text`` up to ``most`` words, cut after the last comma or semicolon within them (or at ``most``), with
+    an ellipsis where it was cut."""
+    tokens = text.split()
+    if len(tokens) <= most:
+        return text
+    kept = tokens[:most]
+    cut = max((n for n, token in enumerate(kept) if token.endswith((",", ";"))), default=-1)
+    if cut >= most // 2:
+        kept = kept[:cut + 1]
+    return " ".join(kept).rstrip(",;") + "…"
