@@ -220,7 +220,8 @@ should about from as by up out then than too very get got go going one some i'm 
 that's there's isn't aren't wasn't weren't we're we'll we've we'd you're you'll you've you'd they're they'll they've
 he's she's it'll let's what's who's where's here's can't won't wouldn't couldn't shouldn't haven't hasn't hadn't thing
 things much also now here down how when where why because any more most these those into over again even still us
-said say see want think thinking least call gonna kind sort stuff moment lot sure maybe just really like know mean guess yeah yes okay ok oh um uh hmm
+said say see want think thinking least call gonna kind sort stuff moment lot sure maybe just really like know mean
+guess yeah yes okay ok oh um uh hmm
 right so well hello hi bye thanks thank please mhm originally actually basically probably definitely literally honestly
 totally exactly obviously usually certainly finally currently recently simply quickly especially absolutely pretty
 though anyway already always never something anything everything nothing someone everyone anyone other another good
