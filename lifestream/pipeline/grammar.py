@@ -1,5 +1,6 @@
 """The little grammar the minutes need in German, Spanish and French: a verb back to its infinitive, a
-statement turned into an infinitive phrase, and first and second person retold in the third.
+statement turned into an infinitive phrase, and first and second person retold in the third; in English, an "I"
+retold as someone's name takes its verb along ("once I have signed" -> "once Sheila has signed").
 
 Action items are kept as infinitive phrases ("die Einladungen bis Montag verschicken", "enviar las
 invitaciones", "réserver la salle"): the form a to-do list uses in all three languages, and one that
@@ -237,3 +238,37 @@ class Retelling:
     def __call__(self, text: str, *, owner_self: bool, asker: str | None, listener: str | None) -> str:
         fn = {"de": de_retell, "es": es_retell, "fr": fr_retell}.get(self.language)
         return fn(text, owner_self=owner_self, asker=asker, listener=listener) if fn else text
+
+
+# English: "I" retold as a name, and the verb after it in the third person.
+_EN_CONTRACTED = {"'m": "is", "'ve": "has", "'ll": "will", "'d": "would"}
+_EN_THIRD = {"am": "is", "have": "has", "do": "does", "go": "goes", "don't": "doesn't", "haven't": "hasn't",
+             "am not": "is not", "aren't": "isn't"}
+_EN_AS_SAID = frozenset("can could will would shall should must might may did had was wasn't didn't can't couldn't "
+                        "won't wouldn't shouldn't mustn't hadn't".split())
+_EN_I = re.compile(r"\bI(?P<contracted>'m|'ve|'ll|'d)?\b(?P<adverbs>(?:\s+(?:just|really|also|still|never|always|"
+                   r"already|only|actually|usually|probably|even|then|now|first|finally|\w+ly)\b)*)"
+                   r"(?:\s+(?P<verb>[a-z]+(?:'t)?)\b)?")
+
+
+def en_subject_retold(text: str, name: str) -> str:
+    """Every "I" of ``text`` as ``name``, with the verb that follows it agreeing: "when I'm back" -> "when Sheila is
+    back", "before I finish" -> "before Sheila finishes"; modals and past tenses as said."""
+
+    def third(m: re.Match[str]) -> str:
+        said = name + (" " + _EN_CONTRACTED[m["contracted"]] if m["contracted"] else "") + m["adverbs"]
+        verb = m["verb"]
+        if verb is None:
+            return said
+        if m["contracted"] or verb in _EN_AS_SAID or (verb.endswith("ed") and not verb.endswith("eed")):
+            return f"{said} {verb}"
+        if verb in _EN_THIRD:
+            return f"{said} {_EN_THIRD[verb]}"
+        if verb.endswith(("s", "sh", "ch", "x", "z", "o")):
+            return f"{said} {verb}es"
+        if re.search(r"[^aeiou]y$", verb):
+            return f"{said} {verb[:-1]}ies"
+        return f"{said} {verb}s"
+
+    return _EN_I.sub(third, text)
+

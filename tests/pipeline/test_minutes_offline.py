@@ -342,6 +342,20 @@ def test_the_summary_retells_tasks_in_the_third_person():
     assert "SPEAKER_2 will send SPEAKER_3 the quote" in m.summary
 
 
+def test_the_askers_i_retold_takes_its_verb_along_and_a_cut_off_reason_leaves_no_so():
+    said = {"A: Can you send me the report once I have signed the contract?": "once SPEAKER_1 has signed the contract",
+            "A: Could you remind me to call the client when I'm back?": "when SPEAKER_1 is back",
+            "A: Can you check the numbers before I am done with the slides?": "before SPEAKER_1 is done with the slides",
+            "A: Can you ping me when I don't answer the phone?": "when SPEAKER_1 doesn't answer the phone",
+            "A: Could you wait until I finish the budget?": "until SPEAKER_1 finishes the budget",
+            "A: Can you call me after I landed?": "after SPEAKER_1 landed"}
+    for asked, retold in said.items():
+        assert retold in minutes(asked, "B: Sure.").summary, asked
+    # what followed "so" was a reason, cut off: the item and the summary end with the task
+    m = minutes("A: Can you send me the deck so I can review it?", "B: Sure.")
+    assert [a.task for a in m.action_items] == ["Send me the deck"] and "SPEAKER_1 the deck." in m.summary
+
+
 def test_without_a_stated_purpose_the_summary_names_the_topics_and_says_nothing_was_settled():
     m = minutes("A: This is Diane in New Jersey.", "B: And I'm Sheila in Texas, originally from Chicago.",
                 "A: Oh, I'm originally from Chicago also. I'm in New Jersey now though.")

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from lifestream.pipeline.grammar import en_subject_retold
+
 
 def _any(*alternatives: str) -> str:
     return "(?:" + "|".join(alternatives) + ")"
@@ -182,6 +184,9 @@ class Cues:
     # What a request asks to be told, to be answered on the spot ("can you tell me what the budget is?",
     # "remind me, do I tick it?", "could you walk us through it?"): a question, not a task. None where not known.
     information_request: re.Pattern[str] | None = None
+    # The asker's "I" in a task retold about its owner, with its verb agreeing ("once I have signed" -> "once
+    # Sheila has signed"), before ``speaker_ref`` names the rest; None where ``speaker_ref`` alone is enough.
+    subject_retold: Callable[[str, str], str] | None = None
     phrasing: Phrasing = field(default_factory=Phrasing)
 
 
@@ -388,6 +393,7 @@ ENGLISH = Cues(
     lead_in=re.compile(r"^(?:(?:also|just|then|and|so|like|probably|definitely|maybe|actually|okay|ok|well|yes|yeah|"
                        r"good|great|right|alright|fine|now|sure|agreed|perfect|thanks)[,.!]?\s+)+"),
     speaker_ref=re.compile(r"\b(?:me|I)\b"),
+    subject_retold=en_subject_retold,
     listener_ref=re.compile(r"\b(?:(?<=send )|(?<=tell )|(?<=give )|(?<=show )|(?<=email )|(?<=forward )|(?<=to )|"
                             r"(?<=ping )|(?<=call ))you\b"),
     own_ref=re.compile(r"\bmy\b"),
@@ -396,7 +402,9 @@ ENGLISH = Cues(
     clause_cut=re.compile(r",?\s+(?:so that|so there|so we|because|since|which|if i get|if we get)\b.*$"
                           r"|,\s+(?:(?:she|he|they|it|that|this)\s+(?:was|is|were|are|has|had|would)|it's|that's|they're)\b.*$"
                           r"|,\s+but\b.*$"
-                          r"|[,;:]\s*(?:and|but|so|then)?\s*$", re.IGNORECASE),
+                          r"|[,;:]\s*(?:and|but|so|then)?\s*$"
+                          # "send me the deck so" (the clause after "so" was a reason, cut off), but "do so" stays
+                          r"|(?<!\bdo)\s+(?:and|but|so|then)\s*$", re.IGNORECASE),
     subordinate_end=re.compile(r"\b(?:so|so that|if|because|when|where|that|unless|until|before|after)\s*$"),
     also=re.compile(r"\b(?:also|as well|too)\b"),
     object_end=re.compile(r",|\s+(?:with|by|before|after|until|so|because|since|for the|on the)\s"),

@@ -42,6 +42,8 @@ def narrate(task: Task, cues: Cues) -> str:
                            listener=None if asked else listener)
     else:
         if task.requester and task.requester != task.owner:
+            if cues.subject_retold is not None:
+                text = cues.subject_retold(text, task.requester)
             text = cues.speaker_ref.sub(task.requester, text)
         if task.addressee and task.addressee != task.owner:
             text = cues.listener_ref.sub(task.addressee, text)
