@@ -242,8 +242,7 @@ class Retelling:
 
 # English: "I" retold as a name, and the verb after it in the third person.
 _EN_CONTRACTED = {"'m": "is", "'ve": "has", "'ll": "will", "'d": "would"}
-_EN_THIRD = {"am": "is", "have": "has", "do": "does", "go": "goes", "don't": "doesn't", "haven't": "hasn't",
-             "am not": "is not", "aren't": "isn't"}
+_EN_THIRD = {"am": "is", "have": "has", "do": "does", "go": "goes", "don't": "doesn't", "haven't": "hasn't"}
 _EN_AS_SAID = frozenset("can could will would shall should must might may did had was wasn't didn't can't couldn't "
                         "won't wouldn't shouldn't mustn't hadn't".split())
 _EN_I = re.compile(r"\bI(?P<contracted>'m|'ve|'ll|'d)?\b(?P<adverbs>(?:\s+(?:just|really|also|still|never|always|"
@@ -271,4 +270,3 @@ def en_subject_retold(text: str, name: str) -> str:
         return f"{said} {verb}s"
 
     return _EN_I.sub(third, text)
-
